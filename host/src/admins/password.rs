@@ -1,0 +1,105 @@
+//! Password hashing with argon2id (default parameters of the `argon2` crate: 19 MiB, 2 passes).
+//! Hashing runs on the blocking pool so that it never stalls a tokio worker.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use crate::error::Error;
+
+pub const MIN_LENGTH: usize = 12;
+pub const MAX_LENGTH: usize = 1024;
+
+/// Refuses passwords that are too short, too long or a single repeated character.
+pub fn check_strength(password: &str, field: &str) -> Result<(), Error> {
+    let chars = password.chars().count();
+    if chars < MIN_LENGTH {
+        return Err(Error::invalid(
+            field,
+            format!("too short: use at least {MIN_LENGTH} characters"),
+        ));
+    }
+    if chars > MAX_LENGTH {
+        return Err(Error::invalid(
+            field,
+            format!("too long: at most {MAX_LENGTH} characters"),
+        ));
+    }
+    let mut distinct: Vec<char> = password.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 4 {
+        return Err(Error::invalid(
+            field,
+            "too weak: use more different characters",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn hash(password: String) -> Result<String, Error> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))?
+}
+
+/// Checks `password` against a stored hash; `None` checks against a dummy hash so that an
+/// unknown account costs the same time as a known one.
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Error> {
+    tokio::task::spawn_blocking(move || {
+        let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
+        let parsed = PasswordHash::new(&stored)
+            .map_err(|e| Error::Internal(format!("stored password hash unreadable: {e}")))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("password check task failed: {e}")))?
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(b"corral dummy password", &salt)
+            .expect("hashing a constant cannot fail")
+            .to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hash_then_verify() {
+        let h = hash("correct horse battery".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("correct horse battery".into(), Some(h.clone()))
+            .await
+            .unwrap());
+        assert!(!verify("wrong horse battery".into(), Some(h)).await.unwrap());
+        assert!(!verify("anything".into(), None).await.unwrap());
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_the_field_named() {
+        for weak in ["short", "aaaaaaaaaaaaaaaa", "abababababababab"] {
+            match check_strength(weak, "password") {
+                Err(Error::Invalid { field, .. }) => assert_eq!(field, "password"),
+                other => panic!("{weak:?}: {other:?}"),
+            }
+        }
+        check_strength("a decent passphrase", "password").unwrap();
+    }
+}

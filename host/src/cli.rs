@@ -1,0 +1,166 @@
+//! The `corral` command line: parse, open the store, call the library. Operator tasks (create a
+//! tenant, create its first owner, migrate) live here; everything else is the HTTP API.
+
+use std::io::Read;
+
+use clap::{Parser, Subcommand};
+
+use crate::admins::{self, ExchangePermission, NewAdmin, Role};
+use crate::config::{ServeArgs, StorageArgs};
+use crate::error::Error;
+use crate::history::Actor;
+use crate::secrets::SecretBox;
+use crate::store::Store;
+use crate::{server, tenants};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "corral",
+    version,
+    about = "Corral: multi-tenant device enrollment and policy server"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage administrators.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        /// Short name used in URLs: lowercase letters, digits and hyphens.
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an administrator. The password is read from standard input (first line); the
+    /// TOTP enrolment URI (otpauth://...) is printed on standard output.
+    Create {
+        /// Slug of the tenant.
+        #[arg(long)]
+        tenant: String,
+        /// E-mail address, the administrator's login name.
+        #[arg(long)]
+        email: String,
+        /// owner or admin.
+        #[arg(long, default_value = "owner")]
+        role: Role,
+        /// Exchange permission to grant (repeatable): modify-site, modify-connector-policy,
+        /// delete-resource, modify-resource.
+        #[arg(long = "exchange-permission", value_parser = parse_permission)]
+        exchange_permissions: Vec<ExchangePermission>,
+    },
+}
+
+fn parse_permission(s: &str) -> Result<ExchangePermission, String> {
+    serde_json::from_value(serde_json::Value::String(s.replace('-', "_"))).map_err(|_| {
+        "use modify-site, modify-connector-policy, delete-resource or modify-resource".into()
+    })
+}
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    let (store, secrets) = open(&cli.storage).await?;
+    match cli.command {
+        Command::Serve(args) => server::serve(store, secrets, args).await,
+        Command::Migrate => {
+            eprintln!("database is up to date");
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Create { slug, name }) => {
+            let tenant = tenants::create(&store, &Actor::Operator, &slug, &name).await?;
+            println!("{}", tenant.id.as_str());
+            eprintln!("created tenant {} ({})", tenant.slug, tenant.name);
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::List) => {
+            for t in tenants::list(&store).await? {
+                println!("{}\t{}\t{}", t.slug, t.id.as_str(), t.name);
+            }
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Create {
+            tenant,
+            email,
+            role,
+            exchange_permissions,
+        }) => {
+            let tenant = tenants::find_by_slug(&store, &tenant)
+                .await?
+                .ok_or(Error::NotFound("tenant"))?;
+            let password = read_password()?;
+            let mut scoped = store.scoped(&tenant.id).await?;
+            let created = admins::create(
+                &mut scoped,
+                &Actor::Operator,
+                &secrets,
+                &tenant.slug,
+                NewAdmin {
+                    email,
+                    role,
+                    password,
+                    exchange_permissions,
+                },
+            )
+            .await?;
+            scoped.commit().await?;
+            eprintln!(
+                "created {} {} (id {}); add this URI to an authenticator app:",
+                serde_json::to_value(created.admin.role).unwrap_or_default(),
+                created.admin.email,
+                created.admin.id
+            );
+            println!("{}", created.totp_uri);
+            Ok(())
+        }
+    }
+}
+
+/// Connects, migrates and checks the secret key: every command starts from here.
+pub async fn open(storage: &StorageArgs) -> Result<(Store, SecretBox), Error> {
+    let url = storage.database_url()?;
+    let store = Store::connect(&url, storage.max_connections).await?;
+    store.migrate().await?;
+    let secrets = SecretBox::load_or_create(storage.secret_key.as_deref(), &storage.data_dir)?;
+    secrets.check_against(&store).await?;
+    Ok((store, secrets))
+}
+
+fn read_password() -> Result<String, Error> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| Error::Config(format!("cannot read the password from standard input: {e}")))?;
+    let password = input.lines().next().unwrap_or_default().to_string();
+    if password.is_empty() {
+        return Err(Error::invalid(
+            "password",
+            "give the password on standard input",
+        ));
+    }
+    Ok(password)
+}

@@ -1,0 +1,93 @@
+//! Process configuration: command-line flags, each also readable from a `CORRAL_*` environment
+//! variable (flags win). The README lists them all.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::error::Error;
+use crate::sessions::Policy;
+
+/// Where the data lives; shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct StorageArgs {
+    /// Database URL: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: a SQLite file
+    /// `corral.db` in the data directory.
+    #[arg(
+        long = "database",
+        env = "CORRAL_DATABASE_URL",
+        global = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+    /// Directory for the SQLite database and the secret key file (created when missing).
+    #[arg(
+        long,
+        env = "CORRAL_DATA_DIR",
+        global = true,
+        default_value = "corral-data"
+    )]
+    pub data_dir: PathBuf,
+    /// Server secret key, base64 of 32 bytes, encrypting secrets at rest. Default: the file
+    /// `secret.key` in the data directory, generated on first start. Every process sharing a
+    /// database needs the same key.
+    #[arg(long, env = "CORRAL_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Largest number of database connections this process opens.
+    #[arg(
+        long,
+        env = "CORRAL_DATABASE_MAX_CONNECTIONS",
+        global = true,
+        default_value_t = 10
+    )]
+    pub max_connections: u32,
+}
+
+impl StorageArgs {
+    /// The database URL, defaulting to SQLite in the data directory (which is created).
+    pub fn database_url(&self) -> Result<String, Error> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            Error::Config(format!(
+                "cannot create data directory {}: {e}",
+                self.data_dir.display()
+            ))
+        })?;
+        Ok(match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("corral.db").display()),
+        })
+    }
+}
+
+/// Options of `corral serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed on stdout).
+    #[arg(long, env = "CORRAL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Public URL of this server, used in links and to decide on Secure cookies.
+    /// Default: http://<listen address>.
+    #[arg(long, env = "CORRAL_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Failed administrator sign-ins in a row before the account is locked.
+    #[arg(long, env = "CORRAL_MAX_FAILED_SIGN_INS", default_value_t = 5)]
+    pub max_failed_sign_ins: i64,
+    /// How long a locked administrator account stays locked, in minutes.
+    #[arg(long, env = "CORRAL_LOCKOUT_MINUTES", default_value_t = 15)]
+    pub lockout_minutes: u64,
+    /// Lifetime of an administrator session, in hours.
+    #[arg(long, env = "CORRAL_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: u64,
+}
+
+impl ServeArgs {
+    pub fn policy(&self) -> Policy {
+        Policy {
+            max_failures: self.max_failed_sign_ins.max(1),
+            lockout: Duration::from_secs(self.lockout_minutes * 60),
+            session_ttl: Duration::from_secs(self.session_hours.max(1) * 3600),
+        }
+    }
+}

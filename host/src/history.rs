@@ -1,0 +1,185 @@
+//! Change history (SPEC A4): one append-only table that every state change writes to, in the
+//! same transaction as the change itself: who (actor), what (object type + id, action),
+//! before/after as JSON, and when. The database refuses UPDATE and DELETE on it (triggers).
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::Error;
+use crate::store::{new_id, now_ms, Scoped};
+use crate::tenants::TenantId;
+
+/// Who made a change.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Actor {
+    /// An administrator acting through the API.
+    Admin { id: String, email: String },
+    /// An operator using the `corral` command line on the server.
+    Operator,
+    /// The server itself (scheduled work).
+    System,
+}
+
+impl Actor {
+    fn columns(&self) -> (&'static str, Option<&str>, String) {
+        match self {
+            Actor::Admin { id, email } => ("admin", Some(id.as_str()), email.clone()),
+            Actor::Operator => ("operator", None, "operator (command line)".into()),
+            Actor::System => ("system", None, "system".into()),
+        }
+    }
+}
+
+/// One change about to be recorded.
+pub struct Change {
+    object_type: &'static str,
+    object_id: String,
+    action: &'static str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+}
+
+impl Change {
+    pub fn new<B: Serialize, A: Serialize>(
+        object_type: &'static str,
+        object_id: &str,
+        action: &'static str,
+        before: Option<&B>,
+        after: Option<&A>,
+    ) -> Change {
+        Change {
+            object_type,
+            object_id: object_id.to_string(),
+            action,
+            before: before.map(to_json),
+            after: after.map(to_json),
+        }
+    }
+
+    pub fn created<T: Serialize>(object_type: &'static str, id: &str, after: &T) -> Change {
+        Change::new::<T, T>(object_type, id, "created", None, Some(after))
+    }
+
+    pub fn deleted<T: Serialize>(object_type: &'static str, id: &str, before: &T) -> Change {
+        Change::new::<T, T>(object_type, id, "deleted", Some(before), None)
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
+    // Serializing our own plain structs cannot fail; keep the record rather than lose it.
+    serde_json::to_value(value)
+        .unwrap_or_else(|e| serde_json::json!({ "unserializable": e.to_string() }))
+}
+
+/// Records `change` in the tenant's history, inside the caller's transaction.
+pub async fn record(scoped: &mut Scoped, actor: &Actor, change: Change) -> Result<(), Error> {
+    let tenant = scoped.tenant().clone();
+    record_in(scoped.conn(), &tenant, actor, change).await
+}
+
+/// Same as [`record`] for the few writers that hold a plain transaction (tenant creation).
+pub(crate) async fn record_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &TenantId,
+    actor: &Actor,
+    change: Change,
+) -> Result<(), Error> {
+    let (actor_type, actor_id, actor_label) = actor.columns();
+    sqlx::query(
+        "INSERT INTO history (id, tenant_id, actor_type, actor_id, actor_label, object_type, \
+         object_id, action, before_json, after_json, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(new_id())
+    .bind(tenant.as_str())
+    .bind(actor_type)
+    .bind(actor_id)
+    .bind(actor_label)
+    .bind(change.object_type)
+    .bind(change.object_id)
+    .bind(change.action)
+    .bind(change.before.map(|v| v.to_string()))
+    .bind(change.after.map(|v| v.to_string()))
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A recorded change, as the API returns it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Entry {
+    pub id: String,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub action: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: String,
+    actor_type: String,
+    actor_id: Option<String>,
+    actor_label: String,
+    object_type: String,
+    object_id: String,
+    action: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    at: i64,
+}
+
+/// Which history to read: one object (type + id), optionally one type only, newest first.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Query {
+    /// Object type, e.g. `admin`, `tenant`.
+    pub object_type: String,
+    /// Object id; omit to read the history of every object of that type.
+    pub object_id: Option<String>,
+    /// At most this many entries (1 to 500, default 100).
+    pub limit: Option<i64>,
+}
+
+pub async fn query(scoped: &mut Scoped, q: &Query) -> Result<Vec<Entry>, Error> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(Error::invalid("limit", "must be between 1 and 500"));
+    }
+    let tenant = scoped.tenant().as_str().to_string();
+    let rows = sqlx::query_as::<_, EntryRow>(
+        "SELECT id, actor_type, actor_id, actor_label, object_type, object_id, action, \
+         before_json, after_json, at FROM history \
+         WHERE tenant_id = $1 AND object_type = $2 AND ($3 IS NULL OR object_id = $3) \
+         ORDER BY at DESC, id DESC LIMIT $4",
+    )
+    .bind(tenant)
+    .bind(&q.object_type)
+    .bind(q.object_id.as_deref())
+    .bind(limit)
+    .fetch_all(scoped.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Entry {
+            id: r.id,
+            actor_type: r.actor_type,
+            actor_id: r.actor_id,
+            actor_label: r.actor_label,
+            object_type: r.object_type,
+            object_id: r.object_id,
+            action: r.action,
+            before: r.before_json.and_then(|s| serde_json::from_str(&s).ok()),
+            after: r.after_json.and_then(|s| serde_json::from_str(&s).ok()),
+            at: r.at,
+        })
+        .collect())
+}

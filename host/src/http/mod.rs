@@ -1,0 +1,152 @@
+//! The HTTP surface: axum routers per domain, assembled here with the request log and the
+//! OpenAPI document. Every API route is registered through `utoipa_axum::routes!`, so the
+//! document served at `/api/openapi.json` is generated from the same code that routes.
+
+mod admins;
+mod error;
+mod extract;
+mod health;
+mod history;
+mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+pub use error::{ApiError, ApiResult, ErrorBody};
+
+use crate::secrets::SecretBox;
+use crate::sessions::Policy;
+use crate::store::Store;
+
+pub const SESSION_COOKIE: &str = "corral_session";
+
+/// What every handler can reach. Cheap to clone; holds nothing another process would need.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    secrets: SecretBox,
+    policy: Policy,
+    secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(store: Store, secrets: SecretBox, policy: Policy, base_url: &str) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                secrets,
+                policy,
+                secure_cookies: base_url.starts_with("https://"),
+            }),
+        }
+    }
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+    pub fn secrets(&self) -> &SecretBox {
+        &self.inner.secrets
+    }
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+    pub fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookies
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Corral admin API",
+        description = "Tenants' administrators, sessions and change history. Errors are JSON \
+                       `{\"error\": {\"code\", \"message\", \"field\"}}`."
+    ),
+    modifiers(&SessionCookie),
+    tags(
+        (name = "session", description = "Administrator sign-in (password + TOTP)"),
+        (name = "admins", description = "Administrators of the signed-in tenant"),
+        (name = "history", description = "Change history"),
+        (name = "health", description = "Liveness and readiness")
+    )
+)]
+struct ApiDoc;
+
+struct SessionCookie;
+
+impl Modify for SessionCookie {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The API routes and their OpenAPI description, from one definition.
+pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(session::routes())
+        .merge(admins::routes())
+        .merge(history::routes())
+        .split_for_parts();
+    (router.with_state(state), doc)
+}
+
+/// The whole application: API, OpenAPI document, request log, JSON 404/405.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api(state);
+    let doc = Arc::new(doc);
+    api.route(
+        "/api/openapi.json",
+        get(move || {
+            let doc = doc.clone();
+            async move { Json(doc.as_ref().clone()) }
+        }),
+    )
+    .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route") })
+    .method_not_allowed_fallback(|| async {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this route does not accept that method",
+        )
+    })
+    .layer(
+        TraceLayer::new_for_http()
+            .make_span_with(|req: &Request| {
+                // The route template, never the raw path: paths may one day carry tokens.
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| "(no route)".into());
+                tracing::info_span!("http", method = %req.method(), route = %route)
+            })
+            .on_request(())
+            .on_response(|res: &Response, latency: Duration, _span: &Span| {
+                tracing::info!(
+                    status = res.status().as_u16(),
+                    latency_us = latency.as_micros() as u64,
+                    "request"
+                );
+            })
+            .on_failure(()),
+    )
+}

@@ -1,0 +1,17 @@
+//! Corral host: tenants, administrators, change history and the admin JSON API, on SQLite or
+//! PostgreSQL. The `corral` binary (`main.rs`) is a thin command line over this library.
+
+pub mod admins;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod history;
+pub mod http;
+pub mod secrets;
+pub mod server;
+pub mod sessions;
+pub mod store;
+pub mod telemetry;
+pub mod tenants;
+
+pub use error::Error;

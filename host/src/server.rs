@@ -1,0 +1,60 @@
+//! `corral serve`: binds the listener, announces the address, serves until SIGINT/SIGTERM.
+//! The process keeps no state of its own beyond caches: sessions, lockouts and everything
+//! else live in the database, so several processes behind a load balancer act as one.
+
+use std::io::Write;
+
+use crate::config::ServeArgs;
+use crate::error::Error;
+use crate::http::{self, AppState};
+use crate::secrets::SecretBox;
+use crate::store::Store;
+
+pub async fn serve(store: Store, secrets: SecretBox, args: ServeArgs) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", args.listen)))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::Internal(format!("listener address: {e}")))?;
+    let base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_string();
+    let state = AppState::new(store, secrets, args.policy(), &base_url);
+    let app = http::router(state);
+
+    // The first line on stdout is the address: scripts and tests read it (useful with port 0).
+    println!("corral listening on http://{local}");
+    let _ = std::io::stdout().flush();
+    tracing::info!(%local, %base_url, "serving");
+
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| Error::Internal(format!("server: {e}")))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,193 @@
+//! Administrator sign-in and sessions (SPEC A3).
+//!
+//! Sign-in is tenant slug + e-mail + password + TOTP code, checked in that order of cost: a
+//! locked account is refused before any hashing; unknown tenants and e-mails cost the same
+//! argon2 time as real ones and get the same answer. Failures are counted in the database (so
+//! every host process sees them): after `max_failures` in a row the account is locked for
+//! `lockout`. A successful sign-in always creates a new session token (and ends the one the
+//! browser presented), so a token planted before sign-in is useless afterwards. Sessions live in
+//! the database, keyed by the SHA-256 of the cookie value: any process can check them.
+
+use std::time::Duration;
+
+use crate::admins::{self, password, totp::Seed, Admin};
+use crate::error::Error;
+use crate::secrets::{random_token, token_hash, SecretBox};
+use crate::store::{now_ms, Store};
+use crate::tenants::{self, TenantId};
+
+/// Sign-in policy; see `Config` for the defaults and environment variables.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub max_failures: i64,
+    pub lockout: Duration,
+    pub session_ttl: Duration,
+}
+
+pub struct Credentials {
+    pub tenant: String,
+    pub email: String,
+    pub password: String,
+    pub totp: String,
+}
+
+/// A signed-in administrator, as every authenticated request sees it.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub tenant: TenantId,
+    pub tenant_slug: String,
+    pub admin: Admin,
+}
+
+const REFUSED: Error = Error::Unauthenticated("e-mail, password or code not accepted");
+
+/// Checks credentials and opens a session. Returns the session and its token (for the cookie).
+pub async fn sign_in(
+    store: &Store,
+    secrets: &SecretBox,
+    policy: &Policy,
+    credentials: Credentials,
+    previous_token: Option<&str>,
+) -> Result<(Authenticated, String), Error> {
+    let Ok(email) = admins::normalize_email(&credentials.email) else {
+        password::verify(credentials.password, None).await?;
+        return Err(REFUSED);
+    };
+    let Some(tenant) = tenants::find_by_slug(store, credentials.tenant.trim()).await? else {
+        password::verify(credentials.password, None).await?;
+        return Err(REFUSED);
+    };
+    let row = {
+        let mut read = store.scoped_read(&tenant.id).await?;
+        admins::find_row(&mut read, "email", &email).await?
+    };
+    let Some(row) = row else {
+        password::verify(credentials.password, None).await?;
+        return Err(REFUSED);
+    };
+    let now = now_ms();
+    if row.locked_until > now {
+        return Err(Error::Locked {
+            retry_after_secs: (row.locked_until - now + 999) / 1000,
+        });
+    }
+    let password_ok =
+        password::verify(credentials.password, Some(row.password_hash.clone())).await?;
+    let step = if password_ok {
+        let seed = Seed::open(secrets, &row.id, &row.totp_secret)?;
+        seed.accepted_step(&credentials.totp, (now / 1000) as u64, row.totp_last_step)
+    } else {
+        None
+    };
+
+    let mut tx = store.scoped(&tenant.id).await?;
+    let tenant_id = tenant.id.as_str().to_string();
+    // The step is claimed with a conditional update, so two processes given the same code
+    // cannot both accept it.
+    let claimed = match step {
+        Some(step) => {
+            sqlx::query(
+                "UPDATE admins SET totp_last_step = $1, failed_sign_ins = 0, locked_until = 0 \
+                 WHERE tenant_id = $2 AND id = $3 AND totp_last_step < $1 AND locked_until <= $4",
+            )
+            .bind(step)
+            .bind(&tenant_id)
+            .bind(&row.id)
+            .bind(now)
+            .execute(tx.conn())
+            .await?
+            .rows_affected()
+                == 1
+        }
+        None => false,
+    };
+    if !claimed {
+        let locked_until = now + policy.lockout.as_millis() as i64;
+        sqlx::query(
+            "UPDATE admins SET failed_sign_ins = failed_sign_ins + 1, \
+             locked_until = CASE WHEN failed_sign_ins + 1 >= $1 THEN $2 ELSE locked_until END \
+             WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(policy.max_failures)
+        .bind(locked_until)
+        .bind(&tenant_id)
+        .bind(&row.id)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        tracing::info!(
+            tenant = %tenant.slug,
+            admin = %row.id,
+            reason = if !password_ok { "password" } else if step.is_none() { "totp" } else { "totp replayed" },
+            "sign-in refused"
+        );
+        return Err(REFUSED);
+    }
+
+    if let Some(previous) = previous_token {
+        sqlx::query("DELETE FROM admin_sessions WHERE token_hash = $1")
+            .bind(token_hash(previous))
+            .execute(tx.conn())
+            .await?;
+    }
+    sqlx::query("DELETE FROM admin_sessions WHERE tenant_id = $1 AND expires_at <= $2")
+        .bind(&tenant_id)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    let token = random_token();
+    sqlx::query(
+        "INSERT INTO admin_sessions (token_hash, tenant_id, admin_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash(&token))
+    .bind(&tenant_id)
+    .bind(&row.id)
+    .bind(now)
+    .bind(now + policy.session_ttl.as_millis() as i64)
+    .execute(tx.conn())
+    .await?;
+    let admin = admins::get(&mut tx, &row.id).await?;
+    tx.commit().await?;
+    tracing::info!(tenant = %tenant.slug, admin = %admin.id, "signed in");
+    Ok((
+        Authenticated {
+            tenant: tenant.id,
+            tenant_slug: tenant.slug,
+            admin,
+        },
+        token,
+    ))
+}
+
+/// The administrator behind a session token, if the session is live.
+pub async fn authenticate(store: &Store, token: &str) -> Result<Authenticated, Error> {
+    let found: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT s.tenant_id, t.slug, s.admin_id FROM admin_sessions s \
+         JOIN tenants t ON t.id = s.tenant_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(token_hash(token))
+    .bind(now_ms())
+    .fetch_optional(store.pool())
+    .await?;
+    let (tenant, tenant_slug, admin_id) = found.ok_or(Error::Unauthenticated("sign in first"))?;
+    let tenant = TenantId::from_db(tenant);
+    let mut read = store.scoped_read(&tenant).await?;
+    let admin = admins::get(&mut read, &admin_id)
+        .await
+        .map_err(|_| Error::Unauthenticated("sign in first"))?;
+    Ok(Authenticated {
+        tenant,
+        tenant_slug,
+        admin,
+    })
+}
+
+pub async fn sign_out(store: &Store, token: &str) -> Result<(), Error> {
+    sqlx::query("DELETE FROM admin_sessions WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}

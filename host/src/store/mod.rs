@@ -1,0 +1,194 @@
+//! Storage: one sqlx `Any` pool that serves both SQLite (the zero-configuration default) and
+//! PostgreSQL (for several host processes sharing one database).
+//!
+//! Rules for everything that touches the database:
+//! - Tenant data is only ever read or written through a [`Scoped`] transaction, which carries the
+//!   tenant id and is the only way repository functions learn it. A handler cannot forget the
+//!   tenant filter because it never supplies one: it gets a `Scoped` from the authenticated
+//!   session (or, for operator commands, from a tenant looked up by slug).
+//! - Queries use `$n` placeholders and only TEXT / BIGINT / BLOB columns, so the same SQL runs on
+//!   both backends (see `migrations/`). Ids and timestamps are made in Rust.
+//! - Every state change and its history entry are written in the same transaction.
+
+mod migrate;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+use crate::error::Error;
+use crate::tenants::TenantId;
+
+/// Which database engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from a database URL, refusing anything else with a clear message.
+    pub fn from_url(url: &str) -> Result<Backend, Error> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(Error::Config(format!(
+                "database URL must start with sqlite: or postgres:// (got {:?})",
+                url.split(':').next().unwrap_or_default()
+            )))
+        }
+    }
+}
+
+/// The database, shared by every request of this process. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (creating the SQLite file when missing). Does not migrate.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, Error> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| Error::Config(format!("invalid database URL: {e}")))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the migrations of this backend (`migrations/sqlite` or `migrations/postgres`).
+    /// Safe to run from several processes at once on PostgreSQL (sqlx takes an advisory lock).
+    pub async fn migrate(&self) -> Result<(), Error> {
+        migrate::run(self).await
+    }
+
+    /// Readiness: the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The pool, for reads and writes that are not tenant data (tenants, server settings).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The raw pool, for tests that check what the database itself refuses (history
+    /// triggers). Not for application code, which goes through [`Scoped`].
+    #[doc(hidden)]
+    pub fn raw_pool_for_tests(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`) so that a read followed by a write cannot fail with "database is
+    /// locked" when another connection wrote in between.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>, Error> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Begins a write transaction scoped to one tenant: the only way to reach tenant data.
+    pub async fn scoped(&self, tenant: &TenantId) -> Result<Scoped, Error> {
+        Ok(Scoped {
+            tx: self.begin().await?,
+            tenant: tenant.clone(),
+        })
+    }
+
+    /// Begins a read-only transaction scoped to one tenant. It takes no write lock, so it can
+    /// be held across slow work (password checks); do not write through it.
+    pub async fn scoped_read(&self, tenant: &TenantId) -> Result<Scoped, Error> {
+        Ok(Scoped {
+            tx: self.pool.begin().await?,
+            tenant: tenant.clone(),
+        })
+    }
+}
+
+/// A transaction bound to one tenant. Repository functions take `&mut Scoped` and filter every
+/// statement by [`Scoped::tenant`]; dropping it without [`Scoped::commit`] rolls back.
+pub struct Scoped {
+    tx: Transaction<'static, Any>,
+    tenant: TenantId,
+}
+
+impl Scoped {
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// The connection, for repository functions. Every statement run on it must bind
+    /// `self.tenant()`.
+    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// Serialises writers of this tenant until commit (a row lock on PostgreSQL; SQLite write
+    /// transactions are serialised already). Used by checks that span rows, such as "the
+    /// tenant keeps at least one owner".
+    pub async fn lock_tenant(&mut self) -> Result<(), Error> {
+        let tenant = self.tenant.as_str().to_string();
+        sqlx::query("UPDATE tenants SET name = name WHERE id = $1")
+            .bind(tenant)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), Error> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Current time in unix milliseconds, the unit of every timestamp column.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A new time-ordered id (UUID v7) for a row.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Whether a sqlx error is a unique-constraint violation (same meaning on both backends).
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Helpers for scripts/test.sh (sourced): install and start what the tests run against.
+# Everything started here is stopped by an EXIT trap.
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+APT_UPDATED=""
+
+apt_install() {
+  if [ -z "$APT_UPDATED" ]; then
+    $SUDO apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# rust-toolchain.toml pins the toolchain; RUSTUP_AUTO_INSTALL may be 0, so install explicitly.
+ensure_toolchain() {
+  local channel
+  channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+  rustup toolchain install "$channel" --profile minimal --component rustfmt,clippy >/dev/null
+  rustup target add --toolchain "$channel" wasm32-wasip2 >/dev/null
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+CLEANUPS=()
+cleanup() {
+  local i
+  for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[$i]}" || true; done
+}
+trap cleanup EXIT
+
+# A PostgreSQL cluster of our own in a temp dir (fsync off: test data only).
+# Exports CORRAL_TEST_POSTGRES_URL.
+start_postgres() {
+  if [ -n "${CORRAL_TEST_POSTGRES_URL:-}" ]; then
+    echo "using PostgreSQL at CORRAL_TEST_POSTGRES_URL"
+    return
+  fi
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    echo "installing PostgreSQL from Debian"
+    apt_install postgresql
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  id postgres >/dev/null 2>&1 || $SUDO useradd --system --home-dir /var/lib/postgresql postgres
+  local dir port
+  dir=$(mktemp -d /tmp/corral-pg.XXXXXX)
+  chmod 755 "$dir"
+  $SUDO chown postgres "$dir"
+  port=$(free_port)
+  as_postgres() { if [ "$(id -un)" = postgres ]; then "$@"; else $SUDO runuser -u postgres -- "$@"; fi; }
+  as_postgres "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >/dev/null
+  as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
+    "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    start >/dev/null
+  CLEANUPS+=("as_postgres '$bin/pg_ctl' -D '$dir/data' -m immediate stop >/dev/null; rm -rf '$dir'")
+  export CORRAL_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $port"
+}

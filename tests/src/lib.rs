@@ -1,0 +1,404 @@
+//! End-to-end test harness: runs the real `corral` binary (built by `scripts/test.sh`, or by
+//! `cargo build -p corral-host` before `cargo test`) against a real SQLite file or a real
+//! PostgreSQL server, and talks to it over HTTP like any client.
+//!
+//! PostgreSQL comes from `CORRAL_TEST_POSTGRES_URL`, a URL of a server where the tests may
+//! `CREATE DATABASE` (scripts/test.sh starts a throw-away cluster and sets it). Each test gets a
+//! database of its own. There is no silent skip: without the variable the PostgreSQL tests fail
+//! and say how to run them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use sqlx::Connection;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use totp_rs::TOTP;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per backend: `both_backends!(name)` expects
+/// `async fn name(db: Db)` in scope and creates `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::Db::Postgres).await
+            }
+        }
+    )+};
+}
+
+/// The `corral` binary next to this test executable (target/<profile>/corral).
+pub fn corral_bin() -> PathBuf {
+    if let Ok(bin) = std::env::var("CORRAL_BIN") {
+        return bin.into();
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps");
+    let bin = profile_dir.join("corral");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build -p corral-host`; scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A fresh database (and data directory) for one test.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub db: Db,
+    pub database_url: String,
+    extra_env: Vec<(String, String)>,
+}
+
+impl Env {
+    pub async fn new(db: Db) -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = match db {
+            Db::Sqlite => format!("sqlite://{}", dir.path().join("corral.db").display()),
+            Db::Postgres => create_postgres_database().await,
+        };
+        Env {
+            dir,
+            db,
+            database_url,
+            extra_env: Vec::new(),
+        }
+    }
+
+    /// Another process environment (own data directory, so own secret key file) on the same
+    /// database.
+    pub fn sharing_database(&self) -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+            db: self.db,
+            database_url: self.database_url.clone(),
+            extra_env: Vec::new(),
+        }
+    }
+
+    /// Adds an environment variable to every process this env starts.
+    pub fn with_env(mut self, key: &str, value: &str) -> Env {
+        self.extra_env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(corral_bin());
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("CORRAL_DATABASE_URL", &self.database_url)
+            .env("CORRAL_DATA_DIR", self.data_dir())
+            .env("CORRAL_DATABASE_MAX_CONNECTIONS", "5")
+            .env("RUST_LOG", "info")
+            .current_dir(self.dir.path());
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs `corral ARGS` to completion, feeding `stdin`.
+    pub async fn cli(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn corral");
+        let mut input = child.stdin.take().unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut input, stdin.as_bytes())
+            .await
+            .unwrap();
+        drop(input);
+        tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .expect("corral CLI timed out")
+            .unwrap()
+    }
+
+    /// Like [`Env::cli`], panicking with the output unless it succeeds; returns stdout.
+    pub async fn cli_ok(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.cli(args, stdin).await;
+        assert!(
+            out.status.success(),
+            "corral {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub async fn create_tenant(&self, slug: &str) -> String {
+        self.cli_ok(
+            &[
+                "tenant",
+                "create",
+                "--slug",
+                slug,
+                "--name",
+                &format!("Tenant {slug}"),
+            ],
+            "",
+        )
+        .await
+        .trim()
+        .to_string()
+    }
+
+    /// Creates an administrator with the CLI; returns its TOTP generator.
+    pub async fn create_admin(
+        &self,
+        tenant: &str,
+        email: &str,
+        role: &str,
+        password: &str,
+    ) -> TOTP {
+        let out = self
+            .cli_ok(
+                &[
+                    "admin", "create", "--tenant", tenant, "--email", email, "--role", role,
+                ],
+                &format!("{password}\n"),
+            )
+            .await;
+        let uri = out.trim();
+        assert!(
+            uri.starts_with("otpauth://totp/"),
+            "unexpected output {uri:?}"
+        );
+        totp_from_uri(uri)
+    }
+
+    /// Starts `corral serve` on a free port and waits until it announces its address.
+    pub async fn serve(&self) -> Server {
+        let log_path = self
+            .dir
+            .path()
+            .join(format!("serve-{}.log", uuid::Uuid::now_v7()));
+        let log = std::fs::File::create(&log_path).unwrap();
+        let mut child = self
+            .command()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn corral serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("corral serve did not start: {}", read(&log_path)))
+            .unwrap()
+            .unwrap_or_else(|| panic!("corral serve exited: {}", read(&log_path)));
+        let url = line
+            .strip_prefix("corral listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        Server {
+            url,
+            child,
+            log_path,
+        }
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// A running `corral serve`; killed when dropped.
+pub struct Server {
+    pub url: String,
+    pub child: Child,
+    log_path: PathBuf,
+}
+
+impl Server {
+    /// A client with its own cookie jar (one browser).
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.url.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Everything the server logged so far.
+    pub fn log(&self) -> String {
+        read(&self.log_path)
+    }
+}
+
+/// An HTTP client bound to one server.
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+/// Status and JSON body of a response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    /// `error.code` and `error.field` of an error body.
+    pub fn error(&self) -> (&str, Option<&str>) {
+        (
+            self.body["error"]["code"].as_str().unwrap_or("<no code>"),
+            self.body["error"]["field"].as_str(),
+        )
+    }
+}
+
+impl Client {
+    /// The same client pointed at another server (shares cookies).
+    pub fn against(&self, server: &Server) -> Client {
+        Client {
+            base: server.url.clone(),
+            http: self.http.clone(),
+        }
+    }
+
+    pub async fn send(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        into_reply(req.send().await.expect("request")).await
+    }
+
+    /// Sends a raw body with a content type.
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body.to_string());
+        into_reply(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None).await
+    }
+
+    /// Signs in with password and a TOTP code; returns the reply.
+    pub async fn sign_in(&self, tenant: &str, email: &str, password: &str, code: &str) -> Reply {
+        self.send(
+            "POST",
+            "/api/v1/session",
+            Some(serde_json::json!({
+                "tenant": tenant, "email": email, "password": password, "totp": code
+            })),
+        )
+        .await
+    }
+}
+
+async fn into_reply(res: reqwest::Response) -> Reply {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    let body = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn totp_from_uri(uri: &str) -> TOTP {
+    TOTP::from_url_unchecked(uri).expect("valid otpauth URI")
+}
+
+/// The code for the current step, or `steps` steps later (the server accepts one step of
+/// skew, which lets a test sign the same administrator in twice without waiting).
+pub fn totp_code(totp: &TOTP, steps: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    totp.generate((now + steps * 30) as u64)
+}
+
+/// The PostgreSQL server URL the tests may create databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("CORRAL_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "CORRAL_TEST_POSTGRES_URL is not set: run the suite with scripts/test.sh, which \
+             starts a PostgreSQL server for the tests, or point it at one where the tests may \
+             CREATE DATABASE"
+        )
+    })
+}
+
+/// Creates an empty database for one test; returns its URL.
+pub async fn create_postgres_database() -> String {
+    let admin_url = postgres_admin_url();
+    let name = format!("corral_test_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at CORRAL_TEST_POSTGRES_URL: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let (server, _db) = admin_url
+        .rsplit_once('/')
+        .expect("CORRAL_TEST_POSTGRES_URL ends with /DATABASE");
+    format!("{server}/{name}")
+}
+
+/// Drops a test database, closing its connections (used to simulate the database going away).
+pub async fn drop_postgres_database(url: &str) {
+    let name = url.rsplit('/').next().unwrap();
+    let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+        .await
+        .unwrap();
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await
+        .expect("drop test database");
+}
