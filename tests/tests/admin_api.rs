@@ -547,3 +547,26 @@ async fn bad_input_is_refused_with_the_field_named(db: Db) {
     let r = c.send("PUT", "/api/v1/admins", None).await;
     assert_eq!((r.status, r.error().0), (405, "method_not_allowed"));
 }
+
+/// Under an https base URL the session cookie is also `Secure`.
+#[tokio::test]
+async fn session_cookie_is_secure_under_https() {
+    let env = Env::new(Db::Sqlite)
+        .await
+        .with_env("CORRAL_BASE_URL", "https://corral.example");
+    env.create_tenant("acme").await;
+    let totp = env
+        .create_admin("acme", "owner@acme.example", "owner", OWNER_PW)
+        .await;
+    let server = env.serve().await;
+    let r = server
+        .client()
+        .sign_in("acme", "owner@acme.example", OWNER_PW, &totp_code(&totp, 0))
+        .await;
+    assert_eq!(r.status, 200);
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+}
