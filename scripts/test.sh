@@ -4,7 +4,7 @@
 # PostgreSQL cluster on a free port, builds everything and runs every test.
 #
 #   scripts/test.sh            # everything
-#   scripts/test.sh admin_api  # extra arguments go to `cargo test` (e.g. a test name filter)
+#   scripts/test.sh admin_api  # extra arguments go to the test runner (e.g. a name filter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -13,4 +13,10 @@ ensure_toolchain
 start_postgres
 
 cargo build --workspace --all-targets --locked
-cargo test --workspace --locked "$@"
+# nextest ends with one summary line counting every test (cargo test ends with the last crate's
+# doc-tests); fall back to cargo test where nextest is not installed.
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast "$@"
+else
+  cargo test --workspace --locked --no-fail-fast "$@"
+fi
