@@ -7,11 +7,13 @@ pub mod config;
 pub mod error;
 pub mod history;
 pub mod http;
+pub mod passwords;
 pub mod secrets;
 pub mod server;
 pub mod sessions;
 pub mod store;
 pub mod telemetry;
 pub mod tenants;
+pub mod users;
 
 pub use error::Error;

@@ -10,8 +10,9 @@
 
 use std::time::Duration;
 
-use crate::admins::{self, password, totp::Seed, Admin};
+use crate::admins::{self, totp::Seed, Admin};
 use crate::error::Error;
+use crate::passwords;
 use crate::secrets::{random_token, token_hash, SecretBox};
 use crate::store::{now_ms, Store};
 use crate::tenants::{self, TenantId};
@@ -50,11 +51,11 @@ pub async fn sign_in(
     previous_token: Option<&str>,
 ) -> Result<(Authenticated, String), Error> {
     let Ok(email) = admins::normalize_email(&credentials.email) else {
-        password::verify(credentials.password, None).await?;
+        passwords::verify(credentials.password, None).await?;
         return Err(REFUSED);
     };
     let Some(tenant) = tenants::find_by_slug(store, credentials.tenant.trim()).await? else {
-        password::verify(credentials.password, None).await?;
+        passwords::verify(credentials.password, None).await?;
         return Err(REFUSED);
     };
     let row = {
@@ -62,7 +63,7 @@ pub async fn sign_in(
         admins::find_row(&mut read, "email", &email).await?
     };
     let Some(row) = row else {
-        password::verify(credentials.password, None).await?;
+        passwords::verify(credentials.password, None).await?;
         return Err(REFUSED);
     };
     let now = now_ms();
@@ -72,7 +73,7 @@ pub async fn sign_in(
         });
     }
     let password_ok =
-        password::verify(credentials.password, Some(row.password_hash.clone())).await?;
+        passwords::verify(credentials.password, Some(row.password_hash.clone())).await?;
     let step = if password_ok {
         let seed = Seed::open(secrets, &row.id, &row.totp_secret)?;
         seed.accepted_step(&credentials.totp, (now / 1000) as u64, row.totp_last_step)

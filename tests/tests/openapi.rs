@@ -17,6 +17,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admins/{id}"),
     ("patch", "/api/v1/admins/{id}"),
     ("delete", "/api/v1/admins/{id}"),
+    ("get", "/api/v1/users"),
+    ("post", "/api/v1/users"),
+    ("post", "/api/v1/users/bulk"),
+    ("post", "/api/v1/users/bulk-delete"),
+    ("get", "/api/v1/users/{id}"),
+    ("patch", "/api/v1/users/{id}"),
+    ("delete", "/api/v1/users/{id}"),
     ("get", "/api/v1/history"),
 ];
 

@@ -5,7 +5,6 @@
 //! administrator accounts; a tenant always keeps at least one owner. The Exchange-connector
 //! permissions are granted one by one to admins; owners hold all of them.
 
-pub mod password;
 pub mod totp;
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::passwords;
 use crate::secrets::SecretBox;
 use crate::store::{is_unique_violation, new_id, now_ms, Scoped};
 
@@ -91,6 +91,8 @@ pub enum Permission {
     /// Import and export CSV files.
     ImportExport,
     DeleteDevices,
+    /// Add, edit, invite and delete end users.
+    ManageUsers,
     /// Add administrators, change roles and permissions, delete administrator accounts.
     ManageAdministrators,
     Exchange(ExchangePermission),
@@ -229,8 +231,8 @@ pub async fn create(
     new: NewAdmin,
 ) -> Result<Created, Error> {
     let email = normalize_email(&new.email)?;
-    password::check_strength(&new.password, "password")?;
-    let password_hash = password::hash(new.password).await?;
+    passwords::check_strength(&new.password, "password")?;
+    let password_hash = passwords::hash(new.password).await?;
     let id = new_id();
     let seed = totp::Seed::generate();
     let totp_uri = seed.uri(tenant_slug, &email)?;
@@ -407,6 +409,7 @@ mod tests {
             Permission::ManageConfigurations,
             Permission::ImportExport,
             Permission::DeleteDevices,
+            Permission::ManageUsers,
         ] {
             assert!(owner.may(p) && plain.may(p), "{p:?}");
         }

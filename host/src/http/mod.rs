@@ -8,6 +8,7 @@ mod extract;
 mod health;
 mod history;
 mod session;
+mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,6 +81,7 @@ impl AppState {
     tags(
         (name = "session", description = "Administrator sign-in (password + TOTP)"),
         (name = "admins", description = "Administrators of the signed-in tenant"),
+        (name = "users", description = "End users of the signed-in tenant"),
         (name = "history", description = "Change history"),
         (name = "health", description = "Liveness and readiness")
     )
@@ -104,6 +106,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(health::routes())
         .merge(session::routes())
         .merge(admins::routes())
+        .merge(users::routes())
         .merge(history::routes())
         .split_for_parts();
     (router.with_state(state), doc)

@@ -1,4 +1,4 @@
-//! Password hashing with argon2id (default parameters of the `argon2` crate: 19 MiB, 2 passes).
+//! Passwords of administrators and users: strength rules and hashing with argon2id (default parameters of the `argon2` crate: 19 MiB, 2 passes).
 //! Hashing runs on the blocking pool so that it never stalls a tokio worker.
 
 use std::sync::OnceLock;
