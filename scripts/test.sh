@@ -11,6 +11,10 @@ source scripts/services.sh
 
 ensure_toolchain
 start_postgres
+scripts/build-guests.sh >/dev/null
+scripts/build-python-plugin.sh >/dev/null   # a plugin from another language (componentize-py)
+export CORRAL_REQUIRE_PYTHON_PLUGIN=1
+export CORRAL_SKIP_GUEST_BUILD=1  # the runtime's tests would otherwise build them again
 
 cargo build --workspace --all-targets --locked
 # nextest ends with one summary line counting every test (cargo test ends with the last crate's

@@ -9,6 +9,7 @@ use crate::admins::{self, ExchangePermission, NewAdmin, Role};
 use crate::config::{ServeArgs, StorageArgs};
 use crate::error::Error;
 use crate::history::Actor;
+use crate::plugins::{self, Plugins};
 use crate::secrets::SecretBox;
 use crate::store::Store;
 use crate::{server, tenants};
@@ -38,6 +39,31 @@ pub enum Command {
     /// Manage administrators.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Manage plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Install a plugin component for a tenant: the same validation and storage as an upload
+    /// through the API (this is how built-in vendor plugins are installed).
+    Install {
+        /// Slug of the tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The component (.wasm).
+        file: std::path::PathBuf,
+        /// Activate the installed version.
+        #[arg(long)]
+        activate: bool,
+        /// Capability the tenant allows the plugin (repeatable): logging, kv, http,
+        /// directory, clock.
+        #[arg(long)]
+        allow: Vec<String>,
+        #[command(flatten)]
+        plugins: crate::config::PluginArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,7 +112,54 @@ fn parse_permission(s: &str) -> Result<ExchangePermission, String> {
 pub async fn run(cli: Cli) -> Result<(), Error> {
     let (store, secrets) = open(&cli.storage).await?;
     match cli.command {
-        Command::Serve(args) => server::serve(store, secrets, args).await,
+        Command::Serve(args) => {
+            let plugins = Plugins::new(
+                store.clone(),
+                &secrets,
+                &cli.storage.data_dir,
+                &args.plugins.settings(),
+            )?;
+            server::serve(store, secrets, plugins, args).await
+        }
+        Command::Plugin(PluginCommand::Install {
+            tenant,
+            file,
+            activate,
+            allow,
+            plugins: plugin_args,
+        }) => {
+            let tenant = tenants::find_by_slug(&store, &tenant)
+                .await?
+                .ok_or(Error::NotFound("tenant"))?;
+            let bytes = std::fs::read(&file).map_err(|e| {
+                Error::invalid("file", format!("cannot read {}: {e}", file.display()))
+            })?;
+            let plugins = Plugins::new(
+                store.clone(),
+                &secrets,
+                &cli.storage.data_dir,
+                &plugin_args.settings(),
+            )?;
+            let actor = Actor::Operator;
+            let (summary, seq) =
+                plugins::registry::upload(&plugins, &store, &tenant.id, &actor, "operator", &bytes)
+                    .await?;
+            if !allow.is_empty() {
+                plugins::registry::set_grants(&store, &tenant.id, &actor, &summary.id, &allow, &[])
+                    .await?;
+            }
+            if activate {
+                plugins::registry::activate(&plugins, &store, &tenant.id, &actor, &summary.id, seq)
+                    .await?;
+            }
+            println!("{}", summary.id);
+            eprintln!(
+                "installed plugin {} version {seq}{}",
+                summary.name,
+                if activate { " (active)" } else { "" }
+            );
+            Ok(())
+        }
         Command::Migrate => {
             eprintln!("database is up to date");
             Ok(())

@@ -80,6 +80,33 @@ pub struct ServeArgs {
     /// Lifetime of an administrator session, in hours.
     #[arg(long, env = "CORRAL_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u64,
+    #[command(flatten)]
+    pub plugins: PluginArgs,
+}
+
+/// Plugin host settings (`serve` and `plugin install`).
+#[derive(Debug, Clone, Args)]
+pub struct PluginArgs {
+    /// Largest plugin component accepted, in bytes.
+    #[arg(long, env = "CORRAL_PLUGIN_MAX_UPLOAD_BYTES", default_value_t = 32 << 20)]
+    pub plugin_max_upload_bytes: usize,
+    /// Time budget for compiling one uploaded plugin, in seconds.
+    #[arg(long, env = "CORRAL_PLUGIN_COMPILE_TIMEOUT_SECS", default_value_t = 60)]
+    pub plugin_compile_timeout_secs: u64,
+    /// Let plugins granted outbound HTTPS reach loopback and private addresses (tests,
+    /// on-premises vendor servers). Off: only public addresses.
+    #[arg(long, env = "CORRAL_PLUGIN_ALLOW_PRIVATE_ADDRESSES")]
+    pub plugin_allow_private_addresses: bool,
+}
+
+impl PluginArgs {
+    pub fn settings(&self) -> crate::plugins::Settings {
+        crate::plugins::Settings {
+            max_upload_bytes: self.plugin_max_upload_bytes,
+            compile_timeout: Duration::from_secs(self.plugin_compile_timeout_secs.max(1)),
+            allow_private_addresses: self.plugin_allow_private_addresses,
+        }
+    }
 }
 
 impl ServeArgs {

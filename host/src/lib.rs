@@ -8,6 +8,7 @@ pub mod error;
 pub mod history;
 pub mod http;
 pub mod passwords;
+pub mod plugins;
 pub mod secrets;
 pub mod server;
 pub mod sessions;

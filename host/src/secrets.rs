@@ -26,6 +26,8 @@ const FINGERPRINT_SETTING: &str = "secret_key_fingerprint";
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
     fingerprint: String,
+    /// Input of [`SecretBox::derive_key`]: a hash of the key, never the key itself.
+    derivation: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -42,6 +44,10 @@ impl SecretBox {
         SecretBox {
             cipher: XChaCha20Poly1305::new(key.into()),
             fingerprint,
+            derivation: Sha256::new_with_prefix(b"corral-key-derivation\0")
+                .chain_update(key)
+                .finalize()
+                .into(),
         }
     }
 
@@ -97,6 +103,15 @@ impl SecretBox {
             )));
         }
         Ok(())
+    }
+
+    /// A key for another purpose (e.g. authenticating cached artifacts), derived from the
+    /// server key so that it needs no storage of its own.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(&self.derivation)
+            .expect("HMAC takes any key length");
+        hmac::Mac::update(&mut mac, purpose.as_bytes());
+        hmac::Mac::finalize(mac).into_bytes().into()
     }
 
     /// Encrypts `plaintext`; `purpose` (e.g. "totp:<admin id>") is authenticated, so a sealed

@@ -7,10 +7,16 @@ use std::io::Write;
 use crate::config::ServeArgs;
 use crate::error::Error;
 use crate::http::{self, AppState};
+use crate::plugins::Plugins;
 use crate::secrets::SecretBox;
 use crate::store::Store;
 
-pub async fn serve(store: Store, secrets: SecretBox, args: ServeArgs) -> Result<(), Error> {
+pub async fn serve(
+    store: Store,
+    secrets: SecretBox,
+    plugins: Plugins,
+    args: ServeArgs,
+) -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -23,7 +29,7 @@ pub async fn serve(store: Store, secrets: SecretBox, args: ServeArgs) -> Result<
         .unwrap_or_else(|| format!("http://{local}"))
         .trim_end_matches('/')
         .to_string();
-    let state = AppState::new(store, secrets, args.policy(), &base_url);
+    let state = AppState::new(store, secrets, args.policy(), &base_url, plugins);
     let app = http::router(state);
 
     // The first line on stdout is the address: scripts and tests read it (useful with port 0).

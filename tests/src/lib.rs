@@ -316,6 +316,16 @@ impl Client {
         into_reply(req.send().await.expect("request")).await
     }
 
+    /// Uploads a plugin component.
+    pub async fn upload(&self, bytes: Vec<u8>) -> Reply {
+        let req = self
+            .http
+            .post(format!("{}/api/v1/plugins", self.base))
+            .header("content-type", "application/wasm")
+            .body(bytes);
+        into_reply(req.send().await.expect("request")).await
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send("GET", path, None).await
     }
@@ -347,6 +357,19 @@ async fn into_reply(res: reqwest::Response) -> Reply {
         headers,
         body,
     }
+}
+
+/// A guest component built by scripts/build-guests.sh (e.g. `corral_example_plugin`).
+pub fn guest(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/target/wasm32-wasip2/release")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; build the guests first (scripts/build-guests.sh; scripts/test.sh does)",
+            path.display()
+        )
+    })
 }
 
 pub fn totp_from_uri(uri: &str) -> TOTP {

@@ -24,6 +24,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/users/{id}"),
     ("patch", "/api/v1/users/{id}"),
     ("delete", "/api/v1/users/{id}"),
+    ("get", "/api/v1/plugins"),
+    ("post", "/api/v1/plugins"),
+    ("get", "/api/v1/plugins/{id}"),
+    ("delete", "/api/v1/plugins/{id}"),
+    ("post", "/api/v1/plugins/{id}/activate"),
+    ("post", "/api/v1/plugins/{id}/deactivate"),
+    ("put", "/api/v1/plugins/{id}/grants"),
+    ("delete", "/api/v1/plugins/{id}/versions/{version}"),
+    ("post", "/api/v1/plugins/{id}/validate"),
+    ("post", "/api/v1/plugins/{id}/render"),
     ("get", "/api/v1/history"),
 ];
 
@@ -69,7 +79,7 @@ async fn openapi_document_is_valid_and_complete() {
 
     // Every documented route is served (not the router's 404/405), even unauthenticated.
     for (method, path) in &expected {
-        let path = path.replace("{id}", "some-id");
+        let path = path.replace("{id}", "some-id").replace("{version}", "1");
         let reply = c.send(&method.to_uppercase(), &path, None).await;
         let code = reply.error().0;
         assert!(

@@ -93,6 +93,8 @@ pub enum Permission {
     DeleteDevices,
     /// Add, edit, invite and delete end users.
     ManageUsers,
+    /// Upload, activate, roll back and remove plugins; allow their capabilities.
+    ManagePlugins,
     /// Add administrators, change roles and permissions, delete administrator accounts.
     ManageAdministrators,
     Exchange(ExchangePermission),
@@ -410,6 +412,7 @@ mod tests {
             Permission::ImportExport,
             Permission::DeleteDevices,
             Permission::ManageUsers,
+            Permission::ManagePlugins,
         ] {
             assert!(owner.may(p) && plain.may(p), "{p:?}");
         }

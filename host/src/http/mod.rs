@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod health;
 mod history;
+mod plugins;
 mod session;
 mod users;
 
@@ -26,6 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, ApiResult, ErrorBody};
 
+use crate::plugins::Plugins;
 use crate::secrets::SecretBox;
 use crate::sessions::Policy;
 use crate::store::Store;
@@ -43,18 +45,29 @@ struct Inner {
     secrets: SecretBox,
     policy: Policy,
     secure_cookies: bool,
+    plugins: Plugins,
 }
 
 impl AppState {
-    pub fn new(store: Store, secrets: SecretBox, policy: Policy, base_url: &str) -> AppState {
+    pub fn new(
+        store: Store,
+        secrets: SecretBox,
+        policy: Policy,
+        base_url: &str,
+        plugins: Plugins,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 store,
                 secrets,
                 policy,
                 secure_cookies: base_url.starts_with("https://"),
+                plugins,
             }),
         }
+    }
+    pub fn plugins(&self) -> &Plugins {
+        &self.inner.plugins
     }
     pub fn store(&self) -> &Store {
         &self.inner.store
@@ -82,6 +95,7 @@ impl AppState {
         (name = "session", description = "Administrator sign-in (password + TOTP)"),
         (name = "admins", description = "Administrators of the signed-in tenant"),
         (name = "users", description = "End users of the signed-in tenant"),
+        (name = "plugins", description = "The tenant's WebAssembly plugins"),
         (name = "history", description = "Change history"),
         (name = "health", description = "Liveness and readiness")
     )
@@ -107,6 +121,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(session::routes())
         .merge(admins::routes())
         .merge(users::routes())
+        .merge(plugins::routes())
         .merge(history::routes())
         .split_for_parts();
     (router.with_state(state), doc)

@@ -1,0 +1,372 @@
+//! `/api/v1/plugins`: the tenant's plugins (SPEC H3). Upload a component (raw bytes,
+//! `Content-Type: application/wasm`), list, allow capabilities, activate a version (an earlier
+//! one rolls back), deactivate, remove; and call a plugin's configuration hooks.
+
+use axum::body::to_bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use corral_plugin_runtime::api;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::ApiJson;
+use super::session::CurrentAdmin;
+use super::AppState;
+use crate::admins::Permission;
+use crate::plugins::{self, registry, HookError, PluginSummary};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_plugins, upload_plugin))
+        .routes(routes!(get_plugin, delete_plugin))
+        .routes(routes!(activate_plugin))
+        .routes(routes!(deactivate_plugin))
+        .routes(routes!(set_grants))
+        .routes(routes!(delete_version))
+        .routes(routes!(validate_configuration))
+        .routes(routes!(render_configuration))
+}
+
+impl From<HookError> for ApiError {
+    fn from(e: HookError) -> ApiError {
+        match e {
+            HookError::Setup(e) => e.into(),
+            HookError::Refused { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "plugin_refused",
+                e.to_string(),
+            ),
+            HookError::Failed(failure) => {
+                tracing::warn!(error = %failure, "plugin call failed");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "plugin_failed",
+                    failure.to_string(),
+                )
+            }
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Uploaded {
+    plugin: PluginSummary,
+    /// `seq` of the version just stored (not active until activated).
+    version: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivateRequest {
+    /// `seq` of the version to activate; an earlier one than the active version rolls back.
+    version: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantsRequest {
+    /// Capabilities the tenant allows: logging, kv, http, directory, clock. A version is
+    /// granted those it requests among them.
+    capabilities: Vec<String>,
+    /// Hosts outbound HTTPS may reach (`api.example.com`, `*.example.com`).
+    #[serde(default)]
+    http_allow_hosts: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigurationRequest {
+    /// One of the plugin's configuration kinds.
+    kind: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    priority: i32,
+    /// The configuration in the plugin's own schema.
+    body: serde_json::Value,
+}
+
+impl From<ConfigurationRequest> for api::Configuration {
+    fn from(r: ConfigurationRequest) -> api::Configuration {
+        api::Configuration {
+            kind: r.kind,
+            id: r.id,
+            name: r.name,
+            priority: r.priority,
+            body: r.body.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// JSON Pointer into the configuration body.
+    path: String,
+    code: String,
+    message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Validation {
+    valid: bool,
+    errors: Vec<FieldProblem>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Rendered {
+    media_type: String,
+    /// The vendor document as the plugin produced it: JSON for `application/json` media
+    /// types, a string otherwise.
+    document: serde_json::Value,
+}
+
+/// Plugins of your tenant with their versions.
+#[utoipa::path(get, path = "/api/v1/plugins", tag = "plugins", security(("session" = [])),
+    responses((status = 200, body = Vec<PluginSummary>), (status = 401, body = ErrorBody)))]
+async fn list_plugins(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+) -> ApiResult<Json<Vec<PluginSummary>>> {
+    let mut scoped = state.store().scoped_read(&me.tenant).await?;
+    Ok(Json(registry::list(&mut scoped).await?))
+}
+
+/// Upload a component as a new version of the plugin it names. It is validated (a component,
+/// a supported `corral:plugin` version, no import beyond the grantable capabilities) and
+/// compiled before anything is stored; it is not active until activated.
+#[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins", security(("session" = [])),
+    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    responses((status = 201, body = Uploaded), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+async fn upload_plugin(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    request: Request,
+) -> ApiResult<impl IntoResponse> {
+    me.admin.require(Permission::ManagePlugins)?;
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !["application/wasm", "application/octet-stream"].contains(&content_type) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the component's bytes with Content-Type: application/wasm",
+        ));
+    }
+    let limit = state.plugins().runtime().config().max_upload_bytes;
+    let bytes = to_bytes(request.into_body(), limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "plugin_too_large",
+            format!("a plugin may be at most {limit} bytes"),
+        )
+        .with_field("component")
+    })?;
+    let (plugin, version) = registry::upload(
+        state.plugins(),
+        state.store(),
+        &me.tenant,
+        &me.admin.actor(),
+        &me.admin.email,
+        &bytes,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Uploaded { plugin, version })))
+}
+
+/// One plugin of your tenant.
+#[utoipa::path(get, path = "/api/v1/plugins/{id}", tag = "plugins", security(("session" = [])),
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, body = PluginSummary), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn get_plugin(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PluginSummary>> {
+    let mut scoped = state.store().scoped_read(&me.tenant).await?;
+    Ok(Json(registry::get(&mut scoped, &id).await?))
+}
+
+/// Remove a plugin, all its versions and its stored data.
+#[utoipa::path(delete, path = "/api/v1/plugins/{id}", tag = "plugins", security(("session" = [])),
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 204, description = "Removed"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_plugin(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    me.admin.require(Permission::ManagePlugins)?;
+    registry::delete(state.store(), &me.tenant, &me.admin.actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Activate a version (an earlier one than the active version rolls back).
+#[utoipa::path(post, path = "/api/v1/plugins/{id}/activate", tag = "plugins", security(("session" = [])),
+    params(("id" = String, Path, description = "Plugin id")), request_body = ActivateRequest,
+    responses((status = 200, body = PluginSummary), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn activate_plugin(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ActivateRequest>,
+) -> ApiResult<Json<PluginSummary>> {
+    me.admin.require(Permission::ManagePlugins)?;
+    let summary = registry::activate(
+        state.plugins(),
+        state.store(),
+        &me.tenant,
+        &me.admin.actor(),
+        &id,
+        req.version,
+    )
+    .await?;
+    Ok(Json(summary))
+}
+
+/// Deactivate the plugin (no version runs).
+#[utoipa::path(post, path = "/api/v1/plugins/{id}/deactivate", tag = "plugins", security(("session" = [])),
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, body = PluginSummary), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn deactivate_plugin(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PluginSummary>> {
+    me.admin.require(Permission::ManagePlugins)?;
+    Ok(Json(
+        registry::deactivate(state.store(), &me.tenant, &me.admin.actor(), &id).await?,
+    ))
+}
+
+/// Set the capabilities (and HTTPS hosts) your tenant allows the plugin.
+#[utoipa::path(put, path = "/api/v1/plugins/{id}/grants", tag = "plugins", security(("session" = [])),
+    params(("id" = String, Path, description = "Plugin id")), request_body = GrantsRequest,
+    responses((status = 200, body = PluginSummary), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn set_grants(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<GrantsRequest>,
+) -> ApiResult<Json<PluginSummary>> {
+    me.admin.require(Permission::ManagePlugins)?;
+    let summary = registry::set_grants(
+        state.store(),
+        &me.tenant,
+        &me.admin.actor(),
+        &id,
+        &req.capabilities,
+        &req.http_allow_hosts,
+    )
+    .await?;
+    Ok(Json(summary))
+}
+
+/// Remove one version (not the active one).
+#[utoipa::path(delete, path = "/api/v1/plugins/{id}/versions/{version}", tag = "plugins",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "Plugin id"), ("version" = i64, Path, description = "Version seq")),
+    responses((status = 200, body = PluginSummary), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn delete_version(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path((id, version)): Path<(String, String)>,
+) -> ApiResult<Json<PluginSummary>> {
+    me.admin.require(Permission::ManagePlugins)?;
+    let seq = version.parse::<i64>().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "plugin version not found",
+        )
+    })?;
+    Ok(Json(
+        registry::delete_version(state.store(), &me.tenant, &me.admin.actor(), &id, seq).await?,
+    ))
+}
+
+/// Ask the active version to validate a configuration; returns field-level problems.
+#[utoipa::path(post, path = "/api/v1/plugins/{id}/validate", tag = "plugins", security(("session" = [])),
+    params(("id" = String, Path, description = "Plugin id")), request_body = ConfigurationRequest,
+    responses((status = 200, body = Validation), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 502, description = "The plugin failed (trap, deadline, memory)", body = ErrorBody)))]
+async fn validate_configuration(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ConfigurationRequest>,
+) -> ApiResult<Json<Validation>> {
+    let installation = state
+        .plugins()
+        .active(&me.tenant, &id)
+        .await
+        .map_err(HookError::from)?;
+    let result = installation.validate_config(&req.into()).await;
+    let errors = plugins::hook(&installation, result)?;
+    Ok(Json(Validation {
+        valid: errors.is_empty(),
+        errors: errors
+            .into_iter()
+            .map(|e| FieldProblem {
+                path: e.path,
+                code: e.code,
+                message: e.message,
+            })
+            .collect(),
+    }))
+}
+
+/// Ask the active version to turn a configuration into its vendor document.
+#[utoipa::path(post, path = "/api/v1/plugins/{id}/render", tag = "plugins", security(("session" = [])),
+    params(("id" = String, Path, description = "Plugin id")), request_body = ConfigurationRequest,
+    responses((status = 200, body = Rendered), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 502, description = "The plugin failed (trap, deadline, memory)", body = ErrorBody)))]
+async fn render_configuration(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ConfigurationRequest>,
+) -> ApiResult<Json<Rendered>> {
+    let installation = state
+        .plugins()
+        .active(&me.tenant, &id)
+        .await
+        .map_err(HookError::from)?;
+    let result = installation.render_config(&req.into()).await;
+    let rendered = plugins::hook(&installation, result)?;
+    // JSON documents are passed as JSON, anything else as a string.
+    let document = if rendered.media_type.starts_with("application/json") {
+        serde_json::from_str(&rendered.document).map_err(|e| HookError::Refused {
+            plugin: installation.plugin().to_string(),
+            message: format!("returned a document that is not the JSON it announced: {e}"),
+        })?
+    } else {
+        serde_json::Value::String(rendered.document)
+    };
+    Ok(Json(Rendered {
+        media_type: rendered.media_type,
+        document,
+    }))
+}

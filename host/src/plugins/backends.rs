@@ -1,0 +1,231 @@
+//! What plugins' capabilities run on in this host: the key-value store and the tenant directory
+//! on the database, outbound HTTPS with reqwest. The runtime passes every call the scope it fixed
+//! at install time (tenant + plugin name); these implementations filter by it and nothing else,
+//! so a plugin can never name another tenant's data.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use corral_plugin_runtime::{
+    BackendError, Directory, DirectoryDevice, DirectoryUser, HttpClient, KvBackend, OutboundError,
+    OutboundRequest, OutboundResponse, Scope,
+};
+
+use crate::store::{now_ms, Store};
+
+fn unavailable(e: sqlx::Error) -> BackendError {
+    tracing::warn!(error = %e, "plugin backend: database error");
+    BackendError::Unavailable("database unavailable".into())
+}
+
+/// `plugin_kv` rows of (tenant, plugin).
+pub struct DbKv {
+    pub store: Store,
+    /// Keys one plugin may hold in one tenant.
+    pub max_keys: i64,
+}
+
+#[async_trait]
+impl KvBackend for DbKv {
+    async fn get(&self, scope: &Scope, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
+        sqlx::query_scalar(
+            "SELECT value FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key = $3",
+        )
+        .bind(&scope.tenant_id)
+        .bind(&scope.plugin_id)
+        .bind(key)
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(unavailable)
+    }
+
+    async fn set(&self, scope: &Scope, key: &str, value: Vec<u8>) -> Result<(), BackendError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key <> $3",
+        )
+        .bind(&scope.tenant_id)
+        .bind(&scope.plugin_id)
+        .bind(key)
+        .fetch_one(self.store.pool())
+        .await
+        .map_err(unavailable)?;
+        if count >= self.max_keys {
+            return Err(BackendError::Quota(format!(
+                "at most {} keys",
+                self.max_keys
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO plugin_kv (tenant_id, plugin, key, value, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (tenant_id, plugin, key) DO UPDATE SET value = $4, updated_at = $5",
+        )
+        .bind(&scope.tenant_id)
+        .bind(&scope.plugin_id)
+        .bind(key)
+        .bind(value)
+        .bind(now_ms())
+        .execute(self.store.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn delete(&self, scope: &Scope, key: &str) -> Result<(), BackendError> {
+        sqlx::query("DELETE FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key = $3")
+            .bind(&scope.tenant_id)
+            .bind(&scope.plugin_id)
+            .bind(key)
+            .execute(self.store.pool())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn list_keys(
+        &self,
+        scope: &Scope,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>, BackendError> {
+        // Prefix match without LIKE (keys may hold % and _): range [prefix, prefix + U+FFFF).
+        let upper = format!("{prefix}\u{ffff}");
+        sqlx::query_scalar(
+            "SELECT key FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key >= $3 AND key < $4 \
+             ORDER BY key LIMIT $5",
+        )
+        .bind(&scope.tenant_id)
+        .bind(&scope.plugin_id)
+        .bind(prefix)
+        .bind(upper)
+        .bind(limit as i64)
+        .fetch_all(self.store.pool())
+        .await
+        .map_err(unavailable)
+    }
+}
+
+/// Users of the plugin's tenant. Devices arrive with the device records; until then device
+/// look-ups find nothing.
+pub struct DbDirectory {
+    pub store: Store,
+}
+
+type UserRow = (String, String, String, String, String);
+
+fn user(r: UserRow) -> DirectoryUser {
+    DirectoryUser {
+        id: r.0,
+        email: r.1,
+        first_name: r.2,
+        last_name: r.3,
+        source: r.4,
+    }
+}
+
+#[async_trait]
+impl Directory for DbDirectory {
+    async fn find_user_by_email(
+        &self,
+        scope: &Scope,
+        email: &str,
+    ) -> Result<Option<DirectoryUser>, BackendError> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT id, email, first_name, last_name, source FROM users WHERE tenant_id = $1 AND email = $2",
+        )
+        .bind(&scope.tenant_id)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(row.map(user))
+    }
+
+    async fn get_user(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Option<DirectoryUser>, BackendError> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT id, email, first_name, last_name, source FROM users WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(&scope.tenant_id)
+        .bind(id)
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(unavailable)?;
+        Ok(row.map(user))
+    }
+
+    async fn list_user_devices(
+        &self,
+        _scope: &Scope,
+        _user_id: &str,
+    ) -> Result<Vec<DirectoryDevice>, BackendError> {
+        Ok(Vec::new())
+    }
+
+    async fn find_device(
+        &self,
+        _scope: &Scope,
+        _serial_or_imei: &str,
+    ) -> Result<Option<DirectoryDevice>, BackendError> {
+        Ok(None)
+    }
+}
+
+/// Outbound HTTPS for plugins granted `http`. The runtime has already checked the allow-list
+/// and resolved the host to public addresses (unless the operator allows private ones); the
+/// connection goes only to those addresses, and redirects are not followed (each hop would
+/// need the same checks).
+pub struct TlsHttpClient {
+    pub timeout: Duration,
+}
+
+#[async_trait]
+impl HttpClient for TlsHttpClient {
+    async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
+        let host = request
+            .url
+            .host_str()
+            .ok_or_else(|| OutboundError::Transport("URL without host".into()))?
+            .to_string();
+        let client = reqwest::Client::builder()
+            .resolve_to_addrs(&host, &request.addrs)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.timeout)
+            .build()
+            .map_err(|e| OutboundError::Transport(e.to_string()))?;
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|e| OutboundError::Transport(e.to_string()))?;
+        let mut builder = client.request(method, request.url.as_str());
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let response = builder.send().await.map_err(|e| {
+            if e.is_timeout() {
+                OutboundError::Timeout
+            } else {
+                OutboundError::Transport(e.to_string())
+            }
+        })?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| OutboundError::Transport(e.to_string()))?
+            .to_vec();
+        Ok(OutboundResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}

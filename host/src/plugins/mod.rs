@@ -1,0 +1,198 @@
+//! Plugins (SPEC H): tenants' WebAssembly plugins, run by `corral-plugin-runtime`.
+//!
+//! - `registry`: uploads (validated and compiled by the runtime before anything is stored),
+//!   versions, activation and roll-back, the capabilities a tenant allows. Component bytes live
+//!   in the database so every host process can install them.
+//! - [`Plugins`]: the service handlers call. It looks up the tenant's active version on every
+//!   call (so an activation through one process is seen by all), and keeps an `Installation`
+//!   per active version and grant set as a cache. Compiled artifacts are cached on disk by the
+//!   runtime, so a restart does not recompile.
+//! - `backends`: the database and HTTPS behind the plugins' capabilities.
+//!
+//! Built-in vendor plugins take the same path as uploads (`corral plugin install`), so the host
+//! holds no vendor's rules and no special case.
+
+mod backends;
+pub mod registry;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use corral_plugin_runtime::{
+    api, CallError, Grants, HostServices, InstallOptions, Installation, Runtime, RuntimeConfig,
+    RuntimeError,
+};
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::secrets::SecretBox;
+use crate::store::Store;
+use crate::tenants::TenantId;
+
+pub use registry::{PluginSummary, PluginVersion};
+
+/// Operator settings of the plugin host.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub max_upload_bytes: usize,
+    pub compile_timeout: Duration,
+    /// Let plugins reach loopback and private addresses (tests, on-premises vendors).
+    pub allow_private_addresses: bool,
+}
+
+/// The plugin host of this process. Cheap to clone.
+#[derive(Clone)]
+pub struct Plugins {
+    runtime: Runtime,
+    store: Store,
+    installed: Arc<Mutex<HashMap<String, (String, Installation)>>>,
+}
+
+impl Plugins {
+    pub fn new(
+        store: Store,
+        secrets: &SecretBox,
+        data_dir: &Path,
+        settings: &Settings,
+    ) -> Result<Plugins, Error> {
+        let config = RuntimeConfig {
+            max_upload_bytes: settings.max_upload_bytes,
+            compile_timeout: settings.compile_timeout,
+            cache_dir: Some(data_dir.join("plugin-cache")),
+            cache_key: secrets.derive_key("plugin-artifact-cache").to_vec(),
+            ..RuntimeConfig::default()
+        };
+        let services = HostServices {
+            kv: Arc::new(backends::DbKv {
+                store: store.clone(),
+                max_keys: 10_000,
+            }),
+            directory: Arc::new(backends::DbDirectory {
+                store: store.clone(),
+            }),
+            http: Arc::new(backends::TlsHttpClient {
+                timeout: config.default_limits.http_timeout,
+            }),
+            allow_private_addresses: settings.allow_private_addresses,
+        };
+        let runtime = Runtime::new(config, services)
+            .map_err(|e| Error::Config(format!("plugin runtime: {e}")))?;
+        Ok(Plugins {
+            runtime,
+            store,
+            installed: Arc::default(),
+        })
+    }
+
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The installation of the plugin's active version for its tenant, with the grants the
+    /// tenant allows (from cache when nothing changed).
+    pub async fn active(&self, tenant: &TenantId, plugin_id: &str) -> Result<Installation, Error> {
+        let active = registry::active_version(&self.store, tenant, plugin_id).await?;
+        let fingerprint = format!(
+            "{}|{}|{}",
+            active.version_id,
+            active
+                .allowed
+                .iter()
+                .map(|c| c.interface())
+                .collect::<Vec<_>>()
+                .join(","),
+            active.http_allow_hosts.join(",")
+        );
+        if let Some((seen, installation)) =
+            self.installed.lock().expect("not poisoned").get(plugin_id)
+        {
+            if *seen == fingerprint {
+                return Ok(installation.clone());
+            }
+        }
+        let bytes = registry::component_bytes(&self.store, tenant, &active.version_id).await?;
+        let compiled = self.runtime.compile(&bytes).await.map_err(runtime_error)?;
+        tracing::info!(
+            plugin = %active.name, version = %active.label, from_cache = compiled.from_cache,
+            "plugin installed"
+        );
+        let grants = Grants::intersect(
+            active.requested,
+            active.allowed,
+            active.http_allow_hosts.clone(),
+        );
+        let installation = self
+            .runtime
+            .install(
+                &compiled,
+                InstallOptions {
+                    tenant_id: tenant.as_str().to_string(),
+                    plugin_id: active.name.clone(),
+                    version: active.label.clone(),
+                    grants,
+                    limits: None,
+                },
+            )
+            .map_err(runtime_error)?;
+        self.installed
+            .lock()
+            .expect("not poisoned")
+            .insert(plugin_id.to_string(), (fingerprint, installation.clone()));
+        Ok(installation)
+    }
+}
+
+/// How a runtime refusal reads to a caller.
+pub(crate) fn runtime_error(e: RuntimeError) -> Error {
+    match e {
+        RuntimeError::Validation(v) => Error::Invalid {
+            field: "component".into(),
+            message: v.to_string(),
+        },
+        other => Error::Internal(other.to_string()),
+    }
+}
+
+/// A hook call's failures, as callers see them: the plugin's own refusal, or the host stopping
+/// it (trap, deadline, memory, ...). Both name the plugin and version.
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    #[error("{0}")]
+    Setup(#[from] Error),
+    #[error("plugin {plugin} refused: {message}")]
+    Refused { plugin: String, message: String },
+    #[error(transparent)]
+    Failed(#[from] CallError),
+}
+
+/// Turns a `HookResult` into a value or a [`HookError`].
+pub fn hook<T>(
+    installation: &Installation,
+    result: corral_plugin_runtime::HookResult<T>,
+) -> Result<T, HookError> {
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(refusal)) => Err(HookError::Refused {
+            plugin: installation.plugin().to_string(),
+            message: plugin_error_text(&refusal),
+        }),
+        Err(failure) => Err(HookError::Failed(failure)),
+    }
+}
+
+pub(crate) fn plugin_error_text(e: &api::PluginError) -> String {
+    match e {
+        api::PluginError::Unsupported(m) => format!("unsupported: {m}"),
+        api::PluginError::InvalidInput(m) => format!("invalid input: {m}"),
+        api::PluginError::Denied(m) => format!("denied: {m}"),
+        api::PluginError::Upstream(m) => format!("vendor API: {m}"),
+        api::PluginError::Internal(m) => format!("internal: {m}"),
+    }
+}
+
+/// SHA-256 of an upload, hex.
+pub(crate) fn content_hash(bytes: &[u8]) -> String {
+    crate::secrets::hex(&Sha256::digest(bytes))
+}

@@ -1,0 +1,187 @@
+//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.1.0`).
+//!
+//! Why this crate exists: plugin authors should write plain Rust against one
+//! trait, not wire `wit-bindgen` by hand. [`Plugin`] has a default
+//! implementation for every hook (returning [`PluginError::Unsupported`]), so a
+//! plugin implements only `describe` and the hooks it cares about, then calls
+//! [`export_plugin!`] once.
+//!
+//! ```ignore
+//! use corral_plugin_sdk::{export_plugin, Plugin, types::*};
+//!
+//! struct Hello;
+//! impl Plugin for Hello {
+//!     fn describe() -> PluginInfo { corral_plugin_sdk::info("hello", "Acme", "1.0.0") }
+//! }
+//! export_plugin!(Hello);
+//! ```
+//!
+//! Build with `cargo build --target wasm32-wasip2 --release`: the output
+//! `target/wasm32-wasip2/release/<crate>.wasm` is already a component.
+//!
+//! Host capabilities live in [`capabilities`] (`logging`, `kv`, `http`,
+//! `directory`, `clock`). Only the interfaces your code actually calls end up
+//! as imports of the component; each must be granted by the tenant
+//! administrator or the plugin is refused at install time.
+
+extern crate self as corral_plugin_sdk;
+
+#[doc(hidden)]
+pub use wit_bindgen as __wit_bindgen;
+
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit/corral-plugin@0.1.0",
+        world: "plugin",
+        pub_export_macro: true,
+        export_macro_name: "__export_corral_plugin",
+        default_bindings_module: "corral_plugin_sdk::bindings",
+        runtime_path: "corral_plugin_sdk::__wit_bindgen::rt",
+    });
+}
+
+/// Types shared by hooks (records, variants, enums of the WIT `types` interface).
+pub mod types {
+    pub use crate::bindings::corral::plugin::types::*;
+}
+
+/// Host capabilities (imports). Calling one that is not granted is impossible:
+/// a component that imports it is refused before it runs.
+pub mod capabilities {
+    pub use crate::bindings::corral::plugin::{clock, directory, http, kv, logging};
+}
+
+use types::*;
+
+/// Convenience constructor for a [`PluginInfo`] with no hooks/capabilities yet.
+pub fn info(name: &str, vendor: &str, version: &str) -> PluginInfo {
+    PluginInfo {
+        name: name.into(),
+        vendor: vendor.into(),
+        version: version.into(),
+        hooks: Vec::new(),
+        capabilities: Vec::new(),
+        http_hosts: Vec::new(),
+        config_kinds: Vec::new(),
+    }
+}
+
+fn unsupported(hook: &str) -> PluginError {
+    PluginError::Unsupported(format!("hook {hook} is not implemented by this plugin"))
+}
+
+/// A Corral plugin. Every hook except `describe` has a default implementation
+/// that answers [`PluginError::Unsupported`]; list the hooks you implement in
+/// `PluginInfo::hooks` so the host knows which ones to call.
+pub trait Plugin {
+    /// Name, vendor, version, hooks, capabilities and configuration kinds.
+    fn describe() -> PluginInfo;
+
+    /// Field-level validation; `Ok(vec![])` means valid.
+    fn validate_config(config: Configuration) -> Result<Vec<FieldError>, PluginError> {
+        let _ = config;
+        Err(unsupported("validate-config"))
+    }
+
+    /// Render a configuration into the vendor document (opaque JSON).
+    fn render_config(config: Configuration) -> Result<RenderedDocument, PluginError> {
+        let _ = config;
+        Err(unsupported("render-config"))
+    }
+
+    /// Allow/deny/abstain on an enrolment or provisioning request.
+    fn decide_enrolment(request: EnrolmentRequest) -> Result<EnrolmentDecision, PluginError> {
+        let _ = request;
+        Ok(EnrolmentDecision::Abstain)
+    }
+
+    /// One result per row of a bulk-import batch, same order.
+    fn map_import_rows(batch: ImportBatch) -> Result<Vec<RowResult>, PluginError> {
+        let _ = batch;
+        Err(unsupported("map-import-rows"))
+    }
+
+    /// Vendor requests carrying out a device command.
+    fn translate_command(
+        target: CommandTarget,
+        command: DeviceCommand,
+    ) -> Result<Vec<VendorRequest>, PluginError> {
+        let _ = (target, command);
+        Err(unsupported("translate-command"))
+    }
+
+    /// Allow/block/quarantine a device under a connector configuration.
+    fn evaluate_access(
+        connector: Configuration,
+        request: AccessRequest,
+    ) -> Result<AccessDecision, PluginError> {
+        let _ = (connector, request);
+        Err(unsupported("evaluate-access"))
+    }
+
+    /// React to a lifecycle event. Ignoring events is the default.
+    fn on_event(event: LifecycleEvent) -> Result<(), PluginError> {
+        let _ = event;
+        Ok(())
+    }
+}
+
+/// Log through the `logging` capability (which must then be granted).
+pub fn log(level: capabilities::logging::Level, message: &str) {
+    capabilities::logging::log(level, message);
+}
+
+/// Export a type implementing [`Plugin`] as the component's `hooks`.
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ty) => {
+        #[doc(hidden)]
+        pub struct __CorralPluginExport;
+
+        impl $crate::bindings::exports::corral::plugin::hooks::Guest for __CorralPluginExport {
+            fn describe() -> $crate::types::PluginInfo {
+                <$plugin as $crate::Plugin>::describe()
+            }
+            fn validate_config(
+                config: $crate::types::Configuration,
+            ) -> Result<Vec<$crate::types::FieldError>, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::validate_config(config)
+            }
+            fn render_config(
+                config: $crate::types::Configuration,
+            ) -> Result<$crate::types::RenderedDocument, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::render_config(config)
+            }
+            fn decide_enrolment(
+                request: $crate::types::EnrolmentRequest,
+            ) -> Result<$crate::types::EnrolmentDecision, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::decide_enrolment(request)
+            }
+            fn map_import_rows(
+                batch: $crate::types::ImportBatch,
+            ) -> Result<Vec<$crate::types::RowResult>, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::map_import_rows(batch)
+            }
+            fn translate_command(
+                target: $crate::types::CommandTarget,
+                command: $crate::types::DeviceCommand,
+            ) -> Result<Vec<$crate::types::VendorRequest>, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::translate_command(target, command)
+            }
+            fn evaluate_access(
+                connector: $crate::types::Configuration,
+                request: $crate::types::AccessRequest,
+            ) -> Result<$crate::types::AccessDecision, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::evaluate_access(connector, request)
+            }
+            fn on_event(
+                event: $crate::types::LifecycleEvent,
+            ) -> Result<(), $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::on_event(event)
+            }
+        }
+
+        $crate::bindings::__export_corral_plugin!(__CorralPluginExport with_types_in $crate::bindings);
+    };
+}

@@ -1,0 +1,155 @@
+//! Abstract host state behind async traits.
+//!
+//! Why: the key-value store and the tenant directory will live in the database
+//! layer of the host (SQLite / PostgreSQL), and outbound HTTP in a real client;
+//! this crate must not depend on either. The runtime only talks to these
+//! traits. Every method receives the [`Scope`] of the call, which the host
+//! fixed when it installed the plugin for a tenant: the plugin never supplies
+//! a tenant id, so it cannot address another tenant's data.
+//!
+//! In-memory implementations for tests live in [`crate::memory`].
+
+use std::net::SocketAddr;
+
+use async_trait::async_trait;
+
+/// Who a call runs for. Fixed by the host per installation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    pub tenant_id: String,
+    /// Stable plugin identifier (not the version: KV data survives upgrades).
+    pub plugin_id: String,
+}
+
+/// Failure of a backend (database down, quota, ...). Shown to the guest as
+/// `unavailable` / `too-large`, never as a trap.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BackendError {
+    #[error("backend unavailable: {0}")]
+    Unavailable(String),
+    #[error("quota exceeded: {0}")]
+    Quota(String),
+}
+
+/// Key-value store scoped to (tenant, plugin).
+#[async_trait]
+pub trait KvBackend: Send + Sync + 'static {
+    async fn get(&self, scope: &Scope, key: &str) -> Result<Option<Vec<u8>>, BackendError>;
+    async fn set(&self, scope: &Scope, key: &str, value: Vec<u8>) -> Result<(), BackendError>;
+    async fn delete(&self, scope: &Scope, key: &str) -> Result<(), BackendError>;
+    /// Keys beginning with `prefix`, sorted, at most `limit`.
+    async fn list_keys(
+        &self,
+        scope: &Scope,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>, BackendError>;
+}
+
+/// A user of the tenant, as plugins may see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryUser {
+    pub id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// "local" or "ldap".
+    pub source: String,
+}
+
+/// A device of the tenant, as plugins may see it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct DirectoryDevice {
+    pub id: String,
+    pub owner_user_id: Option<String>,
+    pub name: String,
+    pub serial_number: Option<String>,
+    pub imeis: Vec<String>,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub os: Option<String>,
+    pub os_version: Option<String>,
+}
+
+/// Read-only directory of one tenant (users and devices). Implementations
+/// must filter by `scope.tenant_id`.
+#[async_trait]
+pub trait Directory: Send + Sync + 'static {
+    async fn find_user_by_email(
+        &self,
+        scope: &Scope,
+        email: &str,
+    ) -> Result<Option<DirectoryUser>, BackendError>;
+    async fn get_user(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Option<DirectoryUser>, BackendError>;
+    async fn list_user_devices(
+        &self,
+        scope: &Scope,
+        user_id: &str,
+    ) -> Result<Vec<DirectoryDevice>, BackendError>;
+    async fn find_device(
+        &self,
+        scope: &Scope,
+        serial_or_imei: &str,
+    ) -> Result<Option<DirectoryDevice>, BackendError>;
+}
+
+/// An outbound request that already passed the allow-list / address policy.
+#[derive(Clone, Debug)]
+pub struct OutboundRequest {
+    pub method: &'static str,
+    pub url: url::Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    /// The addresses the policy approved: connect only to these (prevents DNS
+    /// rebinding between the check and the connection).
+    pub addrs: Vec<SocketAddr>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OutboundResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum OutboundError {
+    #[error("timeout")]
+    Timeout,
+    #[error("response too large")]
+    TooLarge,
+    #[error("transport: {0}")]
+    Transport(String),
+}
+
+/// Performs outbound HTTPS for the `http` capability. The runtime applies the
+/// allow-list and address policy *before* calling it (see `host/http.rs`).
+#[async_trait]
+pub trait HttpClient: Send + Sync + 'static {
+    /// Resolve a host name. The default uses the system resolver.
+    async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, OutboundError> {
+        tokio::net::lookup_host((host, port))
+            .await
+            .map(|it| it.collect())
+            .map_err(|e| OutboundError::Transport(format!("cannot resolve {host}: {e}")))
+    }
+
+    async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, OutboundError>;
+}
+
+/// An [`HttpClient`] that sends nothing (for hosts without outbound HTTP).
+#[derive(Debug, Default)]
+pub struct NoHttpClient;
+
+#[async_trait]
+impl HttpClient for NoHttpClient {
+    async fn send(&self, _request: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
+        Err(OutboundError::Transport(
+            "outbound HTTP is not configured on this host".into(),
+        ))
+    }
+}

@@ -1,0 +1,64 @@
+//! `corral:plugin/kv`: the plugin's key-value store. The scope (tenant,
+//! plugin) comes from the installation, never from the guest: keys are plain
+//! strings inside that scope, so `../other-tenant/x` is just an odd key of the
+//! caller's own scope. Sizes are bounded per call.
+
+use crate::backend::BackendError;
+use crate::bindings::v0_1::corral::plugin::kv::{Host, KvError};
+use crate::state::HostState;
+
+fn map(e: BackendError) -> KvError {
+    match e {
+        BackendError::Unavailable(m) => KvError::Unavailable(m),
+        BackendError::Quota(m) => KvError::TooLarge(m),
+    }
+}
+
+impl HostState {
+    fn check_key(&self, key: &str) -> Result<(), KvError> {
+        let max = self.ctx.limits.max_kv_key_bytes;
+        if key.len() > max {
+            return Err(KvError::TooLarge(format!("key longer than {max} bytes")));
+        }
+        Ok(())
+    }
+}
+
+impl Host for HostState {
+    async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, KvError> {
+        self.check_key(&key)?;
+        let ctx = self.ctx.clone();
+        ctx.services.kv.get(&ctx.scope, &key).await.map_err(map)
+    }
+
+    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), KvError> {
+        self.check_key(&key)?;
+        let max = self.ctx.limits.max_kv_value_bytes;
+        if value.len() > max {
+            return Err(KvError::TooLarge(format!("value larger than {max} bytes")));
+        }
+        let ctx = self.ctx.clone();
+        ctx.services
+            .kv
+            .set(&ctx.scope, &key, value)
+            .await
+            .map_err(map)
+    }
+
+    async fn delete(&mut self, key: String) -> Result<(), KvError> {
+        self.check_key(&key)?;
+        let ctx = self.ctx.clone();
+        ctx.services.kv.delete(&ctx.scope, &key).await.map_err(map)
+    }
+
+    async fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, KvError> {
+        self.check_key(&prefix)?;
+        let ctx = self.ctx.clone();
+        let limit = limit.min(ctx.limits.max_kv_list);
+        ctx.services
+            .kv
+            .list_keys(&ctx.scope, &prefix, limit)
+            .await
+            .map_err(map)
+    }
+}

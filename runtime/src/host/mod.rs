@@ -1,0 +1,16 @@
+//! Host implementations of the capability interfaces, one file per WIT
+//! interface. Each is linked into a plugin only when the capability is granted
+//! (see `plugin.rs`), so none of them has to re-check the grant; they enforce
+//! the per-call limits (sizes, counts) and the tenant scope instead.
+
+mod clock;
+mod directory;
+mod http;
+mod kv;
+mod logging;
+
+use crate::bindings::v0_1::corral::plugin::types;
+use crate::state::HostState;
+
+/// `types` has no functions; the empty impl lets its (type-only) instance be linked.
+impl types::Host for HostState {}

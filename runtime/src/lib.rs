@@ -1,0 +1,70 @@
+//! Corral plugin runtime: runs tenant and vendor plugins (WebAssembly
+//! components of the `corral:plugin` WIT world) in a sandbox.
+//!
+//! Module map (each file says why it exists):
+//! * [`runtime`]: the one `Engine` (pooling allocator, epochs, async), the
+//!   compile pipeline with its time budget, the concurrency limit;
+//! * `validate`: what an upload must be (component, supported world version,
+//!   grantable imports only);
+//! * `cache`: authenticated on-disk cache of compiled artifacts;
+//! * [`plugin`]: installations (tenant x version x grants, `InstancePre`) and
+//!   hook calls on fresh instances;
+//! * `stock`: per-installation stock of pre-instantiated, never-used
+//!   instances (instantiation and teardown off the call path);
+//! * `state`: per-call store data, memory limiter, lazily built empty WASI;
+//! * `host/`: one file per capability interface (`logging`, `kv`, `http`,
+//!   `directory`, `clock`);
+//! * [`backend`]: async traits the database layer implements
+//!   ([`KvBackend`], [`Directory`], [`HttpClient`]); [`memory`]: in-memory ones;
+//! * [`bindings`]: one module per frozen WIT version; [`api`]: the types
+//!   callers use (today those of `corral:plugin@0.1.0`);
+//! * [`error`]: guest-visible errors vs. traps vs. validation failures.
+//!
+//! Typical flow:
+//! ```ignore
+//! let rt = Runtime::new(RuntimeConfig::default(), HostServices::in_memory())?;
+//! let compiled = rt.validate_upload(&bytes, tenant_allowed_caps).await?;
+//! let inst = rt.install(&compiled, InstallOptions { tenant_id, plugin_id, version, grants, limits: None })?;
+//! match inst.validate_config(&cfg).await {
+//!     Ok(Ok(field_errors)) => {}      // the plugin's answer
+//!     Ok(Err(plugin_error)) => {}     // the plugin refused (guest-visible error)
+//!     Err(call_error) => {}           // trap / deadline / OOM / ... (names plugin + version)
+//! }
+//! ```
+
+pub mod backend;
+pub mod bindings;
+mod cache;
+pub mod capability;
+pub mod error;
+mod host;
+pub mod memory;
+pub mod plugin;
+pub mod runtime;
+mod size;
+mod state;
+mod stock;
+mod validate;
+
+/// Types exchanged with plugins, from the newest supported WIT version.
+pub mod api {
+    pub use crate::bindings::v0_1::corral::plugin::types::{
+        AccessDecision, AccessLevel, AccessRequest, Capability, CommandTarget, ConfigKind,
+        Configuration, DeviceCommand, DeviceIdentity, EnrolmentAllow, EnrolmentChannel,
+        EnrolmentDecision, EnrolmentRequest, FieldError, Hook, HttpMethod, ImportBatch, ImportRow,
+        Json, LifecycleEvent, PluginError, PluginInfo, Property, ProvisioningRegistration, Reason,
+        RenderedDocument, RowAction, RowOutcome, RowResult, VendorRequest, WipeOptions,
+    };
+}
+
+pub use backend::{
+    BackendError, Directory, DirectoryDevice, DirectoryUser, HttpClient, KvBackend, NoHttpClient,
+    OutboundError, OutboundRequest, OutboundResponse, Scope,
+};
+pub use bindings::WorldVersion;
+pub use capability::{Capability, CapabilitySet, Grants};
+pub use error::{CallError, Oversize, PluginRef, RuntimeError, ValidationError};
+pub use plugin::{HookResult, InstallOptions, Installation, Instance};
+pub use runtime::{CallLimits, CompiledPlugin, HostServices, Runtime, RuntimeConfig};
+pub use stock::StockStats;
+pub use validate::ComponentShape;

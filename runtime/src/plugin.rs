@@ -1,0 +1,487 @@
+//! Installations and calls.
+//!
+//! Why: an [`Installation`] is one plugin version installed for one tenant with
+//! its grants. Installing links exactly the granted capabilities that the
+//! component imports (plus WASI only if it imports WASI) and pre-instantiates
+//! (`InstancePre`), so each call only has to allocate a fresh sandbox from the
+//! pool. Every hook call then: takes a concurrency permit, creates a new
+//! `Store` with the installation's limits (memory cap via `ResourceLimiter`,
+//! CPU budget via epoch callback that yields to tokio every tick), instantiates
+//! asynchronously, calls, checks the result size, and drops the store. A store
+//! that saw any error is never reused.
+//!
+//! Pre-instantiation (`stock.rs`): by default an installation also keeps
+//! `RuntimeConfig::prewarm` never-used instances ready, made by a background
+//! task; a one-shot call pops one (else instantiates inline), and the used
+//! instance is dropped by that task after the call. Still one fresh instance
+//! per call; the per-call budgets start when the hook call starts.
+//!
+//! Ungranted capabilities: a component importing a capability that is not
+//! granted is refused at install time with `ValidationError::NotGranted` (it
+//! never runs half-linked). Chosen over "link a stub returning an error"
+//! because the import list is the plugin's manifest: an administrator sees
+//! the refusal up front instead of discovering failures at call time.
+
+use std::sync::Arc;
+
+use tokio::sync::OwnedSemaphorePermit;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Store, Trap, UpdateDeadline};
+
+use crate::api::*;
+use crate::backend::Scope;
+use crate::bindings::WorldVersion;
+use crate::bindings::v0_1;
+use crate::capability::{Capability, Grants};
+use crate::error::{CallError, Oversize, PluginRef, RuntimeError};
+use crate::runtime::{CallLimits, CompiledPlugin, Runtime, RuntimeInner};
+use crate::size::ApproxSize;
+use crate::state::{HostState, InstallCtx, MemoryCapExceeded};
+use crate::stock::{Stock, StockStats};
+
+/// Parameters of [`Runtime::install`].
+#[derive(Clone, Debug)]
+pub struct InstallOptions {
+    pub tenant_id: String,
+    /// Stable plugin identifier (KV scope survives version upgrades).
+    pub plugin_id: String,
+    /// Version label for errors and logs.
+    pub version: String,
+    pub grants: Grants,
+    /// None = `RuntimeConfig::default_limits`.
+    pub limits: Option<CallLimits>,
+}
+
+pub(crate) enum Pre {
+    V0_1(v0_1::PluginPre<HostState>),
+}
+
+/// What an instance is made from: fixed at install time (version, tenant
+/// scope, grants, limits), shared by the installation and its stock task.
+#[derive(Clone)]
+pub(crate) struct Core {
+    pub runtime: Arc<RuntimeInner>,
+    pub ctx: Arc<InstallCtx>,
+    pre: Arc<Pre>,
+}
+
+/// A plugin version installed for a tenant. Cheap to clone; calls on it are
+/// independent and may run concurrently. Dropping the last clone releases its
+/// stock of pre-instantiated instances.
+#[derive(Clone)]
+pub struct Installation {
+    core: Core,
+    stock: Option<Arc<Stock>>,
+}
+
+impl Runtime {
+    /// Install a compiled plugin for a tenant with the given grants, keeping
+    /// `RuntimeConfig::prewarm` instances in stock.
+    pub fn install(
+        &self,
+        compiled: &CompiledPlugin,
+        opts: InstallOptions,
+    ) -> Result<Installation, RuntimeError> {
+        self.install_with_prewarm(compiled, opts, self.inner.config.prewarm)
+    }
+
+    /// [`Runtime::install`] with its own stock size (0 = always instantiate
+    /// inline). The stock task starts now if called inside a tokio runtime,
+    /// else at the first call.
+    pub fn install_with_prewarm(
+        &self,
+        compiled: &CompiledPlugin,
+        opts: InstallOptions,
+        prewarm: usize,
+    ) -> Result<Installation, RuntimeError> {
+        compiled.check_grants(opts.grants.capabilities)?;
+        let limits = opts
+            .limits
+            .unwrap_or_else(|| self.inner.config.default_limits.clone());
+        if limits.memory_bytes > self.inner.config.max_memory_bytes {
+            return Err(RuntimeError::Config(
+                "memory cap exceeds the pool's memory slot size".into(),
+            ));
+        }
+        let engine = &self.inner.engine;
+        let mut linker: Linker<HostState> = Linker::new(engine);
+        let linked = compiled
+            .shape
+            .capabilities
+            .intersection(opts.grants.capabilities);
+        let pre = match compiled.shape.version {
+            WorldVersion::V0_1 => {
+                use v0_1::corral::plugin as p;
+                p::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+                for cap in linked.iter() {
+                    match cap {
+                        Capability::Logging => p::logging::add_to_linker::<
+                            HostState,
+                            HasSelf<HostState>,
+                        >(&mut linker, |s| s)?,
+                        Capability::Kv => p::kv::add_to_linker::<HostState, HasSelf<HostState>>(
+                            &mut linker,
+                            |s| s,
+                        )?,
+                        Capability::Http => {
+                            p::http::add_to_linker::<HostState, HasSelf<HostState>>(
+                                &mut linker,
+                                |s| s,
+                            )?
+                        }
+                        Capability::Directory => p::directory::add_to_linker::<
+                            HostState,
+                            HasSelf<HostState>,
+                        >(&mut linker, |s| s)?,
+                        Capability::Clock => p::clock::add_to_linker::<
+                            HostState,
+                            HasSelf<HostState>,
+                        >(&mut linker, |s| s)?,
+                    }
+                }
+                if compiled.shape.uses_wasi {
+                    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+                }
+                Pre::V0_1(v0_1::PluginPre::new(
+                    linker.instantiate_pre(&compiled.component)?,
+                )?)
+            }
+        };
+        let core = Core {
+            runtime: self.inner.clone(),
+            ctx: Arc::new(InstallCtx {
+                plugin: PluginRef {
+                    plugin: opts.plugin_id.clone(),
+                    version: opts.version,
+                },
+                scope: Scope {
+                    tenant_id: opts.tenant_id,
+                    plugin_id: opts.plugin_id,
+                },
+                grants: opts.grants,
+                services: self.inner.services.clone(),
+                limits,
+                tick: self.inner.config.epoch_tick,
+            }),
+            pre: Arc::new(pre),
+        };
+        let target = prewarm.min(self.inner.stock_cap);
+        let stock = (target > 0).then(|| Arc::new(Stock::new(core.clone(), target)));
+        Ok(Installation { core, stock })
+    }
+}
+
+enum Bindings {
+    V0_1(v0_1::Plugin),
+}
+
+/// A live instance: normally created and dropped inside one hook call, but can
+/// be kept for several calls by the same caller (e.g. the batches of one bulk
+/// import, or the warm benchmark). Becomes unusable after any failure.
+pub struct Instance {
+    store: Store<HostState>,
+    bindings: Bindings,
+    poisoned: bool,
+    prewarmed: bool,
+    // Dropped after the store (field order): the pool slot is free first.
+    _permit: OwnedSemaphorePermit,
+}
+
+fn classify(e: wasmtime::Error, state: &HostState) -> CallError {
+    let p = state.ctx.plugin.clone();
+    if state.out_of_memory || e.is::<MemoryCapExceeded>() {
+        return CallError::OutOfMemory(p, state.ctx.limits.memory_bytes);
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => CallError::DeadlineExceeded(p, state.ctx.limits.cpu_deadline),
+        Some(Trap::StackOverflow) => CallError::StackOverflow(p),
+        Some(Trap::MemoryOutOfBounds) => CallError::MemoryFault(p),
+        Some(Trap::UnreachableCodeReached) => CallError::Trap(
+            p,
+            "wasm `unreachable` executed (the plugin panicked or aborted)".into(),
+        ),
+        Some(t) => CallError::Trap(p, t.to_string()),
+        None => CallError::Host(p, format!("{e:#}")),
+    }
+}
+
+fn check_size<T: ApproxSize>(
+    value: &T,
+    what: &'static str,
+    limit: usize,
+    plugin: &PluginRef,
+) -> Result<(), CallError> {
+    let size = value.approx_size();
+    if size > limit {
+        return Err(CallError::ResultTooLarge(
+            plugin.clone(),
+            Oversize { what, size, limit },
+        ));
+    }
+    Ok(())
+}
+
+impl Core {
+    /// Build a store with the installation's limits and instantiate.
+    pub(crate) async fn new_instance(
+        &self,
+        permit: OwnedSemaphorePermit,
+        prewarmed: bool,
+    ) -> Result<Instance, CallError> {
+        let mut store = Store::new(&self.runtime.engine, HostState::new(self.ctx.clone()));
+        store.limiter(|s| s);
+        store.data_mut().start_call();
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut ctx| {
+            let s = ctx.data_mut();
+            if s.ticks_left == 0 {
+                return Err(Trap::Interrupt.into());
+            }
+            s.ticks_left -= 1;
+            Ok(UpdateDeadline::Yield(1))
+        });
+        let wall = self.ctx.limits.wall_timeout;
+        let bindings = match &*self.pre {
+            Pre::V0_1(pre) => {
+                match tokio::time::timeout(wall, pre.instantiate_async(&mut store)).await {
+                    Ok(Ok(b)) => Bindings::V0_1(b),
+                    Ok(Err(e)) => {
+                        return Err(match classify(e, store.data()) {
+                            CallError::Host(p, m) => CallError::Instantiation(p, m),
+                            other => other,
+                        });
+                    }
+                    Err(_) => return Err(CallError::Timeout(self.ctx.plugin.clone(), wall)),
+                }
+            }
+        };
+        Ok(Instance {
+            store,
+            bindings,
+            poisoned: false,
+            prewarmed,
+            _permit: permit,
+        })
+    }
+}
+
+impl Installation {
+    pub fn plugin(&self) -> &PluginRef {
+        &self.core.ctx.plugin
+    }
+
+    pub fn tenant_id(&self) -> &str {
+        &self.core.ctx.scope.tenant_id
+    }
+
+    pub fn limits(&self) -> &CallLimits {
+        &self.core.ctx.limits
+    }
+
+    /// Counters of the pre-instantiated stock (all zero if it has none).
+    pub fn stock_stats(&self) -> StockStats {
+        self.stock.as_ref().map(|s| s.stats()).unwrap_or_default()
+    }
+
+    async fn permit(&self) -> Result<OwnedSemaphorePermit, CallError> {
+        self.core
+            .runtime
+            .calls
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| CallError::Host(self.core.ctx.plugin.clone(), "runtime shut down".into()))
+    }
+
+    /// A fresh, never-used sandboxed instance (waits for a concurrency
+    /// permit): taken from the stock if one is ready, else instantiated now.
+    pub async fn instantiate(&self) -> Result<Instance, CallError> {
+        if let Some(stock) = &self.stock {
+            stock.ensure_started();
+        }
+        let permit = self.permit().await?;
+        if let Some(stock) = &self.stock
+            && let Some(mut inst) = stock.take()
+        {
+            // Swap the stock permit for a call permit: the instance now
+            // counts as a running call, and its stock slot can be refilled.
+            inst._permit = permit;
+            return Ok(inst);
+        }
+        self.core.new_instance(permit, false).await
+    }
+
+    /// A fresh instance instantiated now, bypassing the stock.
+    pub async fn instantiate_inline(&self) -> Result<Instance, CallError> {
+        let permit = self.permit().await?;
+        self.core.new_instance(permit, false).await
+    }
+
+    /// Dispose of an instance after a one-shot call: dropped by the stock
+    /// task (off the call path) when there is one, else here.
+    fn retire(&self, inst: Instance) {
+        match &self.stock {
+            Some(stock) => stock.retire(inst),
+            None => drop(inst),
+        }
+    }
+}
+
+/// Call one export on an instance: budgets reset, wall-clock timeout, error
+/// classification, poisoning on failure.
+macro_rules! call_hook {
+    ($self:ident, $method:ident ( $($arg:expr),* )) => {{
+        if $self.poisoned {
+            return Err(CallError::Poisoned($self.store.data().ctx.plugin.clone()));
+        }
+        // Budgets start here, at the call, not at instantiation: a stocked
+        // instance may have waited any time since it was made.
+        $self.store.data_mut().start_call();
+        $self.store.set_epoch_deadline(1);
+        let wall = $self.store.data().ctx.limits.wall_timeout;
+        let Bindings::V0_1(b) = &$self.bindings;
+        let fut = b.corral_plugin_hooks().$method(&mut $self.store, $($arg),*);
+        match tokio::time::timeout(wall, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                $self.poisoned = true;
+                Err(classify(e, $self.store.data()))
+            }
+            Err(_) => {
+                $self.poisoned = true;
+                Err(CallError::Timeout($self.store.data().ctx.plugin.clone(), wall))
+            }
+        }
+    }};
+}
+
+/// Result of a hook: outer error = the host stopped or refused the plugin;
+/// inner error = the plugin's own `plugin-error` answer.
+pub type HookResult<T> = Result<Result<T, PluginError>, CallError>;
+
+impl Instance {
+    /// Whether this instance came from the installation's stock (made ahead
+    /// of demand) rather than instantiated on request. Never used before
+    /// either way.
+    pub fn was_prewarmed(&self) -> bool {
+        self.prewarmed
+    }
+
+    fn limit(&self) -> usize {
+        self.store.data().ctx.limits.max_result_bytes
+    }
+
+    fn checked<T: ApproxSize>(
+        &mut self,
+        r: Result<T, CallError>,
+        what: &'static str,
+    ) -> Result<T, CallError> {
+        let v = r?;
+        let limit = self.limit();
+        if let Err(e) = check_size(&v, what, limit, &self.store.data().ctx.plugin) {
+            self.poisoned = true;
+            return Err(e);
+        }
+        Ok(v)
+    }
+
+    pub async fn describe(&mut self) -> Result<PluginInfo, CallError> {
+        let r = call_hook!(self, call_describe());
+        self.checked(r, "plugin info")
+    }
+
+    pub async fn validate_config(&mut self, config: &Configuration) -> HookResult<Vec<FieldError>> {
+        let r = call_hook!(self, call_validate_config(config));
+        self.checked(r, "validation errors")
+    }
+
+    pub async fn render_config(&mut self, config: &Configuration) -> HookResult<RenderedDocument> {
+        let r = call_hook!(self, call_render_config(config));
+        self.checked(r, "rendered document")
+    }
+
+    pub async fn decide_enrolment(
+        &mut self,
+        request: &EnrolmentRequest,
+    ) -> HookResult<EnrolmentDecision> {
+        let r = call_hook!(self, call_decide_enrolment(request));
+        self.checked(r, "enrolment decision")
+    }
+
+    pub async fn map_import_rows(&mut self, batch: &ImportBatch) -> HookResult<Vec<RowResult>> {
+        let r = call_hook!(self, call_map_import_rows(batch));
+        self.checked(r, "row results")
+    }
+
+    pub async fn translate_command(
+        &mut self,
+        target: &CommandTarget,
+        command: &DeviceCommand,
+    ) -> HookResult<Vec<VendorRequest>> {
+        let r = call_hook!(self, call_translate_command(target, command));
+        self.checked(r, "vendor requests")
+    }
+
+    pub async fn evaluate_access(
+        &mut self,
+        connector: &Configuration,
+        request: &AccessRequest,
+    ) -> HookResult<AccessDecision> {
+        let r = call_hook!(self, call_evaluate_access(connector, request));
+        self.checked(r, "access decision")
+    }
+
+    pub async fn on_event(&mut self, event: &LifecycleEvent) -> HookResult<()> {
+        call_hook!(self, call_on_event(event))
+    }
+}
+
+/// One-shot call: fresh instance (stock or inline), one hook, instance
+/// retired (dropped off the call path when there is a stock task).
+macro_rules! one_shot {
+    ($self:ident, $method:ident ( $($arg:expr),* )) => {{
+        let mut inst = $self.instantiate().await?;
+        let r = inst.$method($($arg),*).await;
+        $self.retire(inst);
+        r
+    }};
+}
+
+/// One-shot calls: fresh instance, one hook, instance dropped.
+impl Installation {
+    pub async fn describe(&self) -> Result<PluginInfo, CallError> {
+        one_shot!(self, describe())
+    }
+    pub async fn validate_config(&self, config: &Configuration) -> HookResult<Vec<FieldError>> {
+        one_shot!(self, validate_config(config))
+    }
+    pub async fn render_config(&self, config: &Configuration) -> HookResult<RenderedDocument> {
+        one_shot!(self, render_config(config))
+    }
+    pub async fn decide_enrolment(
+        &self,
+        request: &EnrolmentRequest,
+    ) -> HookResult<EnrolmentDecision> {
+        one_shot!(self, decide_enrolment(request))
+    }
+    pub async fn map_import_rows(&self, batch: &ImportBatch) -> HookResult<Vec<RowResult>> {
+        one_shot!(self, map_import_rows(batch))
+    }
+    pub async fn translate_command(
+        &self,
+        target: &CommandTarget,
+        command: &DeviceCommand,
+    ) -> HookResult<Vec<VendorRequest>> {
+        one_shot!(self, translate_command(target, command))
+    }
+    pub async fn evaluate_access(
+        &self,
+        connector: &Configuration,
+        request: &AccessRequest,
+    ) -> HookResult<AccessDecision> {
+        one_shot!(self, evaluate_access(connector, request))
+    }
+    pub async fn on_event(&self, event: &LifecycleEvent) -> HookResult<()> {
+        one_shot!(self, on_event(event))
+    }
+}

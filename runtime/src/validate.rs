@@ -1,0 +1,143 @@
+//! Validation of uploaded bytes and inspection of compiled components.
+//!
+//! Why: tenants upload plugins. Before anything runs the host checks, in order
+//! of cost: the size limit; that the bytes are a *component* (not a core module
+//! or garbage); compilation under its own time budget; then, from the
+//! component's type (not from what the plugin claims), that it exports
+//! `corral:plugin/hooks` at a supported version and imports only grantable
+//! capabilities of that same version plus the WASI interfaces a std guest
+//! needs (linked to an empty WASI context that grants nothing).
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use crate::bindings::WorldVersion;
+use crate::capability::{Capability, CapabilitySet};
+use crate::error::ValidationError;
+
+const PACKAGE: &str = "corral:plugin/";
+
+/// WASI interfaces a guest may import. They come from language std libraries
+/// (Rust wasip2 imports ~13 of them even if unused) and are served by an empty
+/// WASI context: no files, no sockets, no environment, frozen clocks unless
+/// `clock` is granted. Sockets and wasi:http are deliberately absent.
+const ALLOWED_WASI: &[&str] = &[
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:clocks/wall-clock",
+    "wasi:clocks/monotonic-clock",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:sockets/network",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+    "wasi:sockets/ip-name-lookup",
+];
+
+/// Quick structural check of the binary header.
+pub(crate) fn check_header(bytes: &[u8], max: usize) -> Result<(), ValidationError> {
+    if bytes.len() > max {
+        return Err(ValidationError::TooLarge {
+            size: bytes.len(),
+            limit: max,
+        });
+    }
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(ValidationError::NotWasm);
+    }
+    match bytes[4..8] {
+        // core module: version 1, layer 0
+        [1, 0, 0, 0] => Err(ValidationError::CoreModule),
+        // component: layer 1 (version field is pre-release 0x0d today)
+        [_, _, 1, 0] => Ok(()),
+        _ => Err(ValidationError::Malformed(
+            "unknown binary version/layer".into(),
+        )),
+    }
+}
+
+/// What the host learned from a component's type.
+#[derive(Clone, Debug)]
+pub struct ComponentShape {
+    pub version: WorldVersion,
+    /// Capabilities the component imports (its effective manifest).
+    pub capabilities: CapabilitySet,
+    /// Whether it imports any WASI interface (if not, WASI is not linked).
+    pub uses_wasi: bool,
+}
+
+fn split_versioned(name: &str) -> (&str, Option<&str>) {
+    match name.split_once('@') {
+        Some((n, v)) => (n, Some(v)),
+        None => (name, None),
+    }
+}
+
+pub(crate) fn inspect(
+    engine: &Engine,
+    component: &Component,
+) -> Result<ComponentShape, ValidationError> {
+    let ty = component.component_type();
+    let mut version: Option<(WorldVersion, String)> = None;
+    let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
+    for name in &exports {
+        let (iface, v) = split_versioned(name);
+        if iface == "corral:plugin/hooks" {
+            let v = v.unwrap_or("");
+            let w = WorldVersion::parse(v)
+                .ok_or_else(|| ValidationError::UnsupportedVersion(v.to_owned()))?;
+            version = Some((w, v.to_owned()));
+        }
+    }
+    let Some((version, vstr)) = version else {
+        return Err(ValidationError::UnsupportedWorld(if exports.is_empty() {
+            "none".into()
+        } else {
+            exports.join(", ")
+        }));
+    };
+    let mut capabilities = CapabilitySet::empty();
+    let mut uses_wasi = false;
+    for (name, _) in ty.imports(engine) {
+        let (iface, v) = split_versioned(name);
+        if let Some(rest) = iface.strip_prefix(PACKAGE) {
+            let v = v.unwrap_or("");
+            if v != vstr {
+                return Err(ValidationError::MixedVersions(vstr.clone(), v.to_owned()));
+            }
+            if rest == "types" {
+                continue;
+            }
+            match Capability::from_interface(rest) {
+                Some(c) => capabilities.insert(c),
+                None => return Err(ValidationError::ForbiddenImport(name.to_owned())),
+            }
+        } else if ALLOWED_WASI.contains(&iface) && v.is_some_and(|v| v.starts_with("0.2.")) {
+            uses_wasi = true;
+        } else {
+            return Err(ValidationError::ForbiddenImport(name.to_owned()));
+        }
+    }
+    Ok(ComponentShape {
+        version,
+        capabilities,
+        uses_wasi,
+    })
+}

@@ -1,0 +1,957 @@
+//! Integration tests on REAL components built from `plugins/` (see
+//! `common::guests`). Run with `cargo test --release` (debug works, slower).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use common::*;
+use corral_plugin_runtime::api::*;
+use corral_plugin_runtime::*;
+use corral_plugin_runtime::{Capability, CapabilitySet};
+
+fn mt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+// ---------------------------------------------------------------- good plugin
+
+#[test]
+fn example_plugin_hooks() {
+    mt().block_on(async {
+        let h = host();
+        let inst = good(&h).await;
+
+        let info = inst.describe().await.unwrap();
+        assert_eq!(info.name, "example");
+        assert_eq!(info.hooks.len(), 7);
+        assert!(info.capabilities.contains(&api::Capability::Kv));
+
+        // validate: valid, then field-level errors
+        assert!(inst.validate_config(&config("kiosk", KIOSK)).await.unwrap().unwrap().is_empty());
+        let errs = inst
+            .validate_config(&config("kiosk", r#"{"systemUpdate":{"type":"WINDOWED","startMinutes":2000}}"#))
+            .await
+            .unwrap()
+            .unwrap();
+        let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["/pinnedApp", "/systemUpdate/startMinutes", "/systemUpdate/endMinutes"]);
+        // guest-visible error (not a trap)
+        match inst.validate_config(&config("nope", "{}")).await.unwrap() {
+            Err(PluginError::Unsupported(_)) => {}
+            other => panic!("expected unsupported, got {other:?}"),
+        }
+        match inst.validate_config(&config("kiosk", "not json")).await.unwrap() {
+            Err(PluginError::InvalidInput(_)) => {}
+            other => panic!("expected invalid-input, got {other:?}"),
+        }
+
+        // render
+        let doc = inst.render_config(&config("kiosk", KIOSK)).await.unwrap().unwrap();
+        assert!(doc.media_type.contains("androidmanagement.v1.Policy"));
+        assert!(doc.document.contains(r#""installType":"KIOSK""#), "{}", doc.document);
+        assert!(doc.document.contains(r#""statusBarDisabled":true"#));
+
+        // enrolment: Knox precedence over zero-touch
+        let mut req = EnrolmentRequest {
+            device: device(),
+            channel: EnrolmentChannel::ZeroTouch,
+            user_id: None,
+            profile_id: None,
+            registrations: vec![
+                ProvisioningRegistration { channel: EnrolmentChannel::ZeroTouch, configuration_id: Some("zt-1".into()), registered_at_ms: None },
+                ProvisioningRegistration { channel: EnrolmentChannel::KnoxMobileEnrollment, configuration_id: Some("kme-7".into()), registered_at_ms: None },
+            ],
+            attributes: vec![Property { name: "min-patch-level".into(), value: "2024-06-01".into() }],
+        };
+        match inst.decide_enrolment(&req).await.unwrap().unwrap() {
+            EnrolmentDecision::Allow(a) => {
+                assert_eq!(a.provisioned_by, EnrolmentChannel::KnoxMobileEnrollment);
+                assert_eq!(a.configuration_id.as_deref(), Some("kme-7"));
+                assert_eq!(a.reasons[0].code, "knox-precedence");
+            }
+            other => panic!("{other:?}"),
+        }
+        req.device.security_patch_level = Some("2023-01-01".into());
+        match inst.decide_enrolment(&req).await.unwrap().unwrap() {
+            EnrolmentDecision::Deny(r) => assert_eq!(r[0].code, "patch-level-too-old"),
+            other => panic!("{other:?}"),
+        }
+
+        // bulk import: dual-SIM lowest valid IMEI, bad IMEI, serial without model
+        let row = |line, f: &[(&str, &str)]| ImportRow {
+            line,
+            fields: f.iter().map(|(n, v)| Property { name: (*n).into(), value: (*v).into() }).collect(),
+        };
+        let batch = ImportBatch {
+            job_id: "job-1".into(),
+            import_kind: "zero-touch-apply".into(),
+            rows: vec![
+                row(2, &[("modeltype", "IMEI"), ("imei", "490154203237518/356938035643809"), ("profiletype", "ZERO_TOUCH"), ("profileid", "p1")]),
+                row(3, &[("modeltype", "IMEI"), ("imei", "123"), ("profiletype", "ZERO_TOUCH")]),
+                row(4, &[("modeltype", "SERIAL"), ("serial", "R58M"), ("profiletype", "ZERO_TOUCH")]),
+            ],
+        };
+        let results = inst.map_import_rows(&batch).await.unwrap().unwrap();
+        assert_eq!(results.len(), 3);
+        match &results[0].outcome {
+            RowOutcome::Accepted(a) => {
+                assert_eq!(a.device.imeis, ["356938035643809"]);
+                assert_eq!(a.action, "apply-configuration");
+            }
+            o => panic!("{o:?}"),
+        }
+        assert!(matches!(&results[1].outcome, RowOutcome::Rejected(e) if e[0].path == "imei"));
+        assert!(matches!(&results[2].outcome, RowOutcome::Rejected(e) if e[0].path == "model"));
+
+        // device command
+        let target = CommandTarget { device: device(), vendor_device_name: Some("enterprises/e1/devices/d1".into()) };
+        let reqs = inst.translate_command(&target, &DeviceCommand::Lock).await.unwrap().unwrap();
+        assert_eq!(reqs.len(), 1);
+        assert!(reqs[0].url.ends_with("enterprises/e1/devices/d1:issueCommand"));
+        assert_eq!(reqs[0].body.as_deref(), Some(r#"{"type":"LOCK"}"#));
+        assert!(matches!(inst.translate_command(&target, &DeviceCommand::CancelWipe).await.unwrap(), Err(PluginError::Unsupported(_))));
+
+        // Exchange access rules
+        let connector = config(
+            "access-rules",
+            r#"{"defaultAccess":"quarantine","rules":[{"id":"r1","field":"model","equals":"Galaxy XCover","access":"block"}]}"#,
+        );
+        let mut access = AccessRequest {
+            device: device(),
+            device_type: Some("Android".into()),
+            user_agent: None,
+            user_email: Some("a@example.com".into()),
+            managed_by_corral: false,
+            compliant: false,
+        };
+        let d = inst.evaluate_access(&connector, &access).await.unwrap().unwrap();
+        assert_eq!((d.level, d.rule_id.as_deref()), (AccessLevel::Block, Some("r1")));
+        access.device.model = Some("Pixel".into());
+        let d = inst.evaluate_access(&connector, &access).await.unwrap().unwrap();
+        assert_eq!((d.level, d.rule_id), (AccessLevel::Quarantine, None));
+
+        // lifecycle events: state survives only through kv, scoped to the tenant
+        for _ in 0..3 {
+            inst.on_event(&LifecycleEvent::Timer("hourly".into())).await.unwrap().unwrap();
+        }
+        let scope = Scope { tenant_id: "tenant-good".into(), plugin_id: "corral_example_plugin".into() };
+        assert_eq!(h.kv.peek(&scope, "events/timer"), Some(3u64.to_le_bytes().to_vec()));
+        let stamp = u64::from_le_bytes(h.kv.peek(&scope, "last-event-ms").unwrap().try_into().unwrap());
+        assert!(stamp > 1_700_000_000_000, "clock capability gives real time");
+    });
+}
+
+#[test]
+fn warm_instance_can_serve_several_calls() {
+    mt().block_on(async {
+        let h = host();
+        let inst = good(&h).await;
+        let mut warm = inst.instantiate().await.unwrap();
+        for _ in 0..5 {
+            assert!(
+                warm.validate_config(&config("kiosk", KIOSK))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+    });
+}
+
+// ---------------------------------------------------------------- hostile plugins
+
+/// Start the hostile call, then make good calls on another plugin while it
+/// runs; return the hostile outcome and whether good calls finished first.
+async fn hostile_vs_good<F, T>(h: &Host, hostile: F) -> (Result<T, CallError>, Duration)
+where
+    F: std::future::Future<Output = Result<T, CallError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let good_inst = good(h).await;
+    good_calls(&good_inst, 1).await; // warm up code paths
+    let started = Instant::now();
+    let task = tokio::spawn(hostile);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let good_elapsed = good_calls(&good_inst, 10).await;
+    let hostile_done_at_good_end = task.is_finished();
+    let outcome = task.await.unwrap();
+    let hostile_elapsed = started.elapsed();
+    eprintln!(
+        "good calls: {good_elapsed:?} (hostile finished already: {hostile_done_at_good_end}); hostile: {hostile_elapsed:?}"
+    );
+    (outcome, good_elapsed)
+}
+
+fn assert_names_plugin(e: &CallError, name: &str) {
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&format!("{name}@1.0.0")),
+        "error should name plugin and version: {msg}"
+    );
+}
+
+#[test]
+fn infinite_loop_hits_cpu_deadline() {
+    mt().block_on(async {
+        let h = host();
+        let limits = CallLimits {
+            cpu_deadline: Duration::from_millis(300),
+            ..CallLimits::default()
+        };
+        let bad = h
+            .install_with("hostile_infinite_loop", "t1", Grants::none(), Some(limits))
+            .await;
+        let (r, good_elapsed) =
+            hostile_vs_good(
+                &h,
+                async move { bad.validate_config(&config("x", "{}")).await },
+            )
+            .await;
+        let e = r.unwrap_err();
+        assert!(matches!(e, CallError::DeadlineExceeded(..)), "{e}");
+        assert_names_plugin(&e, "hostile_infinite_loop");
+        assert!(
+            good_elapsed < Duration::from_millis(250),
+            "good calls were held up: {good_elapsed:?}"
+        );
+    });
+}
+
+#[test]
+fn memory_growth_hits_memory_cap() {
+    mt().block_on(async {
+        let h = host();
+        let limits = CallLimits {
+            memory_bytes: 16 << 20,
+            ..CallLimits::default()
+        };
+        let bad = h
+            .install_with("hostile_memory_hog", "t1", Grants::none(), Some(limits))
+            .await;
+        let (r, _) = hostile_vs_good(
+            &h,
+            async move { bad.validate_config(&config("x", "{}")).await },
+        )
+        .await;
+        let e = r.unwrap_err();
+        assert!(
+            matches!(e, CallError::OutOfMemory(_, cap) if cap == 16 << 20),
+            "{e}"
+        );
+        assert_names_plugin(&e, "hostile_memory_hog");
+    });
+}
+
+#[test]
+fn deep_recursion_is_a_stack_overflow() {
+    mt().block_on(async {
+        let h = host();
+        let bad = h
+            .install("hostile_deep_recursion", "t1", Grants::none())
+            .await;
+        let (r, _) = hostile_vs_good(
+            &h,
+            async move { bad.validate_config(&config("x", "{}")).await },
+        )
+        .await;
+        let e = r.unwrap_err();
+        // Native wasm stack overflow, or (Rust guests, 64 KiB shadow stack at
+        // the bottom of linear memory) the wrapped shadow stack pointer.
+        assert!(
+            matches!(e, CallError::StackOverflow(..) | CallError::MemoryFault(..)),
+            "{e}"
+        );
+        assert_names_plugin(&e, "hostile_deep_recursion");
+    });
+}
+
+#[test]
+fn huge_return_value_is_refused() {
+    mt().block_on(async {
+        let h = host();
+        let bad = h.install("hostile_huge_return", "t1", Grants::none()).await;
+        let bad2 = bad.clone();
+        let (r, _) = hostile_vs_good(
+            &h,
+            async move { bad.render_config(&config("x", "{}")).await },
+        )
+        .await;
+        let e = r.unwrap_err();
+        assert!(
+            matches!(&e, CallError::ResultTooLarge(_, o) if o.size > 24 << 20),
+            "{e}"
+        );
+        assert_names_plugin(&e, "hostile_huge_return");
+        // a list of 400k small items is refused too
+        let e = bad2.validate_config(&config("x", "{}")).await.unwrap_err();
+        assert!(matches!(e, CallError::ResultTooLarge(..)), "{e}");
+    });
+}
+
+#[test]
+fn panic_is_a_trap_and_poisons_the_instance() {
+    mt().block_on(async {
+        let h = host();
+        let bad = h.install("hostile_panic", "t1", Grants::none()).await;
+        let bad2 = bad.clone();
+        let (r, _) = hostile_vs_good(
+            &h,
+            async move { bad.validate_config(&config("x", "{}")).await },
+        )
+        .await;
+        let e = r.unwrap_err();
+        assert!(
+            matches!(&e, CallError::Trap(_, m) if m.contains("unreachable")),
+            "{e}"
+        );
+        assert_names_plugin(&e, "hostile_panic");
+        // a warm instance that trapped is never reused
+        let mut inst = bad2.instantiate().await.unwrap();
+        assert!(inst.validate_config(&config("x", "{}")).await.is_err());
+        assert!(matches!(inst.describe().await, Err(CallError::Poisoned(_))));
+        // while a fresh one works (describe does not panic)
+        assert_eq!(bad2.describe().await.unwrap().name, "hostile-panic");
+    });
+}
+
+#[test]
+fn ungranted_capability_is_refused() {
+    mt().block_on(async {
+        let h = host();
+        let compiled =
+            h.rt.compile(&guest("hostile_ungranted_http"))
+                .await
+                .unwrap();
+        assert!(compiled.shape.capabilities.contains(Capability::Http));
+        // at upload: the tenant may grant everything but http
+        let grantable =
+            CapabilitySet::all().difference(CapabilitySet::empty().with(Capability::Http));
+        match h
+            .rt
+            .validate_upload(&guest("hostile_ungranted_http"), grantable)
+            .await
+        {
+            Err(RuntimeError::Validation(ValidationError::NotGranted { missing, .. })) => {
+                assert!(missing.contains(Capability::Http))
+            }
+            other => panic!("expected NotGranted, got {:?}", other.map(|c| c.shape)),
+        }
+        // at install: not granted -> clear error, nothing runs
+        let err =
+            h.rt.install(
+                &compiled,
+                InstallOptions {
+                    tenant_id: "t1".into(),
+                    plugin_id: "exfil".into(),
+                    version: "1.0.0".into(),
+                    grants: Grants::of([Capability::Logging, Capability::Kv]),
+                    limits: None,
+                },
+            )
+            .err()
+            .expect("must be refused");
+        assert!(err.to_string().contains("http"), "{err}");
+        // a concurrent good call is unaffected
+        let g = good(&h).await;
+        good_calls(&g, 3).await;
+    });
+}
+
+// ---------------------------------------------------------------- outbound HTTP policy
+
+struct FakeHttp {
+    resolves_to: std::net::IpAddr,
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl HttpClient for FakeHttp {
+    async fn resolve(
+        &self,
+        _host: &str,
+        port: u16,
+    ) -> Result<Vec<std::net::SocketAddr>, OutboundError> {
+        Ok(vec![(self.resolves_to, port).into()])
+    }
+    async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
+        self.sent.lock().unwrap().push(request.url.to_string());
+        Ok(OutboundResponse {
+            status: 204,
+            headers: vec![],
+            body: vec![],
+        })
+    }
+}
+
+#[test]
+fn http_allow_list_and_private_ranges() {
+    mt().block_on(async {
+        for (ip, allow, expect_sent) in [
+            ("93.184.215.14", vec!["evil.example".to_string()], true),
+            ("93.184.215.14", vec!["other.example".to_string()], false),
+            ("93.184.215.14", vec![], false),
+            ("127.0.0.1", vec!["evil.example".to_string()], false),
+            ("10.0.0.5", vec!["*.example".to_string()], false),
+        ] {
+            let fake = Arc::new(FakeHttp {
+                resolves_to: ip.parse().unwrap(),
+                sent: Default::default(),
+            });
+            let h = host_with(test_config(), fake.clone());
+            let grants = Grants {
+                capabilities: CapabilitySet::empty().with(Capability::Http),
+                http_allow_hosts: allow.clone(),
+            };
+            let inst = h.install("hostile_ungranted_http", "t1", grants).await;
+            let r = inst.render_config(&config("x", "secret")).await.unwrap();
+            if expect_sent {
+                assert_eq!(r.unwrap().document, "204");
+                assert_eq!(fake.sent.lock().unwrap().len(), 1);
+            } else {
+                // a guest-visible error, not a trap
+                assert!(
+                    matches!(r, Err(PluginError::Denied(ref m)) if m.contains("Denied")),
+                    "{ip} {allow:?}: {r:?}"
+                );
+                assert!(fake.sent.lock().unwrap().is_empty());
+            }
+        }
+    });
+}
+
+// ---------------------------------------------------------------- KV isolation
+
+#[test]
+fn kv_is_isolated_between_tenants() {
+    mt().block_on(async {
+        let h = host();
+        let grants = Grants::of([Capability::Kv]);
+        let a = h
+            .install("hostile_kv_snoop", "tenant-a", grants.clone())
+            .await;
+        let b = h.install("hostile_kv_snoop", "tenant-b", grants).await;
+        a.on_event(&LifecycleEvent::Timer("secret=alpha".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        a.on_event(&LifecycleEvent::Timer("shared/key=a-only".into()))
+            .await
+            .unwrap()
+            .unwrap();
+
+        let probes =
+            "secret\nshared/key\ntenant-a/secret\n../tenant-a/secret\ntenant-a\u{0}secret\n/secret";
+        let seen_by_b = b
+            .render_config(&config("x", probes))
+            .await
+            .unwrap()
+            .unwrap()
+            .document;
+        assert_eq!(seen_by_b, "", "tenant B must see nothing of tenant A");
+        let seen_by_a = a
+            .render_config(&config("x", "secret"))
+            .await
+            .unwrap()
+            .unwrap()
+            .document;
+        assert!(seen_by_a.contains("secret=alpha"), "{seen_by_a}");
+
+        // B writing the same key does not touch A's value
+        b.on_event(&LifecycleEvent::Timer("secret=beta".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        let a_scope = Scope {
+            tenant_id: "tenant-a".into(),
+            plugin_id: "hostile_kv_snoop".into(),
+        };
+        assert_eq!(
+            h.kv.peek(&a_scope, "secret").as_deref(),
+            Some(&b"alpha"[..])
+        );
+    });
+}
+
+// ---------------------------------------------------------------- validation
+
+#[test]
+fn validation_rejects_bad_uploads() {
+    mt().block_on(async {
+        let h = host();
+        let all = CapabilitySet::all();
+        let err = |r: Result<CompiledPlugin, RuntimeError>| match r {
+            Err(RuntimeError::Validation(v)) => v,
+            Err(e) => panic!("expected a validation error, got {e}"),
+            Ok(_) => panic!("expected a validation error, got success"),
+        };
+        assert!(matches!(
+            err(h.rt.validate_upload(b"hello, world", all).await),
+            ValidationError::NotWasm
+        ));
+        // smallest valid core module
+        let core = b"\0asm\x01\0\0\0";
+        assert!(matches!(
+            err(h.rt.validate_upload(core, all).await),
+            ValidationError::CoreModule
+        ));
+        // a component of another world
+        let other = err(h.rt.validate_upload(&guest("other_world"), all).await);
+        assert!(
+            matches!(&other, ValidationError::UnsupportedWorld(e) if e.contains("acme:gadget")),
+            "{other}"
+        );
+        // truncated component
+        let good_bytes = guest("corral_example_plugin");
+        assert!(matches!(
+            err(h
+                .rt
+                .validate_upload(&good_bytes[..good_bytes.len() / 2], all)
+                .await),
+            ValidationError::Malformed(_)
+        ));
+        // ungranted import
+        let none = CapabilitySet::empty();
+        assert!(matches!(
+            err(h.rt.validate_upload(&good_bytes, none).await),
+            ValidationError::NotGranted { .. }
+        ));
+        // oversized upload
+        let small = host_with(
+            RuntimeConfig {
+                max_upload_bytes: 64 << 10,
+                ..test_config()
+            },
+            Arc::new(NoHttpClient),
+        );
+        assert!(matches!(
+            err(small.rt.validate_upload(&good_bytes, all).await),
+            ValidationError::TooLarge { .. }
+        ));
+        // the good one passes, with the capabilities it imports
+        let ok = h.rt.validate_upload(&good_bytes, all).await.unwrap();
+        assert_eq!(ok.shape.version, WorldVersion::V0_1);
+        assert_eq!(
+            ok.shape.capabilities,
+            [Capability::Logging, Capability::Kv, Capability::Clock]
+                .into_iter()
+                .collect()
+        );
+    });
+}
+
+#[test]
+fn compile_time_budget() {
+    mt().block_on(async {
+        let h = host_with(
+            RuntimeConfig {
+                compile_timeout: Duration::from_micros(1),
+                ..test_config()
+            },
+            Arc::new(NoHttpClient),
+        );
+        match h.rt.compile(&guest("corral_example_plugin")).await {
+            Err(RuntimeError::Validation(ValidationError::CompileTimeout(_))) => {}
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("expected a timeout"),
+        }
+    });
+}
+
+// ---------------------------------------------------------------- artifact cache
+
+#[test]
+fn artifact_cache_survives_restart_and_rejects_foreign_files() {
+    mt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = |key: &[u8]| RuntimeConfig {
+            cache_dir: Some(dir.path().to_owned()),
+            cache_key: key.to_vec(),
+            ..test_config()
+        };
+        let bytes = guest("corral_example_plugin");
+
+        let first = host_with(cfg(b"0123456789abcdef-key-one"), Arc::new(NoHttpClient));
+        assert!(!first.rt.compile(&bytes).await.unwrap().from_cache);
+        drop(first);
+
+        // "restart": new engine, same configuration and key -> no recompilation
+        let second = host_with(cfg(b"0123456789abcdef-key-one"), Arc::new(NoHttpClient));
+        let t = Instant::now();
+        let c = second.rt.compile(&bytes).await.unwrap();
+        assert!(c.from_cache);
+        eprintln!("cached load took {:?}", t.elapsed());
+        // and it runs
+        let inst = second
+            .rt
+            .install(
+                &c,
+                InstallOptions {
+                    tenant_id: "t".into(),
+                    plugin_id: "p".into(),
+                    version: "1".into(),
+                    grants: Grants::of([Capability::Logging, Capability::Kv, Capability::Clock]),
+                    limits: None,
+                },
+            )
+            .unwrap();
+        assert_eq!(inst.describe().await.unwrap().name, "example");
+
+        // an artifact not produced with this host's key is ignored
+        let third = host_with(cfg(b"another-key-0123456789"), Arc::new(NoHttpClient));
+        assert!(!third.rt.compile(&bytes).await.unwrap().from_cache);
+
+        // a tampered artifact is ignored too
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let p = entry.unwrap().path();
+            let mut data = std::fs::read(&p).unwrap();
+            let n = data.len();
+            data[n - 100] ^= 0xff;
+            std::fs::write(&p, data).unwrap();
+        }
+        assert!(!third.rt.compile(&bytes).await.unwrap().from_cache);
+    });
+}
+
+// ---------------------------------------------------------------- Python component
+
+/// Needs `plugins/python/python_plugin.wasm` (`scripts/build-python-plugin.sh`, ~25 s, needs
+/// PyPI's componentize-py). `scripts/test.sh` builds it and sets `CORRAL_REQUIRE_PYTHON_PLUGIN`,
+/// so in the suite a missing component is a failure, not a skip.
+#[test]
+fn python_component_runs_in_the_same_host() {
+    let path = plugins_dir().join("python/python_plugin.wasm");
+    let Ok(bytes) = std::fs::read(&path) else {
+        assert!(
+            std::env::var_os("CORRAL_REQUIRE_PYTHON_PLUGIN").is_none(),
+            "{} is missing: scripts/build-python-plugin.sh builds it",
+            path.display()
+        );
+        eprintln!(
+            "skipped: {} not built (scripts/build-python-plugin.sh)",
+            path.display()
+        );
+        return;
+    };
+    mt().block_on(async {
+        let h = host();
+        let t = Instant::now();
+        let compiled =
+            h.rt.validate_upload(&bytes, CapabilitySet::empty())
+                .await
+                .expect("python component validates");
+        eprintln!(
+            "python component: {} bytes, compiled in {:?}, imports {:?}",
+            bytes.len(),
+            t.elapsed(),
+            compiled.shape
+        );
+        let inst =
+            h.rt.install(
+                &compiled,
+                InstallOptions {
+                    tenant_id: "t1".into(),
+                    plugin_id: "python-example".into(),
+                    version: "0.1.0".into(),
+                    grants: Grants::none(),
+                    limits: None,
+                },
+            )
+            .unwrap();
+        let t = Instant::now();
+        assert_eq!(inst.describe().await.unwrap().name, "python-example");
+        eprintln!("python describe on a fresh instance: {:?}", t.elapsed());
+        let errs = inst
+            .validate_config(&config("kiosk", "{}"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(errs[0].path, "/pinnedApp");
+        assert!(
+            inst.validate_config(&config("kiosk", KIOSK))
+                .await
+                .unwrap()
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            inst.validate_config(&config("kiosk", "nope"))
+                .await
+                .unwrap(),
+            Err(PluginError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            inst.render_config(&config("kiosk", KIOSK)).await.unwrap(),
+            Err(PluginError::Unsupported(_))
+        ));
+        let access = AccessRequest {
+            device: device(),
+            device_type: None,
+            user_agent: None,
+            user_email: None,
+            managed_by_corral: false,
+            compliant: false,
+        };
+        let d = inst
+            .evaluate_access(
+                &config("access-rules", r#"{"defaultAccess":"block"}"#),
+                &access,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.level, AccessLevel::Block);
+    });
+}
+
+// ---------------------------------------------------------------- pre-instantiation (stock)
+
+/// Wait until the installation's stock holds `n` ready instances.
+async fn stock_ready(inst: &Installation, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while inst.stock_stats().ready < n {
+        assert!(
+            Instant::now() < deadline,
+            "stock never filled: {:?}",
+            inst.stock_stats()
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+async fn counter_value(inst: &Installation) -> String {
+    inst.render_config(&config("x", "{}"))
+        .await
+        .unwrap()
+        .unwrap()
+        .document
+}
+
+#[test]
+fn stocked_instance_is_never_reused() {
+    mt().block_on(async {
+        let h = host();
+        let compiled = h.rt.compile(&guest("hostile_call_counter")).await.unwrap();
+        let opts = InstallOptions {
+            tenant_id: "t1".into(),
+            plugin_id: "counter".into(),
+            version: "1.0.0".into(),
+            grants: Grants::none(),
+            limits: None,
+        };
+        // The guest counts its calls in linear memory: a warm instance counts up.
+        let stocked =
+            h.rt.install_with_prewarm(&compiled, opts.clone(), 2)
+                .unwrap();
+        stock_ready(&stocked, 2).await;
+        let mut warm = stocked.instantiate().await.unwrap();
+        assert!(warm.was_prewarmed());
+        for expected in 1..=3 {
+            let doc = warm
+                .render_config(&config("x", "{}"))
+                .await
+                .unwrap()
+                .unwrap()
+                .document;
+            assert_eq!(doc, expected.to_string());
+        }
+        drop(warm);
+
+        // One-shot calls through the stock: every one sees fresh memory.
+        for _ in 0..50 {
+            assert_eq!(counter_value(&stocked).await, "1");
+        }
+        // Some paced (stock refilled between calls), some back to back, some concurrent.
+        for _ in 0..20 {
+            stock_ready(&stocked, 2).await;
+            assert_eq!(counter_value(&stocked).await, "1");
+        }
+        let calls: Vec<_> = (0..12)
+            .map(|_| {
+                let s = stocked.clone();
+                tokio::spawn(async move { counter_value(&s).await })
+            })
+            .collect();
+        for c in calls {
+            assert_eq!(c.await.unwrap(), "1");
+        }
+        let stats = stocked.stock_stats();
+        eprintln!("stock stats: {stats:?}");
+        assert_eq!(stats.target, 2);
+        assert!(
+            stats.hits >= 20,
+            "the stock path was not exercised: {stats:?}"
+        );
+        assert_eq!(stats.hits + stats.misses, 1 + 50 + 20 + 12);
+
+        // Without a stock: same guarantee.
+        let inline = h.rt.install_with_prewarm(&compiled, opts, 0).unwrap();
+        for _ in 0..5 {
+            assert_eq!(counter_value(&inline).await, "1");
+        }
+        assert_eq!(inline.stock_stats(), StockStats::default());
+        assert!(!inline.instantiate().await.unwrap().was_prewarmed());
+    });
+}
+
+#[test]
+fn infinite_loop_from_stock_hits_deadline_counted_from_call_start() {
+    mt().block_on(async {
+        let h = host();
+        let limits = CallLimits {
+            cpu_deadline: Duration::from_millis(300),
+            ..CallLimits::default()
+        };
+        let bad = h
+            .install_with("hostile_infinite_loop", "t1", Grants::none(), Some(limits))
+            .await;
+        stock_ready(&bad, 1).await;
+        // The stocked instance has been idle longer than its CPU deadline: the
+        // budget must start with the call, not at instantiation.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let before = bad.stock_stats().hits;
+        let t = Instant::now();
+        let e = bad.validate_config(&config("x", "{}")).await.unwrap_err();
+        let took = t.elapsed();
+        assert!(matches!(e, CallError::DeadlineExceeded(..)), "{e}");
+        assert_names_plugin(&e, "hostile_infinite_loop");
+        assert_eq!(
+            bad.stock_stats().hits,
+            before + 1,
+            "call did not use the stock"
+        );
+        assert!(
+            took >= Duration::from_millis(250) && took < Duration::from_secs(5),
+            "deadline not counted from call start: {took:?}"
+        );
+        // and the next call (fresh instance) hits it again
+        stock_ready(&bad, 1).await;
+        let e = bad.validate_config(&config("x", "{}")).await.unwrap_err();
+        assert!(matches!(e, CallError::DeadlineExceeded(..)), "{e}");
+    });
+}
+
+#[test]
+fn dropping_installation_releases_its_stock() {
+    mt().block_on(async {
+        // Tiny pool: 2 running calls + at most 3 stocked instances < 6 slots.
+        let h = host_with(
+            RuntimeConfig {
+                max_instances: 6,
+                max_concurrent_calls: 2,
+                prewarm: 3,
+                max_stocked_instances: 100,
+                ..RuntimeConfig::default()
+            },
+            Arc::new(NoHttpClient),
+        );
+        assert_eq!(
+            h.rt.stock_capacity(),
+            3,
+            "clamped to max_instances - calls - 1"
+        );
+        let compiled = h.rt.compile(&guest("hostile_call_counter")).await.unwrap();
+        let opts = |version: &str| InstallOptions {
+            tenant_id: "t1".into(),
+            plugin_id: "counter".into(),
+            version: version.into(),
+            grants: Grants::none(),
+            limits: None,
+        };
+        let wait_released = || async {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while h.rt.stocked_instances() != 0 {
+                assert!(
+                    Instant::now() < deadline,
+                    "stock not released: {}",
+                    h.rt.stocked_instances()
+                );
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        // Install / use / deactivate many times: a leaked stock would either
+        // exhaust the pool (instantiation errors) or the stock permits.
+        for i in 0..40 {
+            let inst = h.rt.install(&compiled, opts(&format!("1.0.{i}"))).unwrap();
+            stock_ready(&inst, 3).await;
+            assert_eq!(h.rt.stocked_instances(), 3);
+            assert_eq!(counter_value(&inst).await, "1");
+            let clone = inst.clone();
+            drop(inst);
+            assert_eq!(
+                counter_value(&clone).await,
+                "1",
+                "a clone keeps the stock alive"
+            );
+            drop(clone);
+            wait_released().await;
+        }
+
+        // Global cap: three installations want 3 each, at most 3 are stocked
+        // in total, and calls on every installation still work.
+        let many: Vec<_> = (0..3)
+            .map(|i| h.rt.install(&compiled, opts(&format!("2.0.{i}"))).unwrap())
+            .collect();
+        // (which installations get the 3 permits is a race between their tasks)
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while h.rt.stocked_instances() < 3 {
+            assert!(Instant::now() < deadline, "cap never reached");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        for inst in &many {
+            for _ in 0..3 {
+                assert_eq!(counter_value(inst).await, "1");
+                assert!(h.rt.stocked_instances() <= 3);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let total: usize = many.iter().map(|i| i.stock_stats().ready).sum();
+        assert!(total <= 3 && h.rt.stocked_instances() <= 3, "{total}");
+        // With the stock full, all concurrent-call slots are still usable.
+        let a = many[0].instantiate_inline().await.unwrap();
+        let b = many[1].instantiate_inline().await.unwrap();
+        drop((a, b));
+        drop(many);
+        wait_released().await;
+
+        // An installation refused by the cap gets its stock once the cap
+        // frees up (retried at its next call).
+        let first = h.rt.install(&compiled, opts("2.1.0")).unwrap();
+        stock_ready(&first, 3).await;
+        let second = h.rt.install(&compiled, opts("2.1.1")).unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(second.stock_stats().ready, 0);
+        assert_eq!(counter_value(&second).await, "1"); // inline
+        drop(first);
+        assert_eq!(counter_value(&second).await, "1"); // miss, wakes the refill
+        stock_ready(&second, 3).await;
+        drop(second);
+        wait_released().await;
+
+        // Replacing a version: the new installation has its own stock and
+        // never serves the old version's instances.
+        let old = h.rt.install(&compiled, opts("3.0.0")).unwrap();
+        stock_ready(&old, 3).await;
+        let example = h.rt.compile(&guest("corral_example_plugin")).await.unwrap();
+        drop(old);
+        let new =
+            h.rt.install(
+                &example,
+                InstallOptions {
+                    grants: Grants::of([Capability::Logging, Capability::Kv, Capability::Clock]),
+                    ..opts("4.0.0")
+                },
+            )
+            .unwrap();
+        stock_ready(&new, 3).await;
+        assert_eq!(new.describe().await.unwrap().name, "example");
+        assert_eq!(new.stock_stats().hits, 1);
+    });
+}

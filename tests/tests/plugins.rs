@@ -1,0 +1,520 @@
+//! Plugins through the admin API, with real compiled components (scripts/build-guests.sh).
+
+use std::time::Duration;
+
+use corral_tests::{both_backends, guest, totp_code, Client, Db, Env, Server};
+use serde_json::json;
+
+both_backends!(
+    upload_activate_upgrade_roll_back_and_restart,
+    plugin_kv_is_scoped_to_its_tenant
+);
+
+async fn owner(env: &Env, server: &Server, tenant: &str) -> Client {
+    let email = format!("owner@{tenant}.example");
+    let totp = env
+        .create_admin(tenant, &email, "owner", "owner passphrase 1")
+        .await;
+    let c = server.client();
+    assert_eq!(
+        c.sign_in(tenant, &email, "owner passphrase 1", &totp_code(&totp, 0))
+            .await
+            .status,
+        200
+    );
+    c
+}
+
+fn kiosk(pinned: Option<&str>) -> serde_json::Value {
+    let body = match pinned {
+        Some(app) => json!({"pinnedApp": app}),
+        None => json!({}),
+    };
+    json!({"kind": "kiosk", "name": "Lobby", "body": body})
+}
+
+/// Uploads, allows `caps`, activates; returns the plugin id.
+async fn install(c: &Client, bytes: Vec<u8>, caps: &[&str]) -> String {
+    let r = c.upload(bytes).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let id = r.body["plugin"]["id"].as_str().unwrap().to_string();
+    let seq = r.body["version"].as_i64().unwrap();
+    let r = c
+        .send(
+            "PUT",
+            &format!("/api/v1/plugins/{id}/grants"),
+            Some(json!({"capabilities": caps})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/activate"),
+            Some(json!({"version": seq})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    id
+}
+
+async fn rendered_by(c: &Client, id: &str) -> String {
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/render"),
+            Some(kiosk(Some("com.example.kiosk"))),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.body["document"]["applications"][0]["installType"],
+        "KIOSK"
+    );
+    r.body["media_type"]
+        .as_str()
+        .unwrap()
+        .rsplit("generator=")
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn upload_activate_upgrade_roll_back_and_restart(db: Db) {
+    let env = Env::new(db).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let c = owner(&env, &server, "acme").await;
+
+    // Upload v1: stored, described, not active.
+    let r = c.upload(guest("corral_example_plugin")).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let id = r.body["plugin"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["version"], 1);
+    let plugin = &r.body["plugin"];
+    assert_eq!(
+        (plugin["name"].as_str(), plugin["active_version"].as_i64()),
+        (Some("example"), None)
+    );
+    assert_eq!(plugin["versions"][0]["version"], "0.1.0");
+    assert_eq!(plugin["versions"][0]["world_version"], "0.1.0");
+    assert_eq!(
+        plugin["versions"][0]["info"]["config_kinds"][0]["id"],
+        "kiosk"
+    );
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/validate"),
+            Some(kiosk(None)),
+        )
+        .await;
+    assert_eq!((r.status, r.error().0), (409, "plugin_inactive"));
+
+    // It imports capabilities the tenant has not allowed yet: activation is refused.
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/activate"),
+            Some(json!({"version": 1})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error().0),
+        (409, "capability_not_allowed"),
+        "{r:?}"
+    );
+    let r = c
+        .send(
+            "PUT",
+            &format!("/api/v1/plugins/{id}/grants"),
+            Some(json!({"capabilities": ["teleport"]})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (400, ("invalid_field", Some("capabilities[0]")))
+    );
+    let grants = json!({"capabilities": ["logging", "kv", "clock"]});
+    assert_eq!(
+        c.send("PUT", &format!("/api/v1/plugins/{id}/grants"), Some(grants))
+            .await
+            .status,
+        200
+    );
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/activate"),
+            Some(json!({"version": 1})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["active_version"].as_i64()),
+        (200, Some(1)),
+        "{r:?}"
+    );
+
+    // Call its hooks.
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/validate"),
+            Some(kiosk(None)),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["valid"], false);
+    assert_eq!(r.body["errors"][0]["path"], "/pinnedApp");
+    assert_eq!(r.body["errors"][0]["code"], "required");
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/validate"),
+            Some(kiosk(Some("com.example.kiosk"))),
+        )
+        .await;
+    assert_eq!(r.body["valid"], true);
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/validate"),
+            Some(json!({"kind": "nope", "body": {}})),
+        )
+        .await;
+    assert_eq!((r.status, r.error().0), (422, "plugin_refused"), "{r:?}");
+    assert_eq!(rendered_by(&c, &id).await, "example-0.1.0");
+
+    // Upload v2 of the same plugin, activate it, roll back to v1.
+    let r = c.upload(guest("corral_example_plugin_v2")).await;
+    assert_eq!(
+        (r.status, r.body["version"].as_i64()),
+        (201, Some(2)),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.body["plugin"]["id"].as_str(),
+        Some(id.as_str()),
+        "same plugin, new version"
+    );
+    assert_eq!(
+        r.body["plugin"]["active_version"], 1,
+        "upload does not activate"
+    );
+    assert_eq!(rendered_by(&c, &id).await, "example-0.1.0");
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/activate"),
+            Some(json!({"version": 2})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(rendered_by(&c, &id).await, "example-0.2.0");
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/activate"),
+            Some(json!({"version": 1})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["active_version"].as_i64()),
+        (200, Some(1))
+    );
+    assert_eq!(rendered_by(&c, &id).await, "example-0.1.0");
+    let h = c
+        .get(&format!(
+            "/api/v1/history?object_type=plugin&object_id={id}"
+        ))
+        .await;
+    let actions: Vec<&str> = h
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "rolled_back",
+            "activated",
+            "version_uploaded",
+            "activated",
+            "grants_changed",
+            "version_uploaded",
+            "created"
+        ]
+    );
+
+    // The active version cannot be removed; another can.
+    let r = c
+        .send("DELETE", &format!("/api/v1/plugins/{id}/versions/1"), None)
+        .await;
+    assert_eq!((r.status, r.error().0), (409, "version_active"));
+
+    // A restart keeps the active version and loads the compiled artifact from the cache.
+    drop(server);
+    let server = env.serve().await;
+    let c = owner_again(&env, &server).await;
+    assert_eq!(
+        c.get(&format!("/api/v1/plugins/{id}")).await.body["active_version"],
+        1
+    );
+    assert_eq!(rendered_by(&c, &id).await, "example-0.1.0");
+    let log = server.log();
+    assert!(
+        log.contains("plugin installed") && log.contains("from_cache=true"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("from_cache=false"),
+        "recompiled after restart: {log}"
+    );
+
+    let r = c
+        .send("DELETE", &format!("/api/v1/plugins/{id}/versions/2"), None)
+        .await;
+    assert_eq!(
+        (r.status, r.body["versions"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
+    assert_eq!(
+        c.send("DELETE", &format!("/api/v1/plugins/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(c.get(&format!("/api/v1/plugins/{id}")).await.status, 404);
+}
+
+/// Signs in a second owner (the first one's TOTP step was used before the restart).
+async fn owner_again(env: &Env, server: &Server) -> Client {
+    let totp = env
+        .create_admin("acme", "second@acme.example", "owner", "owner passphrase 2")
+        .await;
+    let c = server.client();
+    let r = c
+        .sign_in(
+            "acme",
+            "second@acme.example",
+            "owner passphrase 2",
+            &totp_code(&totp, 0),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    c
+}
+
+async fn plugin_kv_is_scoped_to_its_tenant(db: Db) {
+    let env = Env::new(db).await;
+    let alpha_id = env.create_tenant("alpha").await;
+    env.create_tenant("bravo").await;
+    let server = env.serve().await;
+    let alpha = owner(&env, &server, "alpha").await;
+    let bravo = owner(&env, &server, "bravo").await;
+    let a_plugin = install(&alpha, guest("hostile_kv_snoop"), &["kv"]).await;
+    let b_plugin = install(&bravo, guest("hostile_kv_snoop"), &["kv"]).await;
+
+    // Alpha's copy of the plugin holds a secret (written straight into its KV rows).
+    put_kv(&env, &alpha_id, "hostile-kv-snoop", "secret", b"alpha-only").await;
+
+    let snoop = |c: &Client, id: String| {
+        let c = Client {
+            base: c.base.clone(),
+            http: c.http.clone(),
+        };
+        async move {
+            let body = "secret\n../alpha/secret\nalpha/secret\nalpha\u{0}secret";
+            let r = c
+                .send(
+                    "POST",
+                    &format!("/api/v1/plugins/{id}/render"),
+                    Some(json!({"kind": "x", "body": body})),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{r:?}");
+            r.body["document"].as_str().unwrap().to_string()
+        }
+    };
+    assert_eq!(
+        snoop(&alpha, a_plugin.clone()).await,
+        "secret=alpha-only",
+        "own tenant sees its key"
+    );
+    assert_eq!(
+        snoop(&bravo, b_plugin.clone()).await,
+        "",
+        "another tenant's plugin sees nothing"
+    );
+    // Bravo's admin cannot even address alpha's plugin.
+    let r = bravo
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{a_plugin}/render"),
+            Some(kiosk(None)),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        bravo
+            .get(&format!("/api/v1/plugins/{a_plugin}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        bravo
+            .get("/api/v1/plugins")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn put_kv(env: &Env, tenant_id: &str, plugin: &str, key: &str, value: &[u8]) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&env.database_url).await.unwrap();
+    sqlx::query("INSERT INTO plugin_kv (tenant_id, plugin, key, value, updated_at) VALUES ($1, $2, $3, $4, 0)")
+        .bind(tenant_id)
+        .bind(plugin)
+        .bind(key)
+        .bind(value.to_vec())
+        .execute(&pool)
+        .await
+        .unwrap();
+}
+
+/// Hostile uploads and plugins, each refused or stopped with a clear error while a good plugin
+/// keeps answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_plugins_fail_alone() {
+    let env = Env::new(Db::Sqlite)
+        .await
+        .with_env("CORRAL_PLUGIN_MAX_UPLOAD_BYTES", "400000");
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let c = owner(&env, &server, "acme").await;
+    let good = install(
+        &c,
+        guest("corral_example_plugin"),
+        &["logging", "kv", "clock"],
+    )
+    .await;
+
+    // Refused uploads: nothing stored.
+    let cases: [(Vec<u8>, u16, &str, &str); 4] = [
+        (
+            b"not wasm at all".to_vec(),
+            400,
+            "invalid_field",
+            "not a WebAssembly binary",
+        ),
+        (
+            b"\0asm\x01\0\0\0".to_vec(),
+            400,
+            "invalid_field",
+            "core WebAssembly module",
+        ),
+        (guest("other_world"), 400, "invalid_field", "corral:plugin"),
+        (
+            vec![0u8; 500_000],
+            413,
+            "plugin_too_large",
+            "at most 400000 bytes",
+        ),
+    ];
+    for (bytes, status, code, text) in cases {
+        let r = c.upload(bytes).await;
+        assert_eq!((r.status, r.error().0), (status, code), "{r:?}");
+        assert!(
+            r.body["error"]["message"].as_str().unwrap().contains(text),
+            "{r:?}"
+        );
+    }
+    let r = c
+        .send_raw("POST", "/api/v1/plugins", "text/plain", "hello")
+        .await;
+    assert_eq!(r.status, 415);
+    assert_eq!(
+        c.get("/api/v1/plugins")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A plugin importing a capability the tenant does not allow cannot be activated.
+    let r = c.upload(guest("hostile_ungranted_http")).await;
+    let id = r.body["plugin"]["id"].as_str().unwrap().to_string();
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/activate"),
+            Some(json!({"version": 1})),
+        )
+        .await;
+    assert_eq!((r.status, r.error().0), (409, "capability_not_allowed"));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("http"),
+        "{r:?}"
+    );
+
+    // Plugins that loop, eat memory, recurse, return too much or panic: each call fails with
+    // an error naming the plugin and version; a concurrent good call succeeds.
+    for (name, hook, expect) in [
+        ("hostile_infinite_loop", "validate", "CPU deadline"),
+        ("hostile_memory_hog", "validate", "out of memory"),
+        (
+            "hostile_deep_recursion",
+            "validate",
+            "hostile-deep-recursion@0.1.0#1",
+        ),
+        ("hostile_huge_return", "render", "over the limit"),
+        ("hostile_panic", "validate", "trapped"),
+    ] {
+        let id = install(&c, guest(name), &[]).await;
+        let bad_path = format!("/api/v1/plugins/{id}/{hook}");
+        let bad = c.send("POST", &bad_path, Some(kiosk(None)));
+        let ok = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let started = std::time::Instant::now();
+            let r = c
+                .send(
+                    "POST",
+                    &format!("/api/v1/plugins/{good}/validate"),
+                    Some(kiosk(None)),
+                )
+                .await;
+            (r, started.elapsed())
+        };
+        let (bad, (ok, ok_took)) = tokio::join!(bad, ok);
+        assert_eq!(
+            (bad.status, bad.error().0),
+            (502, "plugin_failed"),
+            "{name}: {bad:?}"
+        );
+        let message = bad.body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("hostile-") && message.contains("0.1.0#1"),
+            "{name}: {message}"
+        );
+        assert!(message.contains(expect), "{name}: {message}");
+        assert_eq!(ok.status, 200, "good call during {name}: {ok:?}");
+        assert!(
+            ok_took < Duration::from_secs(2),
+            "good call waited {ok_took:?} during {name}"
+        );
+    }
+    // The server is still healthy.
+    assert_eq!(c.get("/readyz").await.status, 200);
+}
