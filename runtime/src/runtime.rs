@@ -53,7 +53,7 @@ pub struct CallLimits {
 impl Default for CallLimits {
     fn default() -> Self {
         CallLimits {
-            cpu_deadline: Duration::from_millis(200),
+            cpu_deadline: Duration::from_secs(1),
             wall_timeout: Duration::from_secs(10),
             memory_bytes: 64 << 20,
             table_elements: 20_000,

@@ -277,7 +277,15 @@ fn deep_recursion_is_a_stack_overflow() {
 fn huge_return_value_is_refused() {
     mt().block_on(async {
         let h = host();
-        let bad = h.install("hostile_huge_return", "t1", Grants::none()).await;
+        // Generous CPU deadline: this test is about size, and building 24 MiB on a loaded
+        // machine must not turn into a deadline error.
+        let limits = CallLimits {
+            cpu_deadline: Duration::from_secs(5),
+            ..CallLimits::default()
+        };
+        let bad = h
+            .install_with("hostile_huge_return", "t1", Grants::none(), Some(limits))
+            .await;
         let bad2 = bad.clone();
         let (r, _) = hostile_vs_good(
             &h,

@@ -7,7 +7,8 @@ use serde_json::json;
 
 both_backends!(
     upload_activate_upgrade_roll_back_and_restart,
-    plugin_kv_is_scoped_to_its_tenant
+    plugin_kv_is_scoped_to_its_tenant,
+    directory_lookups_see_only_the_plugins_tenant,
 );
 
 async fn owner(env: &Env, server: &Server, tenant: &str) -> Client {
@@ -326,7 +327,14 @@ async fn plugin_kv_is_scoped_to_its_tenant(db: Db) {
             http: c.http.clone(),
         };
         async move {
-            let body = "secret\n../alpha/secret\nalpha/secret\nalpha\u{0}secret";
+            let body = json!([
+                "secret",
+                "../alpha/secret",
+                "alpha/secret",
+                "alpha\u{0}secret",
+                "%",
+                ""
+            ]);
             let r = c
                 .send(
                     "POST",
@@ -338,9 +346,10 @@ async fn plugin_kv_is_scoped_to_its_tenant(db: Db) {
             r.body["document"].as_str().unwrap().to_string()
         }
     };
+    // Alpha's plugin reads its key by name and finds it again through list-keys.
+    let own = snoop(&alpha, a_plugin.clone()).await;
     assert_eq!(
-        snoop(&alpha, a_plugin.clone()).await,
-        "secret=alpha-only",
+        own, "secret=alpha-only\nsecret=alpha-only",
         "own tenant sees its key"
     );
     assert_eq!(
@@ -374,6 +383,76 @@ async fn plugin_kv_is_scoped_to_its_tenant(db: Db) {
             .len(),
         1
     );
+}
+
+async fn directory_lookups_see_only_the_plugins_tenant(db: Db) {
+    let env = Env::new(db).await;
+    env.create_tenant("alpha").await;
+    env.create_tenant("bravo").await;
+    let server = env.serve().await;
+    let alpha = owner(&env, &server, "alpha").await;
+    let bravo = owner(&env, &server, "bravo").await;
+    for (c, email, first) in [
+        (&alpha, "ann@alpha.example", "Ann"),
+        (&bravo, "bob@bravo.example", "Bob"),
+    ] {
+        let user = json!({"email": email, "first_name": first, "last_name": "Lee"});
+        assert_eq!(
+            c.send("POST", "/api/v1/users", Some(user)).await.status,
+            201
+        );
+    }
+    let probe = |c: &Client, id: String| {
+        let c = Client {
+            base: c.base.clone(),
+            http: c.http.clone(),
+        };
+        async move {
+            let body = json!([
+                "ann@alpha.example",
+                "bob@bravo.example",
+                "nobody@alpha.example"
+            ]);
+            let r = c
+                .send(
+                    "POST",
+                    &format!("/api/v1/plugins/{id}/render"),
+                    Some(json!({"kind": "x", "body": body})),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{r:?}");
+            r.body["document"].as_str().unwrap().to_string()
+        }
+    };
+    let a = install(&alpha, guest("hostile_directory_probe"), &["directory"]).await;
+    let b = install(&bravo, guest("hostile_directory_probe"), &["directory"]).await;
+    assert_eq!(probe(&alpha, a).await, "ann@alpha.example=Ann Lee (local)");
+    assert_eq!(
+        probe(&bravo, b.clone()).await,
+        "bob@bravo.example=Bob Lee (local)"
+    );
+
+    // Without the grant the plugin cannot be activated at all.
+    let r = bravo
+        .send("POST", &format!("/api/v1/plugins/{b}/deactivate"), None)
+        .await;
+    assert_eq!(r.status, 200);
+    let r = bravo
+        .send(
+            "PUT",
+            &format!("/api/v1/plugins/{b}/grants"),
+            Some(json!({"capabilities": []})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = bravo
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{b}/activate"),
+            Some(json!({"version": 1})),
+        )
+        .await;
+    assert_eq!((r.status, r.error().0), (409, "capability_not_allowed"));
 }
 
 async fn put_kv(env: &Env, tenant_id: &str, plugin: &str, key: &str, value: &[u8]) {

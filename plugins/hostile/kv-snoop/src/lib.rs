@@ -1,8 +1,8 @@
 //! Hostile test plugin: tries to read other tenants' keys.
 //!
 //! * `on-event(timer("K=V"))` stores `V` under key `K` (to seed data);
-//! * `render-config` reads every key listed (one per line) in the
-//!   configuration body, plus whatever `list-keys("", 1000)` returns, and
+//! * `render-config` reads every key listed in the configuration body (a
+//!   JSON array of strings, or one key per line), plus whatever `list-keys("", 1000)` returns, and
 //!   reports what it could see as `key=value` lines.
 use corral_plugin_sdk::capabilities::kv;
 use corral_plugin_sdk::{Plugin, export_plugin, types::*};
@@ -29,7 +29,9 @@ impl Plugin for Snoop {
     }
     fn render_config(config: Configuration) -> Result<RenderedDocument, PluginError> {
         let mut seen = Vec::new();
-        let mut keys: Vec<String> = config.body.lines().map(str::to_owned).collect();
+        // A JSON array of keys (as the admin API sends it), or raw lines.
+        let mut keys: Vec<String> = serde_json::from_str(&config.body)
+            .unwrap_or_else(|_| config.body.lines().map(str::to_owned).collect());
         keys.extend(kv::list_keys("", 1000).map_err(denied)?);
         for key in keys {
             if let Some(v) = kv::get(&key).map_err(denied)? {
