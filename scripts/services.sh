@@ -62,3 +62,15 @@ start_postgres() {
   export CORRAL_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $port"
 }
+
+# Python tools the tests drive (the aiosmtpd SMTP sink) in a venv of their own.
+# Exports CORRAL_TEST_PYTHON.
+ensure_test_python() {
+  local venv=.venv-test
+  if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "aiosmtpd==1.4.6"
+  fi
+  CORRAL_TEST_PYTHON="$(pwd)/$venv/bin/python"
+  export CORRAL_TEST_PYTHON
+}

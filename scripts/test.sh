@@ -11,6 +11,7 @@ source scripts/services.sh
 
 ensure_toolchain
 start_postgres
+ensure_test_python
 scripts/build-guests.sh >/dev/null
 scripts/build-python-plugin.sh >/dev/null   # a plugin from another language (componentize-py)
 export CORRAL_REQUIRE_PYTHON_PLUGIN=1

@@ -79,6 +79,13 @@ pub enum TenantCommand {
     },
     /// List tenants.
     List,
+    /// Rotate the tenant's enrolment key: every registration URL handed out before stops
+    /// working; the admin API (`GET /api/v1/registration`) gives the new one.
+    RotateEnrolmentKey {
+        /// Slug of the tenant.
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +175,18 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let tenant = tenants::create(&store, &Actor::Operator, &slug, &name).await?;
             println!("{}", tenant.id.as_str());
             eprintln!("created tenant {} ({})", tenant.slug, tenant.name);
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::RotateEnrolmentKey { tenant }) => {
+            let tenant = tenants::find_by_slug(&store, &tenant)
+                .await?
+                .ok_or(Error::NotFound("tenant"))?;
+            let mut scoped = store.scoped(&tenant.id).await?;
+            let version =
+                crate::registration::keys::rotate(&mut scoped, &secrets, &Actor::Operator).await?;
+            scoped.commit().await?;
+            println!("{version}");
+            eprintln!("enrolment key of {} rotated to version {version}; older registration URLs no longer work", tenant.slug);
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => {

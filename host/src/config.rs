@@ -80,6 +80,33 @@ pub struct ServeArgs {
     /// Lifetime of an administrator session, in hours.
     #[arg(long, env = "CORRAL_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u64,
+    /// SMTP server for outgoing mail: smtp://HOST:PORT (STARTTLS when offered; add
+    /// ?tls=required to insist) or smtps://HOST:PORT, with USER:PASS@ when it needs a login.
+    /// Unset: mail waits in the outbox.
+    #[arg(
+        long,
+        env = "CORRAL_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing mail.
+    #[arg(
+        long,
+        env = "CORRAL_MAIL_FROM",
+        default_value = "Corral <corral@localhost>"
+    )]
+    pub mail_from: String,
+    /// How often the outbox is checked for due messages, in milliseconds.
+    #[arg(long, env = "CORRAL_MAIL_POLL_MS", default_value_t = 1000)]
+    pub mail_poll_ms: u64,
+    /// Delay before the first retry of a failed message, in milliseconds; doubles each time
+    /// (at most an hour).
+    #[arg(long, env = "CORRAL_MAIL_RETRY_BASE_MS", default_value_t = 30_000)]
+    pub mail_retry_base_ms: u64,
+    /// Attempts before a message is marked failed.
+    #[arg(long, env = "CORRAL_MAIL_MAX_ATTEMPTS", default_value_t = 12)]
+    pub mail_max_attempts: i64,
     #[command(flatten)]
     pub plugins: PluginArgs,
 }
@@ -110,6 +137,16 @@ impl PluginArgs {
 }
 
 impl ServeArgs {
+    pub fn mail(&self) -> crate::mail::dispatch::Settings {
+        crate::mail::dispatch::Settings {
+            smtp_url: self.smtp_url.clone(),
+            from: self.mail_from.clone(),
+            poll: Duration::from_millis(self.mail_poll_ms.max(10)),
+            retry_base: Duration::from_millis(self.mail_retry_base_ms.max(10)),
+            max_attempts: self.mail_max_attempts.max(1),
+        }
+    }
+
     pub fn policy(&self) -> Policy {
         Policy {
             max_failures: self.max_failed_sign_ins.max(1),

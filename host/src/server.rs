@@ -7,6 +7,7 @@ use std::io::Write;
 use crate::config::ServeArgs;
 use crate::error::Error;
 use crate::http::{self, AppState};
+use crate::mail::dispatch::Dispatcher;
 use crate::plugins::Plugins;
 use crate::secrets::SecretBox;
 use crate::store::Store;
@@ -29,6 +30,7 @@ pub async fn serve(
         .unwrap_or_else(|| format!("http://{local}"))
         .trim_end_matches('/')
         .to_string();
+    let dispatcher = Dispatcher::new(store.clone(), args.mail())?;
     let state = AppState::new(store, secrets, args.policy(), &base_url, plugins);
     let app = http::router(state);
 
@@ -36,6 +38,7 @@ pub async fn serve(
     println!("corral listening on http://{local}");
     let _ = std::io::stdout().flush();
     tracing::info!(%local, %base_url, "serving");
+    tokio::spawn(dispatcher.run());
 
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

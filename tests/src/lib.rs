@@ -386,6 +386,148 @@ pub fn totp_code(totp: &TOTP, steps: i64) -> String {
     totp.generate((now + steps * 30) as u64)
 }
 
+/// A real SMTP server (aiosmtpd, started by the test) that stores what it receives in a
+/// Maildir. Python with aiosmtpd comes from `CORRAL_TEST_PYTHON` (scripts/test.sh sets it up).
+pub struct SmtpSink {
+    pub port: u16,
+    maildir: PathBuf,
+    _dir: tempfile::TempDir,
+    child: Child,
+}
+
+/// A free loopback port (nothing listens on it when this returns).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        SmtpSink::start_on(free_port()).await
+    }
+
+    /// Starts the sink on `port` and waits until it accepts connections.
+    pub async fn start_on(port: u16) -> SmtpSink {
+        let python = std::env::var("CORRAL_TEST_PYTHON").unwrap_or_else(|_| {
+            panic!("CORRAL_TEST_PYTHON is not set: run the suite with scripts/test.sh (it installs aiosmtpd)")
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("maildir");
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
+        let child = Command::new(python)
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start aiosmtpd");
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return SmtpSink {
+                    port,
+                    maildir,
+                    _dir: dir,
+                    child,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the SMTP sink did not start on port {port}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Raw messages received so far.
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        let mut files: Vec<_> = std::fs::read_dir(self.maildir.join("new"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        // Maildir names are "<secs>.M<micros>P<pid>Q<n>.<host>": order by arrival time (the
+        // microseconds are not zero-padded, so a plain sort would not do).
+        files.sort_by_key(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            let mut parts = name.split('.');
+            let secs: u64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let micros: u64 = parts
+                .next()
+                .and_then(|s| s.strip_prefix('M'))
+                .and_then(|s| s.split('P').next())
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            (secs, micros, name)
+        });
+        files
+            .into_iter()
+            .map(|p| std::fs::read(p).unwrap())
+            .collect()
+    }
+
+    /// Waits until at least `n` messages arrived (at most `timeout`), then returns them all.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let raw = self.messages();
+            if raw.len() >= n || std::time::Instant::now() > deadline {
+                return raw.iter().map(|m| Received::parse(m)).collect();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// A received e-mail, decoded.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Received {
+    fn parse(raw: &[u8]) -> Received {
+        let m = mail_parser::MessageParser::default()
+            .parse(raw)
+            .expect("an e-mail");
+        let to = m
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_string();
+        Received {
+            to,
+            subject: m.subject().unwrap_or_default().to_string(),
+            text: m.body_text(0).unwrap_or_default().to_string(),
+            html: m.body_html(0).unwrap_or_default().to_string(),
+        }
+    }
+}
+
 /// The PostgreSQL server URL the tests may create databases on.
 pub fn postgres_admin_url() -> String {
     std::env::var("CORRAL_TEST_POSTGRES_URL").unwrap_or_else(|_| {

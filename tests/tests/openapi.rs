@@ -34,6 +34,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/plugins/{id}/versions/{version}"),
     ("post", "/api/v1/plugins/{id}/validate"),
     ("post", "/api/v1/plugins/{id}/render"),
+    ("get", "/api/v1/settings/users"),
+    ("patch", "/api/v1/settings/users"),
+    ("get", "/api/v1/registration"),
+    ("post", "/api/v1/registration/rotate-key"),
+    ("post", "/api/v1/users/invitations"),
+    ("get", "/api/v1/mail"),
     ("get", "/api/v1/history"),
 ];
 

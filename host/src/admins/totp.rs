@@ -6,7 +6,7 @@ use rand::RngCore;
 use totp_rs::{Algorithm, TOTP};
 
 use crate::error::Error;
-use crate::secrets::SecretBox;
+use crate::secrets::{constant_time_eq, SecretBox};
 
 const STEP_SECS: u64 = 30;
 const SKEW_STEPS: i64 = 1;
@@ -61,10 +61,6 @@ impl Seed {
 
 fn purpose(admin_id: &str) -> String {
     format!("admin-totp:{admin_id}")
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod extract;
 mod health;
 mod history;
 mod plugins;
+mod registration;
 mod session;
 mod users;
 
@@ -45,6 +46,7 @@ struct Inner {
     secrets: SecretBox,
     policy: Policy,
     secure_cookies: bool,
+    base_url: String,
     plugins: Plugins,
 }
 
@@ -62,9 +64,14 @@ impl AppState {
                 secrets,
                 policy,
                 secure_cookies: base_url.starts_with("https://"),
+                base_url: base_url.trim_end_matches('/').to_string(),
                 plugins,
             }),
         }
+    }
+    /// Public URL of this server, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
     }
     pub fn plugins(&self) -> &Plugins {
         &self.inner.plugins
@@ -95,6 +102,7 @@ impl AppState {
         (name = "session", description = "Administrator sign-in (password + TOTP)"),
         (name = "admins", description = "Administrators of the signed-in tenant"),
         (name = "users", description = "End users of the signed-in tenant"),
+        (name = "registration", description = "User settings, registration URL, invitations, mail status"),
         (name = "plugins", description = "The tenant's WebAssembly plugins"),
         (name = "history", description = "Change history"),
         (name = "health", description = "Liveness and readiness")
@@ -121,6 +129,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(session::routes())
         .merge(admins::routes())
         .merge(users::routes())
+        .merge(registration::routes())
         .merge(plugins::routes())
         .merge(history::routes())
         .split_for_parts();

@@ -13,6 +13,7 @@ use super::extract::{ApiJson, ApiQuery};
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
+use crate::invitations;
 use crate::users::{self, NewUser, User, UserUpdate};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -32,6 +33,9 @@ pub struct CreateUserRequest {
     last_name: String,
     /// Optional; a user without one sets it in the portal after a one-time PIN.
     password: Option<String>,
+    /// Send the invitation e-mail right away.
+    #[serde(default)]
+    send_invitation: bool,
 }
 
 impl From<CreateUserRequest> for NewUser {
@@ -48,7 +52,7 @@ impl From<CreateUserRequest> for NewUser {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUsersRequest {
-    /// 1 to 1000 users, created all or none.
+    /// 1 to 1000 users, created (and invited, where asked) all or none.
     users: Vec<CreateUserRequest>,
 }
 
@@ -104,8 +108,20 @@ async fn create_user(
     ApiJson(req): ApiJson<CreateUserRequest>,
 ) -> ApiResult<impl IntoResponse> {
     me.admin.require(Permission::ManageUsers)?;
+    let send_invitation = req.send_invitation;
     let mut scoped = state.store().scoped(&me.tenant).await?;
     let user = users::create(&mut scoped, &me.admin.actor(), req.into()).await?;
+    if send_invitation {
+        invitations::invite(
+            &mut scoped,
+            &me.admin.actor(),
+            state.secrets(),
+            state.base_url(),
+            &me.tenant_slug,
+            std::slice::from_ref(&user.id),
+        )
+        .await?;
+    }
     scoped.commit().await?;
     let location = format!("/api/v1/users/{}", user.id);
     Ok((
@@ -127,9 +143,27 @@ async fn create_users(
     ApiJson(req): ApiJson<CreateUsersRequest>,
 ) -> ApiResult<impl IntoResponse> {
     me.admin.require(Permission::ManageUsers)?;
+    let invite: Vec<bool> = req.users.iter().map(|u| u.send_invitation).collect();
     let mut scoped = state.store().scoped(&me.tenant).await?;
     let new = req.users.into_iter().map(NewUser::from).collect();
     let created = users::create_many(&mut scoped, &me.admin.actor(), new).await?;
+    let to_invite: Vec<String> = created
+        .iter()
+        .zip(invite)
+        .filter(|(_, invite)| *invite)
+        .map(|(user, _)| user.id.clone())
+        .collect();
+    if !to_invite.is_empty() {
+        invitations::invite(
+            &mut scoped,
+            &me.admin.actor(),
+            state.secrets(),
+            state.base_url(),
+            &me.tenant_slug,
+            &to_invite,
+        )
+        .await?;
+    }
     scoped.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

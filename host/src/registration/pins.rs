@@ -1,0 +1,128 @@
+//! One-time registration PINs (SPEC B4): 8 random digits, stored as argon2id hashes, valid for
+//! the tenant's PIN validity, usable once, and locked after [`MAX_FAILED`] wrong tries (the
+//! administrator then issues a new one, which revokes the old).
+
+use rand::Rng;
+
+use crate::error::Error;
+use crate::passwords;
+use crate::store::{new_id, now_ms, Scoped, Store};
+use crate::tenants::TenantId;
+
+pub const MAX_FAILED: i64 = 5;
+
+/// Outcome of entering a PIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinCheck {
+    Accepted,
+    /// Wrong PIN; `remaining` tries left before the lock.
+    Wrong {
+        remaining: i64,
+    },
+    /// Too many wrong tries: the PIN no longer works, even when right.
+    Locked,
+    Expired,
+    /// The user has no open PIN (never issued, used, or revoked).
+    NoPin,
+}
+
+/// Issues a new PIN for `user_id`, revoking the user's open ones; returns the PIN in clear
+/// (for the invitation e-mail only; it is never stored or logged in clear).
+pub async fn issue(
+    scoped: &mut Scoped,
+    user_id: &str,
+    validity_hours: i64,
+) -> Result<String, Error> {
+    let pin = format!("{:08}", rand::thread_rng().gen_range(0..100_000_000u32));
+    let hash = passwords::hash(pin.clone()).await?;
+    let now = now_ms();
+    let tenant = scoped.tenant().as_str().to_string();
+    sqlx::query(
+        "UPDATE registration_pins SET closed_at = $1 \
+         WHERE tenant_id = $2 AND user_id = $3 AND closed_at IS NULL",
+    )
+    .bind(now)
+    .bind(&tenant)
+    .bind(user_id)
+    .execute(scoped.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO registration_pins (id, tenant_id, user_id, pin_hash, expires_at, \
+         failed_attempts, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
+    )
+    .bind(new_id())
+    .bind(&tenant)
+    .bind(user_id)
+    .bind(hash)
+    .bind(now + validity_hours * 3_600_000)
+    .bind(now)
+    .execute(scoped.conn())
+    .await?;
+    Ok(pin)
+}
+
+/// Checks `pin` for `user_id` and, when right, uses it up.
+pub async fn check(
+    store: &Store,
+    tenant: &TenantId,
+    user_id: &str,
+    pin: &str,
+) -> Result<PinCheck, Error> {
+    let open: Option<(String, String, i64, i64)> = {
+        let mut read = store.scoped_read(tenant).await?;
+        sqlx::query_as(
+            "SELECT id, pin_hash, expires_at, failed_attempts FROM registration_pins \
+             WHERE tenant_id = $1 AND user_id = $2 AND closed_at IS NULL \
+             ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(tenant.as_str())
+        .bind(user_id)
+        .fetch_optional(read.conn())
+        .await?
+    };
+    let Some((id, hash, expires_at, failed)) = open else {
+        return Ok(PinCheck::NoPin);
+    };
+    if failed >= MAX_FAILED {
+        return Ok(PinCheck::Locked);
+    }
+    let now = now_ms();
+    if expires_at <= now {
+        return Ok(PinCheck::Expired);
+    }
+    let right = passwords::verify(pin.trim().to_string(), Some(hash)).await?;
+    let mut tx = store.scoped(tenant).await?;
+    let outcome = if right {
+        // Conditional: a PIN used or locked meanwhile (another request) is not used again.
+        let used = sqlx::query(
+            "UPDATE registration_pins SET closed_at = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND closed_at IS NULL AND failed_attempts < $4",
+        )
+        .bind(now)
+        .bind(tenant.as_str())
+        .bind(&id)
+        .bind(MAX_FAILED)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if used == 1 {
+            PinCheck::Accepted
+        } else {
+            PinCheck::NoPin
+        }
+    } else {
+        sqlx::query(
+            "UPDATE registration_pins SET failed_attempts = failed_attempts + 1 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(&id)
+        .execute(tx.conn())
+        .await?;
+        PinCheck::Wrong {
+            remaining: (MAX_FAILED - failed - 1).max(0),
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}

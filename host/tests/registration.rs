@@ -1,0 +1,189 @@
+//! Registration URLs and one-time PINs on both backends.
+
+use corral_host::history::Actor;
+use corral_host::registration::keys::{self, Refusal};
+use corral_host::registration::pins::{self, PinCheck};
+use corral_host::secrets::SecretBox;
+use corral_host::store::Store;
+use corral_host::tenants;
+use corral_host::users::{self, NewUser};
+use corral_tests::{both_backends, Db};
+
+both_backends!(
+    registration_urls_follow_key_rotation,
+    pins_are_single_use_expire_and_lock
+);
+
+async fn store(db: Db) -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.path().join("t.db").display()),
+        Db::Postgres => corral_tests::create_postgres_database().await,
+    };
+    let store = Store::connect(&url, 4).await.unwrap();
+    store.migrate().await.unwrap();
+    (store, dir)
+}
+
+async fn registration_urls_follow_key_rotation(db: Db) {
+    let (store, _dir) = store(db).await;
+    let secrets = SecretBox::from_key(&[3; 32]);
+    let a = tenants::create(&store, &Actor::Operator, "alpha", "Alpha")
+        .await
+        .unwrap();
+    tenants::create(&store, &Actor::Operator, "bravo", "Bravo")
+        .await
+        .unwrap();
+    let mut tx = store.scoped(&a.id).await.unwrap();
+    let v1 = keys::current_token(&mut tx, &secrets, "alpha")
+        .await
+        .unwrap();
+    assert_eq!(
+        keys::current_token(&mut tx, &secrets, "alpha")
+            .await
+            .unwrap(),
+        v1,
+        "stable"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(
+        keys::verify(&store, &secrets, &v1)
+            .await
+            .unwrap()
+            .unwrap()
+            .slug,
+        "alpha"
+    );
+
+    let mut tx = store.scoped(&a.id).await.unwrap();
+    assert_eq!(
+        keys::rotate(&mut tx, &secrets, &Actor::Operator)
+            .await
+            .unwrap(),
+        2
+    );
+    let v2 = keys::current_token(&mut tx, &secrets, "alpha")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(v2.starts_with("alpha.2.") && v2 != v1);
+    assert_eq!(
+        keys::verify(&store, &secrets, &v1)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        Refusal::Rotated
+    );
+    assert!(keys::verify(&store, &secrets, &v2).await.unwrap().is_ok());
+
+    let mac = v2.rsplit('.').next().unwrap();
+    for forged in [
+        format!("bravo.2.{mac}"),
+        format!("alpha.2.{}", mac.replace(&mac[..2], "AA")),
+        "alpha.3.x".to_string(),
+        "alpha".to_string(),
+        "nobody.1.abc".to_string(),
+    ] {
+        assert_eq!(
+            keys::verify(&store, &secrets, &forged)
+                .await
+                .unwrap()
+                .unwrap_err(),
+            Refusal::Invalid,
+            "{forged}"
+        );
+    }
+    let other_key = SecretBox::from_key(&[4; 32]);
+    assert!(
+        keys::verify(&store, &other_key, &v2).await.is_err(),
+        "sealed keys need the server key"
+    );
+}
+
+async fn pins_are_single_use_expire_and_lock(db: Db) {
+    let (store, _dir) = store(db).await;
+    let t = tenants::create(&store, &Actor::Operator, "alpha", "Alpha")
+        .await
+        .unwrap();
+    let new = |email: &str| NewUser {
+        email: email.into(),
+        first_name: "A".into(),
+        last_name: "B".into(),
+        password: None,
+    };
+    let mut tx = store.scoped(&t.id).await.unwrap();
+    let ann = users::create(&mut tx, &Actor::Operator, new("ann@a.example"))
+        .await
+        .unwrap();
+    let bob = users::create(&mut tx, &Actor::Operator, new("bob@a.example"))
+        .await
+        .unwrap();
+    let cid = users::create(&mut tx, &Actor::Operator, new("cid@a.example"))
+        .await
+        .unwrap();
+    let ann_pin = pins::issue(&mut tx, &ann.id, 168).await.unwrap();
+    let old_bob_pin = pins::issue(&mut tx, &bob.id, 168).await.unwrap();
+    let bob_pin = pins::issue(&mut tx, &bob.id, 168).await.unwrap();
+    let cid_pin = pins::issue(&mut tx, &cid.id, 0).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ann_pin.len(), 8);
+
+    // Single use.
+    assert_eq!(
+        pins::check(&store, &t.id, &ann.id, &ann_pin).await.unwrap(),
+        PinCheck::Accepted
+    );
+    assert_eq!(
+        pins::check(&store, &t.id, &ann.id, &ann_pin).await.unwrap(),
+        PinCheck::NoPin
+    );
+
+    // A new PIN revokes the old one; five wrong tries lock it, even against the right PIN.
+    if old_bob_pin != bob_pin {
+        assert_eq!(
+            pins::check(&store, &t.id, &bob.id, &old_bob_pin)
+                .await
+                .unwrap(),
+            PinCheck::Wrong { remaining: 4 }
+        );
+    } else {
+        assert_eq!(
+            pins::check(&store, &t.id, &bob.id, "00000000x")
+                .await
+                .unwrap(),
+            PinCheck::Wrong { remaining: 4 }
+        );
+    }
+    for remaining in (0..4).rev() {
+        let wrong = if bob_pin == "00000000" {
+            "00000001"
+        } else {
+            "00000000"
+        };
+        assert_eq!(
+            pins::check(&store, &t.id, &bob.id, wrong).await.unwrap(),
+            PinCheck::Wrong { remaining }
+        );
+    }
+    assert_eq!(
+        pins::check(&store, &t.id, &bob.id, &bob_pin).await.unwrap(),
+        PinCheck::Locked,
+        "sixth try, right PIN"
+    );
+
+    // Expired.
+    assert_eq!(
+        pins::check(&store, &t.id, &cid.id, &cid_pin).await.unwrap(),
+        PinCheck::Expired
+    );
+    // Another tenant's user id finds nothing.
+    let other = tenants::create(&store, &Actor::Operator, "bravo", "Bravo")
+        .await
+        .unwrap();
+    assert_eq!(
+        pins::check(&store, &other.id, &ann.id, &ann_pin)
+            .await
+            .unwrap(),
+        PinCheck::NoPin
+    );
+}
