@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
-use crate::store::{is_unique_violation, new_id, now_ms, Store};
+use crate::store::{new_id, now_ms, unique_as_conflict, Store};
 
 /// A tenant's id. Only this module and authenticated sessions produce one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -85,15 +85,9 @@ pub async fn create(store: &Store, actor: &Actor, slug: &str, name: &str) -> Res
             .bind(tenant.created_at)
             .execute(&mut *tx)
             .await;
-    match inserted {
-        Err(e) if is_unique_violation(&e) => {
-            return Err(Error::Conflict {
-                code: "slug_taken",
-                message: format!("a tenant with slug {slug:?} already exists"),
-            })
-        }
-        other => other?,
-    };
+    unique_as_conflict(inserted, "slug_taken", || {
+        format!("a tenant with slug {slug:?} already exists")
+    })?;
     history::record_in(
         &mut tx,
         &tenant.id,

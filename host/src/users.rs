@@ -10,7 +10,7 @@ use crate::admins::normalize_email;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
 use crate::passwords;
-use crate::store::{is_unique_violation, new_id, now_ms, Scoped};
+use crate::store::{new_id, now_ms, unique_as_conflict, Scoped};
 
 /// A user as the API shows it (no password hash).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -123,15 +123,9 @@ pub async fn create(scoped: &mut Scoped, actor: &Actor, new: NewUser) -> Result<
     .bind(now)
     .execute(scoped.conn())
     .await;
-    match inserted {
-        Err(e) if is_unique_violation(&e) => {
-            return Err(Error::Conflict {
-                code: "email_taken",
-                message: format!("a user with e-mail {email} already exists"),
-            })
-        }
-        other => other?,
-    };
+    unique_as_conflict(inserted, "email_taken", || {
+        format!("a user with e-mail {email} already exists")
+    })?;
     let user = get(scoped, &id).await?;
     history::record(scoped, actor, Change::created("user", &id, &user)).await?;
     Ok(user)
@@ -247,15 +241,9 @@ pub async fn update(
     .bind(id)
     .execute(scoped.conn())
     .await;
-    match updated {
-        Err(e) if is_unique_violation(&e) => {
-            return Err(Error::Conflict {
-                code: "email_taken",
-                message: format!("a user with e-mail {email} already exists"),
-            })
-        }
-        other => other?,
-    };
+    unique_as_conflict(updated, "email_taken", || {
+        format!("a user with e-mail {email} already exists")
+    })?;
     let after = get(scoped, id).await?;
     history::record(
         scoped,

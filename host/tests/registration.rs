@@ -16,10 +16,7 @@ both_backends!(
 
 async fn store(db: Db) -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = match db {
-        Db::Sqlite => format!("sqlite://{}", dir.path().join("t.db").display()),
-        Db::Postgres => corral_tests::create_postgres_database().await,
-    };
+    let url = corral_tests::database_url(db, dir.path()).await;
     let store = Store::connect(&url, 4).await.unwrap();
     store.migrate().await.unwrap();
     (store, dir)

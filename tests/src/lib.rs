@@ -71,10 +71,7 @@ pub struct Env {
 impl Env {
     pub async fn new(db: Db) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = match db {
-            Db::Sqlite => format!("sqlite://{}", dir.path().join("corral.db").display()),
-            Db::Postgres => create_postgres_database().await,
-        };
+        let database_url = database_url(db, dir.path()).await;
         Env {
             dir,
             db,
@@ -191,6 +188,19 @@ impl Env {
             "unexpected output {uri:?}"
         );
         totp_from_uri(uri)
+    }
+
+    /// Creates an owner `<name>@<tenant>.example` with the CLI and signs it in on `server`.
+    pub async fn signed_in_owner(&self, server: &Server, tenant: &str, name: &str) -> Client {
+        let email = format!("{name}@{tenant}.example");
+        let password = "owner passphrase 1";
+        let totp = self.create_admin(tenant, &email, "owner", password).await;
+        let client = server.client();
+        let r = client
+            .sign_in(tenant, &email, password, &totp_code(&totp, 0))
+            .await;
+        assert_eq!(r.status, 200, "sign-in of {email}: {r:?}");
+        client
     }
 
     /// Starts `corral serve` on a free port and waits until it announces its address.
@@ -537,6 +547,14 @@ pub fn postgres_admin_url() -> String {
              CREATE DATABASE"
         )
     })
+}
+
+/// A fresh database for one test: a SQLite file in `dir`, or a new PostgreSQL database.
+pub async fn database_url(db: Db, dir: &Path) -> String {
+    match db {
+        Db::Sqlite => format!("sqlite://{}", dir.join("corral.db").display()),
+        Db::Postgres => create_postgres_database().await,
+    }
 }
 
 /// Creates an empty database for one test; returns its URL.

@@ -2,29 +2,10 @@
 
 use std::time::Duration;
 
-use corral_tests::{both_backends, free_port, totp_code, Client, Db, Env, Server, SmtpSink};
+use corral_tests::{both_backends, free_port, Client, Db, Env, SmtpSink};
 use serde_json::json;
 
 both_backends!(invitation_mail_carries_the_link_and_pin);
-
-async fn owner(env: &Env, server: &Server) -> Client {
-    let totp = env
-        .create_admin("acme", "owner@acme.example", "owner", "owner passphrase 1")
-        .await;
-    let c = server.client();
-    assert_eq!(
-        c.sign_in(
-            "acme",
-            "owner@acme.example",
-            "owner passphrase 1",
-            &totp_code(&totp, 0)
-        )
-        .await
-        .status,
-        200
-    );
-    c
-}
 
 fn mail_env(env: Env, smtp_port: u16) -> Env {
     env.with_env("CORRAL_SMTP_URL", &format!("smtp://127.0.0.1:{smtp_port}"))
@@ -63,7 +44,7 @@ async fn invitation_mail_carries_the_link_and_pin(db: Db) {
     let env = mail_env(Env::new(db).await, sink.port);
     env.create_tenant("acme").await;
     let server = env.serve().await;
-    let c = owner(&env, &server).await;
+    let c = env.signed_in_owner(&server, "acme", "owner").await;
 
     let r = c.get("/api/v1/registration").await;
     let url = r.body["url"].as_str().unwrap().to_string();
@@ -240,7 +221,7 @@ async fn invitation_survives_smtp_down_and_is_sent_once() {
     let env = mail_env(Env::new(Db::Sqlite).await, port);
     env.create_tenant("acme").await;
     let server = env.serve().await;
-    let c = owner(&env, &server).await;
+    let c = env.signed_in_owner(&server, "acme", "owner").await;
     let r = c
         .send("POST", "/api/v1/users", Some(json!({
             "email": "ann@acme.example", "first_name": "Ann", "last_name": "Lee", "send_invitation": true

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use corral_tests::{both_backends, guest, totp_code, Client, Db, Env, Server};
+use corral_tests::{both_backends, guest, Client, Db, Env};
 use serde_json::json;
 
 both_backends!(
@@ -10,21 +10,6 @@ both_backends!(
     plugin_kv_is_scoped_to_its_tenant,
     directory_lookups_see_only_the_plugins_tenant,
 );
-
-async fn owner(env: &Env, server: &Server, tenant: &str) -> Client {
-    let email = format!("owner@{tenant}.example");
-    let totp = env
-        .create_admin(tenant, &email, "owner", "owner passphrase 1")
-        .await;
-    let c = server.client();
-    assert_eq!(
-        c.sign_in(tenant, &email, "owner passphrase 1", &totp_code(&totp, 0))
-            .await
-            .status,
-        200
-    );
-    c
-}
 
 fn kiosk(pinned: Option<&str>) -> serde_json::Value {
     let body = match pinned {
@@ -85,7 +70,7 @@ async fn upload_activate_upgrade_roll_back_and_restart(db: Db) {
     let env = Env::new(db).await;
     env.create_tenant("acme").await;
     let server = env.serve().await;
-    let c = owner(&env, &server, "acme").await;
+    let c = env.signed_in_owner(&server, "acme", "owner").await;
 
     // Upload v1: stored, described, not active.
     let r = c.upload(guest("corral_example_plugin")).await;
@@ -258,7 +243,7 @@ async fn upload_activate_upgrade_roll_back_and_restart(db: Db) {
     // A restart keeps the active version and loads the compiled artifact from the cache.
     drop(server);
     let server = env.serve().await;
-    let c = owner_again(&env, &server).await;
+    let c = env.signed_in_owner(&server, "acme", "second").await;
     assert_eq!(
         c.get(&format!("/api/v1/plugins/{id}")).await.body["active_version"],
         1
@@ -290,31 +275,13 @@ async fn upload_activate_upgrade_roll_back_and_restart(db: Db) {
     assert_eq!(c.get(&format!("/api/v1/plugins/{id}")).await.status, 404);
 }
 
-/// Signs in a second owner (the first one's TOTP step was used before the restart).
-async fn owner_again(env: &Env, server: &Server) -> Client {
-    let totp = env
-        .create_admin("acme", "second@acme.example", "owner", "owner passphrase 2")
-        .await;
-    let c = server.client();
-    let r = c
-        .sign_in(
-            "acme",
-            "second@acme.example",
-            "owner passphrase 2",
-            &totp_code(&totp, 0),
-        )
-        .await;
-    assert_eq!(r.status, 200);
-    c
-}
-
 async fn plugin_kv_is_scoped_to_its_tenant(db: Db) {
     let env = Env::new(db).await;
     let alpha_id = env.create_tenant("alpha").await;
     env.create_tenant("bravo").await;
     let server = env.serve().await;
-    let alpha = owner(&env, &server, "alpha").await;
-    let bravo = owner(&env, &server, "bravo").await;
+    let alpha = env.signed_in_owner(&server, "alpha", "owner").await;
+    let bravo = env.signed_in_owner(&server, "bravo", "owner").await;
     let a_plugin = install(&alpha, guest("hostile_kv_snoop"), &["kv"]).await;
     let b_plugin = install(&bravo, guest("hostile_kv_snoop"), &["kv"]).await;
 
@@ -390,8 +357,8 @@ async fn directory_lookups_see_only_the_plugins_tenant(db: Db) {
     env.create_tenant("alpha").await;
     env.create_tenant("bravo").await;
     let server = env.serve().await;
-    let alpha = owner(&env, &server, "alpha").await;
-    let bravo = owner(&env, &server, "bravo").await;
+    let alpha = env.signed_in_owner(&server, "alpha", "owner").await;
+    let bravo = env.signed_in_owner(&server, "bravo", "owner").await;
     for (c, email, first) in [
         (&alpha, "ann@alpha.example", "Ann"),
         (&bravo, "bob@bravo.example", "Bob"),
@@ -477,7 +444,7 @@ async fn hostile_plugins_fail_alone() {
         .with_env("CORRAL_PLUGIN_MAX_UPLOAD_BYTES", "400000");
     env.create_tenant("acme").await;
     let server = env.serve().await;
-    let c = owner(&env, &server, "acme").await;
+    let c = env.signed_in_owner(&server, "acme", "owner").await;
     let good = install(
         &c,
         guest("corral_example_plugin"),

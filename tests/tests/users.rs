@@ -1,25 +1,12 @@
 //! End users through the admin API, on SQLite and PostgreSQL.
 
-use corral_tests::{both_backends, totp_code, Client, Db, Env, Server};
+use corral_tests::{both_backends, Db, Env};
 use serde_json::json;
 
 both_backends!(
     users_one_at_a_time_and_in_bulk,
     users_of_another_tenant_are_invisible
 );
-
-async fn signed_in(env: &Env, server: &Server, tenant: &str) -> Client {
-    let email = format!("owner@{tenant}.example");
-    let totp = env
-        .create_admin(tenant, &email, "owner", "owner passphrase 1")
-        .await;
-    let c = server.client();
-    let r = c
-        .sign_in(tenant, &email, "owner passphrase 1", &totp_code(&totp, 0))
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
-    c
-}
 
 fn user(email: &str) -> serde_json::Value {
     json!({"email": email, "first_name": "Ann", "last_name": "Lee"})
@@ -29,7 +16,7 @@ async fn users_one_at_a_time_and_in_bulk(db: Db) {
     let env = Env::new(db).await;
     env.create_tenant("acme").await;
     let server = env.serve().await;
-    let c = signed_in(&env, &server, "acme").await;
+    let c = env.signed_in_owner(&server, "acme", "owner").await;
 
     let r = c
         .send("POST", "/api/v1/users", Some(user("Ann@Acme.example")))
@@ -206,8 +193,8 @@ async fn users_of_another_tenant_are_invisible(db: Db) {
     env.create_tenant("alpha").await;
     env.create_tenant("bravo").await;
     let server = env.serve().await;
-    let alpha = signed_in(&env, &server, "alpha").await;
-    let bravo = signed_in(&env, &server, "bravo").await;
+    let alpha = env.signed_in_owner(&server, "alpha", "owner").await;
+    let bravo = env.signed_in_owner(&server, "bravo", "owner").await;
     let r = bravo
         .send("POST", "/api/v1/users", Some(user("bob@bravo.example")))
         .await;

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::history::{self, Actor, Change};
 use crate::passwords;
 use crate::secrets::SecretBox;
-use crate::store::{is_unique_violation, new_id, now_ms, Scoped};
+use crate::store::{new_id, now_ms, unique_as_conflict, Scoped};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -255,15 +255,9 @@ pub async fn create(
     .bind(now)
     .execute(scoped.conn())
     .await;
-    match inserted {
-        Err(e) if is_unique_violation(&e) => {
-            return Err(Error::Conflict {
-                code: "email_taken",
-                message: format!("an administrator with e-mail {email} already exists"),
-            })
-        }
-        other => other?,
-    };
+    unique_as_conflict(inserted, "email_taken", || {
+        format!("an administrator with e-mail {email} already exists")
+    })?;
     let admin = get(scoped, &id).await?;
     history::record(scoped, actor, Change::created("admin", &id, &admin)).await?;
     Ok(Created { admin, totp_uri })

@@ -188,7 +188,18 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Whether a sqlx error is a unique-constraint violation (same meaning on both backends).
-pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+/// A unique-constraint violation (same meaning on both backends) as a 409 with `code`; other
+/// errors pass through.
+pub(crate) fn unique_as_conflict<T>(
+    result: Result<T, sqlx::Error>,
+    code: &'static str,
+    message: impl FnOnce() -> String,
+) -> Result<T, Error> {
+    match result {
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::Conflict {
+            code,
+            message: message(),
+        }),
+        other => Ok(other?),
+    }
 }
