@@ -229,6 +229,25 @@ async fn owner_manages_administrators_and_history_records_it(db: Db) {
     assert_eq!(h.body[0]["action"], "deleted");
     assert_eq!(h.body.as_array().unwrap().len(), 3);
 
+    // Signing in again from the same browser rotates the session: the old token is dead.
+    let r = owner
+        .sign_in(
+            "acme",
+            "owner@acme.example",
+            OWNER_PW,
+            &totp_code(&owner_totp, 1),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let old = reqwest::Client::new()
+        .get(format!("{}/api/v1/session", server.url))
+        .header("cookie", format!("corral_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 401, "the pre-sign-in token still works");
+    assert_eq!(owner.get("/api/v1/session").await.status, 200);
+
     // Sign-out ends the session.
     assert_eq!(
         owner.send("DELETE", "/api/v1/session", None).await.status,
