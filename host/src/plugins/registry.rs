@@ -456,14 +456,22 @@ pub async fn activate(
     plugin_id: &str,
     seq: i64,
 ) -> Result<PluginSummary, Error> {
-    let mut tx = store.scoped(tenant).await?;
-    let before = get(&mut tx, plugin_id).await?;
-    let (version_id, bytes, _requested) = version_row(&mut tx, plugin_id, seq).await?;
+    // Compile (usually a cache hit) before taking the write transaction: on SQLite that
+    // transaction holds the database's write lock.
+    let (version_id, bytes, _requested) = {
+        let mut read = store.scoped_read(tenant).await?;
+        version_row(&mut read, plugin_id, seq).await?
+    };
     let compiled = plugins
         .runtime()
         .compile(&bytes)
         .await
         .map_err(runtime_error)?;
+    let mut tx = store.scoped(tenant).await?;
+    let before = get(&mut tx, plugin_id).await?;
+    if !before.versions.iter().any(|v| v.seq == seq) {
+        return Err(Error::NotFound("plugin version")); // removed meanwhile
+    }
     let allowed = parse_caps(&before.allowed_capabilities.join(","));
     let missing = compiled.shape.capabilities.difference(allowed);
     if !missing.is_empty() {
