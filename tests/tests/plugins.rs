@@ -288,39 +288,22 @@ async fn plugin_kv_is_scoped_to_its_tenant(db: Db) {
     // Alpha's copy of the plugin holds a secret (written straight into its KV rows).
     put_kv(&env, &alpha_id, "hostile-kv-snoop", "secret", b"alpha-only").await;
 
-    let snoop = |c: &Client, id: String| {
-        let c = Client {
-            base: c.base.clone(),
-            http: c.http.clone(),
-        };
-        async move {
-            let body = json!([
-                "secret",
-                "../alpha/secret",
-                "alpha/secret",
-                "alpha\u{0}secret",
-                "%",
-                ""
-            ]);
-            let r = c
-                .send(
-                    "POST",
-                    &format!("/api/v1/plugins/{id}/render"),
-                    Some(json!({"kind": "x", "body": body})),
-                )
-                .await;
-            assert_eq!(r.status, 200, "{r:?}");
-            r.body["document"].as_str().unwrap().to_string()
-        }
-    };
+    let keys = json!([
+        "secret",
+        "../alpha/secret",
+        "alpha/secret",
+        "alpha\u{0}secret",
+        "%",
+        ""
+    ]);
     // Alpha's plugin reads its key by name and finds it again through list-keys.
-    let own = snoop(&alpha, a_plugin.clone()).await;
+    let own = rendered_text(&alpha, &a_plugin, &keys).await;
     assert_eq!(
         own, "secret=alpha-only\nsecret=alpha-only",
         "own tenant sees its key"
     );
     assert_eq!(
-        snoop(&bravo, b_plugin.clone()).await,
+        rendered_text(&bravo, &b_plugin, &keys).await,
         "",
         "another tenant's plugin sees nothing"
     );
@@ -369,33 +352,19 @@ async fn directory_lookups_see_only_the_plugins_tenant(db: Db) {
             201
         );
     }
-    let probe = |c: &Client, id: String| {
-        let c = Client {
-            base: c.base.clone(),
-            http: c.http.clone(),
-        };
-        async move {
-            let body = json!([
-                "ann@alpha.example",
-                "bob@bravo.example",
-                "nobody@alpha.example"
-            ]);
-            let r = c
-                .send(
-                    "POST",
-                    &format!("/api/v1/plugins/{id}/render"),
-                    Some(json!({"kind": "x", "body": body})),
-                )
-                .await;
-            assert_eq!(r.status, 200, "{r:?}");
-            r.body["document"].as_str().unwrap().to_string()
-        }
-    };
+    let emails = json!([
+        "ann@alpha.example",
+        "bob@bravo.example",
+        "nobody@alpha.example"
+    ]);
     let a = install(&alpha, guest("hostile_directory_probe"), &["directory"]).await;
     let b = install(&bravo, guest("hostile_directory_probe"), &["directory"]).await;
-    assert_eq!(probe(&alpha, a).await, "ann@alpha.example=Ann Lee (local)");
     assert_eq!(
-        probe(&bravo, b.clone()).await,
+        rendered_text(&alpha, &a, &emails).await,
+        "ann@alpha.example=Ann Lee (local)"
+    );
+    assert_eq!(
+        rendered_text(&bravo, &b, &emails).await,
         "bob@bravo.example=Bob Lee (local)"
     );
 
@@ -420,6 +389,20 @@ async fn directory_lookups_see_only_the_plugins_tenant(db: Db) {
         )
         .await;
     assert_eq!((r.status, r.error().0), (409, "capability_not_allowed"));
+}
+
+/// Calls `render` with a JSON `body` and returns the plain-text document.
+async fn rendered_text(c: &Client, id: &str, body: &serde_json::Value) -> String {
+    let config = json!({"kind": "x", "body": body});
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/render"),
+            Some(config),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body["document"].as_str().unwrap().to_string()
 }
 
 async fn put_kv(env: &Env, tenant_id: &str, plugin: &str, key: &str, value: &[u8]) {
