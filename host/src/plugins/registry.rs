@@ -483,33 +483,11 @@ pub async fn activate(
             ),
         });
     }
-    let tenant_id = tenant.as_str().to_string();
-    sqlx::query("UPDATE plugins SET active_version_id = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
-        .bind(&version_id)
-        .bind(now_ms())
-        .bind(&tenant_id)
-        .bind(plugin_id)
-        .execute(tx.conn())
-        .await?;
     let action = match before.active_version {
         Some(previous) if previous > seq => "rolled_back",
         _ => "activated",
     };
-    history::record(
-        &mut tx,
-        actor,
-        Change::new(
-            "plugin",
-            plugin_id,
-            action,
-            Some(&serde_json::json!({ "active_version": before.active_version })),
-            Some(&serde_json::json!({ "active_version": seq })),
-        ),
-    )
-    .await?;
-    let after = get(&mut tx, plugin_id).await?;
-    tx.commit().await?;
-    Ok(after)
+    set_active(tx, actor, &before, Some((&version_id, seq)), action).await
 }
 
 pub async fn deactivate(
@@ -520,10 +498,24 @@ pub async fn deactivate(
 ) -> Result<PluginSummary, Error> {
     let mut tx = store.scoped(tenant).await?;
     let before = get(&mut tx, plugin_id).await?;
-    sqlx::query("UPDATE plugins SET active_version_id = NULL, updated_at = $1 WHERE tenant_id = $2 AND id = $3")
+    set_active(tx, actor, &before, None, "deactivated").await
+}
+
+/// Points the plugin at `version` (id, seq) or at none, records `action` with the active
+/// version before and after, commits, and returns the plugin as it now is.
+async fn set_active(
+    mut tx: Scoped,
+    actor: &Actor,
+    before: &PluginSummary,
+    version: Option<(&str, i64)>,
+    action: &'static str,
+) -> Result<PluginSummary, Error> {
+    let tenant = tx.tenant().as_str().to_string();
+    sqlx::query("UPDATE plugins SET active_version_id = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
+        .bind(version.map(|(id, _)| id))
         .bind(now_ms())
-        .bind(tenant.as_str())
-        .bind(plugin_id)
+        .bind(&tenant)
+        .bind(&before.id)
         .execute(tx.conn())
         .await?;
     history::record(
@@ -531,14 +523,14 @@ pub async fn deactivate(
         actor,
         Change::new(
             "plugin",
-            plugin_id,
-            "deactivated",
+            &before.id,
+            action,
             Some(&serde_json::json!({ "active_version": before.active_version })),
-            Some(&serde_json::json!({ "active_version": null })),
+            Some(&serde_json::json!({ "active_version": version.map(|(_, seq)| seq) })),
         ),
     )
     .await?;
-    let after = get(&mut tx, plugin_id).await?;
+    let after = get(&mut tx, &before.id).await?;
     tx.commit().await?;
     Ok(after)
 }
