@@ -15,6 +15,8 @@ use crate::tenants::TenantId;
 pub enum Actor {
     /// An administrator acting through the API.
     Admin { id: String, email: String },
+    /// An end user acting on their own account through the portal.
+    User { id: String, email: String },
     /// An operator using the `corral` command line on the server.
     Operator,
     /// The server itself (scheduled work).
@@ -25,6 +27,7 @@ impl Actor {
     fn columns(&self) -> (&'static str, Option<&str>, String) {
         match self {
             Actor::Admin { id, email } => ("admin", Some(id.as_str()), email.clone()),
+            Actor::User { id, email } => ("user", Some(id.as_str()), email.clone()),
             Actor::Operator => ("operator", None, "operator (command line)".into()),
             Actor::System => ("system", None, "system".into()),
         }

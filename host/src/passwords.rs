@@ -12,31 +12,39 @@ use crate::error::Error;
 pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 1024;
 
-/// Refuses passwords that are too short, too long or a single repeated character.
-pub fn check_strength(password: &str, field: &str) -> Result<(), Error> {
+/// Why a password is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weakness {
+    TooShort,
+    TooLong,
+    /// A single character repeated, or nearly so.
+    TooSimple,
+}
+
+/// The first rule `password` breaks, if any.
+pub fn weakness(password: &str) -> Option<Weakness> {
     let chars = password.chars().count();
     if chars < MIN_LENGTH {
-        return Err(Error::invalid(
-            field,
-            format!("too short: use at least {MIN_LENGTH} characters"),
-        ));
+        return Some(Weakness::TooShort);
     }
     if chars > MAX_LENGTH {
-        return Err(Error::invalid(
-            field,
-            format!("too long: at most {MAX_LENGTH} characters"),
-        ));
+        return Some(Weakness::TooLong);
     }
     let mut distinct: Vec<char> = password.chars().collect();
     distinct.sort_unstable();
     distinct.dedup();
-    if distinct.len() < 4 {
-        return Err(Error::invalid(
-            field,
-            "too weak: use more different characters",
-        ));
-    }
-    Ok(())
+    (distinct.len() < 4).then_some(Weakness::TooSimple)
+}
+
+/// Refuses passwords that are too short, too long or a single repeated character.
+pub fn check_strength(password: &str, field: &str) -> Result<(), Error> {
+    let message = match weakness(password) {
+        None => return Ok(()),
+        Some(Weakness::TooShort) => format!("too short: use at least {MIN_LENGTH} characters"),
+        Some(Weakness::TooLong) => format!("too long: at most {MAX_LENGTH} characters"),
+        Some(Weakness::TooSimple) => "too weak: use more different characters".to_string(),
+    };
+    Err(Error::invalid(field, message))
 }
 
 pub async fn hash(password: String) -> Result<String, Error> {

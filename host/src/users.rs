@@ -279,3 +279,48 @@ pub async fn delete_many(scoped: &mut Scoped, actor: &Actor, ids: &[String]) -> 
     }
     Ok(())
 }
+
+/// The stored password hash of a user, `None` when the user has none (or does not exist).
+pub async fn password_hash(scoped: &mut Scoped, id: &str) -> Result<Option<String>, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    Ok(sqlx::query_scalar::<_, Option<String>>(
+        "SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(scoped.conn())
+    .await?
+    .flatten())
+}
+
+/// Sets a user's password (hashed with argon2id); the caller checked its strength.
+pub async fn set_password(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    id: &str,
+    password: String,
+) -> Result<(), Error> {
+    passwords::check_strength(&password, "password")?;
+    let hash = passwords::hash(password).await?;
+    let tenant = scoped.tenant().as_str().to_string();
+    let updated = sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(hash)
+    .bind(now_ms())
+    .bind(tenant)
+    .bind(id)
+    .execute(scoped.conn())
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(Error::NotFound("user"));
+    }
+    history::record(
+        scoped,
+        actor,
+        Change::new::<(), ()>("user", id, "password_set", None, None),
+    )
+    .await?;
+    Ok(())
+}

@@ -7,6 +7,8 @@
 //! database of its own. There is no silent skip: without the variable the PostgreSQL tests fail
 //! and say how to run them.
 
+pub mod portal;
+
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
@@ -95,6 +97,25 @@ impl Env {
     pub fn with_env(mut self, key: &str, value: &str) -> Env {
         self.extra_env.push((key.into(), value.into()));
         self
+    }
+
+    /// Sends mail to the SMTP server on `smtp_port`, polling the outbox every 100 ms and
+    /// retrying from 200 ms on.
+    pub fn with_smtp(self, smtp_port: u16) -> Env {
+        self.with_env("CORRAL_SMTP_URL", &format!("smtp://127.0.0.1:{smtp_port}"))
+            .with_env("CORRAL_MAIL_POLL_MS", "100")
+            .with_env("CORRAL_MAIL_RETRY_BASE_MS", "200")
+            .with_env("CORRAL_MAIL_FROM", "Corral <corral@acme.example>")
+    }
+
+    /// Runs one SQL statement on the test's database (to make time pass for a stored row, for
+    /// example); returns the rows affected.
+    pub async fn execute_sql(&self, sql: &str) -> u64 {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.database_url).await.unwrap();
+        let done = sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+        done.rows_affected()
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -507,6 +528,20 @@ impl SmtpSink {
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
+}
+
+/// The 8-digit one-time PIN in an invitation's text.
+pub fn pin_in(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 8)
+        .map(str::to_string)
+}
+
+/// The first `http(s)://` link in a text.
+pub fn link_in(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .map(|w| w.trim_end_matches(['.', ',']).to_string())
 }
 
 /// A received e-mail, decoded.

@@ -2,17 +2,10 @@
 
 use std::time::Duration;
 
-use corral_tests::{both_backends, free_port, Client, Db, Env, SmtpSink};
+use corral_tests::{both_backends, free_port, pin_in, Client, Db, Env, SmtpSink};
 use serde_json::json;
 
 both_backends!(invitation_mail_carries_the_link_and_pin);
-
-fn mail_env(env: Env, smtp_port: u16) -> Env {
-    env.with_env("CORRAL_SMTP_URL", &format!("smtp://127.0.0.1:{smtp_port}"))
-        .with_env("CORRAL_MAIL_POLL_MS", "100")
-        .with_env("CORRAL_MAIL_RETRY_BASE_MS", "200")
-        .with_env("CORRAL_MAIL_FROM", "Corral <corral@acme.example>")
-}
 
 /// Polls the delivery status of the mail about `object_id` until `done` accepts it.
 async fn delivery(
@@ -33,15 +26,9 @@ async fn delivery(
     panic!("mail about {object_id} never reached the expected state");
 }
 
-fn pin_in(text: &str) -> Option<String> {
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 8)
-        .map(str::to_string)
-}
-
 async fn invitation_mail_carries_the_link_and_pin(db: Db) {
     let sink = SmtpSink::start().await;
-    let env = mail_env(Env::new(db).await, sink.port);
+    let env = Env::new(db).await.with_smtp(sink.port);
     env.create_tenant("acme").await;
     let server = env.serve().await;
     let c = env.signed_in_owner(&server, "acme", "owner").await;
@@ -218,7 +205,7 @@ async fn invitation_mail_carries_the_link_and_pin(db: Db) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invitation_survives_smtp_down_and_is_sent_once() {
     let port = free_port();
-    let env = mail_env(Env::new(Db::Sqlite).await, port);
+    let env = Env::new(Db::Sqlite).await.with_smtp(port);
     env.create_tenant("acme").await;
     let server = env.serve().await;
     let c = env.signed_in_owner(&server, "acme", "owner").await;

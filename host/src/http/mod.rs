@@ -8,6 +8,7 @@ mod extract;
 mod health;
 mod history;
 mod plugins;
+mod portal;
 mod registration;
 mod session;
 mod users;
@@ -136,44 +137,48 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     (router.with_state(state), doc)
 }
 
-/// The whole application: API, OpenAPI document, request log, JSON 404/405.
+/// The whole application: API, OpenAPI document, end-user portal, request log, JSON 404/405.
 pub fn router(state: AppState) -> Router {
+    let portal = portal::router(state.clone());
     let (api, doc) = api(state);
     let doc = Arc::new(doc);
-    api.route(
-        "/api/openapi.json",
-        get(move || {
-            let doc = doc.clone();
-            async move { Json(doc.as_ref().clone()) }
-        }),
-    )
-    .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route") })
-    .method_not_allowed_fallback(|| async {
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this route does not accept that method",
+    api.merge(portal)
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
         )
-    })
-    .layer(
-        TraceLayer::new_for_http()
-            .make_span_with(|req: &Request| {
-                // The route template, never the raw path: paths may one day carry tokens.
-                let route = req
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map(|p| p.as_str().to_string())
-                    .unwrap_or_else(|| "(no route)".into());
-                tracing::info_span!("http", method = %req.method(), route = %route)
-            })
-            .on_request(())
-            .on_response(|res: &Response, latency: Duration, _span: &Span| {
-                tracing::info!(
-                    status = res.status().as_u16(),
-                    latency_us = latency.as_micros() as u64,
-                    "request"
-                );
-            })
-            .on_failure(()),
-    )
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not accept that method",
+            )
+        })
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    // The route template, never the raw path: paths may one day carry tokens.
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(|p| p.as_str().to_string())
+                        .unwrap_or_else(|| "(no route)".into());
+                    tracing::info_span!("http", method = %req.method(), route = %route)
+                })
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _span: &Span| {
+                    tracing::info!(
+                        status = res.status().as_u16(),
+                        latency_us = latency.as_micros() as u64,
+                        "request"
+                    );
+                })
+                .on_failure(()),
+        )
 }

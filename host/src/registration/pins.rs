@@ -95,7 +95,7 @@ pub async fn check(
     let outcome = if right {
         // Conditional: a PIN used or locked meanwhile (another request) is not used again.
         let used = sqlx::query(
-            "UPDATE registration_pins SET closed_at = $1 \
+            "UPDATE registration_pins SET closed_at = $1, used_at = $1 \
              WHERE tenant_id = $2 AND id = $3 AND closed_at IS NULL AND failed_attempts < $4",
         )
         .bind(now)
@@ -125,4 +125,18 @@ pub async fn check(
     };
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// Whether the user has ever registered with a PIN (a PIN of theirs was used, not just revoked).
+pub async fn ever_used(scoped: &mut Scoped, user_id: &str) -> Result<bool, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    let used: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM registration_pins \
+         WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NOT NULL",
+    )
+    .bind(tenant)
+    .bind(user_id)
+    .fetch_one(scoped.conn())
+    .await?;
+    Ok(used > 0)
 }

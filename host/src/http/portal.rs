@@ -1,0 +1,366 @@
+//! The server's side of the portal's narrow interface ([`corral_portal::Backend`]): each
+//! question the portal asks is answered from the registration, user and session modules, within
+//! the tenant the registration URL resolved to. The rules of the walk-through live here:
+//!
+//! - password sign-in (B3) needs no invitation; when the tenant requires a registration PIN and
+//!   the user has never registered with one, the PIN is asked next;
+//! - PIN sign-in (B4) uses the PIN up; a user without a password must then set one;
+//! - every step checks the session's stage, so no step can be skipped.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use corral_portal::{
+    Backend, BackendError, BackendResult, Device, DeviceRegistration, NewSession, Opened,
+    PasswordOutcome, PinOutcome, PortalTenant, PortalUser, Session, SetPasswordOutcome, Stage,
+    Weakness,
+};
+
+use super::AppState;
+use crate::error::Error;
+use crate::history::Actor;
+use crate::passwords;
+use crate::registration::pins::{self, PinCheck};
+use crate::registration::sessions::{self, Stage as DbStage};
+use crate::registration::settings::{self, Language};
+use crate::registration::{device_tokens, keys};
+use crate::store::Scoped;
+use crate::tenants::TenantId;
+use crate::users::{self, User};
+
+pub struct PortalBackend {
+    state: AppState,
+}
+
+/// The portal's routes, answered by this server.
+pub fn router(state: AppState) -> axum::Router {
+    let secure = state.secure_cookies();
+    corral_portal::router(Arc::new(PortalBackend { state }), secure)
+}
+
+fn failed(e: Error) -> BackendError {
+    BackendError(e.to_string())
+}
+
+fn stage(s: DbStage) -> Stage {
+    match s {
+        DbStage::NeedsPin => Stage::NeedsPin,
+        DbStage::NeedsPassword => Stage::NeedsPassword,
+        DbStage::Active => Stage::Active,
+    }
+}
+
+fn portal_user(u: User) -> PortalUser {
+    PortalUser {
+        id: u.id,
+        email: u.email,
+        first_name: u.first_name,
+        last_name: u.last_name,
+    }
+}
+
+impl PortalBackend {
+    fn tenant(id: &str) -> TenantId {
+        TenantId::from_db(id.to_string())
+    }
+
+    async fn write(&self, tenant: &str) -> Result<Scoped, Error> {
+        self.state.store().scoped(&Self::tenant(tenant)).await
+    }
+
+    async fn read(&self, tenant: &str) -> Result<Scoped, Error> {
+        self.state.store().scoped_read(&Self::tenant(tenant)).await
+    }
+
+    /// Starts a session for a user who has just proved who they are.
+    async fn start(&self, tenant: &str, user_id: &str, at: DbStage) -> Result<NewSession, Error> {
+        let mut tx = self.write(tenant).await?;
+        let token = sessions::start(&mut tx, user_id, at).await?;
+        tx.commit().await?;
+        Ok(NewSession {
+            token,
+            stage: stage(at),
+        })
+    }
+
+    /// The session behind `token` if it is at `at`.
+    async fn session_at(
+        &self,
+        tenant: &str,
+        token: &str,
+        at: DbStage,
+    ) -> Result<Option<sessions::PortalSession>, Error> {
+        let mut read = self.read(tenant).await?;
+        Ok(sessions::find(&mut read, token)
+            .await?
+            .filter(|s| s.stage == at))
+    }
+
+    async fn pin_outcome(
+        &self,
+        tenant: &str,
+        user: &User,
+        pin: &str,
+        token: Option<&str>,
+    ) -> Result<PinOutcome, Error> {
+        let check = pins::check(self.state.store(), &Self::tenant(tenant), &user.id, pin).await?;
+        Ok(match check {
+            PinCheck::Accepted => {
+                let next = if user.has_password {
+                    DbStage::Active
+                } else {
+                    DbStage::NeedsPassword
+                };
+                match token {
+                    // The PIN step of a password sign-in.
+                    Some(token) => {
+                        let mut tx = self.write(tenant).await?;
+                        let moved =
+                            sessions::advance(&mut tx, token, DbStage::NeedsPin, next).await?;
+                        tx.commit().await?;
+                        if !moved {
+                            return Ok(PinOutcome::NoPin);
+                        }
+                        PinOutcome::Accepted(NewSession {
+                            token: token.to_string(),
+                            stage: stage(next),
+                        })
+                    }
+                    None => PinOutcome::Accepted(self.start(tenant, &user.id, next).await?),
+                }
+            }
+            PinCheck::Wrong { remaining } => PinOutcome::Wrong { remaining },
+            PinCheck::Locked => PinOutcome::Locked,
+            PinCheck::Expired => PinOutcome::Expired,
+            PinCheck::NoPin => PinOutcome::NoPin,
+        })
+    }
+}
+
+#[async_trait]
+impl Backend for PortalBackend {
+    async fn open(&self, registration_token: &str) -> BackendResult<Opened> {
+        let verified = keys::verify(self.state.store(), self.state.secrets(), registration_token)
+            .await
+            .map_err(failed)?;
+        let tenant = match verified {
+            Ok(tenant) => tenant,
+            Err(keys::Refusal::Rotated) => return Ok(Opened::Rotated),
+            Err(keys::Refusal::Invalid) => return Ok(Opened::Invalid),
+        };
+        let mut read = self
+            .state
+            .store()
+            .scoped_read(&tenant.id)
+            .await
+            .map_err(failed)?;
+        let language = match settings::get(&mut read).await.map_err(failed)?.language {
+            Language::En => corral_portal::i18n::Lang::En,
+            Language::Fr => corral_portal::i18n::Lang::Fr,
+        };
+        Ok(Opened::Tenant(PortalTenant {
+            id: tenant.id.as_str().to_string(),
+            name: tenant.name,
+            language,
+        }))
+    }
+
+    async fn session(&self, tenant: &str, session_token: &str) -> BackendResult<Option<Session>> {
+        let mut read = self.read(tenant).await.map_err(failed)?;
+        let Some(found) = sessions::find(&mut read, session_token)
+            .await
+            .map_err(failed)?
+        else {
+            return Ok(None);
+        };
+        let user = match users::get(&mut read, &found.user_id).await {
+            Ok(u) => u,
+            Err(Error::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(failed(e)),
+        };
+        Ok(Some(Session {
+            user: portal_user(user),
+            stage: stage(found.stage),
+        }))
+    }
+
+    async fn sign_in_with_password(
+        &self,
+        tenant: &str,
+        email: &str,
+        password: &str,
+    ) -> BackendResult<PasswordOutcome> {
+        let (user, hash, registered) = {
+            let mut read = self.read(tenant).await.map_err(failed)?;
+            let user = users::find_by_email(&mut read, email)
+                .await
+                .map_err(failed)?;
+            let (hash, registered) = match &user {
+                Some(u) => (
+                    users::password_hash(&mut read, &u.id)
+                        .await
+                        .map_err(failed)?,
+                    pins::ever_used(&mut read, &u.id).await.map_err(failed)?,
+                ),
+                None => (None, false),
+            };
+            (user, hash, registered)
+        };
+        let has_hash = hash.is_some();
+        // Unknown users and users without a password cost one hash check too.
+        let right = passwords::verify(password.to_string(), hash)
+            .await
+            .map_err(failed)?;
+        let (Some(user), true, true) = (user, has_hash, right) else {
+            return Ok(PasswordOutcome::Refused);
+        };
+        let require_pin = {
+            let mut read = self.read(tenant).await.map_err(failed)?;
+            settings::get(&mut read)
+                .await
+                .map_err(failed)?
+                .require_registration_pin
+        };
+        let at = if require_pin && !registered {
+            DbStage::NeedsPin
+        } else {
+            DbStage::Active
+        };
+        Ok(PasswordOutcome::SignedIn(
+            self.start(tenant, &user.id, at).await.map_err(failed)?,
+        ))
+    }
+
+    async fn sign_in_with_pin(
+        &self,
+        tenant: &str,
+        email: &str,
+        pin: &str,
+    ) -> BackendResult<PinOutcome> {
+        let user = {
+            let mut read = self.read(tenant).await.map_err(failed)?;
+            users::find_by_email(&mut read, email)
+                .await
+                .map_err(failed)?
+        };
+        let Some(user) = user else {
+            return Ok(PinOutcome::NoPin);
+        };
+        self.pin_outcome(tenant, &user, pin, None)
+            .await
+            .map_err(failed)
+    }
+
+    async fn confirm_pin(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        pin: &str,
+    ) -> BackendResult<PinOutcome> {
+        let Some(session) = self
+            .session_at(tenant, session_token, DbStage::NeedsPin)
+            .await
+            .map_err(failed)?
+        else {
+            return Ok(PinOutcome::NoPin);
+        };
+        let user = {
+            let mut read = self.read(tenant).await.map_err(failed)?;
+            users::get(&mut read, &session.user_id)
+                .await
+                .map_err(failed)?
+        };
+        self.pin_outcome(tenant, &user, pin, Some(session_token))
+            .await
+            .map_err(failed)
+    }
+
+    async fn set_password(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        password: &str,
+    ) -> BackendResult<SetPasswordOutcome> {
+        if let Some(weak) = passwords::weakness(password) {
+            return Ok(SetPasswordOutcome::Weak(match weak {
+                passwords::Weakness::TooShort => Weakness::TooShort {
+                    min: passwords::MIN_LENGTH,
+                },
+                passwords::Weakness::TooLong => Weakness::TooLong {
+                    max: passwords::MAX_LENGTH,
+                },
+                passwords::Weakness::TooSimple => Weakness::TooSimple,
+            }));
+        }
+        let mut tx = self.write(tenant).await.map_err(failed)?;
+        let Some(session) = sessions::find(&mut tx, session_token)
+            .await
+            .map_err(failed)?
+            .filter(|s| s.stage == DbStage::NeedsPassword)
+        else {
+            return Err(BackendError(
+                "the session is not waiting for a password".into(),
+            ));
+        };
+        let user = users::get(&mut tx, &session.user_id)
+            .await
+            .map_err(failed)?;
+        let actor = Actor::User {
+            id: user.id.clone(),
+            email: user.email.clone(),
+        };
+        users::set_password(&mut tx, &actor, &user.id, password.to_string())
+            .await
+            .map_err(failed)?;
+        sessions::advance(
+            &mut tx,
+            session_token,
+            DbStage::NeedsPassword,
+            DbStage::Active,
+        )
+        .await
+        .map_err(failed)?;
+        tx.commit().await.map_err(failed)?;
+        Ok(SetPasswordOutcome::Done)
+    }
+
+    async fn sign_out(&self, tenant: &str, session_token: &str) -> BackendResult<()> {
+        let mut tx = self.write(tenant).await.map_err(failed)?;
+        sessions::end(&mut tx, session_token)
+            .await
+            .map_err(failed)?;
+        tx.commit().await.map_err(failed)
+    }
+
+    async fn devices(&self, _tenant: &str, _session_token: &str) -> BackendResult<Vec<Device>> {
+        // Device records arrive with Apple enrolment (issue 5); until then nobody has one.
+        Ok(Vec::new())
+    }
+
+    async fn device_registration(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        registration_token: &str,
+    ) -> BackendResult<DeviceRegistration> {
+        let mut tx = self.write(tenant).await.map_err(failed)?;
+        let Some(session) = sessions::find(&mut tx, session_token)
+            .await
+            .map_err(failed)?
+            .filter(|s| s.stage == DbStage::Active)
+        else {
+            return Err(BackendError("the session is not signed in".into()));
+        };
+        let token = device_tokens::issue(&mut tx, &session.user_id)
+            .await
+            .map_err(failed)?;
+        tx.commit().await.map_err(failed)?;
+        Ok(DeviceRegistration {
+            url: format!(
+                "{}/r/{registration_token}?device_token={token}",
+                self.state.base_url()
+            ),
+            valid_minutes: device_tokens::VALID_MINUTES,
+        })
+    }
+}

@@ -1,0 +1,177 @@
+//! The narrow interface between the portal and the server (the host implements it). The portal
+//! knows nothing of databases, hashing or tenants' keys: it asks these questions and renders the
+//! answers. Every call after [`Backend::open`] names the tenant the registration URL resolved to,
+//! so a session, a PIN or a password of one tenant never works on another tenant's portal.
+
+use async_trait::async_trait;
+
+use crate::i18n::Lang;
+
+/// A tenant as the portal sees it, resolved from a registration URL.
+#[derive(Debug, Clone)]
+pub struct PortalTenant {
+    /// Opaque id, passed back to the backend unchanged.
+    pub id: String,
+    pub name: String,
+    /// The tenant's language, used when the browser states no preference.
+    pub language: Lang,
+}
+
+/// What a registration URL's token resolves to.
+#[derive(Debug, Clone)]
+pub enum Opened {
+    Tenant(PortalTenant),
+    /// Signed with an enrolment key the tenant has since rotated: the user needs a new
+    /// invitation.
+    Rotated,
+    /// Not a registration URL of any tenant.
+    Invalid,
+}
+
+/// Where a signed-in user stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Password accepted; the tenant requires a one-time PIN as well.
+    NeedsPin,
+    /// PIN accepted; the user has no password yet and must set one.
+    NeedsPassword,
+    /// Signed in.
+    Active,
+}
+
+#[derive(Debug, Clone)]
+pub struct PortalUser {
+    pub id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: PortalUser,
+    pub stage: Stage,
+}
+
+/// A new session: the token goes into the portal's cookie.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub stage: Stage,
+}
+
+#[derive(Debug, Clone)]
+pub enum PasswordOutcome {
+    SignedIn(NewSession),
+    /// Unknown e-mail, wrong password or no password: the portal does not say which.
+    Refused,
+}
+
+#[derive(Debug, Clone)]
+pub enum PinOutcome {
+    /// Accepted and used up; with a session token when none existed (PIN-first sign-in).
+    Accepted(NewSession),
+    Wrong {
+        remaining: i64,
+    },
+    /// Too many wrong tries: the PIN no longer works, even when right.
+    Locked,
+    Expired,
+    /// No usable PIN for that e-mail (never issued, already used, or replaced by a newer one).
+    NoPin,
+}
+
+/// Why a new password was refused; the portal words it in the user's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Weakness {
+    TooShort { min: usize },
+    TooLong { max: usize },
+    TooSimple,
+}
+
+#[derive(Debug, Clone)]
+pub enum SetPasswordOutcome {
+    Done,
+    Weak(Weakness),
+}
+
+/// A device of the signed-in user.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub name: String,
+    pub platform: String,
+    pub state: String,
+}
+
+/// The content of the registration QR code: the tenant's registration URL with a short-lived,
+/// one-time device token.
+#[derive(Debug, Clone)]
+pub struct DeviceRegistration {
+    pub url: String,
+    /// Minutes the token stays valid.
+    pub valid_minutes: i64,
+}
+
+/// A failure of the server behind the portal (database down...): shown as a generic error page,
+/// logged by the host.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BackendError(pub String);
+
+pub type BackendResult<T> = Result<T, BackendError>;
+
+/// What the portal needs from the server.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Resolves the token of a registration URL (`/r/<token>`).
+    async fn open(&self, registration_token: &str) -> BackendResult<Opened>;
+
+    /// The session behind a cookie, if it is alive and belongs to `tenant`.
+    async fn session(&self, tenant: &str, session_token: &str) -> BackendResult<Option<Session>>;
+
+    /// Signs in with e-mail and password (B3, I1).
+    async fn sign_in_with_password(
+        &self,
+        tenant: &str,
+        email: &str,
+        password: &str,
+    ) -> BackendResult<PasswordOutcome>;
+
+    /// Signs in with e-mail and one-time PIN (B4): users without a password, or anyone holding
+    /// a fresh invitation.
+    async fn sign_in_with_pin(
+        &self,
+        tenant: &str,
+        email: &str,
+        pin: &str,
+    ) -> BackendResult<PinOutcome>;
+
+    /// The PIN step of a session in [`Stage::NeedsPin`].
+    async fn confirm_pin(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        pin: &str,
+    ) -> BackendResult<PinOutcome>;
+
+    /// Sets the password of a session in [`Stage::NeedsPassword`], which becomes active.
+    async fn set_password(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        password: &str,
+    ) -> BackendResult<SetPasswordOutcome>;
+
+    async fn sign_out(&self, tenant: &str, session_token: &str) -> BackendResult<()>;
+
+    /// The devices of the session's user.
+    async fn devices(&self, tenant: &str, session_token: &str) -> BackendResult<Vec<Device>>;
+
+    /// A fresh one-time device registration for the session's user (the QR code's content).
+    async fn device_registration(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        registration_token: &str,
+    ) -> BackendResult<DeviceRegistration>;
+}
