@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (the pinned Rust
-# toolchain and its wasm32-wasip2 target, PostgreSQL from Debian), starts a throw-away
+# toolchain and its wasm32-wasip2 target, PostgreSQL and Chromium from Debian, aiosmtpd and
+# playwright-core), starts a throw-away
 # PostgreSQL cluster on a free port, builds everything and runs every test.
 #
 #   scripts/test.sh            # everything
@@ -12,6 +13,7 @@ source scripts/services.sh
 ensure_toolchain
 start_postgres
 ensure_test_python
+ensure_browser
 scripts/build-guests.sh >/dev/null
 scripts/build-python-plugin.sh >/dev/null   # a plugin from another language (componentize-py)
 export CORRAL_REQUIRE_PYTHON_PLUGIN=1

@@ -18,6 +18,8 @@ pub struct Frame {
     pub base: String,
     /// The CSRF token every form carries.
     pub csrf: String,
+    /// The organisation whose portal this is (unknown on a dead link).
+    pub tenant_name: Option<String>,
 }
 
 impl Frame {
@@ -42,7 +44,7 @@ input[type=email],input[type=password],input[type=text]{width:100%;font-size:1re
 input[aria-invalid=true]{border-color:#b00020;border-width:2px}
 .hint{margin:0 0 .25rem;color:#4a5561;font-size:.9rem}
 .error{margin:.25rem 0 0;color:#b00020;font-weight:600}
-button,.button{display:block;width:100%;font-size:1rem;padding:.75rem;border:0;border-radius:.35rem;background:#1565c0;color:#fff;text-align:center;text-decoration:none;cursor:pointer}
+button,.button{display:block;width:100%;font:inherit;padding:.75rem;border:0;border-radius:.35rem;background:#1565c0;color:#fff;text-align:center;text-decoration:none;cursor:pointer}
 .link-button{background:none;color:#1565c0;padding:.5rem 0;text-decoration:underline}
 .qr svg{display:block;width:100%;max-width:16rem;height:auto;margin:0 auto}
 .url{word-break:break-all;font-family:ui-monospace,monospace;font-size:.85rem;background:#eef1f4;padding:.5rem;border-radius:.25rem}
@@ -68,7 +70,12 @@ pub fn document(frame: &Frame, title: &str, body: impl IntoView + 'static) -> St
                 </head>
                 <body>
                     <header>
-                        <span class="brand">"Corral"</span>
+                        <span class="brand">
+                            {match &frame.tenant_name {
+                                Some(name) => format!("Corral · {name}"),
+                                None => "Corral".to_string(),
+                            }}
+                        </span>
                         <nav aria-label=t.switch_label>
                             <a href=switch hreflang=other.0.code() lang=other.0.code()>{other.1}</a>
                         </nav>
@@ -238,7 +245,7 @@ pub fn home(frame: &Frame, home: Home) -> String {
     let body = view! {
         <p>{format!("{} {} {},", t.hello, home.user.first_name, home.user.last_name)}</p>
         <section class="card" aria-labelledby="devices-title">
-            <h2 id="devices-title">{t.your_devices}</h2>
+            <h2 id="devices-title">{t.registered_devices}</h2>
             {devices}
         </section>
         <section class="card" aria-labelledby="register-title">
@@ -297,6 +304,7 @@ mod tests {
             here: "/r/t".into(),
             base: "/r/t".into(),
             csrf: "tok<en>".into(),
+            tenant_name: Some("Acme & Co".into()),
         }
     }
 
@@ -332,6 +340,7 @@ mod tests {
         assert!(html.contains("value=\"tok&lt;en&gt;\""), "{html}");
         assert!(!html.contains("<script"), "{html}");
         assert!(html.contains("href=\"/r/t?lang=fr\""), "{html}");
+        assert!(html.contains("Corral · Acme &amp; Co"), "{html}");
     }
 
     #[test]

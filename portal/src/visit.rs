@@ -98,35 +98,36 @@ impl FromRequestParts<PortalState> for Visit {
                 fresh
             }
         };
-        let provisional = |lang: Lang| Frame {
+        let provisional = |lang: Lang, tenant_name: Option<String>| Frame {
             lang,
             here: parts.uri.path().to_string(),
             base: format!("/r/{token}"),
             csrf: csrf.clone(),
+            tenant_name,
         };
         let fallback = switched.or(remembered).or(browser).unwrap_or(Lang::En);
         let tenant = match state.backend.open(&token).await {
             Ok(Opened::Tenant(tenant)) => tenant,
             Ok(Opened::Rotated) => {
-                let frame = provisional(fallback);
+                let frame = provisional(fallback, None);
                 let t = frame.texts();
                 let html = pages::notice(&frame, t.rotated_title, t.rotated_text, None);
                 return Err(page(StatusCode::GONE, html, &set_cookies));
             }
             Ok(Opened::Invalid) => {
-                let frame = provisional(fallback);
+                let frame = provisional(fallback, None);
                 let t = frame.texts();
                 let html = pages::notice(&frame, t.invalid_title, t.invalid_text, None);
                 return Err(page(StatusCode::NOT_FOUND, html, &set_cookies));
             }
-            Err(e) => return Err(backend_failure(&provisional(fallback), e)),
+            Err(e) => return Err(backend_failure(&provisional(fallback, None), e)),
         };
         let lang = switched
             .or(remembered)
             .or(browser)
             .unwrap_or(tenant.language);
         Ok(Visit {
-            frame: provisional(lang),
+            frame: provisional(lang, Some(tenant.name.clone())),
             tenant,
             registration_token: token,
             session_token: jar.get(SESSION_COOKIE).cloned(),

@@ -40,6 +40,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/registration/rotate-key"),
     ("post", "/api/v1/users/invitations"),
     ("get", "/api/v1/mail"),
+    ("post", "/api/v1/device-registrations"),
     ("get", "/api/v1/history"),
 ];
 

@@ -195,9 +195,48 @@ async fn invitation_walk_through_ends_with_a_registration_qr_code(db: Db) {
         home.text("#registration-url").as_deref(),
         Some(content.as_str())
     );
+    // The device app redeems it once.
+    let (reg_token, device_token) = content
+        .strip_prefix(&format!("{}/r/", p.server.url))
+        .and_then(|rest| rest.split_once("?device_token="))
+        .unwrap();
+    let app = p.server.client();
+    let redeem = json!({"registration_token": reg_token, "device_token": device_token});
+    let r = app
+        .send("POST", "/api/v1/device-registrations", Some(redeem.clone()))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        (r.body["tenant"].as_str(), r.body["email"].as_str()),
+        (Some("acme"), Some("ann@acme.example"))
+    );
+    let r = app
+        .send("POST", "/api/v1/device-registrations", Some(redeem))
+        .await;
+    assert_eq!(
+        (r.status, r.error().0),
+        (410, "device_token_refused"),
+        "{r:?}"
+    );
     // A new page, a new token.
     let home2 = b.get(&format!("{}/home", home.base_path())).await;
-    assert_ne!(home2.qr_content(), Some(content.clone()));
+    let content2 = home2.qr_content().unwrap();
+    assert_ne!(content2, content);
+    // Expired, it is refused too.
+    let expired = p
+        .env
+        .execute_sql("UPDATE device_registration_tokens SET expires_at = 1 WHERE used_at IS NULL")
+        .await;
+    assert!(expired >= 1);
+    let (_, device_token2) = content2.split_once("?device_token=").unwrap();
+    let r = app
+        .send(
+            "POST",
+            "/api/v1/device-registrations",
+            Some(json!({"registration_token": reg_token, "device_token": device_token2})),
+        )
+        .await;
+    assert_eq!(r.status, 410, "{r:?}");
 
     let profile = b
         .get(&home.attr("a[href$='/profile']", "href").unwrap())

@@ -3,6 +3,7 @@
 //! document served at `/api/openapi.json` is generated from the same code that routes.
 
 mod admins;
+mod device_registration;
 mod error;
 mod extract;
 mod health;
@@ -131,6 +132,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(admins::routes())
         .merge(users::routes())
         .merge(registration::routes())
+        .merge(device_registration::routes())
         .merge(plugins::routes())
         .merge(history::routes())
         .split_for_parts();
