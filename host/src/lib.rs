@@ -4,6 +4,7 @@
 pub mod admins;
 pub mod cli;
 pub mod config;
+pub mod devices;
 pub mod error;
 pub mod history;
 pub mod http;

@@ -95,12 +95,24 @@ pub enum SetPasswordOutcome {
     Weak(Weakness),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceState {
+    Active,
+    Retired,
+    Wiped,
+    Reset,
+}
+
 /// A device of the signed-in user.
 #[derive(Debug, Clone)]
 pub struct Device {
     pub name: String,
+    /// As shown: "iOS", "macOS", "Android".
     pub platform: String,
-    pub state: String,
+    pub os_version: String,
+    pub state: DeviceState,
+    /// Under management (false after check-out or retirement).
+    pub managed: bool,
 }
 
 /// The content of the registration QR code: the tenant's registration URL with a short-lived,

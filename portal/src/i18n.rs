@@ -125,6 +125,21 @@ impl Texts {
             Lang::En => format!("Too long: use at most {max} characters."),
         }
     }
+    pub fn device_state(&self, state: crate::backend::DeviceState, managed: bool) -> &'static str {
+        use crate::backend::DeviceState::*;
+        match (self.lang, state, managed) {
+            (Lang::En, Active, true) => "Active",
+            (Lang::En, Active, false) => "Active, management switched off",
+            (Lang::En, Retired, _) => "Retired",
+            (Lang::En, Wiped, _) => "Wiped",
+            (Lang::En, Reset, _) => "Reset",
+            (Lang::Fr, Active, true) => "Actif",
+            (Lang::Fr, Active, false) => "Actif, gestion désactivée",
+            (Lang::Fr, Retired, _) => "Retiré",
+            (Lang::Fr, Wiped, _) => "Effacé",
+            (Lang::Fr, Reset, _) => "Réinitialisé",
+        }
+    }
     pub fn password_hint(&self, min: usize) -> String {
         match self.lang {
             Lang::Fr => format!("Au moins {min} caractères ; une phrase se retient facilement."),

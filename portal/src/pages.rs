@@ -236,7 +236,16 @@ pub fn home(frame: &Frame, home: Home) -> String {
                 {home
                     .devices
                     .into_iter()
-                    .map(|d| view! { <li>{d.name}" — "{d.platform}" — "{d.state}</li> })
+                    .map(|d| {
+                        let state = t.device_state(d.state, d.managed);
+                        view! {
+                            <li>
+                                <strong>{d.name}</strong>
+                                {format!(" — {} {} — ", d.platform, d.os_version)}
+                                <span class="state">{state}</span>
+                            </li>
+                        }
+                    })
                     .collect_view()}
             </ul>
         }

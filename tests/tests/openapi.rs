@@ -41,6 +41,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/users/invitations"),
     ("get", "/api/v1/mail"),
     ("post", "/api/v1/device-registrations"),
+    ("get", "/api/v1/devices"),
+    ("get", "/api/v1/devices/{id}"),
+    ("delete", "/api/v1/devices/{id}"),
+    ("post", "/api/v1/devices/{id}/retire"),
+    ("post", "/api/v1/devices/{id}/wipe"),
     ("get", "/api/v1/history"),
 ];
 

@@ -4,6 +4,7 @@
 
 mod admins;
 mod device_registration;
+mod devices;
 mod error;
 mod extract;
 mod health;
@@ -105,6 +106,7 @@ impl AppState {
         (name = "admins", description = "Administrators of the signed-in tenant"),
         (name = "users", description = "End users of the signed-in tenant"),
         (name = "registration", description = "User settings, registration URL, invitations, mail status"),
+        (name = "devices", description = "Devices of the signed-in tenant: list, retire, wipe, delete"),
         (name = "plugins", description = "The tenant's WebAssembly plugins"),
         (name = "history", description = "Change history"),
         (name = "health", description = "Liveness and readiness")
@@ -133,6 +135,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(users::routes())
         .merge(registration::routes())
         .merge(device_registration::routes())
+        .merge(devices::routes())
         .merge(plugins::routes())
         .merge(history::routes())
         .split_for_parts();

@@ -11,12 +11,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use corral_portal::{
-    Backend, BackendError, BackendResult, Device, DeviceRegistration, NewSession, Opened,
-    PasswordOutcome, PinOutcome, PortalTenant, PortalUser, Session, SetPasswordOutcome, Stage,
-    Weakness,
+    Backend, BackendError, BackendResult, Device, DeviceRegistration, DeviceState, NewSession,
+    Opened, PasswordOutcome, PinOutcome, PortalTenant, PortalUser, Session, SetPasswordOutcome,
+    Stage, Weakness,
 };
 
 use super::AppState;
+use crate::devices::{self, Platform};
 use crate::error::Error;
 use crate::history::Actor;
 use crate::passwords;
@@ -332,9 +333,41 @@ impl Backend for PortalBackend {
         tx.commit().await.map_err(failed)
     }
 
-    async fn devices(&self, _tenant: &str, _session_token: &str) -> BackendResult<Vec<Device>> {
-        // Device records arrive with Apple enrolment (issue 5); until then nobody has one.
-        Ok(Vec::new())
+    async fn devices(&self, tenant: &str, session_token: &str) -> BackendResult<Vec<Device>> {
+        let mut read = self.read(tenant).await.map_err(failed)?;
+        let Some(session) = sessions::find(&mut read, session_token)
+            .await
+            .map_err(failed)?
+            .filter(|s| s.stage == DbStage::Active)
+        else {
+            return Ok(Vec::new());
+        };
+        let query = devices::DeviceQuery {
+            user_id: Some(session.user_id),
+            ..Default::default()
+        };
+        Ok(devices::list(&mut read, &query)
+            .await
+            .map_err(failed)?
+            .into_iter()
+            .map(|d| Device {
+                name: d.name,
+                platform: match d.platform {
+                    Platform::Ios => "iOS",
+                    Platform::Macos => "macOS",
+                    Platform::Android => "Android",
+                }
+                .to_string(),
+                os_version: d.os_version,
+                state: match d.state {
+                    devices::State::Active => DeviceState::Active,
+                    devices::State::Retired => DeviceState::Retired,
+                    devices::State::Wiped => DeviceState::Wiped,
+                    devices::State::Reset => DeviceState::Reset,
+                },
+                managed: d.mdm_enabled,
+            })
+            .collect())
     }
 
     async fn device_registration(

@@ -1,0 +1,427 @@
+//! Devices of a tenant (SPEC D7, D8): one row per registration of a physical device, named
+//! across registrations by its `hardware_id` (UDID for Apple, serial number or IMEI for
+//! Android). States are Active, Retired, Wiped and Reset; administrators retire, wipe or delete a
+//! device, and the device may then register again without anyone removing the old entry first.
+//!
+//! What happens to the older entry when a device registers again is decided by one function,
+//! [`reregistration`], which every enrolment path (Apple check-in, the Android plugins) goes
+//! through by calling [`register`]. Every transition writes its history entry in the same
+//! transaction.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::Error;
+use crate::history::{self, Actor, Change};
+use crate::store::{new_id, now_ms, Scoped};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Ios,
+    Macos,
+    Android,
+}
+
+impl Platform {
+    fn code(self) -> &'static str {
+        match self {
+            Platform::Ios => "ios",
+            Platform::Macos => "macos",
+            Platform::Android => "android",
+        }
+    }
+    fn from_code(code: &str) -> Platform {
+        match code {
+            "ios" => Platform::Ios,
+            "macos" => Platform::Macos,
+            _ => Platform::Android,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Active,
+    Retired,
+    Wiped,
+    /// Reset by the server (an expired enrolment token, the 10-minute rule); the device
+    /// registers again from scratch.
+    Reset,
+}
+
+impl State {
+    pub fn code(self) -> &'static str {
+        match self {
+            State::Active => "active",
+            State::Retired => "retired",
+            State::Wiped => "wiped",
+            State::Reset => "reset",
+        }
+    }
+    fn from_code(code: &str) -> State {
+        match code {
+            "retired" => State::Retired,
+            "wiped" => State::Wiped,
+            "reset" => State::Reset,
+            _ => State::Active,
+        }
+    }
+}
+
+/// What becomes of a device's earlier entry when it registers again (SPEC D8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reregistration {
+    /// The same entry is used again (Apple devices, Android 9 and older).
+    ReuseEntry,
+    /// A new entry; the earlier ones are archived (Android 10 and later, whose hardware
+    /// identifiers are not stable across enrolments).
+    NewEntryArchiveOlder,
+}
+
+/// The re-registration rule, in one place for every enrolment path.
+pub fn reregistration(platform: Platform, os_version: &str) -> Result<Reregistration, Error> {
+    match platform {
+        Platform::Ios | Platform::Macos => Ok(Reregistration::ReuseEntry),
+        Platform::Android => {
+            let major = os_version
+                .trim()
+                .split('.')
+                .next()
+                .and_then(|m| m.parse::<u32>().ok())
+                .ok_or_else(|| {
+                    Error::invalid("os_version", "give the Android version, e.g. 9 or 14.0")
+                })?;
+            Ok(if major >= 10 {
+                Reregistration::NewEntryArchiveOlder
+            } else {
+                Reregistration::ReuseEntry
+            })
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Device {
+    pub id: String,
+    /// The owner, if the user still exists.
+    pub user_id: Option<String>,
+    pub platform: Platform,
+    pub os_version: String,
+    pub hardware_id: String,
+    pub name: String,
+    pub model: String,
+    pub state: State,
+    /// An older registration of a device that registered again; it never changes again.
+    pub archived: bool,
+    /// Whether the device is under management (false after check-out or retirement).
+    pub mdm_enabled: bool,
+    /// How many times this entry was registered.
+    pub registrations: i64,
+    /// Unix milliseconds of the latest registration.
+    pub registered_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, sqlx::FromRow)]
+struct Row {
+    id: String,
+    user_id: Option<String>,
+    platform: String,
+    os_version: String,
+    hardware_id: String,
+    name: String,
+    model: String,
+    state: String,
+    archived: i64,
+    mdm_enabled: i64,
+    registrations: i64,
+    registered_at: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<Row> for Device {
+    fn from(r: Row) -> Device {
+        Device {
+            id: r.id,
+            user_id: r.user_id,
+            platform: Platform::from_code(&r.platform),
+            os_version: r.os_version,
+            hardware_id: r.hardware_id,
+            name: r.name,
+            model: r.model,
+            state: State::from_code(&r.state),
+            archived: r.archived != 0,
+            mdm_enabled: r.mdm_enabled != 0,
+            registrations: r.registrations,
+            registered_at: r.registered_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, user_id, platform, os_version, hardware_id, name, model, state, \
+    archived, mdm_enabled, registrations, registered_at, created_at, updated_at";
+
+/// A device registering (first time or again).
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub platform: Platform,
+    pub hardware_id: String,
+    pub os_version: String,
+    pub name: String,
+    pub model: String,
+    pub user_id: Option<String>,
+}
+
+fn check_text(value: &str, field: &str, max: usize) -> Result<String, Error> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(Error::invalid(field, format!("give 1 to {max} characters")));
+    }
+    Ok(value.to_string())
+}
+
+/// Registers a device, applying the re-registration rule to its earlier entries.
+pub async fn register(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    reg: Registration,
+) -> Result<Device, Error> {
+    let hardware_id = check_text(&reg.hardware_id, "hardware_id", 200)?;
+    let os_version = check_text(&reg.os_version, "os_version", 50)?;
+    let name = check_text(&reg.name, "name", 200)?;
+    let model = check_text(&reg.model, "model", 200)?;
+    let rule = reregistration(reg.platform, &os_version)?;
+    let tenant = scoped.tenant().as_str().to_string();
+    let now = now_ms();
+    let earlier = sqlx::query_as::<_, Row>(&format!(
+        "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND platform = $2 \
+         AND hardware_id = $3 AND archived = 0 ORDER BY registered_at DESC"
+    ))
+    .bind(&tenant)
+    .bind(reg.platform.code())
+    .bind(&hardware_id)
+    .fetch_all(scoped.conn())
+    .await?;
+
+    if let (Reregistration::ReuseEntry, Some(row)) = (rule, earlier.first()) {
+        let before = Device::from(row.clone());
+        sqlx::query(
+            "UPDATE devices SET user_id = $1, os_version = $2, name = $3, model = $4, \
+             state = 'active', mdm_enabled = 1, registrations = registrations + 1, \
+             registered_at = $5, updated_at = $5 WHERE tenant_id = $6 AND id = $7",
+        )
+        .bind(&reg.user_id)
+        .bind(&os_version)
+        .bind(&name)
+        .bind(&model)
+        .bind(now)
+        .bind(&tenant)
+        .bind(&before.id)
+        .execute(scoped.conn())
+        .await?;
+        let after = get(scoped, &before.id).await?;
+        history::record(
+            scoped,
+            actor,
+            Change::new(
+                "device",
+                &after.id,
+                "re_registered",
+                Some(&before),
+                Some(&after),
+            ),
+        )
+        .await?;
+        return Ok(after);
+    }
+
+    for row in &earlier {
+        let before = Device::from(row.clone());
+        // The older enrolment cannot be managed any more: only the newest entry is Active.
+        sqlx::query(
+            "UPDATE devices SET archived = 1, mdm_enabled = 0, updated_at = $1, \
+             state = CASE WHEN state = 'active' THEN 'retired' ELSE state END \
+             WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(now)
+        .bind(&tenant)
+        .bind(&before.id)
+        .execute(scoped.conn())
+        .await?;
+        let after = get(scoped, &before.id).await?;
+        history::record(
+            scoped,
+            actor,
+            Change::new("device", &after.id, "archived", Some(&before), Some(&after)),
+        )
+        .await?;
+    }
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO devices (id, tenant_id, user_id, platform, os_version, hardware_id, name, \
+         model, state, archived, mdm_enabled, registrations, registered_at, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', 0, 1, 1, $9, $9, $9)",
+    )
+    .bind(&id)
+    .bind(&tenant)
+    .bind(&reg.user_id)
+    .bind(reg.platform.code())
+    .bind(&os_version)
+    .bind(&hardware_id)
+    .bind(&name)
+    .bind(&model)
+    .bind(now)
+    .execute(scoped.conn())
+    .await?;
+    let device = get(scoped, &id).await?;
+    history::record(scoped, actor, Change::created("device", &id, &device)).await?;
+    Ok(device)
+}
+
+pub async fn get(scoped: &mut Scoped, id: &str) -> Result<Device, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    sqlx::query_as::<_, Row>(&format!(
+        "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(scoped.conn())
+    .await?
+    .map(Device::from)
+    .ok_or(Error::NotFound("device"))
+}
+
+/// Filters of the device list.
+#[derive(Debug, Default, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeviceQuery {
+    /// Only this user's devices.
+    pub user_id: Option<String>,
+    /// Only devices in this state.
+    pub state: Option<State>,
+    /// Also list archived entries (older registrations). Default false.
+    #[serde(default)]
+    pub include_archived: bool,
+}
+
+/// Devices of the tenant, newest registration first.
+pub async fn list(scoped: &mut Scoped, q: &DeviceQuery) -> Result<Vec<Device>, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    let rows = sqlx::query_as::<_, Row>(&format!(
+        "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 \
+         AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR state = $3) \
+         AND ($4 = 1 OR archived = 0) ORDER BY registered_at DESC, id DESC LIMIT 1000"
+    ))
+    .bind(tenant)
+    .bind(&q.user_id)
+    .bind(q.state.map(State::code))
+    .bind(i64::from(q.include_archived))
+    .fetch_all(scoped.conn())
+    .await?;
+    Ok(rows.into_iter().map(Device::from).collect())
+}
+
+/// An administrator's action on a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Stop managing the device (it keeps its data); it may register again.
+    Retire,
+    /// Erase the device; it may register again.
+    Wipe,
+    /// Stop managing, on the device's own request (MDM check-out) or a cancelled profile
+    /// install: MDM is disabled, the state is kept.
+    DisableMdm,
+    /// Reset by the server (Android rules); the entry stays until the next registration.
+    Reset,
+}
+
+/// Applies `action` to a live (not archived) device.
+pub async fn apply(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    id: &str,
+    action: Action,
+) -> Result<Device, Error> {
+    let before = get(scoped, id).await?;
+    if before.archived {
+        return Err(Error::Conflict {
+            code: "device_archived",
+            message: "this is an archived entry of a device that registered again; act on its \
+                      newest entry"
+                .into(),
+        });
+    }
+    let (state, mdm, verb) = match action {
+        Action::Retire => (State::Retired, false, "retired"),
+        Action::Wipe => (State::Wiped, false, "wiped"),
+        Action::DisableMdm => (before.state, false, "mdm_disabled"),
+        Action::Reset => (State::Reset, before.mdm_enabled, "reset"),
+    };
+    if matches!(action, Action::Retire | Action::Wipe) && before.state != State::Active {
+        return Err(Error::Conflict {
+            code: "device_not_active",
+            message: format!(
+                "the device is {}; only an active device can be {verb}",
+                before.state.code()
+            ),
+        });
+    }
+    let tenant = scoped.tenant().as_str().to_string();
+    sqlx::query(
+        "UPDATE devices SET state = $1, mdm_enabled = $2, updated_at = $3 \
+         WHERE tenant_id = $4 AND id = $5",
+    )
+    .bind(state.code())
+    .bind(i64::from(mdm))
+    .bind(now_ms())
+    .bind(tenant)
+    .bind(id)
+    .execute(scoped.conn())
+    .await?;
+    let after = get(scoped, id).await?;
+    history::record(
+        scoped,
+        actor,
+        Change::new("device", id, verb, Some(&before), Some(&after)),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Deletes a device's entry (its history stays); the device may register again.
+pub async fn delete(scoped: &mut Scoped, actor: &Actor, id: &str) -> Result<(), Error> {
+    let before = get(scoped, id).await?;
+    let tenant = scoped.tenant().as_str().to_string();
+    sqlx::query("DELETE FROM devices WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(id)
+        .execute(scoped.conn())
+        .await?;
+    history::record(scoped, actor, Change::deleted("device", id, &before)).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn android_10_and_later_get_a_new_entry() {
+        use Reregistration::*;
+        let rule = |p, v| reregistration(p, v).unwrap();
+        assert_eq!(rule(Platform::Android, "9"), ReuseEntry);
+        assert_eq!(rule(Platform::Android, "8.1.0"), ReuseEntry);
+        assert_eq!(rule(Platform::Android, "10"), NewEntryArchiveOlder);
+        assert_eq!(rule(Platform::Android, "14.0"), NewEntryArchiveOlder);
+        assert_eq!(rule(Platform::Ios, "17.4"), ReuseEntry);
+        assert_eq!(rule(Platform::Macos, "14.2.1"), ReuseEntry);
+        assert!(reregistration(Platform::Android, "Q").is_err());
+    }
+}

@@ -1,0 +1,104 @@
+//! `/api/v1/devices`: the tenant's devices and the administrator's actions on them (SPEC D7):
+//! retire, wipe, delete. Each leaves the device free to register again.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiResult, ErrorBody};
+use super::extract::ApiQuery;
+use super::session::CurrentAdmin;
+use super::AppState;
+use crate::admins::Permission;
+use crate::devices::{self, Action, Device, DeviceQuery};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_devices))
+        .routes(routes!(get_device, delete_device))
+        .routes(routes!(retire_device))
+        .routes(routes!(wipe_device))
+}
+
+/// Devices of your tenant, newest registration first (archived entries on request).
+#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", security(("session" = [])),
+    params(DeviceQuery),
+    responses((status = 200, body = Vec<Device>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+async fn list_devices(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    ApiQuery(q): ApiQuery<DeviceQuery>,
+) -> ApiResult<Json<Vec<Device>>> {
+    let mut scoped = state.store().scoped_read(&me.tenant).await?;
+    Ok(Json(devices::list(&mut scoped, &q).await?))
+}
+
+/// One device.
+#[utoipa::path(get, path = "/api/v1/devices/{id}", tag = "devices", security(("session" = [])),
+    responses((status = 200, body = Device), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn get_device(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Device>> {
+    let mut scoped = state.store().scoped_read(&me.tenant).await?;
+    Ok(Json(devices::get(&mut scoped, &id).await?))
+}
+
+async fn act(
+    state: &AppState,
+    me: &CurrentAdmin,
+    id: &str,
+    action: Action,
+) -> ApiResult<Json<Device>> {
+    me.0.admin.require(Permission::DeleteDevices)?;
+    let mut scoped = state.store().scoped(&me.0.tenant).await?;
+    let device = devices::apply(&mut scoped, &me.0.admin.actor(), id, action).await?;
+    scoped.commit().await?;
+    Ok(Json(device))
+}
+
+/// Retire a device: it is no longer managed and may register again.
+#[utoipa::path(post, path = "/api/v1/devices/{id}/retire", tag = "devices", security(("session" = [])),
+    responses((status = 200, body = Device), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn retire_device(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Device>> {
+    act(&state, &me, &id, Action::Retire).await
+}
+
+/// Wipe a device: it is erased and may register again.
+#[utoipa::path(post, path = "/api/v1/devices/{id}/wipe", tag = "devices", security(("session" = [])),
+    responses((status = 200, body = Device), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn wipe_device(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Device>> {
+    act(&state, &me, &id, Action::Wipe).await
+}
+
+/// Delete a device's entry (its history stays); the device may register again.
+#[utoipa::path(delete, path = "/api/v1/devices/{id}", tag = "devices", security(("session" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn delete_device(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    me.admin.require(Permission::DeleteDevices)?;
+    let mut scoped = state.store().scoped(&me.tenant).await?;
+    devices::delete(&mut scoped, &me.admin.actor(), &id).await?;
+    scoped.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
