@@ -107,6 +107,15 @@ pub struct ServeArgs {
     /// Attempts before a message is marked failed.
     #[arg(long, env = "CORRAL_MAIL_MAX_ATTEMPTS", default_value_t = 12)]
     pub mail_max_attempts: i64,
+    /// Public https:// URL of the Apple MDM endpoints (`/mdm/checkin`, `/mdm/server`) that
+    /// profiles point devices at. Default: the base URL when it is https; without an https URL
+    /// the portal offers no profile downloads.
+    #[arg(long, env = "CORRAL_MDM_URL", value_name = "URL")]
+    pub mdm_url: Option<String>,
+    /// Lifetime of a profile download link, in minutes (1 to 60).
+    #[arg(long, env = "CORRAL_PROFILE_LINK_MINUTES", default_value_t = 5,
+          value_parser = clap::value_parser!(i64).range(1..=60))]
+    pub profile_link_minutes: i64,
     #[command(flatten)]
     pub plugins: PluginArgs,
 }

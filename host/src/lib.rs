@@ -2,6 +2,7 @@
 //! PostgreSQL. The `corral` binary (`main.rs`) is a thin command line over this library.
 
 pub mod admins;
+pub mod apple;
 pub mod cli;
 pub mod config;
 pub mod devices;

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 
+use crate::apple::AppleSettings;
 use crate::config::ServeArgs;
 use crate::error::Error;
 use crate::http::{self, AppState};
@@ -31,7 +32,24 @@ pub async fn serve(
         .trim_end_matches('/')
         .to_string();
     let dispatcher = Dispatcher::new(store.clone(), args.mail())?;
-    let state = AppState::new(store, secrets, args.policy(), &base_url, plugins);
+    let mdm_url = args
+        .mdm_url
+        .clone()
+        .unwrap_or_else(|| base_url.clone())
+        .trim_end_matches('/')
+        .to_string();
+    let apple = AppleSettings {
+        mdm_url: if mdm_url.starts_with("https://") {
+            Some(mdm_url)
+        } else {
+            tracing::warn!(
+                "no https MDM URL (CORRAL_MDM_URL): the portal offers no Apple profiles"
+            );
+            None
+        },
+        link_minutes: args.profile_link_minutes,
+    };
+    let state = AppState::new(store, secrets, args.policy(), &base_url, plugins, apple);
     let app = http::router(state);
 
     // The first line on stdout is the address: scripts and tests read it (useful with port 0).

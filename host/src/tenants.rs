@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
-use crate::store::{new_id, now_ms, unique_as_conflict, Store};
+use crate::store::{new_id, now_ms, unique_as_conflict, Scoped, Store};
 
 /// A tenant's id. Only this module and authenticated sessions produce one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -114,4 +114,14 @@ pub async fn list(store: &Store) -> Result<Vec<Tenant>, Error> {
             .fetch_all(store.pool())
             .await?,
     )
+}
+
+/// The tenant a scoped handle is for.
+pub async fn current(scoped: &mut Scoped) -> Result<Tenant, Error> {
+    let id = scoped.tenant().as_str().to_string();
+    sqlx::query_as::<_, Tenant>("SELECT id, slug, name, created_at FROM tenants WHERE id = $1")
+        .bind(id)
+        .fetch_optional(scoped.conn())
+        .await?
+        .ok_or(Error::NotFound("tenant"))
 }

@@ -124,6 +124,51 @@ pub struct DeviceRegistration {
     pub valid_minutes: i64,
 }
 
+/// Which management profile the user asks for (SPEC D1, D10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileKind {
+    /// iPhone or iPad (iOS 12.2 and later).
+    Ios,
+    /// Mac (macOS 11 and later), the whole device (PayloadScope System).
+    MacosDevice,
+    /// Mac, this user's account only (PayloadScope User).
+    MacosUser,
+}
+
+impl ProfileKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ProfileKind::Ios => "ios",
+            ProfileKind::MacosDevice => "macos",
+            ProfileKind::MacosUser => "macos-user",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<ProfileKind> {
+        match code {
+            "ios" => Some(ProfileKind::Ios),
+            "macos" => Some(ProfileKind::MacosDevice),
+            "macos-user" => Some(ProfileKind::MacosUser),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ProfileLinkOutcome {
+    /// A one-time download link's token, valid a few minutes.
+    Link { token: String, valid_minutes: i64 },
+    /// The server cannot make profiles (no https MDM address configured).
+    Unavailable,
+}
+
+#[derive(Debug, Clone)]
+pub enum ProfileDownload {
+    /// The signed profile (`application/x-apple-aspen-config`).
+    Profile { bytes: Vec<u8>, filename: String },
+    /// The link was used already or has expired.
+    Stale,
+}
+
 /// A failure of the server behind the portal (database down...): shown as a generic error page,
 /// logged by the host.
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +223,24 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The devices of the session's user.
     async fn devices(&self, tenant: &str, session_token: &str) -> BackendResult<Vec<Device>>;
+
+    /// Whether the server can make profiles at all.
+    fn profiles_available(&self) -> bool;
+
+    /// A one-time link to a new management profile for the session's user.
+    async fn profile_link(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        kind: ProfileKind,
+    ) -> BackendResult<ProfileLinkOutcome>;
+
+    /// Uses up a profile download link (the link is the credential).
+    async fn download_profile(
+        &self,
+        tenant: &str,
+        link_token: &str,
+    ) -> BackendResult<ProfileDownload>;
 
     /// A fresh one-time device registration for the session's user (the QR code's content).
     async fn device_registration(

@@ -5,14 +5,15 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Form, State};
+use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use qrcode::render::svg;
 use qrcode::QrCode;
 
 use crate::backend::{
-    NewSession, PasswordOutcome, PinOutcome, Session, SetPasswordOutcome, Stage, Weakness,
+    NewSession, PasswordOutcome, PinOutcome, ProfileDownload, ProfileKind, ProfileLinkOutcome,
+    Session, SetPasswordOutcome, Stage, Weakness,
 };
 use crate::pages::{self, Home, PasswordForm, PinForm, SignInForm};
 use crate::visit::Visit;
@@ -292,7 +293,68 @@ pub async fn profile(State(state): State<PortalState>, visit: Visit) -> Response
     if let Err(res) = active(&state, &visit).await {
         return res;
     }
-    visit.page(StatusCode::OK, pages::profile_placeholder(&visit.frame))
+    let html = pages::profile(&visit.frame, state.backend.profiles_available());
+    visit.page(StatusCode::OK, html)
+}
+
+/// Asks for a profile: answered with a redirect to its one-time download link.
+pub async fn request_profile(
+    State(state): State<PortalState>,
+    visit: Visit,
+    Form(form): Form<Fields>,
+) -> Response {
+    if !visit.csrf_ok(&form) {
+        return visit.csrf_refused();
+    }
+    let token = match active(&state, &visit).await {
+        Ok((_, token)) => token,
+        Err(res) => return res,
+    };
+    let Some(kind) = ProfileKind::from_code(field(&form, "kind")) else {
+        let html = pages::profile(&visit.frame, state.backend.profiles_available());
+        return visit.page(StatusCode::UNPROCESSABLE_ENTITY, html);
+    };
+    match state
+        .backend
+        .profile_link(visit.tenant_id(), &token, kind)
+        .await
+    {
+        Err(e) => visit.failure(e),
+        Ok(ProfileLinkOutcome::Link { token, .. }) => visit.redirect(&format!("/profile/{token}")),
+        Ok(ProfileLinkOutcome::Unavailable) => {
+            let html = pages::profile(&visit.frame, false);
+            visit.page(StatusCode::SERVICE_UNAVAILABLE, html)
+        }
+    }
+}
+
+/// The one-time download link: the signed profile, or a page offering a fresh one.
+pub async fn download_profile(
+    State(state): State<PortalState>,
+    Path(params): Path<HashMap<String, String>>,
+    visit: Visit,
+) -> Response {
+    let link = params.get("link").map(String::as_str).unwrap_or_default();
+    match state
+        .backend
+        .download_profile(visit.tenant_id(), link)
+        .await
+    {
+        Err(e) => visit.failure(e),
+        Ok(ProfileDownload::Profile { bytes, filename }) => {
+            visit.attachment("application/x-apple-aspen-config", &filename, bytes)
+        }
+        Ok(ProfileDownload::Stale) => {
+            let t = visit.frame.texts();
+            let html = pages::notice(
+                &visit.frame,
+                t.stale_title,
+                t.stale_text,
+                Some((format!("{}/profile", visit.frame.base), t.fresh_download)),
+            );
+            visit.page(StatusCode::GONE, html)
+        }
+    }
 }
 
 pub async fn sign_out(

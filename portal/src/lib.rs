@@ -43,7 +43,11 @@ pub fn router(backend: Arc<dyn Backend>, secure_cookies: bool) -> Router {
             get(flow::password_page).post(flow::set_password),
         )
         .route("/r/{token}/home", get(flow::home))
-        .route("/r/{token}/profile", get(flow::profile))
+        .route(
+            "/r/{token}/profile",
+            get(flow::profile).post(flow::request_profile),
+        )
+        .route("/r/{token}/profile/{link}", get(flow::download_profile))
         .route("/r/{token}/sign-out", post(flow::sign_out))
         .with_state(PortalState {
             backend,

@@ -45,6 +45,7 @@ input[aria-invalid=true]{border-color:#b00020;border-width:2px}
 .hint{margin:0 0 .25rem;color:#4a5561;font-size:.9rem}
 .error{margin:.25rem 0 0;color:#b00020;font-weight:600}
 button,.button{display:block;width:100%;font:inherit;padding:.75rem;border:0;border-radius:.35rem;background:#1565c0;color:#fff;text-align:center;text-decoration:none;cursor:pointer}
+.choice{margin-top:.75rem}
 .link-button{background:none;color:#1565c0;padding:.5rem 0;text-decoration:underline}
 .qr svg{display:block;width:100%;max-width:16rem;height:auto;margin:0 auto}
 .url{word-break:break-all;font-family:ui-monospace,monospace;font-size:.85rem;background:#eef1f4;padding:.5rem;border-radius:.25rem}
@@ -280,10 +281,34 @@ pub fn home(frame: &Frame, home: Home) -> String {
     document(frame, t.home_title, body)
 }
 
-pub fn profile_placeholder(frame: &Frame) -> String {
+pub fn profile(frame: &Frame, available: bool) -> String {
     let t = frame.texts();
+    let choices = if available {
+        let action = format!("{}/profile", frame.base);
+        let choice = move |kind: &'static str, label: &'static str| {
+            view! {
+                <form method="post" action=action.clone() class="choice">
+                    <Csrf token=frame.csrf.clone()/>
+                    <input type="hidden" name="kind" value=kind/>
+                    <button type="submit">{label}</button>
+                </form>
+            }
+        };
+        view! {
+            <div class="card">
+                <p>{t.profile_steps}</p>
+                {choice("ios", t.profile_ios)}
+                {choice("macos", t.profile_macos)}
+                {choice("macos-user", t.profile_macos_user)}
+            </div>
+        }
+        .into_any()
+    } else {
+        view! { <p class="card" role="alert">{t.profile_unavailable}</p> }.into_any()
+    };
     let body = view! {
-        <p class="card">{t.profile_placeholder}</p>
+        <p>{t.profile_intro}</p>
+        {choices}
         <p><a href=format!("{}/home", frame.base)>{t.back_home}</a></p>
     };
     document(frame, t.profile_title, body)

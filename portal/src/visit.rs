@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE,
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION,
+    SET_COOKIE,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -223,6 +224,28 @@ impl Visit {
 
     pub fn page(&self, status: StatusCode, html: String) -> Response {
         page(status, html, &self.set_cookies)
+    }
+
+    /// A file to download (never cached).
+    pub fn attachment(&self, content_type: &str, filename: &str, bytes: Vec<u8>) -> Response {
+        let mut res = (StatusCode::OK, bytes).into_response();
+        let headers = res.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(content_type) {
+            headers.insert(CONTENT_TYPE, v);
+        }
+        let safe: String = filename
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+            headers.insert(CONTENT_DISPOSITION, v);
+        }
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
+        res
     }
 
     pub fn failure(&self, err: crate::BackendError) -> Response {

@@ -7,6 +7,8 @@ use scraper::{Html, Selector};
 /// One browser: its own cookie jar.
 pub struct Browser {
     pub http: reqwest::Client,
+    /// The same browser, not following redirects (to see where a form sends it).
+    pub no_follow: reqwest::Client,
     pub base: String,
 }
 
@@ -16,7 +18,10 @@ pub struct Page {
     pub status: u16,
     /// The final URL (after redirects).
     pub url: String,
+    pub headers: reqwest::header::HeaderMap,
+    /// The body as text (lossy for binary answers; see `bytes`).
     pub html: String,
+    pub bytes: Vec<u8>,
 }
 
 fn sel(s: &str) -> Selector {
@@ -92,9 +97,15 @@ impl Page {
 
 impl Browser {
     pub fn new(base: &str) -> Browser {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Browser {
             http: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar.clone())
+                .build()
+                .unwrap(),
+            no_follow: reqwest::Client::builder()
+                .cookie_provider(jar)
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
             base: base.trim_end_matches('/').to_string(),
@@ -110,10 +121,16 @@ impl Browser {
     }
 
     async fn page(res: reqwest::Response) -> Page {
+        let status = res.status().as_u16();
+        let url = res.url().to_string();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.unwrap().to_vec();
         Page {
-            status: res.status().as_u16(),
-            url: res.url().to_string(),
-            html: res.text().await.unwrap(),
+            status,
+            url,
+            headers,
+            html: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         }
     }
 
@@ -141,9 +158,26 @@ impl Browser {
         Browser::page(res).await
     }
 
-    /// Submits the form of `page` whose action ends with `action`, with `fields` and the
-    /// page's CSRF token.
-    pub async fn submit(&self, page: &Page, action: &str, fields: &[(&str, &str)]) -> Page {
+    /// Like [`Browser::submit`], but returns the redirect's target instead of following it.
+    pub async fn submit_for_location(
+        &self,
+        page: &Page,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> String {
+        let (target, all) = Browser::form(page, action, fields);
+        let res = self
+            .no_follow
+            .post(self.url(&target))
+            .form(&all)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303, "{res:?}");
+        res.headers()["location"].to_str().unwrap().to_string()
+    }
+
+    fn form(page: &Page, action: &str, fields: &[(&str, &str)]) -> (String, Vec<(String, String)>) {
         let target = page
             .doc()
             .select(&sel("form"))
@@ -155,9 +189,16 @@ impl Browser {
                     page.url, page.html
                 )
             });
-        let csrf = page.csrf();
-        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
+        let mut all = vec![("csrf".to_string(), page.csrf())];
+        all.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        (target, all)
+    }
+
+    /// Submits the form of `page` whose action ends with `action`, with `fields` and the
+    /// page's CSRF token.
+    pub async fn submit(&self, page: &Page, action: &str, fields: &[(&str, &str)]) -> Page {
+        let (target, all) = Browser::form(page, action, fields);
+        let all: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         self.post_raw(&target, &all).await
     }
 }

@@ -42,6 +42,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/mail"),
     ("post", "/api/v1/device-registrations"),
     ("get", "/api/v1/devices"),
+    ("get", "/api/v1/apple/certificates"),
     ("get", "/api/v1/devices/{id}"),
     ("delete", "/api/v1/devices/{id}"),
     ("post", "/api/v1/devices/{id}/retire"),

@@ -245,6 +245,14 @@ async fn invitation_walk_through_ends_with_a_registration_qr_code(db: Db) {
         (profile.status, profile.h1().as_str()),
         (200, "Mac, iPhone or iPad")
     );
+    // This server has no https MDM address: no profile is offered, and the page says so.
+    assert!(
+        profile
+            .html
+            .contains("Profile downloads are not available on this server yet."),
+        "{profile:?}"
+    );
+    assert!(!profile.has("input[name=kind]"));
 
     // The lost-invitation rule: the same URL and <url>/go lead back to the same place.
     let go = b.get(&format!("{link}/go")).await;

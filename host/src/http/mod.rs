@@ -3,6 +3,7 @@
 //! document served at `/api/openapi.json` is generated from the same code that routes.
 
 mod admins;
+mod apple;
 mod device_registration;
 mod devices;
 mod error;
@@ -31,6 +32,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, ApiResult, ErrorBody};
 
+use crate::apple::AppleSettings;
 use crate::plugins::Plugins;
 use crate::secrets::SecretBox;
 use crate::sessions::Policy;
@@ -51,6 +53,7 @@ struct Inner {
     secure_cookies: bool,
     base_url: String,
     plugins: Plugins,
+    apple: AppleSettings,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
         policy: Policy,
         base_url: &str,
         plugins: Plugins,
+        apple: AppleSettings,
     ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
@@ -69,12 +73,16 @@ impl AppState {
                 secure_cookies: base_url.starts_with("https://"),
                 base_url: base_url.trim_end_matches('/').to_string(),
                 plugins,
+                apple,
             }),
         }
     }
     /// Public URL of this server, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+    pub fn apple(&self) -> &AppleSettings {
+        &self.inner.apple
     }
     pub fn plugins(&self) -> &Plugins {
         &self.inner.plugins
@@ -107,6 +115,7 @@ impl AppState {
         (name = "users", description = "End users of the signed-in tenant"),
         (name = "registration", description = "User settings, registration URL, invitations, mail status"),
         (name = "devices", description = "Devices of the signed-in tenant: list, retire, wipe, delete"),
+        (name = "apple", description = "The tenant's Apple PKI: device CA and profile signing"),
         (name = "plugins", description = "The tenant's WebAssembly plugins"),
         (name = "history", description = "Change history"),
         (name = "health", description = "Liveness and readiness")
@@ -136,6 +145,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(registration::routes())
         .merge(device_registration::routes())
         .merge(devices::routes())
+        .merge(apple::routes())
         .merge(plugins::routes())
         .merge(history::routes())
         .split_for_parts();

@@ -12,11 +12,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use corral_portal::{
     Backend, BackendError, BackendResult, Device, DeviceRegistration, DeviceState, NewSession,
-    Opened, PasswordOutcome, PinOutcome, PortalTenant, PortalUser, Session, SetPasswordOutcome,
-    Stage, Weakness,
+    Opened, PasswordOutcome, PinOutcome, PortalTenant, PortalUser, ProfileDownload, ProfileKind,
+    ProfileLinkOutcome, Session, SetPasswordOutcome, Stage, Weakness,
 };
 
 use super::AppState;
+use crate::apple::enrolments;
+use crate::apple::profile::Scope;
 use crate::devices::{self, Platform};
 use crate::error::Error;
 use crate::history::Actor;
@@ -368,6 +370,71 @@ impl Backend for PortalBackend {
                 managed: d.mdm_enabled,
             })
             .collect())
+    }
+
+    fn profiles_available(&self) -> bool {
+        self.state.apple().mdm_url.is_some()
+    }
+
+    async fn profile_link(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        kind: ProfileKind,
+    ) -> BackendResult<ProfileLinkOutcome> {
+        if !self.profiles_available() {
+            return Ok(ProfileLinkOutcome::Unavailable);
+        }
+        let mut tx = self.write(tenant).await.map_err(failed)?;
+        let Some(session) = sessions::find(&mut tx, session_token)
+            .await
+            .map_err(failed)?
+            .filter(|s| s.stage == DbStage::Active)
+        else {
+            return Err(BackendError("the session is not signed in".into()));
+        };
+        let (platform, scope) = match kind {
+            ProfileKind::Ios => (Platform::Ios, Scope::System),
+            ProfileKind::MacosDevice => (Platform::Macos, Scope::System),
+            ProfileKind::MacosUser => (Platform::Macos, Scope::User),
+        };
+        let link = enrolments::create_link(
+            &mut tx,
+            self.state.apple(),
+            &session.user_id,
+            platform,
+            scope,
+        )
+        .await
+        .map_err(failed)?;
+        tx.commit().await.map_err(failed)?;
+        Ok(ProfileLinkOutcome::Link {
+            token: link.token,
+            valid_minutes: link.valid_minutes,
+        })
+    }
+
+    async fn download_profile(
+        &self,
+        tenant: &str,
+        link_token: &str,
+    ) -> BackendResult<ProfileDownload> {
+        let mut tx = self.write(tenant).await.map_err(failed)?;
+        let download = enrolments::download(
+            &mut tx,
+            self.state.secrets(),
+            self.state.apple(),
+            link_token,
+        )
+        .await
+        .map_err(failed)?;
+        tx.commit().await.map_err(failed)?;
+        Ok(match download {
+            enrolments::Download::Profile { bytes, filename } => {
+                ProfileDownload::Profile { bytes, filename }
+            }
+            enrolments::Download::Stale => ProfileDownload::Stale,
+        })
     }
 
     async fn device_registration(

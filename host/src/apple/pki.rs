@@ -1,0 +1,336 @@
+//! A tenant's Apple PKI (SPEC D3): its own certificate authority, which issues every device
+//! identity of the tenant, and a profile-signing certificate issued by that CA. Both are made on
+//! first need (ECDSA P-256, SHA-256), or installed by an operator (`corral tenant
+//! install-apple-pki`). Private keys are sealed with the server key and never logged.
+//!
+//! Profiles are CMS (PKCS #7) SignedData over the profile's XML, with the signing certificate
+//! and the CA in the certificate set, so that `openssl cms -verify -CAfile <tenant CA>` accepts
+//! them.
+
+use openssl::asn1::{Asn1Integer, Asn1Time};
+use openssl::bn::{BigNum, MsbOption};
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkcs12::Pkcs12;
+use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
+use openssl::pkey::{PKey, Private};
+use openssl::stack::Stack;
+use openssl::x509::extension::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
+};
+use openssl::x509::{X509Builder, X509NameBuilder, X509};
+
+use crate::error::Error;
+use crate::secrets::SecretBox;
+use crate::store::{now_ms, Scoped};
+
+pub struct TenantPki {
+    pub ca_cert: X509,
+    ca_key: PKey<Private>,
+    pub signer_cert: X509,
+    signer_key: PKey<Private>,
+}
+
+fn crypto(e: openssl::error::ErrorStack) -> Error {
+    Error::Internal(format!("certificate operation failed: {e}"))
+}
+
+fn new_key() -> Result<PKey<Private>, Error> {
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).map_err(crypto)?;
+    PKey::from_ec_key(EcKey::generate(&group).map_err(crypto)?).map_err(crypto)
+}
+
+fn serial() -> Result<Asn1Integer, Error> {
+    let mut bn = BigNum::new().map_err(crypto)?;
+    bn.rand(127, MsbOption::MAYBE_ZERO, false).map_err(crypto)?;
+    bn.to_asn1_integer().map_err(crypto)
+}
+
+/// The serial number of a certificate, as lowercase hex (how enrolments remember identities).
+pub fn serial_hex(cert: &X509) -> Result<String, Error> {
+    Ok(cert
+        .serial_number()
+        .to_bn()
+        .map_err(crypto)?
+        .to_hex_str()
+        .map_err(crypto)?
+        .to_ascii_lowercase())
+}
+
+struct Spec<'a> {
+    common_name: &'a str,
+    organization: &'a str,
+    days: u32,
+    ca: bool,
+    client_auth: bool,
+}
+
+fn build(
+    spec: Spec<'_>,
+    key: &PKey<Private>,
+    issuer: Option<(&X509, &PKey<Private>)>,
+) -> Result<X509, Error> {
+    let mut name = X509NameBuilder::new().map_err(crypto)?;
+    name.append_entry_by_nid(Nid::COMMONNAME, spec.common_name)
+        .map_err(crypto)?;
+    name.append_entry_by_nid(Nid::ORGANIZATIONNAME, spec.organization)
+        .map_err(crypto)?;
+    let name = name.build();
+    let mut b = X509Builder::new().map_err(crypto)?;
+    b.set_version(2).map_err(crypto)?;
+    let serial = serial()?;
+    b.set_serial_number(&serial).map_err(crypto)?;
+    b.set_subject_name(&name).map_err(crypto)?;
+    match issuer {
+        Some((cert, _)) => b.set_issuer_name(cert.subject_name()).map_err(crypto)?,
+        None => b.set_issuer_name(&name).map_err(crypto)?,
+    }
+    b.set_pubkey(key).map_err(crypto)?;
+    // An hour of slack for devices whose clock is behind.
+    let start = Asn1Time::from_unix(now_ms() / 1000 - 3600).map_err(crypto)?;
+    b.set_not_before(&start).map_err(crypto)?;
+    let end = Asn1Time::days_from_now(spec.days).map_err(crypto)?;
+    b.set_not_after(&end).map_err(crypto)?;
+    if spec.ca {
+        b.append_extension(
+            BasicConstraints::new()
+                .critical()
+                .ca()
+                .build()
+                .map_err(crypto)?,
+        )
+        .map_err(crypto)?;
+        b.append_extension(
+            KeyUsage::new()
+                .critical()
+                .key_cert_sign()
+                .crl_sign()
+                .build()
+                .map_err(crypto)?,
+        )
+        .map_err(crypto)?;
+    } else {
+        b.append_extension(BasicConstraints::new().critical().build().map_err(crypto)?)
+            .map_err(crypto)?;
+        b.append_extension(
+            KeyUsage::new()
+                .critical()
+                .digital_signature()
+                .build()
+                .map_err(crypto)?,
+        )
+        .map_err(crypto)?;
+    }
+    if spec.client_auth {
+        b.append_extension(
+            ExtendedKeyUsage::new()
+                .client_auth()
+                .build()
+                .map_err(crypto)?,
+        )
+        .map_err(crypto)?;
+    }
+    let ski = SubjectKeyIdentifier::new()
+        .build(&b.x509v3_context(issuer.map(|(c, _)| c.as_ref()), None))
+        .map_err(crypto)?;
+    b.append_extension(ski).map_err(crypto)?;
+    let signing_key = issuer.map(|(_, k)| k).unwrap_or(key);
+    b.sign(signing_key, MessageDigest::sha256())
+        .map_err(crypto)?;
+    Ok(b.build())
+}
+
+fn purpose(scoped: &Scoped, what: &str) -> String {
+    format!("apple-pki:{}:{what}", scoped.tenant().as_str())
+}
+
+impl TenantPki {
+    /// A new CA and signing certificate for `organization`.
+    pub fn generate(organization: &str) -> Result<TenantPki, Error> {
+        let ca_key = new_key()?;
+        let ca_cert = build(
+            Spec {
+                common_name: &format!("{organization} device CA (Corral)"),
+                organization,
+                days: 3650,
+                ca: true,
+                client_auth: false,
+            },
+            &ca_key,
+            None,
+        )?;
+        let signer_key = new_key()?;
+        let signer_cert = build(
+            Spec {
+                common_name: &format!("{organization} profile signing (Corral)"),
+                organization,
+                days: 3650,
+                ca: false,
+                client_auth: false,
+            },
+            &signer_key,
+            Some((&ca_cert, &ca_key)),
+        )?;
+        Ok(TenantPki {
+            ca_cert,
+            ca_key,
+            signer_cert,
+            signer_key,
+        })
+    }
+
+    /// The tenant's PKI, generated and stored on first need.
+    pub async fn load_or_create(
+        scoped: &mut Scoped,
+        secrets: &SecretBox,
+        organization: &str,
+    ) -> Result<TenantPki, Error> {
+        if let Some(pki) = Self::load(scoped, secrets).await? {
+            return Ok(pki);
+        }
+        scoped.lock_tenant().await?;
+        if let Some(pki) = Self::load(scoped, secrets).await? {
+            return Ok(pki);
+        }
+        let pki = Self::generate(organization)?;
+        pki.store(scoped, secrets, "generated").await?;
+        Ok(pki)
+    }
+
+    pub async fn load(
+        scoped: &mut Scoped,
+        secrets: &SecretBox,
+    ) -> Result<Option<TenantPki>, Error> {
+        let tenant = scoped.tenant().as_str().to_string();
+        let row: Option<(String, String, String, String)> = sqlx::query_as(
+            "SELECT ca_cert_pem, ca_key_sealed, signer_cert_pem, signer_key_sealed \
+             FROM apple_pki WHERE tenant_id = $1",
+        )
+        .bind(tenant)
+        .fetch_optional(scoped.conn())
+        .await?;
+        let Some((ca_pem, ca_sealed, signer_pem, signer_sealed)) = row else {
+            return Ok(None);
+        };
+        let ca_key = secrets.open(&purpose(scoped, "ca-key"), &ca_sealed)?;
+        let signer_key = secrets.open(&purpose(scoped, "signer-key"), &signer_sealed)?;
+        Ok(Some(TenantPki {
+            ca_cert: X509::from_pem(ca_pem.as_bytes()).map_err(crypto)?,
+            ca_key: PKey::private_key_from_pem(&ca_key).map_err(crypto)?,
+            signer_cert: X509::from_pem(signer_pem.as_bytes()).map_err(crypto)?,
+            signer_key: PKey::private_key_from_pem(&signer_key).map_err(crypto)?,
+        }))
+    }
+
+    async fn store(
+        &self,
+        scoped: &mut Scoped,
+        secrets: &SecretBox,
+        origin: &str,
+    ) -> Result<(), Error> {
+        let pem = |c: &X509| -> Result<String, Error> {
+            String::from_utf8(c.to_pem().map_err(crypto)?)
+                .map_err(|e| Error::Internal(e.to_string()))
+        };
+        let ca_key = self.ca_key.private_key_to_pem_pkcs8().map_err(crypto)?;
+        let signer_key = self.signer_key.private_key_to_pem_pkcs8().map_err(crypto)?;
+        let tenant = scoped.tenant().as_str().to_string();
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO apple_pki (tenant_id, ca_cert_pem, ca_key_sealed, signer_cert_pem, \
+             signer_key_sealed, origin, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             ON CONFLICT (tenant_id) DO UPDATE SET ca_cert_pem = $2, ca_key_sealed = $3, \
+             signer_cert_pem = $4, signer_key_sealed = $5, origin = $6, updated_at = $7",
+        )
+        .bind(tenant)
+        .bind(pem(&self.ca_cert)?)
+        .bind(secrets.seal(&purpose(scoped, "ca-key"), &ca_key))
+        .bind(pem(&self.signer_cert)?)
+        .bind(secrets.seal(&purpose(scoped, "signer-key"), &signer_key))
+        .bind(origin)
+        .bind(now)
+        .execute(scoped.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// A device identity for one enrolment: a new key and a client certificate issued by the
+    /// tenant CA, packed as PKCS #12 under `password` (3DES/SHA-1, which every iOS and macOS
+    /// version reads). Returns the PKCS #12 bytes and the certificate.
+    pub fn issue_identity(
+        &self,
+        common_name: &str,
+        organization: &str,
+        password: &str,
+    ) -> Result<(Vec<u8>, X509), Error> {
+        let key = new_key()?;
+        let cert = build(
+            Spec {
+                common_name,
+                organization,
+                days: 730,
+                ca: false,
+                client_auth: true,
+            },
+            &key,
+            Some((&self.ca_cert, &self.ca_key)),
+        )?;
+        let p12 = Pkcs12::builder()
+            .name(common_name)
+            .pkey(&key)
+            .cert(&cert)
+            .key_algorithm(Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC)
+            .cert_algorithm(Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC)
+            .mac_md(MessageDigest::sha1())
+            .build2(password)
+            .map_err(crypto)?;
+        Ok((p12.to_der().map_err(crypto)?, cert))
+    }
+
+    /// CMS SignedData (DER) over `content`, by the profile-signing certificate.
+    pub fn sign(&self, content: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut chain = Stack::new().map_err(crypto)?;
+        chain.push(self.ca_cert.clone()).map_err(crypto)?;
+        Pkcs7::sign(
+            &self.signer_cert,
+            &self.signer_key,
+            &chain,
+            content,
+            Pkcs7Flags::BINARY,
+        )
+        .map_err(crypto)?
+        .to_der()
+        .map_err(crypto)
+    }
+
+    /// Whether `cert` was issued by this tenant's CA (signature check).
+    pub fn issued(&self, cert: &X509) -> bool {
+        self.ca_cert
+            .public_key()
+            .and_then(|k| cert.verify(&k))
+            .unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_chain_to_the_tenant_ca_and_no_other() {
+        let pki = TenantPki::generate("Acme").unwrap();
+        let other = TenantPki::generate("Globex").unwrap();
+        let (p12, cert) = pki.issue_identity("enrolment-1", "Acme", "pw").unwrap();
+        assert!(pki.issued(&cert) && pki.issued(&pki.signer_cert));
+        assert!(!other.issued(&cert));
+        let parsed = Pkcs12::from_der(&p12).unwrap().parse2("pw").unwrap();
+        assert_eq!(
+            serial_hex(&parsed.cert.unwrap()).unwrap(),
+            serial_hex(&cert).unwrap()
+        );
+        let signed = pki.sign(b"<plist/>").unwrap();
+        assert!(Pkcs7::from_der(&signed).is_ok());
+    }
+}
