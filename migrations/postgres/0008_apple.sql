@@ -29,6 +29,15 @@ CREATE TABLE apple_enrolments (
     identity_serial   TEXT UNIQUE,
     topic             TEXT NOT NULL,
     device_id         TEXT,
+    -- From the device's check-in messages.
+    udid              TEXT,
+    device_name       TEXT,
+    model             TEXT,
+    os_version        TEXT,
+    push_token        TEXT,
+    push_magic        TEXT,
+    user_push_token   TEXT,
+    checked_in_at     BIGINT,
     created_at        BIGINT NOT NULL,
     updated_at        BIGINT NOT NULL
 );

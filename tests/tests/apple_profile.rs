@@ -5,12 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
-use corral_tests::portal::{Browser, Page};
-use corral_tests::{both_backends, Client, Db, Env, Server};
+use corral_tests::apple::{AppleTenant, MDM_URL};
+use corral_tests::portal::Browser;
+use corral_tests::{both_backends, Db};
 use openssl::pkcs12::Pkcs12;
 use openssl::x509::X509;
 use plist::{Dictionary, Value};
-use serde_json::json;
 use yaml_rust2::{Yaml, YamlLoader};
 
 both_backends!(
@@ -18,76 +18,13 @@ both_backends!(
     download_links_work_once_and_expire,
 );
 
-const MDM_URL: &str = "https://mdm.acme.test:8443";
-
-struct Apple {
-    env: Env,
-    server: Server,
-    admin: Client,
-    browser: Browser,
-    home: Page,
-}
-
-async fn signed_in(db: Db) -> Apple {
-    let env = Env::new(db).await.with_env("CORRAL_MDM_URL", MDM_URL);
-    env.create_tenant("acme").await;
-    let server = env.serve().await;
-    let admin = env.signed_in_owner(&server, "acme", "owner").await;
-    let r = admin
-        .send(
-            "POST",
-            "/api/v1/users",
-            Some(
-                json!({"email": "pat@acme.example", "first_name": "Pat", "last_name": "Roe",
-                        "password": "pat's long password"}),
-            ),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{r:?}");
-    let url = admin.get("/api/v1/registration").await.body["url"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let browser = Browser::new(&server.url);
-    let page = browser.get(&url).await;
-    let home = browser
-        .submit(
-            &page,
-            "/sign-in",
-            &[
-                ("email", "pat@acme.example"),
-                ("password", "pat's long password"),
-            ],
-        )
-        .await;
-    assert!(home.url.ends_with("/home"), "{home:?}");
-    Apple {
-        env,
-        server,
-        admin,
-        browser,
-        home,
-    }
-}
-
-impl Apple {
-    async fn profile_page(&self) -> Page {
-        let path = self.home.attr("a[href$='/profile']", "href").unwrap();
-        let page = self.browser.get(&path).await;
-        assert_eq!(
-            (page.status, page.h1().as_str()),
-            (200, "Mac, iPhone or iPad")
-        );
-        page
-    }
-
-    async fn ca(&self, dir: &Path) -> PathBuf {
-        let r = self.admin.get("/api/v1/apple/certificates").await;
-        assert_eq!(r.status, 200, "{r:?}");
-        let path = dir.join("ca.pem");
-        std::fs::write(&path, r.body["ca_certificate"].as_str().unwrap()).unwrap();
-        path
-    }
+/// The tenant CA of `apple`, written to `dir`.
+async fn ca(apple: &AppleTenant, dir: &Path) -> PathBuf {
+    let r = apple.admin.get("/api/v1/apple/certificates").await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let path = dir.join("ca.pem");
+    std::fs::write(&path, r.body["ca_certificate"].as_str().unwrap()).unwrap();
+    path
 }
 
 /// `openssl cms -verify` against the tenant CA; returns the signed content.
@@ -186,14 +123,6 @@ fn check_against(name: &str, payload: &Dictionary) -> Vec<String> {
     checked
 }
 
-async fn download(apple: &Apple, kind: &str) -> Page {
-    let page = apple.profile_page().await;
-    apple
-        .browser
-        .submit(&page, "/profile", &[("kind", kind)])
-        .await
-}
-
 fn parse(xml: &[u8]) -> Dictionary {
     Value::from_reader_xml(xml)
         .expect("the signed content is an XML plist")
@@ -202,9 +131,9 @@ fn parse(xml: &[u8]) -> Dictionary {
 }
 
 async fn downloaded_profile_is_signed_and_follows_apples_schemas(db: Db) {
-    let apple = signed_in(db).await;
+    let apple = AppleTenant::start(db).await;
     let dir = tempfile::tempdir().unwrap();
-    let ca_path = apple.ca(dir.path()).await;
+    let ca_path = ca(&apple, dir.path()).await;
     let ca = X509::from_pem(&std::fs::read(&ca_path).unwrap()).unwrap();
 
     for (kind, scope) in [
@@ -212,7 +141,7 @@ async fn downloaded_profile_is_signed_and_follows_apples_schemas(db: Db) {
         ("macos", Some("System")),
         ("macos-user", Some("User")),
     ] {
-        let res = download(&apple, kind).await;
+        let res = apple.download(kind).await;
         assert_eq!(res.status, 200, "{kind}: {}", res.html);
         assert_eq!(
             res.headers["content-type"],
@@ -274,11 +203,11 @@ async fn downloaded_profile_is_signed_and_follows_apples_schemas(db: Db) {
         check_against("com.apple.security.pkcs12", identity);
         assert_eq!(
             mdm["ServerURL"].as_string(),
-            Some(format!("{MDM_URL}/mdm/server").as_str())
+            Some(format!("{MDM_URL}/mdm/acme/server").as_str())
         );
         assert_eq!(
             mdm["CheckInURL"].as_string(),
-            Some(format!("{MDM_URL}/mdm/checkin").as_str())
+            Some(format!("{MDM_URL}/mdm/acme/checkin").as_str())
         );
         assert_eq!(mdm["SignMessage"].as_boolean(), Some(true));
         assert!(mdm["Topic"]
@@ -317,7 +246,7 @@ async fn downloaded_profile_is_signed_and_follows_apples_schemas(db: Db) {
     let r = globex.get("/api/v1/apple/certificates").await;
     let other_ca = dir.path().join("other-ca.pem");
     std::fs::write(&other_ca, r.body["ca_certificate"].as_str().unwrap()).unwrap();
-    let res = download(&apple, "ios").await;
+    let res = apple.download("ios").await;
     assert!(cms_verify(&res.bytes, &other_ca, dir.path()).is_err());
     // No key material in the log.
     let log = apple.server.log();
@@ -325,7 +254,7 @@ async fn downloaded_profile_is_signed_and_follows_apples_schemas(db: Db) {
 }
 
 async fn download_links_work_once_and_expire(db: Db) {
-    let apple = signed_in(db).await;
+    let apple = AppleTenant::start(db).await;
     let page = apple.profile_page().await;
     let link = apple
         .browser

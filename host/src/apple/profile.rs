@@ -88,11 +88,11 @@ pub fn build(spec: &ProfileSpec<'_>) -> Vec<u8> {
     mdm.insert("Topic".into(), Value::from(spec.topic));
     mdm.insert(
         "ServerURL".into(),
-        Value::from(format!("{}/mdm/server", spec.mdm_url)),
+        Value::from(format!("{}/mdm/{}/server", spec.mdm_url, spec.tenant_slug)),
     );
     mdm.insert(
         "CheckInURL".into(),
-        Value::from(format!("{}/mdm/checkin", spec.mdm_url)),
+        Value::from(format!("{}/mdm/{}/checkin", spec.mdm_url, spec.tenant_slug)),
     );
     mdm.insert("SignMessage".into(), Value::from(true));
     mdm.insert("CheckOutWhenRemoved".into(), Value::from(true));

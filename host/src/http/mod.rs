@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod health;
 mod history;
+mod mdm;
 mod plugins;
 mod portal;
 mod registration;
@@ -155,9 +156,11 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 /// The whole application: API, OpenAPI document, end-user portal, request log, JSON 404/405.
 pub fn router(state: AppState) -> Router {
     let portal = portal::router(state.clone());
+    let mdm = mdm::routes(state.clone());
     let (api, doc) = api(state);
     let doc = Arc::new(doc);
     api.merge(portal)
+        .merge(mdm)
         .route(
             "/api/openapi.json",
             get(move || {

@@ -1,0 +1,58 @@
+//! The Apple MDM endpoints devices talk to (SPEC D4): `PUT /mdm/{tenant}/checkin`. Not part
+//! of the admin API (and not in its OpenAPI document): the bodies are Apple's plists, and the
+//! caller is authenticated by its device identity's `Mdm-Signature`, never by a session.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::put;
+use axum::Router;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::apple::checkin::{self, Refused};
+use crate::tenants;
+
+pub fn routes(state: AppState) -> Router {
+    Router::new()
+        .route("/mdm/{tenant}/checkin", put(check_in))
+        .with_state(state)
+}
+
+async fn check_in(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let Some(tenant) = tenants::find_by_slug(state.store(), &slug).await? else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "tenant_not_found",
+            "no such tenant",
+        ));
+    };
+    let signature = headers.get("mdm-signature").and_then(|v| v.to_str().ok());
+    let mut scoped = state.store().scoped(&tenant.id).await?;
+    match checkin::handle(&mut scoped, state.secrets(), signature, &body).await? {
+        Ok(_) => {
+            scoped.commit().await?;
+            Ok(StatusCode::OK)
+        }
+        Err(refused) => {
+            // Dropping the transaction undoes nothing but makes the rule plain: a refused
+            // message changes nothing.
+            drop(scoped);
+            tracing::warn!(tenant = %slug, reason = %refused, "check-in refused");
+            let (status, code) = match refused {
+                Refused::Unsigned => (StatusCode::UNAUTHORIZED, "unsigned"),
+                Refused::BadSignature(_) | Refused::UnknownIdentity => {
+                    (StatusCode::FORBIDDEN, "identity_refused")
+                }
+                Refused::WrongTopic => (StatusCode::FORBIDDEN, "wrong_topic"),
+                Refused::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_message"),
+            };
+            Err(ApiError::new(status, code, refused.to_string()))
+        }
+    }
+}

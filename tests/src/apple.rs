@@ -1,0 +1,221 @@
+//! Playing an Apple device for the tests: open a downloaded profile as the device would (CMS
+//! envelope, PKCS #12 identity with its password), then send check-in messages signed with that
+//! identity in the `Mdm-Signature` header, as a device with `SignMessage` does.
+
+use base64::Engine;
+use openssl::pkcs12::Pkcs12;
+use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
+use openssl::pkey::{PKey, Private};
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::X509;
+use plist::{Dictionary, Value};
+
+/// The signed content of a profile (not verified here: see the profile tests for that).
+pub fn profile_content(signed: &[u8]) -> Dictionary {
+    let pkcs7 = Pkcs7::from_der(signed).expect("a CMS envelope");
+    let mut out = Vec::new();
+    let store = X509StoreBuilder::new().unwrap().build();
+    pkcs7
+        .verify(
+            &Stack::new().unwrap(),
+            &store,
+            None,
+            Some(&mut out),
+            Pkcs7Flags::NOVERIFY,
+        )
+        .expect("signed content");
+    Value::from_reader_xml(&out[..])
+        .unwrap()
+        .into_dictionary()
+        .unwrap()
+}
+
+/// A device that installed a profile.
+pub struct PlayedDevice {
+    pub cert: X509,
+    pub key: PKey<Private>,
+    pub topic: String,
+    /// Path of the check-in URL (the host part is the public MDM URL; tests talk to the
+    /// server directly).
+    pub checkin_path: String,
+    pub udid: String,
+}
+
+fn payload<'a>(profile: &'a Dictionary, kind: &str) -> &'a Dictionary {
+    profile["PayloadContent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_dictionary)
+        .find(|p| p.get("PayloadType").and_then(Value::as_string) == Some(kind))
+        .unwrap_or_else(|| panic!("no {kind} payload"))
+}
+
+impl PlayedDevice {
+    /// Installs the signed profile: takes its identity and MDM settings.
+    pub fn install(signed_profile: &[u8], udid: &str) -> PlayedDevice {
+        let profile = profile_content(signed_profile);
+        let identity = payload(&profile, "com.apple.security.pkcs12");
+        let mdm = payload(&profile, "com.apple.mdm");
+        let parsed = Pkcs12::from_der(identity["PayloadContent"].as_data().unwrap())
+            .unwrap()
+            .parse2(identity["Password"].as_string().unwrap())
+            .unwrap();
+        let url = mdm["CheckInURL"].as_string().unwrap();
+        let path = &url[url.find("://").unwrap() + 3..];
+        PlayedDevice {
+            cert: parsed.cert.unwrap(),
+            key: parsed.pkey.unwrap(),
+            topic: mdm["Topic"].as_string().unwrap().to_string(),
+            checkin_path: path[path.find('/').unwrap()..].to_string(),
+            udid: udid.to_string(),
+        }
+    }
+
+    /// The same device pretending another identity (forged or another tenant's).
+    pub fn with_identity(&self, cert: X509, key: PKey<Private>) -> PlayedDevice {
+        PlayedDevice {
+            cert,
+            key,
+            topic: self.topic.clone(),
+            checkin_path: self.checkin_path.clone(),
+            udid: self.udid.clone(),
+        }
+    }
+
+    /// `Mdm-Signature` of `body`: base64 of a detached CMS signature by the identity.
+    pub fn signature(&self, body: &[u8]) -> String {
+        let sig = Pkcs7::sign(
+            &self.cert,
+            &self.key,
+            &Stack::new().unwrap(),
+            body,
+            Pkcs7Flags::DETACHED | Pkcs7Flags::BINARY,
+        )
+        .unwrap();
+        base64::engine::general_purpose::STANDARD.encode(sig.to_der().unwrap())
+    }
+
+    pub fn message(&self, kind: &str) -> Dictionary {
+        let mut d = Dictionary::new();
+        d.insert("MessageType".into(), Value::from(kind));
+        d.insert("Topic".into(), Value::from(self.topic.as_str()));
+        d.insert("UDID".into(), Value::from(self.udid.as_str()));
+        match kind {
+            "Authenticate" => {
+                d.insert("DeviceName".into(), Value::from("Pat's iPhone"));
+                d.insert("Model".into(), Value::from("iPhone15,2"));
+                d.insert("ModelName".into(), Value::from("iPhone"));
+                d.insert("OSVersion".into(), Value::from("17.4"));
+                d.insert("BuildVersion".into(), Value::from("21E219"));
+                d.insert("ProductName".into(), Value::from("iPhone15,2"));
+                d.insert("SerialNumber".into(), Value::from("F2LXK0ABCD"));
+            }
+            "TokenUpdate" => {
+                d.insert("Token".into(), Value::Data(vec![7u8; 32]));
+                d.insert("PushMagic".into(), Value::from("5B7F1C2A-push-magic"));
+                d.insert("NotOnConsole".into(), Value::from(false));
+            }
+            _ => {}
+        }
+        d
+    }
+
+    /// Sends a check-in message as XML, signed unless `signed` is false; returns the status.
+    pub async fn check_in(&self, base_url: &str, message: &Dictionary, signed: bool) -> u16 {
+        let mut body = Vec::new();
+        plist::to_writer_xml(&mut body, &Value::Dictionary(message.clone())).unwrap();
+        let mut req = reqwest::Client::new()
+            .put(format!("{base_url}{}", self.checkin_path))
+            .header("content-type", "application/x-apple-aspen-mdm-checkin");
+        if signed {
+            req = req.header("mdm-signature", self.signature(&body));
+        }
+        req.body(body).send().await.unwrap().status().as_u16()
+    }
+}
+
+/// The public MDM URL the Apple tests give the server (profiles need https).
+pub const MDM_URL: &str = "https://mdm.acme.test:8443";
+
+/// A server with an https MDM URL, a tenant `slug` with a user pat@<slug>.example signed in to
+/// the portal in `browser`.
+pub struct AppleTenant {
+    pub env: crate::Env,
+    pub server: crate::Server,
+    pub admin: crate::Client,
+    pub browser: crate::portal::Browser,
+    pub home: crate::portal::Page,
+}
+
+impl AppleTenant {
+    pub async fn start(db: crate::Db) -> AppleTenant {
+        let env = crate::Env::new(db)
+            .await
+            .with_env("CORRAL_MDM_URL", MDM_URL);
+        env.create_tenant("acme").await;
+        let server = env.serve().await;
+        let admin = env.signed_in_owner(&server, "acme", "owner").await;
+        let (browser, home) = sign_in_user(&admin, &server, "pat@acme.example").await;
+        AppleTenant {
+            env,
+            server,
+            admin,
+            browser,
+            home,
+        }
+    }
+
+    pub async fn profile_page(&self) -> crate::portal::Page {
+        let path = self.home.attr("a[href$='/profile']", "href").unwrap();
+        let page = self.browser.get(&path).await;
+        assert_eq!(
+            (page.status, page.h1().as_str()),
+            (200, "Mac, iPhone or iPad")
+        );
+        page
+    }
+
+    /// Downloads a profile of `kind` (ios, macos, macos-user) through the portal.
+    pub async fn download(&self, kind: &str) -> crate::portal::Page {
+        let page = self.profile_page().await;
+        self.browser
+            .submit(&page, "/profile", &[("kind", kind)])
+            .await
+    }
+}
+
+/// Creates a user with a password through `admin` and signs them in to the portal.
+pub async fn sign_in_user(
+    admin: &crate::Client,
+    server: &crate::Server,
+    email: &str,
+) -> (crate::portal::Browser, crate::portal::Page) {
+    let r = admin
+        .send(
+            "POST",
+            "/api/v1/users",
+            Some(
+                serde_json::json!({"email": email, "first_name": "Pat", "last_name": "Roe",
+                        "password": "pat's long password"}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let url = admin.get("/api/v1/registration").await.body["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let browser = crate::portal::Browser::new(&server.url);
+    let page = browser.get(&url).await;
+    let home = browser
+        .submit(
+            &page,
+            "/sign-in",
+            &[("email", email), ("password", "pat's long password")],
+        )
+        .await;
+    assert!(home.url.ends_with("/home"), "{home:?}");
+    (browser, home)
+}
