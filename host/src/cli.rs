@@ -86,6 +86,23 @@ pub enum TenantCommand {
         #[arg(long)]
         tenant: String,
     },
+    /// Install your own Apple PKI for a tenant instead of the generated one: the CA that
+    /// issues device identities and the profile-signing certificate it issued (PEM files;
+    /// keys unencrypted PEM, stored sealed). Devices enrolled under the previous CA must
+    /// enrol again.
+    InstallApplePki {
+        /// Slug of the tenant.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_name = "PEM")]
+        ca_cert: std::path::PathBuf,
+        #[arg(long, value_name = "PEM")]
+        ca_key: std::path::PathBuf,
+        #[arg(long, value_name = "PEM")]
+        signing_cert: std::path::PathBuf,
+        #[arg(long, value_name = "PEM")]
+        signing_key: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +204,32 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             scoped.commit().await?;
             println!("{version}");
             eprintln!("enrolment key of {} rotated to version {version}; older registration URLs no longer work", tenant.slug);
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::InstallApplePki {
+            tenant,
+            ca_cert,
+            ca_key,
+            signing_cert,
+            signing_key,
+        }) => {
+            let tenant = tenants::find_by_slug(&store, &tenant)
+                .await?
+                .ok_or(Error::NotFound("tenant"))?;
+            let read = |path: &std::path::Path| {
+                std::fs::read(path)
+                    .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))
+            };
+            let pki = crate::apple::pki::TenantPki::from_pem(
+                &read(&ca_cert)?,
+                &read(&ca_key)?,
+                &read(&signing_cert)?,
+                &read(&signing_key)?,
+            )?;
+            let mut scoped = store.scoped(&tenant.id).await?;
+            pki.install(&mut scoped, &secrets, &Actor::Operator).await?;
+            scoped.commit().await?;
+            eprintln!("Apple PKI of {} installed", tenant.slug);
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => {

@@ -295,3 +295,171 @@ async fn download_links_work_once_and_expire(db: Db) {
         .await;
     assert_eq!(bad.status, 422);
 }
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// An operator installs their own CA and signing certificate (made with the openssl command):
+/// profiles are then signed by it, and identities issued by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_installs_their_own_pki() {
+    let apple = AppleTenant::start(Db::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-subj",
+            "/CN=Acme own CA",
+            "-days",
+            "30",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "signer.key",
+            "-out",
+            "signer.csr",
+            "-subj",
+            "/CN=Acme own signing",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "signer.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "signer.pem",
+            "-days",
+            "30",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "other.key",
+        ],
+    );
+    let path = |f: &str| d.join(f).display().to_string();
+
+    // A key that is not the signing certificate's: refused, naming it; nothing changes.
+    let before = apple.admin.get("/api/v1/apple/certificates").await.body;
+    let out = apple
+        .env
+        .cli(
+            &[
+                "tenant",
+                "install-apple-pki",
+                "--tenant",
+                "acme",
+                "--ca-cert",
+                &path("ca.pem"),
+                "--ca-key",
+                &path("ca.key"),
+                "--signing-cert",
+                &path("signer.pem"),
+                "--signing-key",
+                &path("other.key"),
+            ],
+            "",
+        )
+        .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("signing_key"), "{stderr}");
+    assert_eq!(
+        apple.admin.get("/api/v1/apple/certificates").await.body,
+        before
+    );
+
+    apple
+        .env
+        .cli_ok(
+            &[
+                "tenant",
+                "install-apple-pki",
+                "--tenant",
+                "acme",
+                "--ca-cert",
+                &path("ca.pem"),
+                "--ca-key",
+                &path("ca.key"),
+                "--signing-cert",
+                &path("signer.pem"),
+                "--signing-key",
+                &path("signer.key"),
+            ],
+            "",
+        )
+        .await;
+    let r = apple.admin.get("/api/v1/apple/certificates").await;
+    let installed = std::fs::read_to_string(d.join("ca.pem")).unwrap();
+    assert_eq!(
+        X509::from_pem(r.body["ca_certificate"].as_str().unwrap().as_bytes())
+            .unwrap()
+            .to_der()
+            .unwrap(),
+        X509::from_pem(installed.as_bytes())
+            .unwrap()
+            .to_der()
+            .unwrap()
+    );
+    let profile = apple.download("ios").await;
+    cms_verify(&profile.bytes, &d.join("ca.pem"), d).expect("signed by the installed PKI");
+    let r = apple.admin.get("/api/v1/history?object_type=tenant").await;
+    assert!(
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "apple_pki_installed"),
+        "{r:?}"
+    );
+}

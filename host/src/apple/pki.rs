@@ -198,6 +198,78 @@ impl TenantPki {
         Ok(pki)
     }
 
+    /// An operator's own PKI (PEM). Refused unless the signing certificate was issued by the
+    /// CA and each key belongs to its certificate.
+    pub fn from_pem(
+        ca_cert: &[u8],
+        ca_key: &[u8],
+        signer_cert: &[u8],
+        signer_key: &[u8],
+    ) -> Result<TenantPki, Error> {
+        let cert = |pem: &[u8], what: &str| {
+            X509::from_pem(pem)
+                .map_err(|e| Error::invalid(what, format!("not a PEM certificate: {e}")))
+        };
+        let key = |pem: &[u8], what: &str| {
+            PKey::private_key_from_pem(pem).map_err(|e| {
+                Error::invalid(what, format!("not an unencrypted PEM private key: {e}"))
+            })
+        };
+        let pki = TenantPki {
+            ca_cert: cert(ca_cert, "ca_cert")?,
+            ca_key: key(ca_key, "ca_key")?,
+            signer_cert: cert(signer_cert, "signing_cert")?,
+            signer_key: key(signer_key, "signing_key")?,
+        };
+        let matches =
+            |c: &X509, k: &PKey<Private>| c.public_key().map(|p| p.public_eq(k)).unwrap_or(false);
+        if !matches(&pki.ca_cert, &pki.ca_key) {
+            return Err(Error::invalid(
+                "ca_key",
+                "does not belong to the CA certificate",
+            ));
+        }
+        if !matches(&pki.signer_cert, &pki.signer_key) {
+            return Err(Error::invalid(
+                "signing_key",
+                "does not belong to the signing certificate",
+            ));
+        }
+        if !pki.issued(&pki.signer_cert) {
+            return Err(Error::invalid("signing_cert", "was not issued by the CA"));
+        }
+        Ok(pki)
+    }
+
+    /// Replaces the tenant's PKI with this one (the history records it, without keys).
+    pub async fn install(
+        &self,
+        scoped: &mut Scoped,
+        secrets: &SecretBox,
+        actor: &crate::history::Actor,
+    ) -> Result<(), Error> {
+        scoped.lock_tenant().await?;
+        self.store(scoped, secrets, "installed").await?;
+        let tenant = scoped.tenant().as_str().to_string();
+        let after = serde_json::json!({
+            "ca_serial": serial_hex(&self.ca_cert)?,
+            "signing_serial": serial_hex(&self.signer_cert)?,
+            "origin": "installed",
+        });
+        crate::history::record(
+            scoped,
+            actor,
+            crate::history::Change::new::<(), _>(
+                "tenant",
+                &tenant,
+                "apple_pki_installed",
+                None,
+                Some(&after),
+            ),
+        )
+        .await
+    }
+
     pub async fn load(
         scoped: &mut Scoped,
         secrets: &SecretBox,

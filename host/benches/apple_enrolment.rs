@@ -1,0 +1,239 @@
+//! Apple enrolment throughput on SQLite (a real database file), through the same library calls
+//! the HTTP handlers make:
+//!
+//! - signed profiles per second: hand out a download link and fetch it (a new enrolment, a new
+//!   device identity, the profile built and CMS-signed), each in its own write transaction;
+//! - TokenUpdate check-ins per second: the first TokenUpdate of enrolled devices (signature and
+//!   identity checked, the device registered Active, history written).
+//!
+//! Run: `cargo bench -p corral-host --bench apple_enrolment` (`BENCH_N` sets the number of
+//! enrolments, default 4000; `BENCH_TASKS` the concurrent tasks, default 4). Figures are kept
+//! in docs/apple-bench.md.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine;
+use corral_host::apple::checkin;
+use corral_host::apple::enrolments::{self, AppleSettings, Download};
+use corral_host::apple::pki::TenantPki;
+use corral_host::apple::profile::Scope;
+use corral_host::devices::Platform;
+use corral_host::history::Actor;
+use corral_host::secrets::SecretBox;
+use corral_host::store::Store;
+use corral_host::tenants::{self, Tenant};
+use corral_host::users::{self, NewUser};
+use openssl::pkcs12::Pkcs12;
+use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreBuilder;
+use plist::{Dictionary, Value};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// What a device takes from its profile: the identity and the topic.
+fn install(
+    profile: &[u8],
+) -> (
+    openssl::x509::X509,
+    openssl::pkey::PKey<openssl::pkey::Private>,
+    String,
+) {
+    let pkcs7 = Pkcs7::from_der(profile).unwrap();
+    let mut xml = Vec::new();
+    let store = X509StoreBuilder::new().unwrap().build();
+    pkcs7
+        .verify(
+            &Stack::new().unwrap(),
+            &store,
+            None,
+            Some(&mut xml),
+            Pkcs7Flags::NOVERIFY,
+        )
+        .unwrap();
+    let top = Value::from_reader_xml(&xml[..])
+        .unwrap()
+        .into_dictionary()
+        .unwrap();
+    let payloads = top["PayloadContent"].as_array().unwrap();
+    let find = |t: &str| {
+        payloads
+            .iter()
+            .filter_map(Value::as_dictionary)
+            .find(|p| p["PayloadType"].as_string() == Some(t))
+            .unwrap()
+            .clone()
+    };
+    let identity = find("com.apple.security.pkcs12");
+    let mdm = find("com.apple.mdm");
+    let parsed = Pkcs12::from_der(identity["PayloadContent"].as_data().unwrap())
+        .unwrap()
+        .parse2(identity["Password"].as_string().unwrap())
+        .unwrap();
+    (
+        parsed.cert.unwrap(),
+        parsed.pkey.unwrap(),
+        mdm["Topic"].as_string().unwrap().to_string(),
+    )
+}
+
+fn signed_token_update(profile: &[u8], udid: &str) -> (String, Vec<u8>) {
+    let (cert, key, topic) = install(profile);
+    let mut m = Dictionary::new();
+    m.insert("MessageType".into(), Value::from("TokenUpdate"));
+    m.insert("Topic".into(), Value::from(topic));
+    m.insert("UDID".into(), Value::from(udid));
+    m.insert("Token".into(), Value::Data(vec![7; 32]));
+    m.insert("PushMagic".into(), Value::from("push-magic"));
+    m.insert("NotOnConsole".into(), Value::from(false));
+    let mut body = Vec::new();
+    plist::to_writer_xml(&mut body, &Value::Dictionary(m)).unwrap();
+    let sig = Pkcs7::sign(
+        &cert,
+        &key,
+        &Stack::new().unwrap(),
+        &body,
+        Pkcs7Flags::DETACHED | Pkcs7Flags::BINARY,
+    )
+    .unwrap();
+    (
+        base64::engine::general_purpose::STANDARD.encode(sig.to_der().unwrap()),
+        body,
+    )
+}
+
+async fn profile(
+    store: &Store,
+    secrets: &SecretBox,
+    settings: &AppleSettings,
+    t: &Tenant,
+    user: &str,
+) -> Vec<u8> {
+    let mut tx = store.scoped(&t.id).await.unwrap();
+    let link = enrolments::create_link(&mut tx, settings, user, Platform::Ios, Scope::System)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.scoped(&t.id).await.unwrap();
+    let Download::Profile { bytes, .. } =
+        enrolments::download(&mut tx, secrets, settings, &link.token)
+            .await
+            .unwrap()
+    else {
+        panic!("a fresh link downloads");
+    };
+    tx.commit().await.unwrap();
+    bytes
+}
+
+fn report(what: &str, n: usize, started: Instant) {
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{what}: {n} in {secs:.2} s = {:.0}/s ({:.0} µs each)",
+        n as f64 / secs,
+        secs * 1e6 / n as f64
+    );
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let n = env_usize("BENCH_N", 4000);
+    let tasks = env_usize("BENCH_TASKS", 4);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = Store::connect(&url, tasks as u32 + 1).await.unwrap();
+    store.migrate().await.unwrap();
+    let secrets = SecretBox::from_key(&[7; 32]);
+    let settings = AppleSettings {
+        mdm_url: Some("https://mdm.bench.example".into()),
+        link_minutes: 5,
+    };
+    let tenant = tenants::create(&store, &Actor::Operator, "bench", "Bench Corp")
+        .await
+        .unwrap();
+    let mut tx = store.scoped(&tenant.id).await.unwrap();
+    let user = users::create(
+        &mut tx,
+        &Actor::Operator,
+        NewUser {
+            email: "pat@bench.example".into(),
+            first_name: "Pat".into(),
+            last_name: "Roe".into(),
+            password: None,
+        },
+    )
+    .await
+    .unwrap();
+    TenantPki::load_or_create(&mut tx, &secrets, &tenant.name)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let shared = Arc::new((store, secrets, settings, tenant, user.id));
+    println!("SQLite file, {n} enrolments, {tasks} concurrent tasks");
+
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for _ in 0..tasks {
+        let s = shared.clone();
+        handles.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for _ in 0..n / tasks {
+                out.push(profile(&s.0, &s.1, &s.2, &s.3, &s.4).await);
+            }
+            out
+        }));
+    }
+    let mut profiles = Vec::new();
+    for h in handles {
+        profiles.extend(h.await.unwrap());
+    }
+    report("signed profiles", profiles.len(), started);
+
+    // Devices sign their TokenUpdate (not timed: that is the device's work).
+    let messages: Vec<(String, Vec<u8>)> = profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| signed_token_update(p, &format!("UDID-{i:08}")))
+        .collect();
+    let per_task = messages.len() / tasks;
+    let mut chunks: Vec<Vec<(String, Vec<u8>)>> = Vec::new();
+    let mut rest = messages;
+    for _ in 0..tasks {
+        let tail = rest.split_off(per_task.min(rest.len()));
+        chunks.push(rest);
+        rest = tail;
+    }
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for chunk in chunks {
+        let s = shared.clone();
+        handles.push(tokio::spawn(async move {
+            let count = chunk.len();
+            for (sig, body) in chunk {
+                let mut tx = s.0.scoped(&s.3.id).await.unwrap();
+                let outcome = checkin::handle(&mut tx, &s.1, Some(&sig), &body)
+                    .await
+                    .unwrap();
+                assert!(matches!(outcome, Ok(checkin::Outcome::Active { .. })));
+                tx.commit().await.unwrap();
+            }
+            count
+        }));
+    }
+    let mut done = 0;
+    for h in handles {
+        done += h.await.unwrap();
+    }
+    report(
+        "TokenUpdate check-ins (first, registering the device)",
+        done,
+        started,
+    );
+}
