@@ -7,6 +7,9 @@
 //! and the CA in the certificate set, so that `openssl cms -verify -CAfile <tenant CA>` accepts
 //! them.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use openssl::asn1::{Asn1Integer, Asn1Time};
 use openssl::bn::{BigNum, MsbOption};
 use openssl::ec::{EcGroup, EcKey};
@@ -24,6 +27,14 @@ use openssl::x509::{X509Builder, X509NameBuilder, X509};
 use crate::error::Error;
 use crate::secrets::SecretBox;
 use crate::store::{now_ms, Scoped};
+
+/// Parsed PKIs by tenant id, with the stored row's version they were parsed from.
+type Cache = Mutex<HashMap<String, (String, Arc<TenantPki>)>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
 
 pub struct TenantPki {
     pub ca_cert: X509,
@@ -185,7 +196,7 @@ impl TenantPki {
         scoped: &mut Scoped,
         secrets: &SecretBox,
         organization: &str,
-    ) -> Result<TenantPki, Error> {
+    ) -> Result<Arc<TenantPki>, Error> {
         if let Some(pki) = Self::load(scoped, secrets).await? {
             return Ok(pki);
         }
@@ -195,7 +206,7 @@ impl TenantPki {
         }
         let pki = Self::generate(organization)?;
         pki.store(scoped, secrets, "generated").await?;
-        Ok(pki)
+        Ok(Arc::new(pki))
     }
 
     /// An operator's own PKI (PEM). Refused unless the signing certificate was issued by the
@@ -270,16 +281,34 @@ impl TenantPki {
         .await
     }
 
+    /// The tenant's PKI, if it has one. Parsed keys are kept in a process-wide cache checked
+    /// against the stored row on every call (one small query), so an install by another
+    /// process is seen at once; parsing PEM keys costs milliseconds with OpenSSL 3.
     pub async fn load(
         scoped: &mut Scoped,
         secrets: &SecretBox,
-    ) -> Result<Option<TenantPki>, Error> {
+    ) -> Result<Option<Arc<TenantPki>>, Error> {
         let tenant = scoped.tenant().as_str().to_string();
+        // The sealed signing key changes (new nonce) whenever the row is written: it is the
+        // row's version.
+        let version: Option<String> =
+            sqlx::query_scalar("SELECT signer_key_sealed FROM apple_pki WHERE tenant_id = $1")
+                .bind(&tenant)
+                .fetch_optional(scoped.conn())
+                .await?;
+        let Some(version) = version else {
+            return Ok(None);
+        };
+        if let Some((cached_version, pki)) = cache().lock().expect("PKI cache").get(&tenant) {
+            if *cached_version == version {
+                return Ok(Some(pki.clone()));
+            }
+        }
         let row: Option<(String, String, String, String)> = sqlx::query_as(
             "SELECT ca_cert_pem, ca_key_sealed, signer_cert_pem, signer_key_sealed \
              FROM apple_pki WHERE tenant_id = $1",
         )
-        .bind(tenant)
+        .bind(&tenant)
         .fetch_optional(scoped.conn())
         .await?;
         let Some((ca_pem, ca_sealed, signer_pem, signer_sealed)) = row else {
@@ -287,12 +316,17 @@ impl TenantPki {
         };
         let ca_key = secrets.open(&purpose(scoped, "ca-key"), &ca_sealed)?;
         let signer_key = secrets.open(&purpose(scoped, "signer-key"), &signer_sealed)?;
-        Ok(Some(TenantPki {
+        let pki = Arc::new(TenantPki {
             ca_cert: X509::from_pem(ca_pem.as_bytes()).map_err(crypto)?,
             ca_key: PKey::private_key_from_pem(&ca_key).map_err(crypto)?,
             signer_cert: X509::from_pem(signer_pem.as_bytes()).map_err(crypto)?,
             signer_key: PKey::private_key_from_pem(&signer_key).map_err(crypto)?,
-        }))
+        });
+        cache()
+            .lock()
+            .expect("PKI cache")
+            .insert(tenant, (signer_sealed, pki.clone()));
+        Ok(Some(pki))
     }
 
     async fn store(
@@ -356,6 +390,11 @@ impl TenantPki {
             .key_algorithm(Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC)
             .cert_algorithm(Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC)
             .mac_md(MessageDigest::sha1())
+            // The password is 256 random bits, sent inside the signed profile: key stretching
+            // adds nothing, and the default 2,048 SHA-1 rounds per key, certificate and MAC
+            // were the largest cost of a profile.
+            .key_iter(1)
+            .mac_iter(1)
             .build2(password)
             .map_err(crypto)?;
         Ok((p12.to_der().map_err(crypto)?, cert))

@@ -45,6 +45,11 @@ fn failed(e: Error) -> BackendError {
     BackendError(e.to_string())
 }
 
+/// The session of a step only a signed-in user reaches (the portal checked it just before).
+fn signed_in(session: Option<sessions::PortalSession>) -> BackendResult<sessions::PortalSession> {
+    session.ok_or_else(|| BackendError("the session is not signed in".into()))
+}
+
 fn stage(s: DbStage) -> Stage {
     match s {
         DbStage::NeedsPin => Stage::NeedsPin,
@@ -94,9 +99,7 @@ impl PortalBackend {
         at: DbStage,
     ) -> Result<Option<sessions::PortalSession>, Error> {
         let mut read = self.read(tenant).await?;
-        Ok(sessions::find(&mut read, token)
-            .await?
-            .filter(|s| s.stage == at))
+        sessions::find_at(&mut read, token, at).await
     }
 
     async fn pin_outcome(
@@ -386,13 +389,11 @@ impl Backend for PortalBackend {
             return Ok(ProfileLinkOutcome::Unavailable);
         }
         let mut tx = self.write(tenant).await.map_err(failed)?;
-        let Some(session) = sessions::find(&mut tx, session_token)
-            .await
-            .map_err(failed)?
-            .filter(|s| s.stage == DbStage::Active)
-        else {
-            return Err(BackendError("the session is not signed in".into()));
-        };
+        let session = signed_in(
+            sessions::find_at(&mut tx, session_token, DbStage::Active)
+                .await
+                .map_err(failed)?,
+        )?;
         let (platform, scope) = match kind {
             ProfileKind::Ios => (Platform::Ios, Scope::System),
             ProfileKind::MacosDevice => (Platform::Macos, Scope::System),
@@ -444,13 +445,11 @@ impl Backend for PortalBackend {
         registration_token: &str,
     ) -> BackendResult<DeviceRegistration> {
         let mut tx = self.write(tenant).await.map_err(failed)?;
-        let Some(session) = sessions::find(&mut tx, session_token)
-            .await
-            .map_err(failed)?
-            .filter(|s| s.stage == DbStage::Active)
-        else {
-            return Err(BackendError("the session is not signed in".into()));
-        };
+        let session = signed_in(
+            sessions::find_at(&mut tx, session_token, DbStage::Active)
+                .await
+                .map_err(failed)?,
+        )?;
         let token = device_tokens::issue(&mut tx, &session.user_id)
             .await
             .map_err(failed)?;

@@ -92,6 +92,15 @@ pub async fn find(scoped: &mut Scoped, token: &str) -> Result<Option<PortalSessi
     }))
 }
 
+/// The live session behind `token` if it is at `stage`.
+pub async fn find_at(
+    scoped: &mut Scoped,
+    token: &str,
+    stage: Stage,
+) -> Result<Option<PortalSession>, Error> {
+    Ok(find(scoped, token).await?.filter(|s| s.stage == stage))
+}
+
 /// Moves a live session from `from` to `to` (and renews its lifetime for the new stage).
 /// Returns false when the session was not at `from` any more (or is gone).
 pub async fn advance(
