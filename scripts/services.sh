@@ -78,7 +78,7 @@ ensure_test_python() {
 # Debian's Chromium and playwright-core (pinned in tests/browser/package-lock.json) for the
 # portal's browser walk-through. Node.js and npm come from Debian when missing.
 ensure_browser() {
-  command -v chromium >/dev/null || apt_install chromium
+  command -v chromium >/dev/null || apt_install chromium fonts-liberation
   command -v npm >/dev/null || apt_install nodejs npm
   if [ ! -d tests/browser/node_modules/playwright-core ]; then
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
