@@ -13,7 +13,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use base64::Engine;
 use corral_host::apple::checkin;
 use corral_host::apple::enrolments::{self, AppleSettings, Download};
 use corral_host::apple::pki::TenantPki;
@@ -24,11 +23,7 @@ use corral_host::secrets::SecretBox;
 use corral_host::store::Store;
 use corral_host::tenants::{self, Tenant};
 use corral_host::users::{self, NewUser};
-use openssl::pkcs12::Pkcs12;
-use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
-use openssl::stack::Stack;
-use openssl::x509::store::X509StoreBuilder;
-use plist::{Dictionary, Value};
+use corral_tests::apple::PlayedDevice;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -37,75 +32,17 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// What a device takes from its profile: the identity and the topic.
-fn install(
-    profile: &[u8],
-) -> (
-    openssl::x509::X509,
-    openssl::pkey::PKey<openssl::pkey::Private>,
-    String,
-) {
-    let pkcs7 = Pkcs7::from_der(profile).unwrap();
-    let mut xml = Vec::new();
-    let store = X509StoreBuilder::new().unwrap().build();
-    pkcs7
-        .verify(
-            &Stack::new().unwrap(),
-            &store,
-            None,
-            Some(&mut xml),
-            Pkcs7Flags::NOVERIFY,
-        )
-        .unwrap();
-    let top = Value::from_reader_xml(&xml[..])
-        .unwrap()
-        .into_dictionary()
-        .unwrap();
-    let payloads = top["PayloadContent"].as_array().unwrap();
-    let find = |t: &str| {
-        payloads
-            .iter()
-            .filter_map(Value::as_dictionary)
-            .find(|p| p["PayloadType"].as_string() == Some(t))
-            .unwrap()
-            .clone()
-    };
-    let identity = find("com.apple.security.pkcs12");
-    let mdm = find("com.apple.mdm");
-    let parsed = Pkcs12::from_der(identity["PayloadContent"].as_data().unwrap())
-        .unwrap()
-        .parse2(identity["Password"].as_string().unwrap())
-        .unwrap();
-    (
-        parsed.cert.unwrap(),
-        parsed.pkey.unwrap(),
-        mdm["Topic"].as_string().unwrap().to_string(),
-    )
-}
-
+/// A device installs its profile and signs its first TokenUpdate (as the end-to-end tests'
+/// played device does).
 fn signed_token_update(profile: &[u8], udid: &str) -> (String, Vec<u8>) {
-    let (cert, key, topic) = install(profile);
-    let mut m = Dictionary::new();
-    m.insert("MessageType".into(), Value::from("TokenUpdate"));
-    m.insert("Topic".into(), Value::from(topic));
-    m.insert("UDID".into(), Value::from(udid));
-    m.insert("Token".into(), Value::Data(vec![7; 32]));
-    m.insert("PushMagic".into(), Value::from("push-magic"));
-    m.insert("NotOnConsole".into(), Value::from(false));
+    let device = PlayedDevice::install(profile, udid);
     let mut body = Vec::new();
-    plist::to_writer_xml(&mut body, &Value::Dictionary(m)).unwrap();
-    let sig = Pkcs7::sign(
-        &cert,
-        &key,
-        &Stack::new().unwrap(),
-        &body,
-        Pkcs7Flags::DETACHED | Pkcs7Flags::BINARY,
+    plist::to_writer_xml(
+        &mut body,
+        &plist::Value::Dictionary(device.message("TokenUpdate")),
     )
     .unwrap();
-    (
-        base64::engine::general_purpose::STANDARD.encode(sig.to_der().unwrap()),
-        body,
-    )
+    (device.signature(&body), body)
 }
 
 async fn profile(

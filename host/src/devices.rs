@@ -338,8 +338,6 @@ pub enum Action {
     /// Stop managing, on the device's own request (MDM check-out) or a cancelled profile
     /// install: MDM is disabled, the state is kept.
     DisableMdm,
-    /// Reset by the server (Android rules); the entry stays until the next registration.
-    Reset,
 }
 
 /// Applies `action` to a live (not archived) device.
@@ -362,7 +360,6 @@ pub async fn apply(
         Action::Retire => (State::Retired, false, "retired"),
         Action::Wipe => (State::Wiped, false, "wiped"),
         Action::DisableMdm => (before.state, false, "mdm_disabled"),
-        Action::Reset => (State::Reset, before.mdm_enabled, "reset"),
     };
     if matches!(action, Action::Retire | Action::Wipe) && before.state != State::Active {
         return Err(Error::Conflict {

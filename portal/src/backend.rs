@@ -211,6 +211,9 @@ pub trait Backend: Send + Sync + 'static {
         pin: &str,
     ) -> BackendResult<PinOutcome>;
 
+    /// The shortest password the server accepts (stated before the user types).
+    fn password_min_length(&self) -> usize;
+
     /// Sets the password of a session in [`Stage::NeedsPassword`], which becomes active.
     async fn set_password(
         &self,

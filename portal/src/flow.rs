@@ -167,9 +167,6 @@ pub async fn pin(
     visit.page(status, html)
 }
 
-/// The minimum password length the host enforces, stated in the hint before the user types.
-const MIN_PASSWORD: usize = 12;
-
 pub async fn password_page(State(state): State<PortalState>, visit: Visit) -> Response {
     match visit.session(&state).await {
         Err(res) => res,
@@ -177,7 +174,8 @@ pub async fn password_page(State(state): State<PortalState>, visit: Visit) -> Re
             stage: Stage::NeedsPassword,
             ..
         })) => {
-            let html = pages::set_password(&visit.frame, MIN_PASSWORD, PasswordForm::default());
+            let min = state.backend.password_min_length();
+            let html = pages::set_password(&visit.frame, min, PasswordForm::default());
             visit.page(StatusCode::OK, html)
         }
         Ok(Some(session)) => visit.redirect(step(session.stage)),
@@ -225,7 +223,7 @@ pub async fn set_password(
             }
         }
     }
-    let html = pages::set_password(&visit.frame, MIN_PASSWORD, refused);
+    let html = pages::set_password(&visit.frame, state.backend.password_min_length(), refused);
     visit.page(StatusCode::UNPROCESSABLE_ENTITY, html)
 }
 

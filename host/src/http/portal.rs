@@ -196,21 +196,29 @@ impl Backend for PortalBackend {
         email: &str,
         password: &str,
     ) -> BackendResult<PasswordOutcome> {
-        let (user, hash, registered) = {
+        // Read everything first; the read ends before the (slow) password check.
+        let (user, hash, needs_pin) = {
             let mut read = self.read(tenant).await.map_err(failed)?;
             let user = users::find_by_email(&mut read, email)
                 .await
                 .map_err(failed)?;
-            let (hash, registered) = match &user {
-                Some(u) => (
-                    users::password_hash(&mut read, &u.id)
+            let (hash, needs_pin) = match &user {
+                Some(u) => {
+                    let hash = users::password_hash(&mut read, &u.id)
                         .await
-                        .map_err(failed)?,
-                    pins::ever_used(&mut read, &u.id).await.map_err(failed)?,
-                ),
+                        .map_err(failed)?;
+                    // The tenant requires a PIN to register and the user has not yet
+                    // registered with one.
+                    let required = settings::get(&mut read)
+                        .await
+                        .map_err(failed)?
+                        .require_registration_pin;
+                    let registered = pins::ever_used(&mut read, &u.id).await.map_err(failed)?;
+                    (hash, required && !registered)
+                }
                 None => (None, false),
             };
-            (user, hash, registered)
+            (user, hash, needs_pin)
         };
         let has_hash = hash.is_some();
         // Unknown users and users without a password cost one hash check too.
@@ -220,14 +228,7 @@ impl Backend for PortalBackend {
         let (Some(user), true, true) = (user, has_hash, right) else {
             return Ok(PasswordOutcome::Refused);
         };
-        let require_pin = {
-            let mut read = self.read(tenant).await.map_err(failed)?;
-            settings::get(&mut read)
-                .await
-                .map_err(failed)?
-                .require_registration_pin
-        };
-        let at = if require_pin && !registered {
+        let at = if needs_pin {
             DbStage::NeedsPin
         } else {
             DbStage::Active
@@ -299,10 +300,9 @@ impl Backend for PortalBackend {
             }));
         }
         let mut tx = self.write(tenant).await.map_err(failed)?;
-        let Some(session) = sessions::find(&mut tx, session_token)
+        let Some(session) = sessions::find_at(&mut tx, session_token, DbStage::NeedsPassword)
             .await
             .map_err(failed)?
-            .filter(|s| s.stage == DbStage::NeedsPassword)
         else {
             return Err(BackendError(
                 "the session is not waiting for a password".into(),
@@ -340,10 +340,9 @@ impl Backend for PortalBackend {
 
     async fn devices(&self, tenant: &str, session_token: &str) -> BackendResult<Vec<Device>> {
         let mut read = self.read(tenant).await.map_err(failed)?;
-        let Some(session) = sessions::find(&mut read, session_token)
+        let Some(session) = sessions::find_at(&mut read, session_token, DbStage::Active)
             .await
             .map_err(failed)?
-            .filter(|s| s.stage == DbStage::Active)
         else {
             return Ok(Vec::new());
         };
@@ -373,6 +372,10 @@ impl Backend for PortalBackend {
                 managed: d.mdm_enabled,
             })
             .collect())
+    }
+
+    fn password_min_length(&self) -> usize {
+        passwords::MIN_LENGTH
     }
 
     fn profiles_available(&self) -> bool {
