@@ -57,15 +57,13 @@ async fn profile(
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let mut tx = store.scoped(&t.id).await.unwrap();
     let Download::Profile { bytes, .. } =
-        enrolments::download(&mut tx, secrets, settings, &link.token)
+        enrolments::download(store, &t.id, secrets, settings, &link.token)
             .await
             .unwrap()
     else {
         panic!("a fresh link downloads");
     };
-    tx.commit().await.unwrap();
     bytes
 }
 
@@ -87,10 +85,7 @@ async fn main() {
     let store = Store::connect(&url, tasks as u32 + 1).await.unwrap();
     store.migrate().await.unwrap();
     let secrets = SecretBox::from_key(&[7; 32]);
-    let settings = AppleSettings {
-        mdm_url: Some("https://mdm.bench.example".into()),
-        link_minutes: 5,
-    };
+    let settings = AppleSettings::new(Some("https://mdm.bench.example".into()));
     let tenant = tenants::create(&store, &Actor::Operator, "bench", "Bench Corp")
         .await
         .unwrap();
@@ -154,12 +149,10 @@ async fn main() {
         handles.push(tokio::spawn(async move {
             let count = chunk.len();
             for (sig, body) in chunk {
-                let mut tx = s.0.scoped(&s.3.id).await.unwrap();
-                let outcome = checkin::handle(&mut tx, &s.1, Some(&sig), &body)
+                let outcome = checkin::handle(&s.0, &s.3.id, Some(&sig), &body)
                     .await
                     .unwrap();
                 assert!(matches!(outcome, Ok(checkin::Outcome::Active { .. })));
-                tx.commit().await.unwrap();
             }
             count
         }));

@@ -116,6 +116,25 @@ pub struct ServeArgs {
     #[arg(long, env = "CORRAL_PROFILE_LINK_MINUTES", default_value_t = 5,
           value_parser = clap::value_parser!(i64).range(1..=60))]
     pub profile_link_minutes: i64,
+    /// Time to install a downloaded profile, in seconds (60 to 3600); an enrolment not
+    /// installed by then is cancelled, and a device that had begun re-enrolling loses MDM.
+    #[arg(long, env = "CORRAL_PROFILE_INSTALL_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(i64).range(1..=3600))]
+    pub profile_install_secs: i64,
+    /// Interval of reminder e-mails to a user who downloaded a profile and did not finish, in
+    /// seconds (default one day).
+    #[arg(long, env = "CORRAL_ENROLMENT_REMINDER_SECS", default_value_t = 86_400,
+          value_parser = clap::value_parser!(i64).range(1..=2_592_000))]
+    pub enrolment_reminder_secs: i64,
+    /// For how many days after the download reminders are sent (1 to 90).
+    #[arg(long, env = "CORRAL_ENROLMENT_REMINDER_DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(i64).range(1..=90))]
+    pub enrolment_reminder_days: i64,
+    /// How often each process looks for due scheduled work (reminders, expired installs), in
+    /// seconds. A job runs in one process at a time whatever the number of processes.
+    #[arg(long, env = "CORRAL_JOBS_EVERY_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub jobs_every_secs: u64,
     #[command(flatten)]
     pub plugins: PluginArgs,
 }

@@ -279,9 +279,63 @@ pub async fn register(
     .bind(now)
     .execute(scoped.conn())
     .await?;
-    let device = get(scoped, &id).await?;
-    history::record(scoped, actor, Change::created("device", &id, &device)).await?;
+    // Exactly the row just inserted (check-ins are a hot path: no read back).
+    let device = Device {
+        id,
+        user_id: reg.user_id,
+        platform: reg.platform,
+        os_version,
+        hardware_id,
+        name,
+        model,
+        state: State::Active,
+        archived: false,
+        mdm_enabled: true,
+        registrations: 1,
+        registered_at: now,
+        created_at: now,
+        updated_at: now,
+    };
+    history::record(
+        scoped,
+        actor,
+        Change::created("device", &device.id, &device),
+    )
+    .await?;
     Ok(device)
+}
+
+/// Turns MDM off for a device whose management ended on the device's side (check-out, a
+/// cancelled profile install), with its history entry. Nothing to do when the entry is gone,
+/// archived or already unmanaged.
+pub async fn disable_mdm_if_live(scoped: &mut Scoped, id: &str) -> Result<Option<Device>, Error> {
+    match get(scoped, id).await {
+        Ok(d) if d.archived || !d.mdm_enabled => Ok(None),
+        Ok(_) => Ok(Some(
+            apply(scoped, &Actor::System, id, Action::DisableMdm).await?,
+        )),
+        Err(Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The live (not archived) entry of the device with this hardware id, if any.
+pub async fn live_by_hardware_id(
+    scoped: &mut Scoped,
+    platform: Platform,
+    hardware_id: &str,
+) -> Result<Option<Device>, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    Ok(sqlx::query_as::<_, Row>(&format!(
+        "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND platform = $2 \
+         AND hardware_id = $3 AND archived = 0 ORDER BY registered_at DESC LIMIT 1"
+    ))
+    .bind(tenant)
+    .bind(platform.code())
+    .bind(hardware_id)
+    .fetch_optional(scoped.conn())
+    .await?
+    .map(Device::from))
 }
 
 pub async fn get(scoped: &mut Scoped, id: &str) -> Result<Device, Error> {

@@ -7,7 +7,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::Error;
 use crate::store::{new_id, now_ms, Scoped};
-use crate::tenants::TenantId;
 
 /// Who made a change.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -77,17 +76,7 @@ fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
 
 /// Records `change` in the tenant's history, inside the caller's transaction.
 pub async fn record(scoped: &mut Scoped, actor: &Actor, change: Change) -> Result<(), Error> {
-    let tenant = scoped.tenant().clone();
-    record_in(scoped.conn(), &tenant, actor, change).await
-}
-
-/// Same as [`record`] for the few writers that hold a plain transaction (tenant creation).
-pub(crate) async fn record_in(
-    conn: &mut sqlx::AnyConnection,
-    tenant: &TenantId,
-    actor: &Actor,
-    change: Change,
-) -> Result<(), Error> {
+    let tenant = scoped.tenant().as_str().to_string();
     let (actor_type, actor_id, actor_label) = actor.columns();
     sqlx::query(
         "INSERT INTO history (id, tenant_id, actor_type, actor_id, actor_label, object_type, \
@@ -95,7 +84,7 @@ pub(crate) async fn record_in(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(new_id())
-    .bind(tenant.as_str())
+    .bind(tenant)
     .bind(actor_type)
     .bind(actor_id)
     .bind(actor_label)
@@ -105,7 +94,7 @@ pub(crate) async fn record_in(
     .bind(change.before.map(|v| v.to_string()))
     .bind(change.after.map(|v| v.to_string()))
     .bind(now_ms())
-    .execute(conn)
+    .execute(scoped.conn())
     .await?;
     Ok(())
 }

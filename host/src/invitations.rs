@@ -119,13 +119,13 @@ fn compose(
     let text = format!("{hello}\n\n{intro}\n{url}\n\n{pin_text}{steps}\n\n{lost}\n");
     let html = format!(
         "<p>{}</p><p>{}</p><p><a href=\"{url}\">{url}</a></p>{}<p>{}</p><p>{}</p>",
-        escape(&hello),
-        escape(intro),
+        mail::escape(&hello),
+        mail::escape(intro),
         pin_line
-            .map(|l| format!("<p><strong>{}</strong></p>", escape(&l)))
+            .map(|l| format!("<p><strong>{}</strong></p>", mail::escape(&l)))
             .unwrap_or_default(),
-        escape(steps),
-        escape(&lost),
+        mail::escape(steps),
+        mail::escape(&lost),
     );
     Message {
         to: user.email.clone(),
@@ -133,11 +133,4 @@ fn compose(
         text,
         html,
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod history;
 pub mod http;
 pub mod invitations;
+pub mod jobs;
 pub mod mail;
 pub mod passwords;
 pub mod plugins;

@@ -4,10 +4,13 @@
 
 use std::io::Write;
 
-use crate::apple::AppleSettings;
+use std::time::Duration;
+
+use crate::apple::{follow_up, AppleSettings};
 use crate::config::ServeArgs;
 use crate::error::Error;
 use crate::http::{self, AppState};
+use crate::jobs::{Job, Scheduler};
 use crate::mail::dispatch::Dispatcher;
 use crate::plugins::Plugins;
 use crate::secrets::SecretBox;
@@ -48,7 +51,11 @@ pub async fn serve(
             None
         },
         link_minutes: args.profile_link_minutes,
+        install_secs: args.profile_install_secs,
+        reminder_every_secs: args.enrolment_reminder_secs,
+        remind_days: args.enrolment_reminder_days,
     };
+    let scheduler = scheduler(&store, &secrets, &apple, &base_url, &args);
     let state = AppState::new(store, secrets, args.policy(), &base_url, plugins, apple);
     let app = http::router(state);
 
@@ -57,11 +64,37 @@ pub async fn serve(
     let _ = std::io::stdout().flush();
     tracing::info!(%local, %base_url, "serving");
     tokio::spawn(dispatcher.run());
+    tokio::spawn(scheduler.run());
 
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| Error::Internal(format!("server: {e}")))
+}
+
+/// The scheduled work of every host process (each job runs in one process at a time).
+fn scheduler(
+    store: &Store,
+    secrets: &SecretBox,
+    apple: &AppleSettings,
+    base_url: &str,
+    args: &ServeArgs,
+) -> Scheduler {
+    let every = Duration::from_secs(args.jobs_every_secs);
+    let (secrets, apple, base_url) = (secrets.clone(), apple.clone(), base_url.to_string());
+    Scheduler::new(
+        store.clone(),
+        every,
+        vec![
+            Job::new("apple.cancel_unfinished", every, |store| async move {
+                follow_up::cancel_unfinished(&store).await
+            }),
+            Job::new("apple.reminders", every, move |store| {
+                let (secrets, apple, base_url) = (secrets.clone(), apple.clone(), base_url.clone());
+                async move { follow_up::send_reminders(&store, &secrets, &apple, &base_url).await }
+            }),
+        ],
+    )
 }
 
 async fn shutdown_signal() {

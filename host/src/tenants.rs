@@ -76,21 +76,20 @@ pub async fn create(store: &Store, actor: &Actor, slug: &str, name: &str) -> Res
         name: name.to_string(),
         created_at: now_ms(),
     };
-    let mut tx = store.begin().await?;
+    let mut tx = store.scoped(&tenant.id).await?;
     let inserted =
         sqlx::query("INSERT INTO tenants (id, slug, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(tenant.id.as_str())
             .bind(&tenant.slug)
             .bind(&tenant.name)
             .bind(tenant.created_at)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await;
     unique_as_conflict(inserted, "slug_taken", || {
         format!("a tenant with slug {slug:?} already exists")
     })?;
-    history::record_in(
+    history::record(
         &mut tx,
-        &tenant.id,
         actor,
         Change::created("tenant", tenant.id.as_str(), &tenant),
     )

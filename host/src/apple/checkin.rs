@@ -2,10 +2,14 @@
 //! Apple's schemas, each authenticated by the device identity the enrolment's profile carried.
 //!
 //! Profiles set `SignMessage`, so every message carries an `Mdm-Signature` header: a detached
-//! CMS signature of the body by the device identity. A message is accepted only when that
-//! certificate was issued by this tenant's CA, is the identity of one of this tenant's
-//! enrolments, and signed exactly this body; and when the message's topic is the enrolment's.
-//! Anything else is refused before the message is read further.
+//! CMS signature of the body by the device identity. A message is accepted only when the
+//! signing certificate is, byte for byte, the identity issued with one of this tenant's
+//! enrolments (its SHA-256 is recorded at download), is within its validity period, and signed
+//! exactly this body; when the message's topic is the enrolment's; and while the enrolment is
+//! live (not cancelled or checked out, and installed within its install window).
+//!
+//! The signature is checked and the plist read before any database work; the message is then
+//! applied in one short write transaction, so slow cryptography never holds the write lock.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -16,13 +20,13 @@ use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::X509;
 use plist::{Dictionary, Value};
 
-use crate::devices::{self, Action, Platform, Registration};
+use crate::devices::{self, Platform, Registration};
 use crate::error::Error;
 use crate::history::Actor;
-use crate::secrets::SecretBox;
-use crate::store::{now_ms, Scoped};
+use crate::store::{now_ms, Scoped, Store};
+use crate::tenants::TenantId;
 
-use super::pki::{serial_hex, TenantPki};
+use super::enrolments::identity_fingerprint;
 
 /// Why a check-in was refused.
 #[derive(Debug, thiserror::Error)]
@@ -37,14 +41,22 @@ pub enum Refused {
     Malformed(String),
     #[error("the message's topic is not the enrolment's")]
     WrongTopic,
+    #[error(
+        "the enrolment has ended (cancelled, checked out, or not installed in time); \
+         download a fresh profile"
+    )]
+    EnrolmentEnded,
 }
 
 /// The enrolment a verified identity belongs to.
+#[derive(sqlx::FromRow)]
 struct Enrolment {
     id: String,
     user_id: String,
     platform: String,
     topic: String,
+    status: String,
+    install_deadline: Option<i64>,
     device_id: Option<String>,
     os_version: Option<String>,
     device_name: Option<String>,
@@ -63,9 +75,26 @@ pub enum Outcome {
     CheckedOut,
 }
 
+/// A check-in message, read and checked against Apple's schema.
+enum Message {
+    Authenticate {
+        udid: String,
+        name: String,
+        model: String,
+        os_version: Option<String>,
+    },
+    TokenUpdate {
+        token: String,
+        push_magic: String,
+        /// The device channel's UDID (or EnrollmentID); `None` for a user channel.
+        udid: Option<String>,
+    },
+    CheckOut,
+}
+
 /// The signer certificate of a detached CMS signature over `body`: it must have signed exactly
-/// this body, and have been issued by `pki`'s CA and be within its validity period.
-fn verify_signature(signature_b64: &str, body: &[u8], pki: &TenantPki) -> Result<X509, Refused> {
+/// this body and be within its validity period. Whose certificate it is, is for the caller.
+fn verify_signature(signature_b64: &str, body: &[u8]) -> Result<X509, Refused> {
     let bad = |e: openssl::error::ErrorStack| Refused::BadSignature(e.to_string());
     let der = B64
         .decode(signature_b64.trim())
@@ -77,15 +106,13 @@ fn verify_signature(signature_b64: &str, body: &[u8], pki: &TenantPki) -> Result
         Some(cert) if signers.len() == 1 => cert.to_owned(),
         _ => return Err(Refused::BadSignature("expected exactly one signer".into())),
     };
-    // The chain is one step (tenant CA -> identity), checked here rather than by OpenSSL's
-    // S/MIME purpose rules, which a client-authentication identity does not meet.
-    if !pki.issued(&signer) {
-        return Err(Refused::UnknownIdentity);
-    }
     let now = Asn1Time::days_from_now(0).map_err(bad)?;
     if signer.not_before() > now || signer.not_after() < now {
         return Err(Refused::UnknownIdentity);
     }
+    // No chain building: the identity is recognised by its exact bytes instead (see the
+    // module notes), which OpenSSL's S/MIME purpose rules would refuse for a
+    // client-authentication certificate anyway.
     let store = X509StoreBuilder::new().map_err(bad)?.build();
     pkcs7
         .verify(
@@ -107,116 +134,142 @@ fn required(d: &Dictionary, key: &str) -> Result<String, Refused> {
     string(d, key).ok_or_else(|| Refused::Malformed(format!("{key} is required")))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+fn device_id_of(d: &Dictionary) -> Result<String, Refused> {
+    string(d, "UDID")
+        .or_else(|| string(d, "EnrollmentID"))
+        .ok_or_else(|| Refused::Malformed("UDID or EnrollmentID is required".into()))
 }
 
-/// Handles one check-in message for the tenant of `scoped`.
+/// Reads a check-in plist: its topic and message.
+fn parse(body: &[u8]) -> Result<(String, Message), Refused> {
+    let m = match Value::from_reader(std::io::Cursor::new(body)) {
+        Ok(Value::Dictionary(d)) => d,
+        Ok(_) => return Err(Refused::Malformed("not a dictionary".into())),
+        Err(e) => return Err(Refused::Malformed(e.to_string())),
+    };
+    let kind = required(&m, "MessageType")?;
+    let topic = required(&m, "Topic")?;
+    let message = match kind.as_str() {
+        "Authenticate" => {
+            let name = required(&m, "DeviceName")?;
+            let model = required(&m, "Model")?;
+            required(&m, "ModelName")?;
+            Message::Authenticate {
+                udid: device_id_of(&m)?,
+                name,
+                model,
+                os_version: string(&m, "OSVersion"),
+            }
+        }
+        "TokenUpdate" => {
+            let token = m
+                .get("Token")
+                .and_then(Value::as_data)
+                .map(hex::encode)
+                .ok_or_else(|| Refused::Malformed("Token is required".into()))?;
+            let push_magic = required(&m, "PushMagic")?;
+            if m.get("NotOnConsole").and_then(Value::as_boolean).is_none() {
+                return Err(Refused::Malformed("NotOnConsole is required".into()));
+            }
+            let user_channel = m.contains_key("UserID") || m.contains_key("EnrollmentUserID");
+            Message::TokenUpdate {
+                token,
+                push_magic,
+                udid: if user_channel {
+                    None
+                } else {
+                    Some(device_id_of(&m)?)
+                },
+            }
+        }
+        "CheckOut" => {
+            device_id_of(&m)?;
+            Message::CheckOut
+        }
+        other => return Err(Refused::Malformed(format!("unknown MessageType {other}"))),
+    };
+    Ok((topic, message))
+}
+
+/// Handles one check-in message for `tenant`.
 pub async fn handle(
-    scoped: &mut Scoped,
-    secrets: &SecretBox,
+    store: &Store,
+    tenant: &TenantId,
     signature: Option<&str>,
     body: &[u8],
 ) -> Result<Result<Outcome, Refused>, Error> {
     let Some(signature) = signature else {
         return Ok(Err(Refused::Unsigned));
     };
-    let Some(pki) = TenantPki::load(scoped, secrets).await? else {
-        // A tenant without a PKI has issued no identity.
-        return Ok(Err(Refused::UnknownIdentity));
-    };
-    let signer = match verify_signature(signature, body, &pki) {
+    let signer = match verify_signature(signature, body) {
         Ok(cert) => cert,
         Err(refused) => return Ok(Err(refused)),
     };
-    let Some(enrolment) = enrolment_of(scoped, &serial_hex(&signer)?).await? else {
+    let (topic, message) = match parse(body) {
+        Ok(parsed) => parsed,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let fingerprint = identity_fingerprint(&signer)?;
+
+    let mut scoped = store.scoped(tenant).await?;
+    let Some(enrolment) = enrolment_of(&mut scoped, &fingerprint).await? else {
         return Ok(Err(Refused::UnknownIdentity));
     };
-    let message = match Value::from_reader(std::io::Cursor::new(body)) {
-        Ok(Value::Dictionary(d)) => d,
-        Ok(_) => return Ok(Err(Refused::Malformed("not a dictionary".into()))),
-        Err(e) => return Ok(Err(Refused::Malformed(e.to_string()))),
-    };
-    let kind = match required(&message, "MessageType") {
-        Ok(k) => k,
-        Err(r) => return Ok(Err(r)),
-    };
-    match string(&message, "Topic") {
-        Some(topic) if topic == enrolment.topic => {}
-        Some(_) => return Ok(Err(Refused::WrongTopic)),
-        None => return Ok(Err(Refused::Malformed("Topic is required".into()))),
+    if topic != enrolment.topic {
+        return Ok(Err(Refused::WrongTopic));
     }
-    let outcome = match kind.as_str() {
-        "Authenticate" => authenticate(scoped, &enrolment, &message).await?,
-        "TokenUpdate" => token_update(scoped, &enrolment, &message).await?,
-        "CheckOut"
-            if string(&message, "UDID")
-                .or_else(|| string(&message, "EnrollmentID"))
-                .is_none() =>
-        {
-            Err(Refused::Malformed(
-                "UDID or EnrollmentID is required".into(),
-            ))
-        }
-        "CheckOut" => check_out(scoped, &enrolment).await?,
-        other => Err(Refused::Malformed(format!("unknown MessageType {other}"))),
+    let now = now_ms();
+    let live = match enrolment.status.as_str() {
+        "active" => true,
+        "downloaded" | "authenticated" => enrolment.install_deadline.is_some_and(|d| d > now),
+        _ => false,
     };
-    Ok(outcome)
+    if !live {
+        return Ok(Err(Refused::EnrolmentEnded));
+    }
+    let outcome = match message {
+        Message::Authenticate {
+            udid,
+            name,
+            model,
+            os_version,
+        } => authenticate(&mut scoped, &enrolment, now, udid, name, model, os_version).await?,
+        Message::TokenUpdate {
+            token, udid: None, ..
+        } => user_channel(&mut scoped, &enrolment, now, token).await?,
+        Message::TokenUpdate {
+            token,
+            push_magic,
+            udid: Some(udid),
+        } => token_update(&mut scoped, &enrolment, now, udid, token, push_magic).await?,
+        Message::CheckOut => check_out(&mut scoped, &enrolment, now).await?,
+    };
+    scoped.commit().await?;
+    Ok(Ok(outcome))
 }
 
-async fn enrolment_of(scoped: &mut Scoped, serial: &str) -> Result<Option<Enrolment>, Error> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
+async fn enrolment_of(scoped: &mut Scoped, fingerprint: &str) -> Result<Option<Enrolment>, Error> {
     let tenant = scoped.tenant().as_str().to_string();
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT id, user_id, platform, topic, device_id, os_version, device_name, model \
-         FROM apple_enrolments WHERE tenant_id = $1 AND identity_serial = $2",
+    Ok(sqlx::query_as::<_, Enrolment>(
+        "SELECT id, user_id, platform, topic, status, install_deadline, device_id, os_version, \
+         device_name, model FROM apple_enrolments WHERE tenant_id = $1 AND identity_sha256 = $2",
     )
     .bind(tenant)
-    .bind(serial)
+    .bind(fingerprint)
     .fetch_optional(scoped.conn())
-    .await?;
-    Ok(row.map(
-        |(id, user_id, platform, topic, device_id, os_version, device_name, model)| Enrolment {
-            id,
-            user_id,
-            platform,
-            topic,
-            device_id,
-            os_version,
-            device_name,
-            model,
-        },
-    ))
+    .await?)
 }
 
 async fn authenticate(
     scoped: &mut Scoped,
     enrolment: &Enrolment,
-    m: &Dictionary,
-) -> Result<Result<Outcome, Refused>, Error> {
-    let (name, model) = match (required(m, "DeviceName"), required(m, "Model")) {
-        (Ok(n), Ok(model)) => (n, model),
-        (Err(r), _) | (_, Err(r)) => return Ok(Err(r)),
-    };
-    if let Err(r) = required(m, "ModelName") {
-        return Ok(Err(r));
-    }
-    let Some(udid) = string(m, "UDID").or_else(|| string(m, "EnrollmentID")) else {
-        return Ok(Err(Refused::Malformed(
-            "UDID or EnrollmentID is required".into(),
-        )));
-    };
+    now: i64,
+    udid: String,
+    name: String,
+    model: String,
+    os_version: Option<String>,
+) -> Result<Outcome, Error> {
     let tenant = scoped.tenant().as_str().to_string();
-    let now = now_ms();
     sqlx::query(
         "UPDATE apple_enrolments SET status = CASE WHEN status = 'downloaded' \
          THEN 'authenticated' ELSE status END, udid = $1, device_name = $2, model = $3, \
@@ -225,50 +278,43 @@ async fn authenticate(
     .bind(udid)
     .bind(name)
     .bind(model)
-    .bind(string(m, "OSVersion").unwrap_or_else(|| "unknown".into()))
+    .bind(os_version.unwrap_or_else(|| "unknown".into()))
     .bind(now)
     .bind(tenant)
     .bind(&enrolment.id)
     .execute(scoped.conn())
     .await?;
-    Ok(Ok(Outcome::Authenticated))
+    Ok(Outcome::Authenticated)
+}
+
+async fn user_channel(
+    scoped: &mut Scoped,
+    enrolment: &Enrolment,
+    now: i64,
+    token: String,
+) -> Result<Outcome, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    sqlx::query(
+        "UPDATE apple_enrolments SET user_push_token = $1, checked_in_at = $2, \
+         updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(token)
+    .bind(now)
+    .bind(&tenant)
+    .bind(&enrolment.id)
+    .execute(scoped.conn())
+    .await?;
+    Ok(Outcome::UserChannel)
 }
 
 async fn token_update(
     scoped: &mut Scoped,
     enrolment: &Enrolment,
-    m: &Dictionary,
-) -> Result<Result<Outcome, Refused>, Error> {
-    let Some(token) = m.get("Token").and_then(Value::as_data).map(hex) else {
-        return Ok(Err(Refused::Malformed("Token is required".into())));
-    };
-    let push_magic = match required(m, "PushMagic") {
-        Ok(p) => p,
-        Err(r) => return Ok(Err(r)),
-    };
-    if m.get("NotOnConsole").and_then(Value::as_boolean).is_none() {
-        return Ok(Err(Refused::Malformed("NotOnConsole is required".into())));
-    }
-    let tenant = scoped.tenant().as_str().to_string();
-    let now = now_ms();
-    if m.contains_key("UserID") || m.contains_key("EnrollmentUserID") {
-        sqlx::query(
-            "UPDATE apple_enrolments SET user_push_token = $1, checked_in_at = $2, \
-             updated_at = $2 WHERE tenant_id = $3 AND id = $4",
-        )
-        .bind(token)
-        .bind(now)
-        .bind(&tenant)
-        .bind(&enrolment.id)
-        .execute(scoped.conn())
-        .await?;
-        return Ok(Ok(Outcome::UserChannel));
-    }
-    let Some(udid) = string(m, "UDID").or_else(|| string(m, "EnrollmentID")) else {
-        return Ok(Err(Refused::Malformed(
-            "UDID or EnrollmentID is required".into(),
-        )));
-    };
+    now: i64,
+    udid: String,
+    token: String,
+    push_magic: String,
+) -> Result<Outcome, Error> {
     let platform = if enrolment.platform == "macos" {
         Platform::Macos
     } else {
@@ -301,9 +347,11 @@ async fn token_update(
             device.id
         }
     };
+    let tenant = scoped.tenant().as_str().to_string();
     sqlx::query(
         "UPDATE apple_enrolments SET status = 'active', device_id = $1, push_token = $2, \
-         push_magic = $3, checked_in_at = $4, updated_at = $4 WHERE tenant_id = $5 AND id = $6",
+         push_magic = $3, next_reminder_at = NULL, checked_in_at = $4, updated_at = $4 \
+         WHERE tenant_id = $5 AND id = $6",
     )
     .bind(&device_id)
     .bind(token)
@@ -313,18 +361,14 @@ async fn token_update(
     .bind(&enrolment.id)
     .execute(scoped.conn())
     .await?;
-    Ok(Ok(Outcome::Active { device_id }))
+    Ok(Outcome::Active { device_id })
 }
 
-async fn check_out(
-    scoped: &mut Scoped,
-    enrolment: &Enrolment,
-) -> Result<Result<Outcome, Refused>, Error> {
+async fn check_out(scoped: &mut Scoped, enrolment: &Enrolment, now: i64) -> Result<Outcome, Error> {
     let tenant = scoped.tenant().as_str().to_string();
-    let now = now_ms();
     sqlx::query(
-        "UPDATE apple_enrolments SET status = 'checked_out', checked_in_at = $1, \
-         updated_at = $1 WHERE tenant_id = $2 AND id = $3",
+        "UPDATE apple_enrolments SET status = 'checked_out', next_reminder_at = NULL, \
+         checked_in_at = $1, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
     )
     .bind(now)
     .bind(&tenant)
@@ -332,11 +376,7 @@ async fn check_out(
     .execute(scoped.conn())
     .await?;
     if let Some(device_id) = &enrolment.device_id {
-        match devices::apply(scoped, &Actor::System, device_id, Action::DisableMdm).await {
-            // Deleted or archived meanwhile: nothing left to disable.
-            Ok(_) | Err(Error::NotFound(_)) | Err(Error::Conflict { .. }) => {}
-            Err(e) => return Err(e),
-        }
+        devices::disable_mdm_if_live(scoped, device_id).await?;
     }
-    Ok(Ok(Outcome::CheckedOut))
+    Ok(Outcome::CheckedOut)
 }

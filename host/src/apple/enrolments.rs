@@ -6,8 +6,11 @@
 use crate::devices::Platform;
 use crate::error::Error;
 use crate::secrets::{random_token, token_hash, SecretBox};
-use crate::store::{new_id, now_ms, Scoped};
-use crate::tenants;
+use crate::store::{new_id, now_ms, Scoped, Store};
+use crate::tenants::{self, TenantId};
+
+use openssl::x509::X509;
+use sha2::{Digest, Sha256};
 
 use super::pki::{serial_hex, TenantPki};
 use super::profile::{self, ProfileSpec, Scope};
@@ -20,6 +23,26 @@ pub struct AppleSettings {
     pub mdm_url: Option<String>,
     /// Lifetime of a profile download link, in minutes.
     pub link_minutes: i64,
+    /// Time to install a downloaded profile (Authenticate and TokenUpdate), in seconds;
+    /// afterwards the enrolment is cancelled.
+    pub install_secs: i64,
+    /// Interval of reminders to a user who downloaded a profile and did not finish, seconds.
+    pub reminder_every_secs: i64,
+    /// How long after the download reminders go on, in days.
+    pub remind_days: i64,
+}
+
+impl AppleSettings {
+    /// Defaults for everything but the MDM URL.
+    pub fn new(mdm_url: Option<String>) -> AppleSettings {
+        AppleSettings {
+            mdm_url,
+            link_minutes: 5,
+            install_secs: 600,
+            reminder_every_secs: 86_400,
+            remind_days: 7,
+        }
+    }
 }
 
 /// A one-time download link's token.
@@ -90,8 +113,14 @@ pub enum Download {
 }
 
 /// Uses up a download link and makes its profile.
+///
+/// The slow part (a new key pair, the identity certificate, PKCS #12, the CMS signature) runs
+/// outside any write transaction: the link is read first, the profile made, and then the link
+/// is claimed by one conditional UPDATE, which also records the identity. Of two concurrent
+/// downloads of one link, exactly one claim succeeds; the other gets [`Download::Stale`].
 pub async fn download(
-    scoped: &mut Scoped,
+    store: &Store,
+    tenant_id: &TenantId,
     secrets: &SecretBox,
     settings: &AppleSettings,
     link_token: &str,
@@ -101,43 +130,35 @@ pub async fn download(
             "no https MDM URL is configured (CORRAL_MDM_URL)".into(),
         ));
     };
-    let tenant_id = scoped.tenant().as_str().to_string();
-    let now = now_ms();
     let hash = token_hash(link_token);
-    let claimed = sqlx::query(
-        "UPDATE apple_enrolments SET status = 'downloaded', downloaded_at = $1, updated_at = $1 \
-         WHERE tenant_id = $2 AND link_token_hash = $3 AND status = 'link' \
-         AND link_expires_at > $1",
-    )
-    .bind(now)
-    .bind(&tenant_id)
-    .bind(&hash)
-    .execute(scoped.conn())
-    .await?
-    .rows_affected();
-    if claimed != 1 {
-        return Ok(Download::Stale);
-    }
-    let (id, platform, scope, topic): (String, String, String, String) = sqlx::query_as(
+    let mut reader = store.reader(tenant_id).await?;
+    let row: Option<(String, String, String, String)> = sqlx::query_as(
         "SELECT id, platform, scope, topic FROM apple_enrolments \
-         WHERE tenant_id = $1 AND link_token_hash = $2",
+         WHERE tenant_id = $1 AND link_token_hash = $2 AND status = 'link' \
+         AND link_expires_at > $3",
     )
-    .bind(&tenant_id)
+    .bind(tenant_id.as_str())
     .bind(&hash)
-    .fetch_one(scoped.conn())
+    .bind(now_ms())
+    .fetch_optional(reader.conn())
     .await?;
-    let tenant = tenants::current(scoped).await?;
-    let pki = TenantPki::load_or_create(scoped, secrets, &tenant.name).await?;
+    let Some((id, platform, scope, topic)) = row else {
+        return Ok(Download::Stale);
+    };
+    let tenant = tenants::current(&mut reader).await?;
+    let pki = match TenantPki::load(&mut reader, secrets).await? {
+        Some(pki) => pki,
+        None => {
+            drop(reader);
+            let mut scoped = store.scoped(tenant_id).await?;
+            let pki = TenantPki::load_or_create(&mut scoped, secrets, &tenant.name).await?;
+            scoped.commit().await?;
+            pki
+        }
+    };
+
     let password = random_token();
     let (p12, cert) = pki.issue_identity(&id, &tenant.name, &password)?;
-    sqlx::query(
-        "UPDATE apple_enrolments SET identity_serial = $1 WHERE tenant_id = $2 AND id = $3",
-    )
-    .bind(serial_hex(&cert)?)
-    .bind(&tenant_id)
-    .bind(&id)
-    .execute(scoped.conn())
-    .await?;
     let xml = profile::build(&ProfileSpec {
         tenant_slug: &tenant.slug,
         organization: &tenant.name,
@@ -148,8 +169,43 @@ pub async fn download(
         identity_password: &password,
         macos_scope: (platform == "macos").then(|| Scope::from_code(&scope)),
     });
+    let signed = pki.sign(&xml)?;
+    let fingerprint = identity_fingerprint(&cert)?;
+    let serial = serial_hex(&cert)?;
+
+    let mut scoped = store.scoped(tenant_id).await?;
+    let now = now_ms();
+    let claimed = sqlx::query(
+        "UPDATE apple_enrolments SET status = 'downloaded', downloaded_at = $1, updated_at = $1, \
+         identity_serial = $2, identity_sha256 = $3, install_deadline = $4, \
+         next_reminder_at = $5, remind_until = $6 \
+         WHERE tenant_id = $7 AND id = $8 AND status = 'link' AND link_expires_at > $1",
+    )
+    .bind(now)
+    .bind(serial)
+    .bind(fingerprint)
+    .bind(now + settings.install_secs * 1000)
+    .bind(now + settings.reminder_every_secs * 1000)
+    .bind(now + settings.remind_days * 86_400_000)
+    .bind(tenant_id.as_str())
+    .bind(&id)
+    .execute(scoped.conn())
+    .await?
+    .rows_affected();
+    if claimed != 1 {
+        return Ok(Download::Stale);
+    }
+    scoped.commit().await?;
     Ok(Download::Profile {
-        bytes: pki.sign(&xml)?,
+        bytes: signed,
         filename: format!("{}-{platform}.mobileconfig", tenant.slug),
     })
+}
+
+/// SHA-256 (hex) of a device identity certificate's DER: how check-ins recognise it.
+pub fn identity_fingerprint(cert: &X509) -> Result<String, Error> {
+    let der = cert
+        .to_der()
+        .map_err(|e| Error::Internal(format!("certificate encoding: {e}")))?;
+    Ok(hex::encode(Sha256::digest(der)))
 }

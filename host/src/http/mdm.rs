@@ -33,16 +33,10 @@ async fn check_in(
         ));
     };
     let signature = headers.get("mdm-signature").and_then(|v| v.to_str().ok());
-    let mut scoped = state.store().scoped(&tenant.id).await?;
-    match checkin::handle(&mut scoped, state.secrets(), signature, &body).await? {
-        Ok(_) => {
-            scoped.commit().await?;
-            Ok(StatusCode::OK)
-        }
+    match checkin::handle(state.store(), &tenant.id, signature, &body).await? {
+        Ok(_) => Ok(StatusCode::OK),
         Err(refused) => {
-            // Dropping the transaction undoes nothing but makes the rule plain: a refused
-            // message changes nothing.
-            drop(scoped);
+            // A refused message changes nothing (its transaction was rolled back).
             tracing::warn!(tenant = %slug, reason = %refused, "check-in refused");
             let (status, code) = match refused {
                 Refused::Unsigned => (StatusCode::UNAUTHORIZED, "unsigned"),
@@ -50,6 +44,7 @@ async fn check_in(
                     (StatusCode::FORBIDDEN, "identity_refused")
                 }
                 Refused::WrongTopic => (StatusCode::FORBIDDEN, "wrong_topic"),
+                Refused::EnrolmentEnded => (StatusCode::FORBIDDEN, "enrolment_ended"),
                 Refused::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_message"),
             };
             Err(ApiError::new(status, code, refused.to_string()))

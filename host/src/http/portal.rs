@@ -423,16 +423,16 @@ impl Backend for PortalBackend {
         tenant: &str,
         link_token: &str,
     ) -> BackendResult<ProfileDownload> {
-        let mut tx = self.write(tenant).await.map_err(failed)?;
+        let tenant = Self::tenant(tenant);
         let download = enrolments::download(
-            &mut tx,
+            self.state.store(),
+            &tenant,
             self.state.secrets(),
             self.state.apple(),
             link_token,
         )
         .await
         .map_err(failed)?;
-        tx.commit().await.map_err(failed)?;
         Ok(match download {
             enrolments::Download::Profile { bytes, filename } => {
                 ProfileDownload::Profile { bytes, filename }

@@ -12,6 +12,14 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::Error;
 use crate::store::{new_id, now_ms, Scoped};
 
+/// `s` as HTML text (for message bodies).
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// A message to send.
 #[derive(Debug, Clone)]
 pub struct Message {

@@ -13,10 +13,13 @@
 mod migrate;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::Error;
 use crate::tenants::TenantId;
@@ -49,6 +52,11 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite only: the one write transaction of this process at a time. SQLite allows one
+    /// writer anyway; queueing writers here wakes the next one the moment the previous commits,
+    /// where SQLite's busy handler would make it sleep and poll (1 ms, 2 ms, 5 ms...).
+    /// Other processes on the same file still meet SQLite's own lock and busy timeout.
+    writer: Option<Arc<Mutex<()>>>,
 }
 
 impl Store {
@@ -83,7 +91,12 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
-        Ok(Store { pool, backend })
+        let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Store {
+            pool,
+            backend,
+            writer,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -114,21 +127,23 @@ impl Store {
         &self.pool
     }
 
-    /// Begins a write transaction. On SQLite it takes the write lock up front
-    /// (`BEGIN IMMEDIATE`) so that a read followed by a write cannot fail with "database is
-    /// locked" when another connection wrote in between.
-    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>, Error> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
-    }
-
     /// Begins a write transaction scoped to one tenant: the only way to reach tenant data.
+    /// On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`, after this process's
+    /// writer queue) so that a read followed by a write cannot fail with "database is locked"
+    /// when another connection wrote in between. Keep write transactions short: do slow work
+    /// (cryptography, password hashing) before opening one.
     pub async fn scoped(&self, tenant: &TenantId) -> Result<Scoped, Error> {
+        let (conn, turn) = match (&self.writer, self.backend) {
+            (Some(writer), Backend::Sqlite) => {
+                let turn = writer.clone().lock_owned().await;
+                (self.pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
+            }
+            _ => (self.pool.begin().await?, None),
+        };
         Ok(Scoped {
-            tx: self.begin().await?,
+            conn: Conn::Tx(conn),
             tenant: tenant.clone(),
+            _turn: turn,
         })
     }
 
@@ -136,17 +151,37 @@ impl Store {
     /// be held across slow work (password checks); do not write through it.
     pub async fn scoped_read(&self, tenant: &TenantId) -> Result<Scoped, Error> {
         Ok(Scoped {
-            tx: self.pool.begin().await?,
+            conn: Conn::Tx(self.pool.begin().await?),
             tenant: tenant.clone(),
+            _turn: None,
         })
     }
+
+    /// A pooled connection scoped to one tenant, outside any transaction: each statement sees
+    /// the latest committed data. For the read phase of hot paths (check-ins, profile
+    /// downloads) that then write in a short [`Store::scoped`] transaction; never write
+    /// through it.
+    pub async fn reader(&self, tenant: &TenantId) -> Result<Scoped, Error> {
+        Ok(Scoped {
+            conn: Conn::Plain(self.pool.acquire().await?),
+            tenant: tenant.clone(),
+            _turn: None,
+        })
+    }
+}
+
+enum Conn {
+    Tx(Transaction<'static, Any>),
+    Plain(PoolConnection<Any>),
 }
 
 /// A transaction bound to one tenant. Repository functions take `&mut Scoped` and filter every
 /// statement by [`Scoped::tenant`]; dropping it without [`Scoped::commit`] rolls back.
 pub struct Scoped {
-    tx: Transaction<'static, Any>,
+    conn: Conn,
     tenant: TenantId,
+    /// This process's SQLite write turn, released after `conn` (fields drop in order).
+    _turn: Option<OwnedMutexGuard<()>>,
 }
 
 impl Scoped {
@@ -157,7 +192,10 @@ impl Scoped {
     /// The connection, for repository functions. Every statement run on it must bind
     /// `self.tenant()`.
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+        match &mut self.conn {
+            Conn::Tx(tx) => tx,
+            Conn::Plain(conn) => conn,
+        }
     }
 
     /// Serialises writers of this tenant until commit (a row lock on PostgreSQL; SQLite write
@@ -167,13 +205,16 @@ impl Scoped {
         let tenant = self.tenant.as_str().to_string();
         sqlx::query("UPDATE tenants SET name = name WHERE id = $1")
             .bind(tenant)
-            .execute(&mut *self.tx)
+            .execute(self.conn())
             .await?;
         Ok(())
     }
 
+    /// Commits the transaction (a no-op for a [`Store::reader`]).
     pub async fn commit(self) -> Result<(), Error> {
-        self.tx.commit().await?;
+        if let Conn::Tx(tx) = self.conn {
+            tx.commit().await?;
+        }
         Ok(())
     }
 }
