@@ -151,9 +151,12 @@ pub struct AppleTenant {
 
 impl AppleTenant {
     pub async fn start(db: crate::Db) -> AppleTenant {
-        let env = crate::Env::new(db)
-            .await
-            .with_env("CORRAL_MDM_URL", MDM_URL);
+        AppleTenant::start_in(crate::Env::new(db).await).await
+    }
+
+    /// Same as [`AppleTenant::start`] in a prepared environment (extra settings, SMTP).
+    pub async fn start_in(env: crate::Env) -> AppleTenant {
+        let env = env.with_env("CORRAL_MDM_URL", MDM_URL);
         env.create_tenant("acme").await;
         let server = env.serve().await;
         let admin = env.signed_in_owner(&server, "acme", "owner").await;

@@ -52,15 +52,19 @@ pub async fn cancel_unfinished(store: &Store) -> Result<usize, Error> {
         let Some((platform, udid)) = row else {
             continue;
         };
-        sqlx::query(
+        let claimed = sqlx::query(
             "UPDATE apple_enrolments SET status = 'cancelled', updated_at = $1 \
-             WHERE tenant_id = $2 AND id = $3",
+             WHERE tenant_id = $2 AND id = $3 AND status IN ('downloaded', 'authenticated')",
         )
         .bind(now)
         .bind(tenant.as_str())
         .bind(&id)
         .execute(scoped.conn())
-        .await?;
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            continue;
+        }
         if let Some(udid) = udid {
             let platform = if platform == "macos" {
                 Platform::Macos
@@ -126,16 +130,24 @@ pub async fn send_reminders(
             scoped.commit().await?;
             continue;
         }
+        // The claim: of two runs racing for this reminder (PostgreSQL, expired lease), the
+        // second finds next_reminder_at moved on and sends nothing.
         let next = now + settings.reminder_every_secs * 1000;
-        sqlx::query(
+        let claimed = sqlx::query(
             "UPDATE apple_enrolments SET next_reminder_at = $1, \
-             reminders_sent = reminders_sent + 1 WHERE tenant_id = $2 AND id = $3",
+             reminders_sent = reminders_sent + 1 \
+             WHERE tenant_id = $2 AND id = $3 AND next_reminder_at = $4",
         )
         .bind((next < remind_until).then_some(next))
         .bind(tenant.as_str())
         .bind(&id)
+        .bind(due_at)
         .execute(scoped.conn())
-        .await?;
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            continue;
+        }
         let user = users::get(&mut scoped, &user_id).await?;
         let tenant_row = tenants::current(&mut scoped).await?;
         let language = settings::get(&mut scoped).await?.language;
