@@ -1,7 +1,7 @@
 -- Following up Apple enrolments (SPEC D1, D4, D6).
 --
--- identity_sha256: SHA-256 of the device identity certificate (DER) issued with the profile.
--- Check-ins are accepted only from exactly that certificate.
+-- identity_sha256: SHA-256 of the public key (EC point) of the device identity issued with the
+-- profile. Check-ins are accepted only when signed with that key.
 -- install_deadline: the profile must be installed (Authenticate and TokenUpdate) before this;
 -- afterwards the enrolment is 'cancelled' and a live device with its UDID loses MDM.
 -- next_reminder_at / reminders_sent / remind_until: reminder e-mails to a user who downloaded a

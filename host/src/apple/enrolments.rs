@@ -9,6 +9,8 @@ use crate::secrets::{random_token, token_hash, SecretBox};
 use crate::store::{new_id, now_ms, Scoped, Store};
 use crate::tenants::{self, TenantId};
 
+use openssl::bn::BigNumContext;
+use openssl::ec::PointConversionForm;
 use openssl::x509::X509;
 use sha2::{Digest, Sha256};
 
@@ -157,21 +159,34 @@ pub async fn download(
         }
     };
 
-    let password = random_token();
-    let (p12, cert) = pki.issue_identity(&id, &tenant.name, &password)?;
-    let xml = profile::build(&ProfileSpec {
-        tenant_slug: &tenant.slug,
-        organization: &tenant.name,
-        enrolment_id: &id,
-        mdm_url,
-        topic: &topic,
-        identity_p12: p12,
-        identity_password: &password,
-        macos_scope: (platform == "macos").then(|| Scope::from_code(&scope)),
-    });
-    let signed = pki.sign(&xml)?;
-    let fingerprint = identity_fingerprint(&cert)?;
-    let serial = serial_hex(&cert)?;
+    // The cryptography runs on a blocking thread, away from the runtime workers that
+    // serialised write transactions need to make progress.
+    let made = {
+        let (mdm_url, tenant, id, topic) = (mdm_url.to_string(), tenant.clone(), id.clone(), topic);
+        let macos_scope = (platform == "macos").then(|| Scope::from_code(&scope));
+        tokio::task::spawn_blocking(move || -> Result<_, Error> {
+            let password = random_token();
+            let (p12, cert) = pki.issue_identity(&id, &tenant.name, &password)?;
+            let xml = profile::build(&ProfileSpec {
+                tenant_slug: &tenant.slug,
+                organization: &tenant.name,
+                enrolment_id: &id,
+                mdm_url: &mdm_url,
+                topic: &topic,
+                identity_p12: p12,
+                identity_password: &password,
+                macos_scope,
+            });
+            Ok((
+                pki.sign(&xml)?,
+                identity_fingerprint(&cert)?,
+                serial_hex(&cert)?,
+            ))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("profile signing: {e}")))?
+    };
+    let (signed, fingerprint, serial) = made?;
 
     let mut scoped = store.scoped(tenant_id).await?;
     let now = now_ms();
@@ -202,10 +217,20 @@ pub async fn download(
     })
 }
 
-/// SHA-256 (hex) of a device identity certificate's DER: how check-ins recognise it.
-pub fn identity_fingerprint(cert: &X509) -> Result<String, Error> {
-    let der = cert
-        .to_der()
-        .map_err(|e| Error::Internal(format!("certificate encoding: {e}")))?;
-    Ok(hex::encode(Sha256::digest(der)))
+/// SHA-256 (hex) of a device identity's public key (the uncompressed EC point, as the
+/// certificate carries it): how check-ins recognise the identity. A message verifies only with
+/// the private key of that public key, which only the enrolled device holds.
+pub(crate) fn identity_fingerprint(cert: &X509) -> Result<String, Error> {
+    let failed = |e: openssl::error::ErrorStack| Error::Internal(format!("identity key: {e}"));
+    let key = cert
+        .public_key()
+        .map_err(failed)?
+        .ec_key()
+        .map_err(failed)?;
+    let mut ctx = BigNumContext::new().map_err(failed)?;
+    let point = key
+        .public_key()
+        .to_bytes(key.group(), PointConversionForm::UNCOMPRESSED, &mut ctx)
+        .map_err(failed)?;
+    Ok(hex::encode(Sha256::digest(point)))
 }

@@ -52,11 +52,20 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite only: the one write transaction of this process at a time. SQLite allows one
-    /// writer anyway; queueing writers here wakes the next one the moment the previous commits,
-    /// where SQLite's busy handler would make it sleep and poll (1 ms, 2 ms, 5 ms...).
-    /// Other processes on the same file still meet SQLite's own lock and busy timeout.
-    writer: Option<Arc<Mutex<()>>>,
+    /// SQLite only: where write transactions run (see [`Writer`]).
+    writer: Option<Writer>,
+}
+
+/// SQLite allows one writer at a time, so this process writes through one connection of its
+/// own, taken in turn: queueing here wakes the next writer the moment the previous one
+/// commits, where SQLite's busy handler would make it sleep and poll (1 ms, 2 ms, 5 ms...),
+/// and the connection's page cache stays warm (a connection drops its cache whenever another
+/// connection wrote). Other processes on the same file still meet SQLite's own lock and
+/// busy timeout.
+#[derive(Clone, Debug)]
+struct Writer {
+    pool: AnyPool,
+    turn: Arc<Mutex<()>>,
 }
 
 impl Store {
@@ -73,8 +82,30 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| Error::Config(format!("invalid database URL: {e}")))?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
+        let pool = Self::pool_options(backend, max_connections.max(1))
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
+        let writer = match backend {
+            Backend::Sqlite => Some(Writer {
+                pool: Self::pool_options(backend, 1)
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?,
+                turn: Arc::new(Mutex::new(())),
+            }),
+            Backend::Postgres => None,
+        };
+        Ok(Store {
+            pool,
+            backend,
+            writer,
+        })
+    }
+
+    fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
+        AnyPoolOptions::new()
+            .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
@@ -88,15 +119,6 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect_with(options)
-            .await
-            .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
-        let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Store {
-            pool,
-            backend,
-            writer,
-        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -133,12 +155,12 @@ impl Store {
     /// when another connection wrote in between. Keep write transactions short: do slow work
     /// (cryptography, password hashing) before opening one.
     pub async fn scoped(&self, tenant: &TenantId) -> Result<Scoped, Error> {
-        let (conn, turn) = match (&self.writer, self.backend) {
-            (Some(writer), Backend::Sqlite) => {
-                let turn = writer.clone().lock_owned().await;
-                (self.pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
+        let (conn, turn) = match &self.writer {
+            Some(writer) => {
+                let turn = writer.turn.clone().lock_owned().await;
+                (writer.pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
             }
-            _ => (self.pool.begin().await?, None),
+            None => (self.pool.begin().await?, None),
         };
         Ok(Scoped {
             conn: Conn::Tx(conn),
