@@ -84,3 +84,48 @@ ensure_browser() {
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }
+
+# An OpenLDAP server of our own (Debian's slapd) in a temp dir on a free port, loaded with
+# tests/fixtures/ldap/seed.ldif. Exports CORRAL_TEST_LDAP_URL (and the base and service
+# account the tests configure).
+start_slapd() {
+  if [ -n "${CORRAL_TEST_LDAP_URL:-}" ]; then
+    echo "using LDAP at CORRAL_TEST_LDAP_URL"
+    return
+  fi
+  if [ ! -x /usr/sbin/slapd ] || ! command -v slapadd >/dev/null; then
+    echo "installing OpenLDAP (slapd) from Debian"
+    apt_install slapd ldap-utils
+  fi
+  local dir port
+  dir=$(mktemp -d /tmp/corral-ldap.XXXXXX)
+  mkdir -p "$dir/db"
+  cat >"$dir/slapd.conf" <<CONF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+pidfile $dir/slapd.pid
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+maxsize 104857600
+suffix "dc=corral,dc=test"
+rootdn "cn=admin,dc=corral,dc=test"
+rootpw "admin password"
+directory $dir/db
+access to attrs=userPassword by self write by anonymous auth by * none
+access to * by users read by * none
+CONF
+  /usr/sbin/slapadd -f "$dir/slapd.conf" -l tests/fixtures/ldap/seed.ldif -q
+  port=$(free_port)
+  /usr/sbin/slapd -f "$dir/slapd.conf" -h "ldap://127.0.0.1:$port/"
+  CLEANUPS+=("kill \$(cat '$dir/slapd.pid' 2>/dev/null) 2>/dev/null; rm -rf '$dir'")
+  local i
+  for i in $(seq 50); do
+    ldapwhoami -x -H "ldap://127.0.0.1:$port/" -D "cn=corral-reader,ou=services,dc=corral,dc=test" \
+      -w "reader password" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  export CORRAL_TEST_LDAP_URL="ldap://127.0.0.1:$port"
+  echo "OpenLDAP $(/usr/sbin/slapd -VV 2>&1 | sed -n 's/.*slapd \([0-9.]*\).*/\1/p' | head -n 1) on port $port"
+}

@@ -12,6 +12,7 @@ source scripts/services.sh
 
 ensure_toolchain
 start_postgres
+start_slapd
 ensure_test_python
 ensure_browser
 scripts/build-guests.sh >/dev/null

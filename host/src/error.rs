@@ -27,6 +27,10 @@ pub enum Error {
     /// Bad configuration given to the process (URL, key, ...).
     #[error("configuration: {0}")]
     Config(String),
+    /// A tenant's external service (its LDAP directory) failed or cannot be reached; the
+    /// message names it and the cause, and is safe to show.
+    #[error("{message}")]
+    Upstream { code: &'static str, message: String },
     /// A dependency (database, key file) cannot be reached.
     #[error("{0}")]
     Unavailable(String),

@@ -6,6 +6,7 @@ pub mod apple;
 pub mod cli;
 pub mod config;
 pub mod devices;
+pub mod directory;
 pub mod error;
 pub mod history;
 pub mod http;

@@ -97,6 +97,32 @@ fn within(prefix: &str, err: Error) -> Error {
 }
 
 pub async fn create(scoped: &mut Scoped, actor: &Actor, new: NewUser) -> Result<User, Error> {
+    insert(scoped, actor, new, "local").await
+}
+
+/// Creates a directory user (SPEC B1): no password here, the directory checks it.
+pub async fn create_from_directory(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    email: &str,
+    first_name: &str,
+    last_name: &str,
+) -> Result<User, Error> {
+    let new = NewUser {
+        email: email.to_string(),
+        first_name: first_name.to_string(),
+        last_name: last_name.to_string(),
+        password: None,
+    };
+    insert(scoped, actor, new, "ldap").await
+}
+
+async fn insert(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    new: NewUser,
+    source: &'static str,
+) -> Result<User, Error> {
     let email = normalize_email(&new.email)?;
     let first_name = check_name(&new.first_name, "first_name")?;
     let last_name = check_name(&new.last_name, "last_name")?;
@@ -112,13 +138,14 @@ pub async fn create(scoped: &mut Scoped, actor: &Actor, new: NewUser) -> Result<
     let tenant = scoped.tenant().as_str().to_string();
     let inserted = sqlx::query(
         "INSERT INTO users (id, tenant_id, email, first_name, last_name, source, password_hash, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'local', $6, $7, $7)",
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
     )
     .bind(&id)
     .bind(tenant)
     .bind(&email)
     .bind(first_name)
     .bind(last_name)
+    .bind(source)
     .bind(password_hash)
     .bind(now)
     .execute(scoped.conn())

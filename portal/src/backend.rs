@@ -65,6 +65,8 @@ pub enum PasswordOutcome {
     SignedIn(NewSession),
     /// Unknown e-mail, wrong password or no password: the portal does not say which.
     Refused,
+    /// A directory user, and the directory that checks their password cannot be reached.
+    DirectoryUnavailable,
 }
 
 #[derive(Debug, Clone)]

@@ -86,6 +86,11 @@ pub async fn sign_in(
             let html = pages::sign_in(&visit.frame, refused);
             visit.page(StatusCode::UNAUTHORIZED, html)
         }
+        Ok(PasswordOutcome::DirectoryUnavailable) => {
+            refused.password_error = Some(t.directory_unavailable.into());
+            let html = pages::sign_in(&visit.frame, refused);
+            visit.page(StatusCode::SERVICE_UNAVAILABLE, html)
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! and say how to run them.
 
 pub mod apple;
+pub mod network;
 pub mod portal;
 
 use std::path::{Path, PathBuf};

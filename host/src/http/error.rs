@@ -76,6 +76,10 @@ impl From<Error> for ApiError {
                     err.to_string(),
                 )
             },
+            Error::Upstream { code, message } => {
+                tracing::warn!(%message, "upstream failed");
+                ApiError::new(StatusCode::BAD_GATEWAY, code, message)
+            }
             Error::Unavailable(detail) => {
                 tracing::error!(%detail, "dependency unavailable");
                 ApiError::new(

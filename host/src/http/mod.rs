@@ -6,6 +6,7 @@ mod admins;
 mod apple;
 mod device_registration;
 mod devices;
+mod directory;
 mod error;
 mod extract;
 mod health;
@@ -114,6 +115,7 @@ impl AppState {
         (name = "session", description = "Administrator sign-in (password + TOTP)"),
         (name = "admins", description = "Administrators of the signed-in tenant"),
         (name = "users", description = "End users of the signed-in tenant"),
+        (name = "directory", description = "The tenant's LDAP directory: settings, search, import"),
         (name = "registration", description = "User settings, registration URL, invitations, mail status"),
         (name = "devices", description = "Devices of the signed-in tenant: list, retire, wipe, delete"),
         (name = "apple", description = "The tenant's Apple PKI: device CA and profile signing"),
@@ -143,6 +145,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(session::routes())
         .merge(admins::routes())
         .merge(users::routes())
+        .merge(directory::routes())
         .merge(registration::routes())
         .merge(device_registration::routes())
         .merge(devices::routes())

@@ -20,6 +20,7 @@ use super::AppState;
 use crate::apple::enrolments;
 use crate::apple::profile::Scope;
 use crate::devices::{self, Platform};
+use crate::directory;
 use crate::error::Error;
 use crate::history::Actor;
 use crate::passwords;
@@ -112,7 +113,8 @@ impl PortalBackend {
         let check = pins::check(self.state.store(), &Self::tenant(tenant), &user.id, pin).await?;
         Ok(match check {
             PinCheck::Accepted => {
-                let next = if user.has_password {
+                // Directory users have their password in the directory.
+                let next = if user.has_password || user.source == "ldap" {
                     DbStage::Active
                 } else {
                     DbStage::NeedsPassword
@@ -197,7 +199,7 @@ impl Backend for PortalBackend {
         password: &str,
     ) -> BackendResult<PasswordOutcome> {
         // Read everything first; the read ends before the (slow) password check.
-        let (user, hash, needs_pin) = {
+        let (user, hash, needs_pin, directory) = {
             let mut read = self.read(tenant).await.map_err(failed)?;
             let user = users::find_by_email(&mut read, email)
                 .await
@@ -218,14 +220,36 @@ impl Backend for PortalBackend {
                 }
                 None => (None, false),
             };
-            (user, hash, needs_pin)
+            let directory = match &user {
+                Some(u) if u.source == "ldap" => directory::get(&mut read, self.state.secrets())
+                    .await
+                    .map_err(failed)?,
+                _ => None,
+            };
+            (user, hash, needs_pin, directory)
         };
-        let has_hash = hash.is_some();
-        // Unknown users and users without a password cost one hash check too.
-        let right = passwords::verify(password.to_string(), hash)
-            .await
-            .map_err(failed)?;
-        let (Some(user), true, true) = (user, has_hash, right) else {
+        let right = match (&user, directory) {
+            // Directory users: the directory checks the password (a bind).
+            (Some(u), Some(directory)) if u.source == "ldap" => {
+                match directory.check_password(&u.email, password).await {
+                    Ok(right) => right,
+                    Err(Error::Upstream { message, .. }) => {
+                        tracing::warn!(%message, "portal sign-in: directory unavailable");
+                        return Ok(PasswordOutcome::DirectoryUnavailable);
+                    }
+                    Err(e) => return Err(failed(e)),
+                }
+            }
+            // Unknown users and users without a password cost one hash check too.
+            _ => {
+                let has_hash = hash.is_some();
+                has_hash
+                    && passwords::verify(password.to_string(), hash)
+                        .await
+                        .map_err(failed)?
+            }
+        };
+        let (Some(user), true) = (user, right) else {
             return Ok(PasswordOutcome::Refused);
         };
         let at = if needs_pin {
