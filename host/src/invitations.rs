@@ -55,13 +55,23 @@ pub async fn invite(
         } else {
             None
         };
-        let message = compose(
-            tenant_settings.language,
-            &user,
-            &url,
-            pin.as_deref(),
-            tenant_settings.pin_validity_hours,
-        );
+        let message = if user.unmanaged {
+            compose_mam(
+                tenant_settings.language,
+                &user,
+                &url,
+                pin.as_deref(),
+                tenant_settings.pin_validity_hours,
+            )
+        } else {
+            compose(
+                tenant_settings.language,
+                &user,
+                &url,
+                pin.as_deref(),
+                tenant_settings.pin_validity_hours,
+            )
+        };
         let about = About {
             kind: "invitation",
             object_type: "user",
@@ -82,6 +92,67 @@ pub async fn invite(
         sent.push(invitation);
     }
     Ok(sent)
+}
+
+/// The invitation of an unmanaged-device (MAM-only) user (SPEC C5): a "Get started" button to
+/// their app list, and how to allow installs from unknown sources on Android.
+fn compose_mam(
+    language: Language,
+    user: &users::User,
+    url: &str,
+    pin: Option<&str>,
+    pin_hours: i64,
+) -> Message {
+    let days = (pin_hours + 23) / 24;
+    let apps = format!("{url}/apps");
+    let (subject, hello, intro, button, pin_line, android) = match language {
+        Language::En => (
+            "Get your work apps",
+            format!("Hello {},", user.first_name),
+            "Your organisation offers you its apps for your own phone or tablet, without \
+             managing the device. Open this on the device to see them:",
+            "Get started",
+            pin.map(|p| format!("Your one-time PIN: {p} (valid {days} day(s), single use).")),
+            "Android: to install apps that do not come from Google Play, allow installs from \
+             unknown sources (Settings > Security > Unknown sources).",
+        ),
+        Language::Fr => (
+            "Obtenez vos applications professionnelles",
+            format!("Bonjour {},", user.first_name),
+            "Votre organisation met ses applications à votre disposition sur votre téléphone \
+             ou tablette, sans gérer l'appareil. Ouvrez ceci sur l'appareil pour les voir :",
+            "Commencer",
+            pin.map(|p| {
+                format!(
+                    "Votre code PIN à usage unique : {p} (valable {days} jour(s), une seule fois)."
+                )
+            }),
+            "Android : pour installer des applications qui ne viennent pas de Google Play, \
+             autorisez les sources inconnues (Réglages > Sécurité > Sources inconnues).",
+        ),
+    };
+    let pin_text = pin_line
+        .as_deref()
+        .map(|l| format!("{l}\n\n"))
+        .unwrap_or_default();
+    let text = format!("{hello}\n\n{intro}\n{button}: {apps}\n\n{pin_text}{android}\n");
+    let html = format!(
+        "<p>{}</p><p>{}</p><p><a class=\"button\" href=\"{}\">{}</a></p>{}<p>{}</p>",
+        mail::escape(&hello),
+        mail::escape(intro),
+        mail::escape(&apps),
+        mail::escape(button),
+        pin_line
+            .map(|l| format!("<p><strong>{}</strong></p>", mail::escape(&l)))
+            .unwrap_or_default(),
+        mail::escape(android),
+    );
+    Message {
+        to: user.email.clone(),
+        subject: subject.to_string(),
+        text,
+        html,
+    }
 }
 
 fn compose(

@@ -3,6 +3,7 @@
 
 pub mod admins;
 pub mod apple;
+pub mod apps;
 pub mod cli;
 pub mod config;
 pub mod devices;
@@ -22,6 +23,7 @@ pub mod sessions;
 pub mod store;
 pub mod telemetry;
 pub mod tenants;
+pub mod unmanaged;
 pub mod users;
 
 pub use error::Error;

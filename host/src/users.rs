@@ -22,6 +22,8 @@ pub struct User {
     /// `local` or `ldap`.
     pub source: String,
     pub has_password: bool,
+    /// An unmanaged-device (MAM-only) user (SPEC C3): gets apps, never enrols a device.
+    pub unmanaged: bool,
     /// Unix milliseconds.
     pub created_at: i64,
     pub updated_at: i64,
@@ -35,6 +37,7 @@ struct UserRow {
     last_name: String,
     source: String,
     has_password: i64,
+    unmanaged: i64,
     created_at: i64,
     updated_at: i64,
 }
@@ -48,6 +51,7 @@ impl From<UserRow> for User {
             last_name: r.last_name,
             source: r.source,
             has_password: r.has_password != 0,
+            unmanaged: r.unmanaged != 0,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -55,7 +59,8 @@ impl From<UserRow> for User {
 }
 
 const COLUMNS: &str = "id, email, first_name, last_name, source, \
-    CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password, created_at, updated_at";
+    CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password, unmanaged, created_at, \
+    updated_at";
 
 #[derive(Debug, Clone)]
 pub struct NewUser {

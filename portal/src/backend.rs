@@ -45,6 +45,20 @@ pub struct PortalUser {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
+    /// An unmanaged-device (MAM-only) user: their portal is their app list.
+    pub unmanaged: bool,
+}
+
+/// An app of the catalogue, as the portal lists it to a user.
+#[derive(Debug, Clone)]
+pub struct PortalApp {
+    pub id: String,
+    pub name: String,
+    pub android: bool,
+    /// The store page (store and business apps).
+    pub store_url: Option<String>,
+    /// An uploaded file the portal serves (in-house apps).
+    pub in_house: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -228,6 +242,18 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The devices of the session's user.
     async fn devices(&self, tenant: &str, session_token: &str) -> BackendResult<Vec<Device>>;
+
+    /// The apps the session's user may get (for unmanaged-device users, only those allowed
+    /// on unmanaged devices).
+    async fn apps(&self, tenant: &str, session_token: &str) -> BackendResult<Vec<PortalApp>>;
+
+    /// An in-house app's file (name and content), if the session's user may get it.
+    async fn app_file(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        app_id: &str,
+    ) -> BackendResult<Option<(String, Vec<u8>)>>;
 
     /// Whether the server can make profiles at all.
     fn profiles_available(&self) -> bool;

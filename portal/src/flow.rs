@@ -262,6 +262,10 @@ pub async fn home(State(state): State<PortalState>, visit: Visit) -> Response {
         Ok(s) => s,
         Err(res) => return res,
     };
+    // MAM-only users enrol no device: their portal is their app list.
+    if session.user.unmanaged {
+        return visit.redirect("/apps");
+    }
     let tenant = visit.tenant_id();
     let devices = match state.backend.devices(tenant, &token).await {
         Ok(d) => d,
@@ -290,6 +294,50 @@ pub async fn home(State(state): State<PortalState>, visit: Visit) -> Response {
         },
     );
     visit.page(StatusCode::OK, html)
+}
+
+/// The apps the user may get, with their store links or files (SPEC C2, C5).
+pub async fn apps(State(state): State<PortalState>, visit: Visit) -> Response {
+    let (session, token) = match active(&state, &visit).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    match state.backend.apps(visit.tenant_id(), &token).await {
+        Err(e) => visit.failure(e),
+        Ok(apps) => {
+            let html = pages::apps(&visit.frame, &session.user, apps);
+            visit.page(StatusCode::OK, html)
+        }
+    }
+}
+
+/// An in-house app's file, for a user who may get it.
+pub async fn app_file(
+    State(state): State<PortalState>,
+    Path(params): Path<HashMap<String, String>>,
+    visit: Visit,
+) -> Response {
+    let (_, token) = match active(&state, &visit).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let app = params.get("app").map(String::as_str).unwrap_or_default();
+    match state.backend.app_file(visit.tenant_id(), &token, app).await {
+        Err(e) => visit.failure(e),
+        Ok(Some((name, bytes))) => {
+            let content_type = if name.to_lowercase().ends_with(".apk") {
+                "application/vnd.android.package-archive"
+            } else {
+                "application/octet-stream"
+            };
+            visit.attachment(content_type, &name, bytes)
+        }
+        Ok(None) => {
+            let t = visit.frame.texts();
+            let html = pages::notice(&visit.frame, t.no_such_app, t.no_such_app_text, None);
+            visit.page(StatusCode::NOT_FOUND, html)
+        }
+    }
 }
 
 pub async fn profile(State(state): State<PortalState>, visit: Visit) -> Response {

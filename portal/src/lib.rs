@@ -43,6 +43,8 @@ pub fn router(backend: Arc<dyn Backend>, secure_cookies: bool) -> Router {
             get(flow::password_page).post(flow::set_password),
         )
         .route("/r/{token}/home", get(flow::home))
+        .route("/r/{token}/apps", get(flow::apps))
+        .route("/r/{token}/apps/{app}/file", get(flow::app_file))
         .route(
             "/r/{token}/profile",
             get(flow::profile).post(flow::request_profile),

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::backend::{Device, PortalUser};
+use crate::backend::{Device, PortalApp, PortalUser};
 use crate::i18n::{Lang, Texts};
 
 /// What every page needs to know about the visit.
@@ -273,12 +273,76 @@ pub fn home(frame: &Frame, home: Home) -> String {
             <p>{t.profile_intro}</p>
             <a class="button" href=format!("{}/profile", frame.base)>{t.profile_link}</a>
         </section>
+        <section class="card" aria-labelledby="apps-title">
+            <h2 id="apps-title">{t.apps_title}</h2>
+            <a class="button" href=format!("{}/apps", frame.base)>{t.apps_link}</a>
+        </section>
         <form method="post" action=format!("{}/sign-out", frame.base)>
             <Csrf token=frame.csrf.clone()/>
             <button type="submit" class="link-button">{t.sign_out}</button>
         </form>
     };
     document(frame, t.home_title, body)
+}
+
+pub fn apps(frame: &Frame, user: &PortalUser, apps: Vec<PortalApp>) -> String {
+    let t = frame.texts();
+    let unknown_sources = apps.iter().any(|a| a.android && a.in_house);
+    let list = if apps.is_empty() {
+        view! { <p>{t.no_apps}</p> }.into_any()
+    } else {
+        let base = frame.base.clone();
+        view! {
+            <ul class="apps">
+                {apps
+                    .into_iter()
+                    .map(|a| {
+                        let platform = if a.android { "Android" } else { "iOS" };
+                        let link = match (a.store_url, a.in_house) {
+                            (Some(url), _) => {
+                                view! { <a href=url>{t.get_app}</a> }.into_any()
+                            }
+                            (None, true) => {
+                                let href = format!("{base}/apps/{}/file", a.id);
+                                view! { <a href=href>{t.download_app}</a> }.into_any()
+                            }
+                            (None, false) => view! { <span></span> }.into_any(),
+                        };
+                        view! {
+                            <li>
+                                <strong>{a.name}</strong>
+                                {format!(" — {platform} — ")}
+                                {link}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let intro = if user.unmanaged {
+        t.apps_intro_unmanaged
+    } else {
+        t.apps_intro
+    };
+    let body = view! {
+        <p>{format!("{} {} {},", t.hello, user.first_name, user.last_name)}</p>
+        <section class="card" aria-labelledby="apps-title">
+            <h2 id="apps-title">{t.apps_title}</h2>
+            <p>{intro}</p>
+            {list}
+            {unknown_sources.then(|| view! { <p class="note">{t.unknown_sources}</p> })}
+        </section>
+        {(!user.unmanaged).then(|| view! {
+            <p><a href=format!("{}/home", frame.base)>{t.back_home}</a></p>
+        })}
+        <form method="post" action=format!("{}/sign-out", frame.base)>
+            <Csrf token=frame.csrf.clone()/>
+            <button type="submit" class="link-button">{t.sign_out}</button>
+        </form>
+    };
+    document(frame, t.apps_title, body)
 }
 
 pub fn profile(frame: &Frame, available: bool) -> String {

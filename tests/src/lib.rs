@@ -349,6 +349,16 @@ impl Client {
         into_reply(req.send().await.expect("request")).await
     }
 
+    /// Posts raw bytes to `path` with `content_type`.
+    pub async fn post_bytes(&self, path: &str, content_type: &str, bytes: Vec<u8>) -> Reply {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(bytes);
+        into_reply(req.send().await.expect("request")).await
+    }
+
     /// Uploads a plugin component.
     pub async fn upload(&self, bytes: Vec<u8>) -> Reply {
         let req = self

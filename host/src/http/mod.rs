@@ -4,6 +4,7 @@
 
 mod admins;
 mod apple;
+mod apps;
 mod device_registration;
 mod devices;
 mod directory;
@@ -16,6 +17,7 @@ mod plugins;
 mod portal;
 mod registration;
 mod session;
+mod unmanaged;
 mod users;
 
 use std::sync::Arc;
@@ -116,6 +118,8 @@ impl AppState {
         (name = "admins", description = "Administrators of the signed-in tenant"),
         (name = "users", description = "End users of the signed-in tenant"),
         (name = "directory", description = "The tenant's LDAP directory: settings, search, import"),
+        (name = "apps", description = "The app catalogue: store, business and in-house apps"),
+        (name = "unmanaged devices", description = "Unmanaged (MAM-only) devices and their users"),
         (name = "registration", description = "User settings, registration URL, invitations, mail status"),
         (name = "devices", description = "Devices of the signed-in tenant: list, retire, wipe, delete"),
         (name = "apple", description = "The tenant's Apple PKI: device CA and profile signing"),
@@ -146,6 +150,8 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(admins::routes())
         .merge(users::routes())
         .merge(directory::routes())
+        .merge(apps::routes())
+        .merge(unmanaged::routes())
         .merge(registration::routes())
         .merge(device_registration::routes())
         .merge(devices::routes())

@@ -12,13 +12,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use corral_portal::{
     Backend, BackendError, BackendResult, Device, DeviceRegistration, DeviceState, NewSession,
-    Opened, PasswordOutcome, PinOutcome, PortalTenant, PortalUser, ProfileDownload, ProfileKind,
-    ProfileLinkOutcome, Session, SetPasswordOutcome, Stage, Weakness,
+    Opened, PasswordOutcome, PinOutcome, PortalApp, PortalTenant, PortalUser, ProfileDownload,
+    ProfileKind, ProfileLinkOutcome, Session, SetPasswordOutcome, Stage, Weakness,
 };
 
 use super::AppState;
 use crate::apple::enrolments;
 use crate::apple::profile::Scope;
+use crate::apps;
 use crate::devices::{self, Platform};
 use crate::directory;
 use crate::error::Error;
@@ -65,6 +66,7 @@ fn portal_user(u: User) -> PortalUser {
         email: u.email,
         first_name: u.first_name,
         last_name: u.last_name,
+        unmanaged: u.unmanaged,
     }
 }
 
@@ -360,6 +362,62 @@ impl Backend for PortalBackend {
             .await
             .map_err(failed)?;
         tx.commit().await.map_err(failed)
+    }
+
+    async fn apps(&self, tenant: &str, session_token: &str) -> BackendResult<Vec<PortalApp>> {
+        let mut read = self.read(tenant).await.map_err(failed)?;
+        let Some(session) = sessions::find_at(&mut read, session_token, DbStage::Active)
+            .await
+            .map_err(failed)?
+        else {
+            return Ok(Vec::new());
+        };
+        let user = users::get(&mut read, &session.user_id)
+            .await
+            .map_err(failed)?;
+        Ok(apps::for_user(&mut read, &user)
+            .await
+            .map_err(failed)?
+            .into_iter()
+            .map(|a| PortalApp {
+                id: a.app.id,
+                name: a.app.name,
+                android: a.app.platform == apps::AppPlatform::Android,
+                store_url: a.app.store_url,
+                in_house: a.app.kind == apps::Kind::InHouse,
+            })
+            .collect())
+    }
+
+    async fn app_file(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        app_id: &str,
+    ) -> BackendResult<Option<(String, Vec<u8>)>> {
+        let mut read = self.read(tenant).await.map_err(failed)?;
+        let Some(session) = sessions::find_at(&mut read, session_token, DbStage::Active)
+            .await
+            .map_err(failed)?
+        else {
+            return Ok(None);
+        };
+        let user = users::get(&mut read, &session.user_id)
+            .await
+            .map_err(failed)?;
+        let allowed = apps::for_user(&mut read, &user)
+            .await
+            .map_err(failed)?
+            .iter()
+            .any(|a| a.app.id == app_id);
+        if !allowed {
+            return Ok(None);
+        }
+        match apps::file(&mut read, app_id).await {
+            Ok(file) => Ok(Some(file)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(failed(e)),
+        }
     }
 
     async fn devices(&self, tenant: &str, session_token: &str) -> BackendResult<Vec<Device>> {

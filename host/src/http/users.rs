@@ -36,6 +36,9 @@ pub struct CreateUserRequest {
     /// Send the invitation e-mail right away.
     #[serde(default)]
     send_invitation: bool,
+    /// Add as an unmanaged-device (MAM-only) user; needs unmanaged devices on.
+    #[serde(default)]
+    unmanaged: bool,
 }
 
 impl From<CreateUserRequest> for NewUser {
@@ -108,9 +111,15 @@ async fn create_user(
     ApiJson(req): ApiJson<CreateUserRequest>,
 ) -> ApiResult<impl IntoResponse> {
     me.admin.require(Permission::ManageUsers)?;
-    let send_invitation = req.send_invitation;
+    let (send_invitation, unmanaged) = (req.send_invitation, req.unmanaged);
     let mut scoped = state.store().scoped(&me.tenant).await?;
-    let user = users::create(&mut scoped, &me.admin.actor(), req.into()).await?;
+    let mut user = users::create(&mut scoped, &me.admin.actor(), req.into()).await?;
+    if unmanaged {
+        let ids = [user.id.clone()];
+        user = crate::unmanaged::label(&mut scoped, &me.admin.actor(), &ids, true, true)
+            .await?
+            .remove(0);
+    }
     if send_invitation {
         invitations::invite(
             &mut scoped,
@@ -144,9 +153,18 @@ async fn create_users(
 ) -> ApiResult<impl IntoResponse> {
     me.admin.require(Permission::ManageUsers)?;
     let invite: Vec<bool> = req.users.iter().map(|u| u.send_invitation).collect();
+    let unmanaged: Vec<bool> = req.users.iter().map(|u| u.unmanaged).collect();
     let mut scoped = state.store().scoped(&me.tenant).await?;
     let new = req.users.into_iter().map(NewUser::from).collect();
-    let created = users::create_many(&mut scoped, &me.admin.actor(), new).await?;
+    let mut created = users::create_many(&mut scoped, &me.admin.actor(), new).await?;
+    for (user, unmanaged) in created.iter_mut().zip(unmanaged) {
+        if unmanaged {
+            let ids = [user.id.clone()];
+            *user = crate::unmanaged::label(&mut scoped, &me.admin.actor(), &ids, true, true)
+                .await?
+                .remove(0);
+        }
+    }
     let to_invite: Vec<String> = created
         .iter()
         .zip(invite)
