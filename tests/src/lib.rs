@@ -8,6 +8,7 @@
 //! and say how to run them.
 
 pub mod apple;
+pub mod discovery;
 pub mod network;
 pub mod portal;
 

@@ -1,0 +1,93 @@
+//! The Android Management API (AMAPI) plugin (SPEC E): everything Google-specific lives here,
+//! behind the `corral:plugin` WIT contract; the host knows nothing of AMAPI.
+//!
+//! This first part covers dedicated-device (COSU) configurations (E4) and their translation
+//! into an AMAPI `Policy` (E5): `validate-config` checks a `cosu` configuration and answers
+//! field errors (JSON Pointers into the body); `render-config` turns a valid one into the
+//! `Policy` for `enterprises.policies.patch`. The module `cosu` holds the model and its rules.
+
+mod cosu;
+
+use corral_plugin_sdk::types::*;
+use corral_plugin_sdk::{Plugin, export_plugin};
+
+const VERSION: &str = match option_env!("CORRAL_AMAPI_VERSION") {
+    Some(v) => v,
+    None => "0.1.0",
+};
+
+/// Configuration kind of a dedicated-device configuration.
+const COSU: &str = "cosu";
+
+struct Amapi;
+
+fn body_of(config: &Configuration) -> Result<Result<cosu::Cosu, FieldError>, PluginError> {
+    if config.kind != COSU {
+        return Err(PluginError::Unsupported(format!(
+            "configuration kind {} (this plugin knows {COSU})",
+            config.kind
+        )));
+    }
+    Ok(
+        cosu::parse(&config.body).map_err(|(path, message)| FieldError {
+            path,
+            code: "invalid".into(),
+            message,
+        }),
+    )
+}
+
+impl Plugin for Amapi {
+    fn describe() -> PluginInfo {
+        let mut info = corral_plugin_sdk::info("amapi", "Corral", VERSION);
+        info.hooks = vec![Hook::ValidateConfig, Hook::RenderConfig];
+        info.http_hosts = vec!["androidmanagement.googleapis.com".into()];
+        info.config_kinds = vec![ConfigKind {
+            id: COSU.into(),
+            display_name: "Dedicated device (COSU)".into(),
+            description: "One pinned app in kiosk mode, lockdown switches, kiosk \
+                          customisation and system updates, for fully managed Android devices"
+                .into(),
+            json_schema: None,
+        }];
+        info
+    }
+
+    fn validate_config(config: Configuration) -> Result<Vec<FieldError>, PluginError> {
+        Ok(match body_of(&config)? {
+            Err(e) => vec![e],
+            Ok(body) => cosu::validate(&body)
+                .into_iter()
+                .map(|p| FieldError {
+                    path: p.path,
+                    code: p.code.into(),
+                    message: p.message,
+                })
+                .collect(),
+        })
+    }
+
+    fn render_config(config: Configuration) -> Result<RenderedDocument, PluginError> {
+        let body = match body_of(&config)? {
+            Err(e) => {
+                return Err(PluginError::InvalidInput(format!(
+                    "{}: {}",
+                    e.path, e.message
+                )));
+            }
+            Ok(body) => body,
+        };
+        if let Some(p) = cosu::validate(&body).first() {
+            return Err(PluginError::InvalidInput(format!(
+                "{}: {}",
+                p.path, p.message
+            )));
+        }
+        Ok(RenderedDocument {
+            media_type: "application/json; profile=androidmanagement.v1.Policy".into(),
+            document: cosu::policy(&body).to_string(),
+        })
+    }
+}
+
+export_plugin!(Amapi);
