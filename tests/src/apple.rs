@@ -39,6 +39,8 @@ pub struct PlayedDevice {
     /// Path of the check-in URL (the host part is the public MDM URL; tests talk to the
     /// server directly).
     pub checkin_path: String,
+    /// Path of the command channel (`ServerURL`).
+    pub server_path: String,
     pub udid: String,
 }
 
@@ -62,13 +64,17 @@ impl PlayedDevice {
             .unwrap()
             .parse2(identity["Password"].as_string().unwrap())
             .unwrap();
-        let url = mdm["CheckInURL"].as_string().unwrap();
-        let path = &url[url.find("://").unwrap() + 3..];
+        let path_of = |key: &str| {
+            let url = mdm[key].as_string().unwrap();
+            let rest = &url[url.find("://").unwrap() + 3..];
+            rest[rest.find('/').unwrap()..].to_string()
+        };
         PlayedDevice {
             cert: parsed.cert.unwrap(),
             key: parsed.pkey.unwrap(),
             topic: mdm["Topic"].as_string().unwrap().to_string(),
-            checkin_path: path[path.find('/').unwrap()..].to_string(),
+            checkin_path: path_of("CheckInURL"),
+            server_path: path_of("ServerURL"),
             udid: udid.to_string(),
         }
     }
@@ -80,6 +86,7 @@ impl PlayedDevice {
             key,
             topic: self.topic.clone(),
             checkin_path: self.checkin_path.clone(),
+            server_path: self.server_path.clone(),
             udid: self.udid.clone(),
         }
     }
@@ -120,6 +127,30 @@ impl PlayedDevice {
             _ => {}
         }
         d
+    }
+
+    /// Reports `status` on the command channel (signed); returns the HTTP status and body.
+    pub async fn report(&self, base_url: &str, status: &str, udid: &str) -> (u16, Vec<u8>) {
+        let mut d = Dictionary::new();
+        d.insert("Status".into(), Value::from(status));
+        d.insert("UDID".into(), Value::from(udid));
+        if status != "Idle" {
+            d.insert(
+                "CommandUUID".into(),
+                Value::from("0C5D3C5E-0000-4000-8000-000000000001"),
+            );
+        }
+        let mut body = Vec::new();
+        plist::to_writer_xml(&mut body, &Value::Dictionary(d)).unwrap();
+        let r = reqwest::Client::new()
+            .put(format!("{base_url}{}", self.server_path))
+            .header("mdm-signature", self.signature(&body))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.bytes().await.unwrap().to_vec())
     }
 
     /// Sends a check-in message as XML, signed unless `signed` is false; returns the status.

@@ -91,6 +91,27 @@ async fn device_enrols_checks_in_and_checks_out(db: Db) {
         1
     );
 
+    // The command channel: idle with nothing to do (an empty answer), command results
+    // accepted; another device's UDID or an unsigned report is refused.
+    assert_eq!(device.server_path, "/mdm/acme/server");
+    assert_eq!(
+        device.report(url, "Idle", &device.udid).await,
+        (200, vec![])
+    );
+    assert_eq!(
+        device.report(url, "Acknowledged", &device.udid).await.0,
+        200
+    );
+    assert_eq!(device.report(url, "Idle", "ANOTHER-UDID").await.0, 403);
+    assert_eq!(device.report(url, "Sleeping", &device.udid).await.0, 400);
+    let unsigned = reqwest::Client::new()
+        .put(format!("{url}/mdm/acme/server"))
+        .body("<plist/>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+
     // CheckOut: MDM is off for that device, in the API, the portal and the history.
     assert_eq!(
         device
@@ -126,6 +147,8 @@ async fn device_enrols_checks_in_and_checks_out(db: Db) {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["mdm_disabled", "created"]);
+    // Checked out: the command channel is closed to that identity.
+    assert_eq!(device.report(url, "Idle", &device.udid).await.0, 403);
 
     // Retired, the same device enrols again with a new profile: one entry, Active again.
     let r = apple

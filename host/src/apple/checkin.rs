@@ -126,6 +126,15 @@ fn verify_signature(signature_b64: &str, body: &[u8]) -> Result<String, Refused>
     Ok(hex::encode(Sha256::digest(cert.public_key_data())))
 }
 
+/// [`verify_signature`] on a blocking thread: the verification must not hold up a runtime
+/// worker that the (serialised) write transactions of other check-ins need to make progress.
+async fn identity(signature: &str, body: &[u8]) -> Result<Result<String, Refused>, Error> {
+    let (signature, body) = (signature.to_string(), body.to_vec());
+    tokio::task::spawn_blocking(move || verify_signature(&signature, &body))
+        .await
+        .map_err(|e| Error::Internal(format!("signature check: {e}")))
+}
+
 fn string(d: &Dictionary, key: &str) -> Option<String> {
     d.get(key).and_then(Value::as_string).map(str::to_string)
 }
@@ -201,13 +210,7 @@ pub async fn handle(
     let Some(signature) = signature else {
         return Ok(Err(Refused::Unsigned));
     };
-    // On a blocking thread: the verification must not hold up a runtime worker that the
-    // (serialised) write transactions of other check-ins need to make progress.
-    let (signature, signed_body) = (signature.to_string(), body.to_vec());
-    let verified = tokio::task::spawn_blocking(move || verify_signature(&signature, &signed_body))
-        .await
-        .map_err(|e| Error::Internal(format!("signature check: {e}")))?;
-    let fingerprint = match verified {
+    let fingerprint = match identity(signature, body).await? {
         Ok(fingerprint) => fingerprint,
         Err(refused) => return Ok(Err(refused)),
     };
@@ -251,6 +254,90 @@ pub async fn handle(
     };
     scoped.commit().await?;
     Ok(Ok(outcome))
+}
+
+/// What a device reported on the command channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerStatus {
+    Idle,
+    /// The answer to a command (Acknowledged, Error, CommandFormatError, NotNow).
+    Result,
+}
+
+/// The command channel (`ServerURL`): the device reports its status and asks for its next
+/// command. Authenticated like check-ins; the message's UDID (or EnrollmentID) must be the
+/// one the enrolment authenticated with, and the enrolment must be active. No commands are
+/// queued yet, so the answer is always "nothing to do". The last contact is recorded at most
+/// once a minute, so idle polling does not turn into a write per request.
+pub async fn server(
+    store: &Store,
+    tenant: &TenantId,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<Result<ServerStatus, Refused>, Error> {
+    let Some(signature) = signature else {
+        return Ok(Err(Refused::Unsigned));
+    };
+    let fingerprint = match identity(signature, body).await? {
+        Ok(fingerprint) => fingerprint,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let message = match Value::from_reader(std::io::Cursor::new(body)) {
+        Ok(Value::Dictionary(d)) => d,
+        Ok(_) => return Ok(Err(Refused::Malformed("not a dictionary".into()))),
+        Err(e) => return Ok(Err(Refused::Malformed(e.to_string()))),
+    };
+    let status = match string(&message, "Status").as_deref() {
+        Some("Idle") => ServerStatus::Idle,
+        Some("Acknowledged" | "Error" | "CommandFormatError" | "NotNow") => {
+            if string(&message, "CommandUUID").is_none() {
+                return Ok(Err(Refused::Malformed(
+                    "CommandUUID is required with a command result".into(),
+                )));
+            }
+            ServerStatus::Result
+        }
+        Some(other) => return Ok(Err(Refused::Malformed(format!("unknown Status {other}")))),
+        None => return Ok(Err(Refused::Malformed("Status is required".into()))),
+    };
+    let udid = match device_id_of(&message) {
+        Ok(udid) => udid,
+        Err(refused) => return Ok(Err(refused)),
+    };
+
+    let mut reader = store.reader(tenant).await?;
+    let row: Option<(String, String, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT id, status, udid, checked_in_at FROM apple_enrolments \
+         WHERE tenant_id = $1 AND identity_sha256 = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(&fingerprint)
+    .fetch_optional(reader.conn())
+    .await?;
+    drop(reader);
+    let Some((id, enrolment_status, enrolled_udid, seen)) = row else {
+        return Ok(Err(Refused::UnknownIdentity));
+    };
+    if enrolment_status != "active" {
+        return Ok(Err(Refused::EnrolmentEnded));
+    }
+    if enrolled_udid.as_deref() != Some(udid.as_str()) {
+        return Ok(Err(Refused::UnknownIdentity));
+    }
+    let now = now_ms();
+    if seen.is_none_or(|s| now - s >= 60_000) {
+        let mut scoped = store.scoped(tenant).await?;
+        sqlx::query(
+            "UPDATE apple_enrolments SET checked_in_at = $1 WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(now)
+        .bind(tenant.as_str())
+        .bind(&id)
+        .execute(scoped.conn())
+        .await?;
+        scoped.commit().await?;
+    }
+    Ok(Ok(status))
 }
 
 async fn enrolment_of(scoped: &mut Scoped, fingerprint: &str) -> Result<Option<Enrolment>, Error> {

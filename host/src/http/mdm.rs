@@ -1,6 +1,7 @@
-//! The Apple MDM endpoints devices talk to (SPEC D4): `PUT /mdm/{tenant}/checkin`. Not part
-//! of the admin API (and not in its OpenAPI document): the bodies are Apple's plists, and the
-//! caller is authenticated by its device identity's `Mdm-Signature`, never by a session.
+//! The Apple MDM endpoints devices talk to (SPEC D4): `PUT /mdm/{tenant}/checkin` and the
+//! command channel `PUT /mdm/{tenant}/server`. Not part of the admin API (and not in its
+//! OpenAPI document): the bodies are Apple's plists, and the caller is authenticated by its
+//! device identity's `Mdm-Signature`, never by a session.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,6 +17,7 @@ use crate::tenants;
 pub fn routes(state: AppState) -> Router {
     Router::new()
         .route("/mdm/{tenant}/checkin", put(check_in))
+        .route("/mdm/{tenant}/server", put(server))
         .with_state(state)
 }
 
@@ -35,19 +37,43 @@ async fn check_in(
     let signature = headers.get("mdm-signature").and_then(|v| v.to_str().ok());
     match checkin::handle(state.store(), &tenant.id, signature, &body).await? {
         Ok(_) => Ok(StatusCode::OK),
-        Err(refused) => {
-            // A refused message changes nothing (its transaction was rolled back).
-            tracing::warn!(tenant = %slug, reason = %refused, "check-in refused");
-            let (status, code) = match refused {
-                Refused::Unsigned => (StatusCode::UNAUTHORIZED, "unsigned"),
-                Refused::BadSignature(_) | Refused::UnknownIdentity => {
-                    (StatusCode::FORBIDDEN, "identity_refused")
-                }
-                Refused::WrongTopic => (StatusCode::FORBIDDEN, "wrong_topic"),
-                Refused::EnrolmentEnded => (StatusCode::FORBIDDEN, "enrolment_ended"),
-                Refused::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_message"),
-            };
-            Err(ApiError::new(status, code, refused.to_string()))
-        }
+        Err(refused) => Err(refusal(&slug, refused)),
     }
+}
+
+/// The command channel: the device reports its status and gets its next command (none yet:
+/// an empty 200 answer, which devices read as "nothing to do").
+async fn server(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let Some(tenant) = tenants::find_by_slug(state.store(), &slug).await? else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "tenant_not_found",
+            "no such tenant",
+        ));
+    };
+    let signature = headers.get("mdm-signature").and_then(|v| v.to_str().ok());
+    match checkin::server(state.store(), &tenant.id, signature, &body).await? {
+        Ok(_) => Ok(StatusCode::OK),
+        Err(refused) => Err(refusal(&slug, refused)),
+    }
+}
+
+/// A refused message changes nothing; the device gets the reason.
+fn refusal(slug: &str, refused: Refused) -> ApiError {
+    tracing::warn!(tenant = %slug, reason = %refused, "MDM message refused");
+    let (status, code) = match refused {
+        Refused::Unsigned => (StatusCode::UNAUTHORIZED, "unsigned"),
+        Refused::BadSignature(_) | Refused::UnknownIdentity => {
+            (StatusCode::FORBIDDEN, "identity_refused")
+        }
+        Refused::WrongTopic => (StatusCode::FORBIDDEN, "wrong_topic"),
+        Refused::EnrolmentEnded => (StatusCode::FORBIDDEN, "enrolment_ended"),
+        Refused::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_message"),
+    };
+    ApiError::new(status, code, refused.to_string())
 }
