@@ -270,4 +270,23 @@ async fn directory_users_are_searched_imported_and_sign_in_by_bind(db: Db) {
     )
     .await;
     assert!(home.url.ends_with("/home"), "{home:?}");
+
+    // Directory users can be unmanaged-device users too (SPEC C3).
+    admin
+        .send("POST", "/api/v1/unmanaged-devices/enable", None)
+        .await;
+    let r = admin
+        .send(
+            "POST",
+            "/api/v1/users/unmanaged",
+            Some(json!({"user_ids": [users[1]["id"]], "unmanaged": true, "confirm": true})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, &r.body[0]["source"], &r.body[0]["unmanaged"]),
+        (200, &json!("ldap"), &json!(true)),
+        "{r:?}"
+    );
+    let apps = other.get(&format!("{}/home", home.base_path())).await;
+    assert!(apps.url.ends_with("/apps"), "{apps:?}");
 }
