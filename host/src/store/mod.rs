@@ -56,6 +56,9 @@ pub struct Store {
     writer: Option<Writer>,
 }
 
+/// How long a write transaction waits for its turn (as SQLite's `busy_timeout`).
+const WRITE_TURN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// SQLite allows one writer at a time, so this process writes through one connection of its
 /// own, taken in turn: queueing here wakes the next writer the moment the previous one
 /// commits, where SQLite's busy handler would make it sleep and poll (1 ms, 2 ms, 5 ms...),
@@ -157,7 +160,17 @@ impl Store {
     pub async fn scoped(&self, tenant: &TenantId) -> Result<Scoped, Error> {
         let (conn, turn) = match &self.writer {
             Some(writer) => {
-                let turn = writer.turn.clone().lock_owned().await;
+                // Bounded like SQLite's own busy timeout: a writer that never gets its turn
+                // fails instead of hanging.
+                let turn =
+                    tokio::time::timeout(WRITE_TURN_TIMEOUT, writer.turn.clone().lock_owned())
+                        .await
+                        .map_err(|_| {
+                            Error::Unavailable(format!(
+                                "the database is busy: no write turn within {} s",
+                                WRITE_TURN_TIMEOUT.as_secs()
+                            ))
+                        })?;
                 (writer.pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
             }
             None => (self.pool.begin().await?, None),
