@@ -31,7 +31,7 @@ impl Platform {
             Platform::Android => "android",
         }
     }
-    fn from_code(code: &str) -> Platform {
+    pub(crate) fn from_code(code: &str) -> Platform {
         match code {
             "ios" => Platform::Ios,
             "macos" => Platform::Macos,

@@ -245,6 +245,17 @@ pub async fn save(
     Ok(s.clone())
 }
 
+impl Settings {
+    /// The attributes read from user entries.
+    fn attributes(&self) -> [&str; 3] {
+        [
+            &self.email_attribute,
+            &self.first_name_attribute,
+            &self.last_name_attribute,
+        ]
+    }
+}
+
 /// The entry as a user, if it has an e-mail address (entries without one cannot be users).
 fn entry_of(e: SearchEntry, s: &Settings) -> Option<Entry> {
     let get = |name: &str| {
@@ -298,14 +309,9 @@ impl Directory {
 
     async fn entries(&self, ldap: &mut Ldap, filter: &str) -> Result<Vec<Entry>, Error> {
         let s = &self.settings;
-        let attrs = [
-            s.email_attribute.as_str(),
-            s.first_name_attribute.as_str(),
-            s.last_name_attribute.as_str(),
-        ];
         let (found, _) = ldap
             .with_timeout(TIMEOUT)
-            .search(&s.base_dn, Scope::Subtree, filter, attrs)
+            .search(&s.base_dn, Scope::Subtree, filter, s.attributes())
             .await
             .and_then(|r| r.success())
             .map_err(|e| self.unavailable("refused the search", e))?;
@@ -344,16 +350,7 @@ impl Directory {
             let s = &self.settings;
             let found = ldap
                 .with_timeout(TIMEOUT)
-                .search(
-                    dn,
-                    Scope::Base,
-                    &s.user_filter,
-                    [
-                        s.email_attribute.as_str(),
-                        s.first_name_attribute.as_str(),
-                        s.last_name_attribute.as_str(),
-                    ],
-                )
+                .search(dn, Scope::Base, &s.user_filter, s.attributes())
                 .await
                 .map_err(|e| self.unavailable("refused the search", e))?;
             // "No such object" (32) and friends: not an entry of this directory.

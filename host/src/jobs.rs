@@ -13,6 +13,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use tokio::sync::OnceCell;
+
 use crate::error::Error;
 use crate::secrets::random_token;
 use crate::store::{now_ms, Store};
@@ -49,11 +51,33 @@ pub struct Scheduler {
     store: Store,
     jobs: Vec<Job>,
     poll: Duration,
+    /// Set once every job has its row in `scheduled_jobs`.
+    registered: OnceCell<()>,
 }
 
 impl Scheduler {
     pub fn new(store: Store, poll: Duration, jobs: Vec<Job>) -> Scheduler {
-        Scheduler { store, jobs, poll }
+        Scheduler {
+            store,
+            jobs,
+            poll,
+            registered: OnceCell::new(),
+        }
+    }
+
+    /// Gives each job its row (due at once when new); other processes may have done so.
+    async fn register(&self) -> Result<(), Error> {
+        for job in &self.jobs {
+            sqlx::query(
+                "INSERT INTO scheduled_jobs (name, next_run_at) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(job.name)
+            .bind(now_ms())
+            .execute(self.store.pool())
+            .await?;
+        }
+        Ok(())
     }
 
     /// Runs until the process ends.
@@ -68,17 +92,10 @@ impl Scheduler {
 
     /// Runs every due job whose lease this process wins; returns the names of those it ran.
     pub async fn run_due(&self) -> Result<Vec<&'static str>, Error> {
+        self.registered.get_or_try_init(|| self.register()).await?;
         let mut ran = Vec::new();
         for job in &self.jobs {
             let now = now_ms();
-            sqlx::query(
-                "INSERT INTO scheduled_jobs (name, next_run_at) VALUES ($1, $2) \
-                 ON CONFLICT (name) DO NOTHING",
-            )
-            .bind(job.name)
-            .bind(now)
-            .execute(self.store.pool())
-            .await?;
             let token = random_token();
             let won = sqlx::query(
                 "UPDATE scheduled_jobs SET lease_token = $1, lease_until = $2, \

@@ -13,6 +13,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::admins;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
 use crate::store::{now_ms, Scoped};
@@ -303,7 +304,6 @@ pub async fn label(
     }
     scoped.lock_tenant().await?;
     require_on(scoped).await?;
-    let tenant = scoped.tenant().as_str().to_string();
     let now = now_ms();
     let mut out = Vec::with_capacity(user_ids.len());
     for (i, id) in user_ids.iter().enumerate() {
@@ -312,23 +312,19 @@ pub async fn label(
             Error::NotFound(_) => Error::invalid(field.clone(), "no such user"),
             other => other,
         })?;
-        if unmanaged {
-            let (admins,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM admins WHERE tenant_id = $1 AND email = $2")
-                    .bind(&tenant)
-                    .bind(&user.email)
-                    .fetch_one(scoped.conn())
-                    .await?;
-            if admins > 0 {
-                return Err(Error::Conflict {
-                    code: "administrator_cannot_be_unmanaged",
-                    message: format!(
-                        "{field}: {} is an administrator of this tenant; administrators cannot \
-                         be unmanaged-device users",
-                        user.email
-                    ),
-                });
-            }
+        if unmanaged
+            && admins::find_row(scoped, "email", &user.email)
+                .await?
+                .is_some()
+        {
+            return Err(Error::Conflict {
+                code: "administrator_cannot_be_unmanaged",
+                message: format!(
+                    "{field}: {} is an administrator of this tenant; administrators cannot \
+                     be unmanaged-device users",
+                    user.email
+                ),
+            });
         }
         out.push(set_label(scoped, actor, id, unmanaged, now).await?);
     }

@@ -149,13 +149,18 @@ fn device_id_of(d: &Dictionary) -> Result<String, Refused> {
         .ok_or_else(|| Refused::Malformed("UDID or EnrollmentID is required".into()))
 }
 
+/// The plist dictionary a device sent (XML or binary).
+fn dictionary(body: &[u8]) -> Result<Dictionary, Refused> {
+    match Value::from_reader(std::io::Cursor::new(body)) {
+        Ok(Value::Dictionary(d)) => Ok(d),
+        Ok(_) => Err(Refused::Malformed("not a dictionary".into())),
+        Err(e) => Err(Refused::Malformed(e.to_string())),
+    }
+}
+
 /// Reads a check-in plist: its topic and message.
 fn parse(body: &[u8]) -> Result<(String, Message), Refused> {
-    let m = match Value::from_reader(std::io::Cursor::new(body)) {
-        Ok(Value::Dictionary(d)) => d,
-        Ok(_) => return Err(Refused::Malformed("not a dictionary".into())),
-        Err(e) => return Err(Refused::Malformed(e.to_string())),
-    };
+    let m = dictionary(body)?;
     let kind = required(&m, "MessageType")?;
     let topic = required(&m, "Topic")?;
     let message = match kind.as_str() {
@@ -282,10 +287,9 @@ pub async fn server(
         Ok(fingerprint) => fingerprint,
         Err(refused) => return Ok(Err(refused)),
     };
-    let message = match Value::from_reader(std::io::Cursor::new(body)) {
-        Ok(Value::Dictionary(d)) => d,
-        Ok(_) => return Ok(Err(Refused::Malformed("not a dictionary".into()))),
-        Err(e) => return Ok(Err(Refused::Malformed(e.to_string()))),
+    let message = match dictionary(body) {
+        Ok(d) => d,
+        Err(refused) => return Ok(Err(refused)),
     };
     let status = match string(&message, "Status").as_deref() {
         Some("Idle") => ServerStatus::Idle,
@@ -407,11 +411,7 @@ async fn token_update(
     token: String,
     push_magic: String,
 ) -> Result<Outcome, Error> {
-    let platform = if enrolment.platform == "macos" {
-        Platform::Macos
-    } else {
-        Platform::Ios
-    };
+    let platform = Platform::from_code(&enrolment.platform);
     // The first TokenUpdate registers the device; later ones (token refreshes) only store the
     // new token.
     let device_id = match &enrolment.device_id {

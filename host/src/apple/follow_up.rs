@@ -29,8 +29,9 @@ const BATCH: i64 = 500;
 /// Cancels enrolments whose install window has passed; returns how many.
 pub async fn cancel_unfinished(store: &Store) -> Result<usize, Error> {
     let now = now_ms();
-    let due: Vec<(TenantId, String)> = sqlx::query_as(
-        "SELECT tenant_id, id FROM apple_enrolments \
+    // Past the deadline no message is accepted any more, so the UDID read here is final.
+    let due: Vec<(TenantId, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT tenant_id, id, platform, udid FROM apple_enrolments \
          WHERE status IN ('downloaded', 'authenticated') AND install_deadline <= $1 LIMIT $2",
     )
     .bind(now)
@@ -38,23 +39,12 @@ pub async fn cancel_unfinished(store: &Store) -> Result<usize, Error> {
     .fetch_all(store.pool())
     .await?;
     let mut cancelled = 0;
-    for (tenant, id) in due {
+    for (tenant, id, platform, udid) in due {
         let mut scoped = store.scoped(&tenant).await?;
-        let row: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT platform, udid FROM apple_enrolments WHERE tenant_id = $1 AND id = $2 \
-             AND status IN ('downloaded', 'authenticated') AND install_deadline <= $3",
-        )
-        .bind(tenant.as_str())
-        .bind(&id)
-        .bind(now)
-        .fetch_optional(scoped.conn())
-        .await?;
-        let Some((platform, udid)) = row else {
-            continue;
-        };
         let claimed = sqlx::query(
             "UPDATE apple_enrolments SET status = 'cancelled', updated_at = $1 \
-             WHERE tenant_id = $2 AND id = $3 AND status IN ('downloaded', 'authenticated')",
+             WHERE tenant_id = $2 AND id = $3 AND status IN ('downloaded', 'authenticated') \
+             AND install_deadline <= $1",
         )
         .bind(now)
         .bind(tenant.as_str())
@@ -66,11 +56,7 @@ pub async fn cancel_unfinished(store: &Store) -> Result<usize, Error> {
             continue;
         }
         if let Some(udid) = udid {
-            let platform = if platform == "macos" {
-                Platform::Macos
-            } else {
-                Platform::Ios
-            };
+            let platform = Platform::from_code(&platform);
             if let Some(device) = devices::live_by_hardware_id(&mut scoped, platform, &udid).await?
             {
                 devices::disable_mdm_if_live(&mut scoped, &device.id).await?;

@@ -27,13 +27,7 @@ async fn check_in(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let Some(tenant) = tenants::find_by_slug(state.store(), &slug).await? else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "tenant_not_found",
-            "no such tenant",
-        ));
-    };
+    let tenant = tenant_of(&state, &slug).await?;
     let signature = headers.get("mdm-signature").and_then(|v| v.to_str().ok());
     match checkin::handle(state.store(), &tenant.id, signature, &body).await? {
         Ok(_) => Ok(StatusCode::OK),
@@ -49,18 +43,18 @@ async fn server(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let Some(tenant) = tenants::find_by_slug(state.store(), &slug).await? else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "tenant_not_found",
-            "no such tenant",
-        ));
-    };
+    let tenant = tenant_of(&state, &slug).await?;
     let signature = headers.get("mdm-signature").and_then(|v| v.to_str().ok());
     match checkin::server(state.store(), &tenant.id, signature, &body).await? {
         Ok(_) => Ok(StatusCode::OK),
         Err(refused) => Err(refusal(&slug, refused)),
     }
+}
+
+async fn tenant_of(state: &AppState, slug: &str) -> Result<tenants::Tenant, ApiError> {
+    tenants::find_by_slug(state.store(), slug)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "tenant_not_found", "no such tenant"))
 }
 
 /// A refused message changes nothing; the device gets the reason.

@@ -60,6 +60,15 @@ fn stage(s: DbStage) -> Stage {
     }
 }
 
+/// The apps offered to the user of an active portal session (none without one).
+async fn offered_apps(read: &mut Scoped, session_token: &str) -> Result<Vec<apps::UserApp>, Error> {
+    let Some(session) = sessions::find_at(read, session_token, DbStage::Active).await? else {
+        return Ok(Vec::new());
+    };
+    let user = users::get(read, &session.user_id).await?;
+    apps::for_user(read, &user).await
+}
+
 fn portal_user(u: User) -> PortalUser {
     PortalUser {
         id: u.id,
@@ -366,18 +375,10 @@ impl Backend for PortalBackend {
 
     async fn apps(&self, tenant: &str, session_token: &str) -> BackendResult<Vec<PortalApp>> {
         let mut read = self.read(tenant).await.map_err(failed)?;
-        let Some(session) = sessions::find_at(&mut read, session_token, DbStage::Active)
-            .await
-            .map_err(failed)?
-        else {
-            return Ok(Vec::new());
-        };
-        let user = users::get(&mut read, &session.user_id)
+        let offered = offered_apps(&mut read, session_token)
             .await
             .map_err(failed)?;
-        Ok(apps::for_user(&mut read, &user)
-            .await
-            .map_err(failed)?
+        Ok(offered
             .into_iter()
             .map(|a| PortalApp {
                 id: a.app.id,
@@ -396,21 +397,10 @@ impl Backend for PortalBackend {
         app_id: &str,
     ) -> BackendResult<Option<(String, Vec<u8>)>> {
         let mut read = self.read(tenant).await.map_err(failed)?;
-        let Some(session) = sessions::find_at(&mut read, session_token, DbStage::Active)
-            .await
-            .map_err(failed)?
-        else {
-            return Ok(None);
-        };
-        let user = users::get(&mut read, &session.user_id)
+        let offered = offered_apps(&mut read, session_token)
             .await
             .map_err(failed)?;
-        let allowed = apps::for_user(&mut read, &user)
-            .await
-            .map_err(failed)?
-            .iter()
-            .any(|a| a.app.id == app_id);
-        if !allowed {
+        if !offered.iter().any(|a| a.app.id == app_id) {
             return Ok(None);
         }
         match apps::file(&mut read, app_id).await {
