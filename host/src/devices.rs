@@ -13,9 +13,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::store::batch::Placeholders;
 use crate::store::{new_id, now_ms, Scoped};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     Ios,
@@ -192,117 +193,241 @@ pub async fn register(
     actor: &Actor,
     reg: Registration,
 ) -> Result<Device, Error> {
-    let hardware_id = check_text(&reg.hardware_id, "hardware_id", 200)?;
-    let os_version = check_text(&reg.os_version, "os_version", 50)?;
-    let name = check_text(&reg.name, "name", 200)?;
-    let model = check_text(&reg.model, "model", 200)?;
-    let rule = reregistration(reg.platform, &os_version)?;
-    let tenant = scoped.tenant().as_str().to_string();
+    let mut devices = register_all(scoped, actor, vec![reg]).await?;
+    Ok(devices.remove(0))
+}
+
+/// A registration whose fields were checked, with its re-registration rule.
+struct Checked {
+    reg: Registration,
+    hardware_id: String,
+    os_version: String,
+    name: String,
+    model: String,
+    rule: Reregistration,
+}
+
+impl Checked {
+    fn new(reg: Registration) -> Result<Checked, Error> {
+        let os_version = check_text(&reg.os_version, "os_version", 50)?;
+        Ok(Checked {
+            hardware_id: check_text(&reg.hardware_id, "hardware_id", 200)?,
+            name: check_text(&reg.name, "name", 200)?,
+            model: check_text(&reg.model, "model", 200)?,
+            rule: reregistration(reg.platform, &os_version)?,
+            os_version,
+            reg,
+        })
+    }
+
+    fn key(&self) -> (Platform, String) {
+        (self.reg.platform, self.hardware_id.clone())
+    }
+}
+
+/// Registers several devices in order, as [`register`] would one after the other, with one
+/// look-up of earlier entries and one INSERT (and one history INSERT) for all the new entries
+/// (batched check-ins). Devices met for the first time, the common case, cost no statement of
+/// their own; an earlier entry is updated or archived by its own statements.
+pub async fn register_all(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    regs: Vec<Registration>,
+) -> Result<Vec<Device>, Error> {
+    let regs = regs
+        .into_iter()
+        .map(Checked::new)
+        .collect::<Result<Vec<_>, _>>()?;
+    let keys: Vec<(Platform, &str)> = regs
+        .iter()
+        .map(|r| (r.reg.platform, r.hardware_id.as_str()))
+        .collect();
+    let mut earlier = earlier_entries(scoped, &keys).await?;
     let now = now_ms();
-    let earlier = sqlx::query_as::<_, Row>(&format!(
-        "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND platform = $2 \
-         AND hardware_id = $3 AND archived = 0 ORDER BY registered_at DESC"
-    ))
-    .bind(&tenant)
-    .bind(reg.platform.code())
-    .bind(&hardware_id)
-    .fetch_all(scoped.conn())
-    .await?;
-
-    if let (Reregistration::ReuseEntry, Some(row)) = (rule, earlier.first()) {
-        let before = Device::from(row.clone());
-        sqlx::query(
-            "UPDATE devices SET user_id = $1, os_version = $2, name = $3, model = $4, \
-             state = 'active', mdm_enabled = 1, registrations = registrations + 1, \
-             registered_at = $5, updated_at = $5 WHERE tenant_id = $6 AND id = $7",
-        )
-        .bind(&reg.user_id)
-        .bind(&os_version)
-        .bind(&name)
-        .bind(&model)
-        .bind(now)
-        .bind(&tenant)
-        .bind(&before.id)
-        .execute(scoped.conn())
-        .await?;
-        let after = get(scoped, &before.id).await?;
-        history::record(
-            scoped,
-            actor,
-            Change::new(
-                "device",
-                &after.id,
-                "re_registered",
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        return Ok(after);
+    let mut devices = Vec::with_capacity(regs.len());
+    // New entries not inserted yet, and the keys registered so far in this call.
+    let mut new_entries: Vec<Device> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for reg in regs {
+        let key = reg.key();
+        if !seen.insert(key.clone()) {
+            // The same device twice: the second registration sees the first one's entry.
+            insert_new(scoped, actor, std::mem::take(&mut new_entries)).await?;
+            let fresh = earlier_entries(scoped, &[(key.0, key.1.as_str())]).await?;
+            earlier.insert(key.clone(), fresh.get(&key).cloned().unwrap_or_default());
+        }
+        let entries = earlier.remove(&key).unwrap_or_default();
+        if let (Reregistration::ReuseEntry, Some(row)) = (reg.rule, entries.first()) {
+            devices.push(reuse_entry(scoped, actor, &reg, row, now).await?);
+            continue;
+        }
+        for row in &entries {
+            archive(scoped, actor, row, now).await?;
+        }
+        let device = Device {
+            id: new_id(),
+            user_id: reg.reg.user_id,
+            platform: reg.reg.platform,
+            os_version: reg.os_version,
+            hardware_id: reg.hardware_id,
+            name: reg.name,
+            model: reg.model,
+            state: State::Active,
+            archived: false,
+            mdm_enabled: true,
+            registrations: 1,
+            registered_at: now,
+            created_at: now,
+            updated_at: now,
+        };
+        devices.push(device.clone());
+        new_entries.push(device);
     }
+    insert_new(scoped, actor, new_entries).await?;
+    Ok(devices)
+}
 
-    for row in &earlier {
-        let before = Device::from(row.clone());
-        // The older enrolment cannot be managed any more: only the newest entry is Active.
-        sqlx::query(
-            "UPDATE devices SET archived = 1, mdm_enabled = 0, updated_at = $1, \
-             state = CASE WHEN state = 'active' THEN 'retired' ELSE state END \
-             WHERE tenant_id = $2 AND id = $3",
-        )
-        .bind(now)
-        .bind(&tenant)
-        .bind(&before.id)
-        .execute(scoped.conn())
-        .await?;
-        let after = get(scoped, &before.id).await?;
-        history::record(
-            scoped,
-            actor,
-            Change::new("device", &after.id, "archived", Some(&before), Some(&after)),
-        )
-        .await?;
+/// The live (not archived) entries of these devices (platform, hardware id), newest first.
+async fn earlier_entries(
+    scoped: &mut Scoped,
+    keys: &[(Platform, &str)],
+) -> Result<std::collections::HashMap<(Platform, String), Vec<Row>>, Error> {
+    let mut by_key: std::collections::HashMap<(Platform, String), Vec<Row>> = Default::default();
+    if keys.is_empty() {
+        return Ok(by_key);
     }
-    let id = new_id();
+    let mut platforms: Vec<&str> = keys.iter().map(|(p, _)| p.code()).collect();
+    platforms.sort_unstable();
+    platforms.dedup();
+    let tenant = scoped.tenant().as_str().to_string();
+    // Platforms and ids are listed apart (which the (tenant, platform, hardware id) index
+    // serves); a pair matched across platforms is filtered out below.
+    let mut p = Placeholders::new(scoped);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM devices WHERE tenant_id = {} AND archived = 0 \
+         AND platform IN ({}) AND hardware_id IN ({}) ORDER BY registered_at DESC",
+        p.next(),
+        p.list(platforms.len()),
+        p.list(keys.len())
+    );
+    let mut query = sqlx::query_as::<_, Row>(&sql).bind(tenant);
+    for platform in &platforms {
+        query = query.bind(platform.to_string());
+    }
+    for (_, id) in keys {
+        query = query.bind(id.to_string());
+    }
+    for row in query.fetch_all(scoped.conn()).await? {
+        let key = (Platform::from_code(&row.platform), row.hardware_id.clone());
+        if keys.iter().any(|(p, id)| *p == key.0 && *id == key.1) {
+            by_key.entry(key).or_default().push(row);
+        }
+    }
+    Ok(by_key)
+}
+
+/// A device registering again on its earlier entry (Apple, Android 9 and older).
+async fn reuse_entry(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    reg: &Checked,
+    row: &Row,
+    now: i64,
+) -> Result<Device, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    let before = Device::from(row.clone());
     sqlx::query(
-        "INSERT INTO devices (id, tenant_id, user_id, platform, os_version, hardware_id, name, \
-         model, state, archived, mdm_enabled, registrations, registered_at, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', 0, 1, 1, $9, $9, $9)",
+        "UPDATE devices SET user_id = $1, os_version = $2, name = $3, model = $4, \
+         state = 'active', mdm_enabled = 1, registrations = registrations + 1, \
+         registered_at = $5, updated_at = $5 WHERE tenant_id = $6 AND id = $7",
     )
-    .bind(&id)
-    .bind(&tenant)
-    .bind(&reg.user_id)
-    .bind(reg.platform.code())
-    .bind(&os_version)
-    .bind(&hardware_id)
-    .bind(&name)
-    .bind(&model)
+    .bind(&reg.reg.user_id)
+    .bind(&reg.os_version)
+    .bind(&reg.name)
+    .bind(&reg.model)
     .bind(now)
+    .bind(&tenant)
+    .bind(&before.id)
     .execute(scoped.conn())
     .await?;
-    // Exactly the row just inserted (check-ins are a hot path: no read back).
-    let device = Device {
-        id,
-        user_id: reg.user_id,
-        platform: reg.platform,
-        os_version,
-        hardware_id,
-        name,
-        model,
-        state: State::Active,
-        archived: false,
-        mdm_enabled: true,
-        registrations: 1,
-        registered_at: now,
-        created_at: now,
-        updated_at: now,
-    };
+    let after = get(scoped, &before.id).await?;
     history::record(
         scoped,
         actor,
-        Change::created("device", &device.id, &device),
+        Change::new(
+            "device",
+            &after.id,
+            "re_registered",
+            Some(&before),
+            Some(&after),
+        ),
     )
     .await?;
-    Ok(device)
+    Ok(after)
+}
+
+/// An older entry of a device that registers on a new one: it cannot be managed any more,
+/// only the newest entry is Active.
+async fn archive(scoped: &mut Scoped, actor: &Actor, row: &Row, now: i64) -> Result<(), Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    let before = Device::from(row.clone());
+    sqlx::query(
+        "UPDATE devices SET archived = 1, mdm_enabled = 0, updated_at = $1, \
+         state = CASE WHEN state = 'active' THEN 'retired' ELSE state END \
+         WHERE tenant_id = $2 AND id = $3",
+    )
+    .bind(now)
+    .bind(&tenant)
+    .bind(&before.id)
+    .execute(scoped.conn())
+    .await?;
+    let after = get(scoped, &before.id).await?;
+    history::record(
+        scoped,
+        actor,
+        Change::new("device", &after.id, "archived", Some(&before), Some(&after)),
+    )
+    .await
+}
+
+/// Inserts new entries (exactly these rows: no read back) and their history, one statement
+/// each.
+async fn insert_new(scoped: &mut Scoped, actor: &Actor, devices: Vec<Device>) -> Result<(), Error> {
+    if devices.is_empty() {
+        return Ok(());
+    }
+    let tenant = scoped.tenant().as_str().to_string();
+    let sql = format!(
+        "INSERT INTO devices (id, tenant_id, user_id, platform, os_version, hardware_id, name, \
+         model, state, archived, mdm_enabled, registrations, registered_at, created_at, \
+         updated_at) VALUES {}",
+        Placeholders::new(scoped).rows(devices.len(), 15)
+    );
+    let mut query = sqlx::query(&sql);
+    for d in &devices {
+        query = query
+            .bind(&d.id)
+            .bind(&tenant)
+            .bind(&d.user_id)
+            .bind(d.platform.code())
+            .bind(&d.os_version)
+            .bind(&d.hardware_id)
+            .bind(&d.name)
+            .bind(&d.model)
+            .bind(d.state.code())
+            .bind(i64::from(d.archived))
+            .bind(i64::from(d.mdm_enabled))
+            .bind(d.registrations)
+            .bind(d.registered_at)
+            .bind(d.created_at)
+            .bind(d.updated_at);
+    }
+    query.execute(scoped.conn()).await?;
+    let changes = devices
+        .iter()
+        .map(|d| Change::created("device", &d.id, d))
+        .collect();
+    history::record_all(scoped, actor, changes).await
 }
 
 /// Turns MDM off for a device whose management ended on the device's side (check-out, a

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::Error;
+use crate::store::batch::Placeholders;
 use crate::store::{new_id, now_ms, Scoped};
 
 /// Who made a change.
@@ -76,26 +77,42 @@ fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
 
 /// Records `change` in the tenant's history, inside the caller's transaction.
 pub async fn record(scoped: &mut Scoped, actor: &Actor, change: Change) -> Result<(), Error> {
+    record_all(scoped, actor, vec![change]).await
+}
+
+/// Records several changes by one actor with one statement, in order (batched writes).
+pub async fn record_all(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    changes: Vec<Change>,
+) -> Result<(), Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
     let tenant = scoped.tenant().as_str().to_string();
     let (actor_type, actor_id, actor_label) = actor.columns();
-    sqlx::query(
+    let at = now_ms();
+    let sql = format!(
         "INSERT INTO history (id, tenant_id, actor_type, actor_id, actor_label, object_type, \
-         object_id, action, before_json, after_json, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(new_id())
-    .bind(tenant)
-    .bind(actor_type)
-    .bind(actor_id)
-    .bind(actor_label)
-    .bind(change.object_type)
-    .bind(change.object_id)
-    .bind(change.action)
-    .bind(change.before.map(|v| v.to_string()))
-    .bind(change.after.map(|v| v.to_string()))
-    .bind(now_ms())
-    .execute(scoped.conn())
-    .await?;
+         object_id, action, before_json, after_json, at) VALUES {}",
+        Placeholders::new(scoped).rows(changes.len(), 11)
+    );
+    let mut query = sqlx::query(&sql);
+    for change in changes {
+        query = query
+            .bind(new_id())
+            .bind(tenant.clone())
+            .bind(actor_type)
+            .bind(actor_id.map(str::to_string))
+            .bind(actor_label.clone())
+            .bind(change.object_type)
+            .bind(change.object_id)
+            .bind(change.action)
+            .bind(change.before.map(|v| v.to_string()))
+            .bind(change.after.map(|v| v.to_string()))
+            .bind(at);
+    }
+    query.execute(scoped.conn()).await?;
     Ok(())
 }
 

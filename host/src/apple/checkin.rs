@@ -9,7 +9,8 @@
 //! live (not cancelled or checked out, and installed within its install window).
 //!
 //! The signature is checked and the plist read before any database work; the message is then
-//! applied in one short write transaction, so slow cryptography never holds the write lock.
+//! written in one short transaction, together with the check-ins that arrived meanwhile (group
+//! commit, [`crate::store::batch`]), so slow cryptography never holds the write lock.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -20,6 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::devices::{self, Platform, Registration};
 use crate::error::Error;
 use crate::history::Actor;
+use crate::store::batch::{Batch, Batcher, Placeholders};
 use crate::store::{now_ms, Scoped, Store};
 use crate::tenants::TenantId;
 
@@ -44,9 +46,10 @@ pub enum Refused {
 }
 
 /// The enrolment a verified identity belongs to.
-#[derive(sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 struct Enrolment {
     id: String,
+    identity_sha256: Option<String>,
     user_id: String,
     platform: String,
     topic: String,
@@ -57,6 +60,9 @@ struct Enrolment {
     device_name: Option<String>,
     model: Option<String>,
 }
+
+const ENROLMENT_COLUMNS: &str = "id, identity_sha256, user_id, platform, topic, status, \
+    install_deadline, device_id, os_version, device_name, model";
 
 /// What the device said, once verified.
 pub enum Outcome {
@@ -205,60 +211,270 @@ fn parse(body: &[u8]) -> Result<(String, Message), Refused> {
     Ok((topic, message))
 }
 
-/// Handles one check-in message for `tenant`.
-pub async fn handle(
-    store: &Store,
-    tenant: &TenantId,
-    signature: Option<&str>,
-    body: &[u8],
-) -> Result<Result<Outcome, Refused>, Error> {
-    let Some(signature) = signature else {
-        return Ok(Err(Refused::Unsigned));
-    };
-    let fingerprint = match identity(signature, body).await? {
-        Ok(fingerprint) => fingerprint,
-        Err(refused) => return Ok(Err(refused)),
-    };
-    let (topic, message) = match parse(body) {
-        Ok(parsed) => parsed,
-        Err(refused) => return Ok(Err(refused)),
-    };
+/// A check-in whose signature was verified and whose plist was read: what is left is database
+/// work.
+pub struct Verified {
+    fingerprint: String,
+    topic: String,
+    message: Message,
+}
 
-    let mut scoped = store.scoped(tenant).await?;
-    let Some(enrolment) = enrolment_of(&mut scoped, &fingerprint).await? else {
-        return Ok(Err(Refused::UnknownIdentity));
-    };
-    if topic != enrolment.topic {
-        return Ok(Err(Refused::WrongTopic));
+/// The check-in endpoint. Signatures are checked by each request on its own; the database
+/// work of check-ins that arrive together is written in one batch (see [`crate::store::batch`]).
+#[derive(Clone)]
+pub struct CheckIns {
+    batcher: Batcher<CheckInBatch>,
+}
+
+impl CheckIns {
+    pub fn new(store: Store) -> CheckIns {
+        CheckIns {
+            batcher: Batcher::new(store, CheckInBatch),
+        }
     }
+
+    /// Handles one check-in message for `tenant`.
+    pub async fn handle(
+        &self,
+        tenant: &TenantId,
+        signature: Option<&str>,
+        body: &[u8],
+    ) -> Result<Result<Outcome, Refused>, Error> {
+        let Some(signature) = signature else {
+            return Ok(Err(Refused::Unsigned));
+        };
+        let fingerprint = match verify_signature(signature, body) {
+            Ok(fingerprint) => fingerprint,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let (topic, message) = match parse(body) {
+            Ok(parsed) => parsed,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let verified = Verified {
+            fingerprint,
+            topic,
+            message,
+        };
+        self.batcher.submit(tenant, verified).await
+    }
+}
+
+struct CheckInBatch;
+
+impl Batch for CheckInBatch {
+    type Item = Verified;
+    type Output = Result<Outcome, Refused>;
+
+    async fn apply(
+        &self,
+        scoped: &mut Scoped,
+        items: &[Verified],
+    ) -> Result<Vec<Result<Outcome, Refused>>, Error> {
+        apply_all(scoped, items).await
+    }
+}
+
+/// A device's TokenUpdate waiting to be written with the others of its run.
+struct PendingToken<'a> {
+    index: usize,
+    enrolment: Enrolment,
+    udid: &'a str,
+    token: &'a str,
+    push_magic: &'a str,
+}
+
+/// Applies check-ins in arrival order. Runs of device TokenUpdates (the hot path: every
+/// device sends one at enrolment and whenever its push token changes) are written together:
+/// one registration of all new devices and one UPDATE of all their enrolments. Any other
+/// message first writes the run before it, then is applied alone. A message whose enrolment an
+/// earlier message of the batch changed reads it again first.
+async fn apply_all(
+    scoped: &mut Scoped,
+    items: &[Verified],
+) -> Result<Vec<Result<Outcome, Refused>>, Error> {
+    let known = enrolments_of(scoped, items).await?;
     let now = now_ms();
+    let mut outputs: Vec<Option<Result<Outcome, Refused>>> = items.iter().map(|_| None).collect();
+    let mut run: Vec<PendingToken<'_>> = Vec::new();
+    let mut touched = std::collections::HashSet::new();
+    for (index, item) in items.iter().enumerate() {
+        let enrolment = match known.get(&item.fingerprint) {
+            None => None,
+            Some(e) if touched.contains(&e.id) => {
+                write_tokens(scoped, std::mem::take(&mut run), &mut outputs, now).await?;
+                enrolment_of(scoped, &item.fingerprint).await?
+            }
+            Some(e) => Some(e.clone()),
+        };
+        let Some(enrolment) = enrolment else {
+            outputs[index] = Some(Err(Refused::UnknownIdentity));
+            continue;
+        };
+        touched.insert(enrolment.id.clone());
+        if let Err(refused) = admissible(&enrolment, &item.topic, now) {
+            outputs[index] = Some(Err(refused));
+            continue;
+        }
+        let outcome = match &item.message {
+            Message::TokenUpdate {
+                token,
+                push_magic,
+                udid: Some(udid),
+            } => {
+                run.push(PendingToken {
+                    index,
+                    enrolment,
+                    udid,
+                    token,
+                    push_magic,
+                });
+                continue;
+            }
+            other => {
+                write_tokens(scoped, std::mem::take(&mut run), &mut outputs, now).await?;
+                apply_one(scoped, &enrolment, now, other).await?
+            }
+        };
+        outputs[index] = Some(Ok(outcome));
+    }
+    write_tokens(scoped, run, &mut outputs, now).await?;
+    outputs
+        .into_iter()
+        .map(|o| o.ok_or_else(|| Error::Internal("a check-in was left unanswered".into())))
+        .collect()
+}
+
+/// Whether a message for `enrolment` may be applied: its topic, and an enrolment that is live
+/// (active, or installed within its install window).
+fn admissible(enrolment: &Enrolment, topic: &str, now: i64) -> Result<(), Refused> {
+    if topic != enrolment.topic {
+        return Err(Refused::WrongTopic);
+    }
     let live = match enrolment.status.as_str() {
         "active" => true,
         "downloaded" | "authenticated" => enrolment.install_deadline.is_some_and(|d| d > now),
         _ => false,
     };
     if !live {
-        return Ok(Err(Refused::EnrolmentEnded));
+        return Err(Refused::EnrolmentEnded);
     }
-    let outcome = match message {
+    Ok(())
+}
+
+/// A message other than a device TokenUpdate, alone.
+async fn apply_one(
+    scoped: &mut Scoped,
+    enrolment: &Enrolment,
+    now: i64,
+    message: &Message,
+) -> Result<Outcome, Error> {
+    match message {
         Message::Authenticate {
             udid,
             name,
             model,
             os_version,
-        } => authenticate(&mut scoped, &enrolment, now, udid, name, model, os_version).await?,
+        } => {
+            authenticate(
+                scoped,
+                enrolment,
+                now,
+                udid,
+                name,
+                model,
+                os_version.as_deref(),
+            )
+            .await
+        }
         Message::TokenUpdate {
             token, udid: None, ..
-        } => user_channel(&mut scoped, &enrolment, now, token).await?,
-        Message::TokenUpdate {
-            token,
-            push_magic,
-            udid: Some(udid),
-        } => token_update(&mut scoped, &enrolment, now, udid, token, push_magic).await?,
-        Message::CheckOut => check_out(&mut scoped, &enrolment, now).await?,
-    };
-    scoped.commit().await?;
-    Ok(Ok(outcome))
+        } => user_channel(scoped, enrolment, now, token).await,
+        Message::TokenUpdate { .. } => Err(Error::Internal(
+            "device TokenUpdates are written in runs".into(),
+        )),
+        Message::CheckOut => check_out(scoped, enrolment, now).await,
+    }
+}
+
+/// Writes a run of device TokenUpdates: the first TokenUpdate of an enrolment registers its
+/// device (all new devices of the run together), later ones (token refreshes) only store the
+/// new token; then one UPDATE makes every enrolment of the run Active with its token.
+async fn write_tokens(
+    scoped: &mut Scoped,
+    run: Vec<PendingToken<'_>>,
+    outputs: &mut [Option<Result<Outcome, Refused>>],
+    now: i64,
+) -> Result<(), Error> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    let registrations = run
+        .iter()
+        .filter(|p| p.enrolment.device_id.is_none())
+        .map(|p| Registration {
+            platform: Platform::from_code(&p.enrolment.platform),
+            hardware_id: p.udid.to_string(),
+            os_version: p
+                .enrolment
+                .os_version
+                .clone()
+                .unwrap_or_else(|| "unknown".into()),
+            name: p
+                .enrolment
+                .device_name
+                .clone()
+                .unwrap_or_else(|| "Apple device".into()),
+            model: p
+                .enrolment
+                .model
+                .clone()
+                .unwrap_or_else(|| "unknown".into()),
+            user_id: Some(p.enrolment.user_id.clone()),
+        })
+        .collect();
+    let mut registered = devices::register_all(scoped, &Actor::System, registrations)
+        .await?
+        .into_iter();
+    let mut device_ids = Vec::with_capacity(run.len());
+    for p in &run {
+        let id = match &p.enrolment.device_id {
+            Some(id) => id.clone(),
+            None => {
+                registered
+                    .next()
+                    .ok_or_else(|| Error::Internal("a device was not registered".into()))?
+                    .id
+            }
+        };
+        device_ids.push(id);
+    }
+
+    let tenant = scoped.tenant().as_str().to_string();
+    let mut p = Placeholders::new(scoped);
+    let sql = format!(
+        "UPDATE apple_enrolments SET status = 'active', device_id = v.column2, \
+         push_token = v.column3, push_magic = v.column4, next_reminder_at = NULL, \
+         checked_in_at = {}, updated_at = {} FROM (VALUES {}) AS v \
+         WHERE apple_enrolments.tenant_id = {} AND apple_enrolments.id = v.column1",
+        p.next(),
+        p.next(),
+        p.rows(run.len(), 4),
+        p.next()
+    );
+    let mut query = sqlx::query(&sql).bind(now).bind(now);
+    for (pending, device_id) in run.iter().zip(&device_ids) {
+        query = query
+            .bind(pending.enrolment.id.clone())
+            .bind(device_id.clone())
+            .bind(pending.token.to_string())
+            .bind(pending.push_magic.to_string());
+    }
+    query.bind(tenant).execute(scoped.conn()).await?;
+    for (p, device_id) in run.into_iter().zip(device_ids) {
+        outputs[p.index] = Some(Ok(Outcome::Active { device_id }));
+    }
+    Ok(())
 }
 
 /// What a device reported on the command channel.
@@ -344,12 +560,37 @@ pub async fn server(
     Ok(Ok(status))
 }
 
+/// The enrolments of a batch's identities, by identity fingerprint (one statement).
+async fn enrolments_of(
+    scoped: &mut Scoped,
+    items: &[Verified],
+) -> Result<std::collections::HashMap<String, Enrolment>, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    let mut p = Placeholders::new(scoped);
+    let sql = format!(
+        "SELECT {ENROLMENT_COLUMNS} FROM apple_enrolments WHERE tenant_id = {} \
+         AND identity_sha256 IN ({})",
+        p.next(),
+        p.list(items.len())
+    );
+    let mut query = sqlx::query_as::<_, Enrolment>(&sql).bind(tenant);
+    for item in items {
+        query = query.bind(item.fingerprint.clone());
+    }
+    Ok(query
+        .fetch_all(scoped.conn())
+        .await?
+        .into_iter()
+        .filter_map(|e| Some((e.identity_sha256.clone()?, e)))
+        .collect())
+}
+
 async fn enrolment_of(scoped: &mut Scoped, fingerprint: &str) -> Result<Option<Enrolment>, Error> {
     let tenant = scoped.tenant().as_str().to_string();
-    Ok(sqlx::query_as::<_, Enrolment>(
-        "SELECT id, user_id, platform, topic, status, install_deadline, device_id, os_version, \
-         device_name, model FROM apple_enrolments WHERE tenant_id = $1 AND identity_sha256 = $2",
-    )
+    Ok(sqlx::query_as::<_, Enrolment>(&format!(
+        "SELECT {ENROLMENT_COLUMNS} FROM apple_enrolments \
+         WHERE tenant_id = $1 AND identity_sha256 = $2"
+    ))
     .bind(tenant)
     .bind(fingerprint)
     .fetch_optional(scoped.conn())
@@ -360,10 +601,10 @@ async fn authenticate(
     scoped: &mut Scoped,
     enrolment: &Enrolment,
     now: i64,
-    udid: String,
-    name: String,
-    model: String,
-    os_version: Option<String>,
+    udid: &str,
+    name: &str,
+    model: &str,
+    os_version: Option<&str>,
 ) -> Result<Outcome, Error> {
     let tenant = scoped.tenant().as_str().to_string();
     sqlx::query(
@@ -374,7 +615,7 @@ async fn authenticate(
     .bind(udid)
     .bind(name)
     .bind(model)
-    .bind(os_version.unwrap_or_else(|| "unknown".into()))
+    .bind(os_version.unwrap_or("unknown"))
     .bind(now)
     .bind(tenant)
     .bind(&enrolment.id)
@@ -387,7 +628,7 @@ async fn user_channel(
     scoped: &mut Scoped,
     enrolment: &Enrolment,
     now: i64,
-    token: String,
+    token: &str,
 ) -> Result<Outcome, Error> {
     let tenant = scoped.tenant().as_str().to_string();
     sqlx::query(
@@ -401,59 +642,6 @@ async fn user_channel(
     .execute(scoped.conn())
     .await?;
     Ok(Outcome::UserChannel)
-}
-
-async fn token_update(
-    scoped: &mut Scoped,
-    enrolment: &Enrolment,
-    now: i64,
-    udid: String,
-    token: String,
-    push_magic: String,
-) -> Result<Outcome, Error> {
-    let platform = Platform::from_code(&enrolment.platform);
-    // The first TokenUpdate registers the device; later ones (token refreshes) only store the
-    // new token.
-    let device_id = match &enrolment.device_id {
-        Some(id) => id.clone(),
-        None => {
-            let device = devices::register(
-                scoped,
-                &Actor::System,
-                Registration {
-                    platform,
-                    hardware_id: udid,
-                    os_version: enrolment
-                        .os_version
-                        .clone()
-                        .unwrap_or_else(|| "unknown".into()),
-                    name: enrolment
-                        .device_name
-                        .clone()
-                        .unwrap_or_else(|| "Apple device".into()),
-                    model: enrolment.model.clone().unwrap_or_else(|| "unknown".into()),
-                    user_id: Some(enrolment.user_id.clone()),
-                },
-            )
-            .await?;
-            device.id
-        }
-    };
-    let tenant = scoped.tenant().as_str().to_string();
-    sqlx::query(
-        "UPDATE apple_enrolments SET status = 'active', device_id = $1, push_token = $2, \
-         push_magic = $3, next_reminder_at = NULL, checked_in_at = $4, updated_at = $4 \
-         WHERE tenant_id = $5 AND id = $6",
-    )
-    .bind(&device_id)
-    .bind(token)
-    .bind(push_magic)
-    .bind(now)
-    .bind(&tenant)
-    .bind(&enrolment.id)
-    .execute(scoped.conn())
-    .await?;
-    Ok(Outcome::Active { device_id })
 }
 
 async fn check_out(scoped: &mut Scoped, enrolment: &Enrolment, now: i64) -> Result<Outcome, Error> {

@@ -6,8 +6,9 @@
 use crate::devices::Platform;
 use crate::error::Error;
 use crate::secrets::{random_token, token_hash, SecretBox};
+use crate::store::batch::{Batch, Batcher, Placeholders};
 use crate::store::{new_id, now_ms, Scoped, Store};
-use crate::tenants::{self, TenantId};
+use crate::tenants::TenantId;
 
 use openssl::bn::BigNumContext;
 use openssl::ec::PointConversionForm;
@@ -114,107 +115,202 @@ pub enum Download {
     Stale,
 }
 
-/// Uses up a download link and makes its profile.
-///
-/// The slow part (a new key pair, the identity certificate, PKCS #12, the CMS signature) runs
-/// outside any write transaction: the link is read first, the profile made, and then the link
-/// is claimed by one conditional UPDATE, which also records the identity. Of two concurrent
-/// downloads of one link, exactly one claim succeeds; the other gets [`Download::Stale`].
-pub async fn download(
-    store: &Store,
-    tenant_id: &TenantId,
-    secrets: &SecretBox,
-    settings: &AppleSettings,
-    link_token: &str,
-) -> Result<Download, Error> {
-    let Some(mdm_url) = settings.mdm_url.as_deref() else {
-        return Err(Error::Config(
-            "no https MDM URL is configured (CORRAL_MDM_URL)".into(),
-        ));
-    };
-    let hash = token_hash(link_token);
-    let mut reader = store.reader(tenant_id).await?;
-    let row: Option<(String, String, String, String)> = sqlx::query_as(
-        "SELECT id, platform, scope, topic FROM apple_enrolments \
-         WHERE tenant_id = $1 AND link_token_hash = $2 AND status = 'link' \
-         AND link_expires_at > $3",
-    )
-    .bind(tenant_id.as_str())
-    .bind(&hash)
-    .bind(now_ms())
-    .fetch_optional(reader.conn())
-    .await?;
-    let Some((id, platform, scope, topic)) = row else {
-        return Ok(Download::Stale);
-    };
-    let tenant = tenants::current(&mut reader).await?;
-    let pki = match TenantPki::load(&mut reader, secrets).await? {
-        Some(pki) => pki,
-        None => {
-            drop(reader);
-            let mut scoped = store.scoped(tenant_id).await?;
-            let pki = TenantPki::load_or_create(&mut scoped, secrets, &tenant.name).await?;
-            scoped.commit().await?;
-            pki
+/// Profile downloads: one read, the cryptography, then the link is claimed, together with the
+/// other downloads of the moment (see [`crate::store::batch`]). Cheap to clone.
+#[derive(Clone)]
+pub struct Downloads {
+    claims: Batcher<ClaimBatch>,
+    secrets: SecretBox,
+    settings: AppleSettings,
+}
+
+/// What a fetched link stands for, read in one statement.
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    id: String,
+    platform: String,
+    scope: String,
+    topic: String,
+    tenant_slug: String,
+    tenant_name: String,
+    /// The stored PKI's version (see [`TenantPki::cached`]); `None` before the first profile.
+    pki_version: Option<String>,
+}
+
+impl Downloads {
+    pub fn new(store: Store, secrets: SecretBox, settings: AppleSettings) -> Downloads {
+        Downloads {
+            claims: Batcher::new(store, ClaimBatch(settings.clone())),
+            secrets,
+            settings,
         }
-    };
-
-    // The cryptography runs on a blocking thread, away from the runtime workers that
-    // serialised write transactions need to make progress.
-    let made = {
-        let (mdm_url, tenant, id, topic) = (mdm_url.to_string(), tenant.clone(), id.clone(), topic);
-        let macos_scope = (platform == "macos").then(|| Scope::from_code(&scope));
-        tokio::task::spawn_blocking(move || -> Result<_, Error> {
-            let password = random_token();
-            let (p12, cert) = pki.issue_identity(&id, &tenant.name, &password)?;
-            let xml = profile::build(&ProfileSpec {
-                tenant_slug: &tenant.slug,
-                organization: &tenant.name,
-                enrolment_id: &id,
-                mdm_url: &mdm_url,
-                topic: &topic,
-                identity_p12: p12,
-                identity_password: &password,
-                macos_scope,
-            });
-            Ok((
-                pki.sign(&xml)?,
-                identity_fingerprint(&cert)?,
-                serial_hex(&cert)?,
-            ))
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("profile signing: {e}")))?
-    };
-    let (signed, fingerprint, serial) = made?;
-
-    let mut scoped = store.scoped(tenant_id).await?;
-    let now = now_ms();
-    let claimed = sqlx::query(
-        "UPDATE apple_enrolments SET status = 'downloaded', downloaded_at = $1, updated_at = $1, \
-         identity_serial = $2, identity_sha256 = $3, install_deadline = $4, \
-         next_reminder_at = $5, remind_until = $6 \
-         WHERE tenant_id = $7 AND id = $8 AND status = 'link' AND link_expires_at > $1",
-    )
-    .bind(now)
-    .bind(serial)
-    .bind(fingerprint)
-    .bind(now + settings.install_secs * 1000)
-    .bind(now + settings.reminder_every_secs * 1000)
-    .bind(now + settings.remind_days * 86_400_000)
-    .bind(tenant_id.as_str())
-    .bind(&id)
-    .execute(scoped.conn())
-    .await?
-    .rows_affected();
-    if claimed != 1 {
-        return Ok(Download::Stale);
     }
-    scoped.commit().await?;
-    Ok(Download::Profile {
-        bytes: signed,
-        filename: format!("{}-{platform}.mobileconfig", tenant.slug),
-    })
+
+    /// Uses up a download link and makes its profile.
+    ///
+    /// The slow part (a new key pair, the identity certificate, PKCS #12, the CMS signature)
+    /// runs outside any write transaction: the link is read first, the profile made, and then
+    /// the link is claimed by a conditional UPDATE, which also records the identity. Of two
+    /// concurrent downloads of one link, exactly one claim succeeds; the other gets
+    /// [`Download::Stale`].
+    pub async fn fetch(&self, tenant_id: &TenantId, link_token: &str) -> Result<Download, Error> {
+        let Some(mdm_url) = self.settings.mdm_url.as_deref() else {
+            return Err(Error::Config(
+                "no https MDM URL is configured (CORRAL_MDM_URL)".into(),
+            ));
+        };
+        let store = self.claims.store();
+        let mut reader = store.reader(tenant_id).await?;
+        let row: Option<LinkRow> = sqlx::query_as(
+            "SELECT e.id, e.platform, e.scope, e.topic, t.slug AS tenant_slug, \
+             t.name AS tenant_name, p.signer_key_sealed AS pki_version \
+             FROM apple_enrolments e JOIN tenants t ON t.id = e.tenant_id \
+             LEFT JOIN apple_pki p ON p.tenant_id = e.tenant_id \
+             WHERE e.tenant_id = $1 AND e.link_token_hash = $2 AND e.status = 'link' \
+             AND e.link_expires_at > $3",
+        )
+        .bind(tenant_id.as_str())
+        .bind(token_hash(link_token))
+        .bind(now_ms())
+        .fetch_optional(reader.conn())
+        .await?;
+        let Some(link) = row else {
+            return Ok(Download::Stale);
+        };
+        let cached = link
+            .pki_version
+            .as_deref()
+            .and_then(|version| TenantPki::cached(tenant_id, version));
+        let pki = match cached {
+            Some(pki) => pki,
+            None => match TenantPki::load(&mut reader, &self.secrets).await? {
+                Some(pki) => pki,
+                None => {
+                    drop(reader);
+                    let mut scoped = store.scoped(tenant_id).await?;
+                    let pki =
+                        TenantPki::load_or_create(&mut scoped, &self.secrets, &link.tenant_name)
+                            .await?;
+                    scoped.commit().await?;
+                    pki
+                }
+            },
+        };
+
+        // The cryptography runs on a blocking thread, away from the runtime workers that
+        // the batched writes need to make progress.
+        let made = {
+            let mdm_url = mdm_url.to_string();
+            let (id, topic) = (link.id.clone(), link.topic.clone());
+            let (slug, name) = (link.tenant_slug.clone(), link.tenant_name.clone());
+            let macos_scope = (link.platform == "macos").then(|| Scope::from_code(&link.scope));
+            tokio::task::spawn_blocking(move || -> Result<_, Error> {
+                let password = random_token();
+                let (p12, cert) = pki.issue_identity(&id, &name, &password)?;
+                let xml = profile::build(&ProfileSpec {
+                    tenant_slug: &slug,
+                    organization: &name,
+                    enrolment_id: &id,
+                    mdm_url: &mdm_url,
+                    topic: &topic,
+                    identity_p12: p12,
+                    identity_password: &password,
+                    macos_scope,
+                });
+                Ok((
+                    pki.sign(&xml)?,
+                    identity_fingerprint(&cert)?,
+                    serial_hex(&cert)?,
+                ))
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("profile signing: {e}")))?
+        };
+        let (signed, fingerprint, serial) = made?;
+        let claim = Claim {
+            enrolment_id: link.id,
+            serial,
+            fingerprint,
+        };
+        if !self.claims.submit(tenant_id, claim).await? {
+            return Ok(Download::Stale);
+        }
+        Ok(Download::Profile {
+            bytes: signed,
+            filename: format!("{}-{}.mobileconfig", link.tenant_slug, link.platform),
+        })
+    }
+}
+
+/// A made profile's claim on its link, with the identity it carries.
+pub struct Claim {
+    enrolment_id: String,
+    serial: String,
+    fingerprint: String,
+}
+
+/// Claims links in batches: one UPDATE for all, each row only while its link is unused and
+/// unexpired. Outputs whether each claim succeeded.
+struct ClaimBatch(AppleSettings);
+
+impl Batch for ClaimBatch {
+    type Item = Claim;
+    type Output = bool;
+
+    async fn apply(&self, scoped: &mut Scoped, claims: &[Claim]) -> Result<Vec<bool>, Error> {
+        // Two downloads of one link in one batch: the first one's claim is tried, the others
+        // are stale.
+        let mut seen = std::collections::HashSet::new();
+        let first: Vec<bool> = claims
+            .iter()
+            .map(|c| seen.insert(c.enrolment_id.as_str()))
+            .collect();
+        let tried: Vec<&Claim> = claims
+            .iter()
+            .zip(&first)
+            .filter_map(|(c, first)| first.then_some(c))
+            .collect();
+        let settings = &self.0;
+        let now = now_ms();
+        let mut p = Placeholders::new(scoped);
+        let sql = format!(
+            "UPDATE apple_enrolments SET status = 'downloaded', downloaded_at = {}, \
+             updated_at = {}, identity_serial = v.column2, identity_sha256 = v.column3, \
+             install_deadline = {}, next_reminder_at = {}, remind_until = {} \
+             FROM (VALUES {}) AS v \
+             WHERE apple_enrolments.tenant_id = {} AND apple_enrolments.id = v.column1 \
+             AND apple_enrolments.status = 'link' AND apple_enrolments.link_expires_at > {} \
+             RETURNING apple_enrolments.id",
+            p.next(),
+            p.next(),
+            p.next(),
+            p.next(),
+            p.next(),
+            p.rows(tried.len(), 3),
+            p.next(),
+            p.next()
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql)
+            .bind(now)
+            .bind(now)
+            .bind(now + settings.install_secs * 1000)
+            .bind(now + settings.reminder_every_secs * 1000)
+            .bind(now + settings.remind_days * 86_400_000);
+        for claim in &tried {
+            query = query
+                .bind(claim.enrolment_id.clone())
+                .bind(claim.serial.clone())
+                .bind(claim.fingerprint.clone());
+        }
+        let query = query.bind(scoped.tenant().as_str().to_string()).bind(now);
+        let claimed: std::collections::HashSet<String> =
+            query.fetch_all(scoped.conn()).await?.into_iter().collect();
+        Ok(claims
+            .iter()
+            .zip(first)
+            .map(|(c, first)| first && claimed.contains(&c.enrolment_id))
+            .collect())
+    }
 }
 
 /// SHA-256 (hex) of a device identity's public key (the uncompressed EC point, as the

@@ -27,6 +27,7 @@ use openssl::x509::{X509Builder, X509NameBuilder, X509};
 use crate::error::Error;
 use crate::secrets::SecretBox;
 use crate::store::{now_ms, Scoped};
+use crate::tenants::TenantId;
 
 /// Parsed PKIs by tenant id, with the stored row's version they were parsed from.
 type Cache = Mutex<HashMap<String, (String, Arc<TenantPki>)>>;
@@ -150,6 +151,26 @@ fn build(
     b.sign(signing_key, MessageDigest::sha256())
         .map_err(crypto)?;
     Ok(b.build())
+}
+
+/// `key` and `cert` as PKCS #12 under `password`, with 3DES/SHA-1 encryption and MAC, which
+/// every iOS and macOS version reads. The password is 256 random bits, sent inside the signed
+/// profile: key stretching adds nothing, so each derivation runs once (the default 2,048
+/// SHA-1 rounds per key, certificate and MAC were the largest cost of a profile).
+fn pkcs12(alias: &str, key: &PKey<Private>, cert: &X509, password: &str) -> Result<Vec<u8>, Error> {
+    Pkcs12::builder()
+        .name(alias)
+        .pkey(key)
+        .cert(cert)
+        .key_algorithm(Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC)
+        .cert_algorithm(Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC)
+        .mac_md(MessageDigest::sha1())
+        .key_iter(1)
+        .mac_iter(1)
+        .build2(password)
+        .map_err(crypto)?
+        .to_der()
+        .map_err(crypto)
 }
 
 fn purpose(scoped: &Scoped, what: &str) -> String {
@@ -281,6 +302,17 @@ impl TenantPki {
         .await
     }
 
+    /// The parsed PKI of `tenant` if this process holds the stored version `version` (the
+    /// row's sealed signing key), without a query: for a hot path that read the version along
+    /// with its other data.
+    pub fn cached(tenant: &TenantId, version: &str) -> Option<Arc<TenantPki>> {
+        let cache = cache().lock().expect("PKI cache");
+        match cache.get(tenant.as_str()) {
+            Some((cached_version, pki)) if cached_version == version => Some(pki.clone()),
+            _ => None,
+        }
+    }
+
     /// The tenant's PKI, if it has one. Parsed keys are kept in a process-wide cache checked
     /// against the stored row on every call (one small query), so an install by another
     /// process is seen at once; parsing PEM keys costs milliseconds with OpenSSL 3.
@@ -363,8 +395,8 @@ impl TenantPki {
     }
 
     /// A device identity for one enrolment: a new key and a client certificate issued by the
-    /// tenant CA, packed as PKCS #12 under `password` (3DES/SHA-1, which every iOS and macOS
-    /// version reads). Returns the PKCS #12 bytes and the certificate.
+    /// tenant CA, packed as PKCS #12 under `password`. Returns the PKCS #12 bytes and the
+    /// certificate.
     pub fn issue_identity(
         &self,
         common_name: &str,
@@ -383,21 +415,7 @@ impl TenantPki {
             &key,
             Some((&self.ca_cert, &self.ca_key)),
         )?;
-        let p12 = Pkcs12::builder()
-            .name(common_name)
-            .pkey(&key)
-            .cert(&cert)
-            .key_algorithm(Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC)
-            .cert_algorithm(Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC)
-            .mac_md(MessageDigest::sha1())
-            // The password is 256 random bits, sent inside the signed profile: key stretching
-            // adds nothing, and the default 2,048 SHA-1 rounds per key, certificate and MAC
-            // were the largest cost of a profile.
-            .key_iter(1)
-            .mac_iter(1)
-            .build2(password)
-            .map_err(crypto)?;
-        Ok((p12.to_der().map_err(crypto)?, cert))
+        Ok((pkcs12(common_name, &key, &cert, password)?, cert))
     }
 
     /// CMS SignedData (DER) over `content`, by the profile-signing certificate.
@@ -409,7 +427,8 @@ impl TenantPki {
             &self.signer_key,
             &chain,
             content,
-            Pkcs7Flags::BINARY,
+            // No S/MIME capabilities attribute: it is for mail clients, and costs time.
+            Pkcs7Flags::BINARY | Pkcs7Flags::NOSMIMECAP,
         )
         .map_err(crypto)?
         .to_der()

@@ -29,7 +29,11 @@ async fn check_in(
 ) -> Result<StatusCode, ApiError> {
     let tenant = tenant_of(&state, &slug).await?;
     let signature = headers.get("mdm-signature").and_then(|v| v.to_str().ok());
-    match checkin::handle(state.store(), &tenant.id, signature, &body).await? {
+    match state
+        .check_ins()
+        .handle(&tenant.id, signature, &body)
+        .await?
+    {
         Ok(_) => Ok(StatusCode::OK),
         Err(refused) => Err(refusal(&slug, refused)),
     }

@@ -36,6 +36,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, ApiResult, ErrorBody};
 
+use crate::apple::checkin::CheckIns;
+use crate::apple::enrolments::Downloads;
 use crate::apple::AppleSettings;
 use crate::plugins::Plugins;
 use crate::secrets::SecretBox;
@@ -58,6 +60,8 @@ struct Inner {
     base_url: String,
     plugins: Plugins,
     apple: AppleSettings,
+    check_ins: CheckIns,
+    downloads: Downloads,
 }
 
 impl AppState {
@@ -71,6 +75,8 @@ impl AppState {
     ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
+                check_ins: CheckIns::new(store.clone()),
+                downloads: Downloads::new(store.clone(), secrets.clone(), apple.clone()),
                 store,
                 secrets,
                 policy,
@@ -93,6 +99,12 @@ impl AppState {
     }
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+    pub fn check_ins(&self) -> &CheckIns {
+        &self.inner.check_ins
+    }
+    pub fn downloads(&self) -> &Downloads {
+        &self.inner.downloads
     }
     pub fn secrets(&self) -> &SecretBox {
         &self.inner.secrets

@@ -496,15 +496,12 @@ impl Backend for PortalBackend {
         link_token: &str,
     ) -> BackendResult<ProfileDownload> {
         let tenant = Self::tenant(tenant);
-        let download = enrolments::download(
-            self.state.store(),
-            &tenant,
-            self.state.secrets(),
-            self.state.apple(),
-            link_token,
-        )
-        .await
-        .map_err(failed)?;
+        let download = self
+            .state
+            .downloads()
+            .fetch(&tenant, link_token)
+            .await
+            .map_err(failed)?;
         Ok(match download {
             enrolments::Download::Profile { bytes, filename } => {
                 ProfileDownload::Profile { bytes, filename }

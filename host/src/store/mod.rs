@@ -10,6 +10,7 @@
 //!   both backends (see `migrations/`). Ids and timestamps are made in Rust.
 //! - Every state change and its history entry are written in the same transaction.
 
+pub mod batch;
 mod migrate;
 
 use std::str::FromStr;
@@ -110,6 +111,10 @@ impl Store {
         AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A SQLite connection is a file handle in this process: it cannot go stale, and the
+            // liveness ping sqlx sends on every checkout is one more round trip to the
+            // connection's thread. PostgreSQL connections can be dropped by the server.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -178,6 +183,7 @@ impl Store {
         Ok(Scoped {
             conn: Conn::Tx(conn),
             tenant: tenant.clone(),
+            backend: self.backend,
             _turn: turn,
         })
     }
@@ -188,6 +194,7 @@ impl Store {
         Ok(Scoped {
             conn: Conn::Tx(self.pool.begin().await?),
             tenant: tenant.clone(),
+            backend: self.backend,
             _turn: None,
         })
     }
@@ -200,6 +207,7 @@ impl Store {
         Ok(Scoped {
             conn: Conn::Plain(self.pool.acquire().await?),
             tenant: tenant.clone(),
+            backend: self.backend,
             _turn: None,
         })
     }
@@ -215,6 +223,7 @@ enum Conn {
 pub struct Scoped {
     conn: Conn,
     tenant: TenantId,
+    backend: Backend,
     /// This process's SQLite write turn, released after `conn` (fields drop in order).
     _turn: Option<OwnedMutexGuard<()>>,
 }
@@ -222,6 +231,11 @@ pub struct Scoped {
 impl Scoped {
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
+    }
+
+    /// The database engine (for statements written differently on each).
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The connection, for repository functions. Every statement run on it must bind
