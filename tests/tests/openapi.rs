@@ -50,6 +50,18 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/plugins/{id}/versions/{version}"),
     ("post", "/api/v1/plugins/{id}/validate"),
     ("post", "/api/v1/plugins/{id}/render"),
+    ("get", "/api/v1/plugins/{id}/configurations"),
+    ("post", "/api/v1/plugins/{id}/configurations"),
+    ("get", "/api/v1/plugins/{id}/configurations/{configuration}"),
+    ("put", "/api/v1/plugins/{id}/configurations/{configuration}"),
+    (
+        "delete",
+        "/api/v1/plugins/{id}/configurations/{configuration}",
+    ),
+    (
+        "get",
+        "/api/v1/plugins/{id}/devices/{device}/configurations",
+    ),
     ("get", "/api/v1/settings/users"),
     ("patch", "/api/v1/settings/users"),
     ("get", "/api/v1/registration"),

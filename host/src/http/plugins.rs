@@ -17,6 +17,7 @@ use super::extract::ApiJson;
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
+use crate::plugins::configurations::{self, Configuration, Distribution};
 use crate::plugins::{self, registry, HookError, PluginSummary};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -29,6 +30,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_version))
         .routes(routes!(validate_configuration))
         .routes(routes!(render_configuration))
+        .routes(routes!(list_configurations, create_configuration))
+        .routes(routes!(
+            get_configuration,
+            update_configuration,
+            delete_configuration
+        ))
+        .routes(routes!(applied_configurations))
 }
 
 impl From<HookError> for ApiError {
@@ -369,4 +377,182 @@ async fn render_configuration(
         media_type: rendered.media_type,
         document,
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoredConfigurationRequest {
+    /// One of the plugin's configuration kinds (fixed once created).
+    kind: String,
+    name: String,
+    /// Higher wins when several configurations of one kind apply to a device; distinct
+    /// within a kind.
+    priority: i32,
+    /// Which devices it applies to; no device when omitted.
+    #[serde(default)]
+    distribution: Distribution,
+    /// The configuration in the plugin's own schema.
+    body: serde_json::Value,
+}
+
+/// Asks the plugin's active version to validate `req`; its field problems are refused as a 400
+/// naming the first field (`body` + JSON Pointer) and listing all of them. Nothing is stored
+/// unless the plugin finds nothing wrong.
+async fn validated(
+    state: &AppState,
+    tenant: &crate::tenants::TenantId,
+    plugin_id: &str,
+    id: &str,
+    req: StoredConfigurationRequest,
+) -> ApiResult<configurations::Draft> {
+    let installation = state
+        .plugins()
+        .active(tenant, plugin_id)
+        .await
+        .map_err(HookError::from)?;
+    let config = api::Configuration {
+        kind: req.kind.clone(),
+        id: id.to_string(),
+        name: req.name.clone(),
+        priority: req.priority,
+        body: req.body.to_string(),
+    };
+    let result = installation.validate_config(&config).await;
+    let errors = plugins::hook(&installation, result)?;
+    if let Some(first) = errors.first() {
+        let message = errors
+            .iter()
+            .map(|e| format!("{} ({}): {}", e.path, e.code, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_configuration", message)
+                .with_field(format!("body{}", first.path)),
+        );
+    }
+    Ok(configurations::Draft {
+        kind: req.kind,
+        name: req.name,
+        priority: req.priority,
+        distribution: req.distribution,
+        body: req.body,
+    })
+}
+
+/// The plugin's stored configurations, by kind, highest priority first.
+#[utoipa::path(get, path = "/api/v1/plugins/{id}/configurations", tag = "plugins",
+    security(("session" = [])), params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, body = [Configuration]), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn list_configurations(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Configuration>>> {
+    let mut scoped = state.store().scoped_read(&me.tenant).await?;
+    Ok(Json(configurations::list(&mut scoped, &id).await?))
+}
+
+/// Store a configuration, once the plugin's active version finds it valid.
+#[utoipa::path(post, path = "/api/v1/plugins/{id}/configurations", tag = "plugins",
+    security(("session" = [])), params(("id" = String, Path, description = "Plugin id")),
+    request_body = StoredConfigurationRequest,
+    responses((status = 201, body = Configuration), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 502, description = "The plugin failed (trap, deadline, memory)", body = ErrorBody)))]
+async fn create_configuration(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<StoredConfigurationRequest>,
+) -> ApiResult<(StatusCode, Json<Configuration>)> {
+    me.admin.require(Permission::ManagePlugins)?;
+    let draft = validated(&state, &me.tenant, &id, "", req).await?;
+    let mut scoped = state.store().scoped(&me.tenant).await?;
+    let created = configurations::create(&mut scoped, &me.admin.actor(), &id, draft).await?;
+    scoped.commit().await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// One stored configuration.
+#[utoipa::path(get, path = "/api/v1/plugins/{id}/configurations/{configuration}", tag = "plugins",
+    security(("session" = [])), params(("id" = String, Path, description = "Plugin id"),
+        ("configuration" = String, Path, description = "Configuration id")),
+    responses((status = 200, body = Configuration), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn get_configuration(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path((id, configuration)): Path<(String, String)>,
+) -> ApiResult<Json<Configuration>> {
+    let mut scoped = state.store().scoped_read(&me.tenant).await?;
+    Ok(Json(
+        configurations::get(&mut scoped, &id, &configuration).await?,
+    ))
+}
+
+/// Replace a configuration's name, priority, distribution and body (validated by the plugin
+/// first); its kind cannot change.
+#[utoipa::path(put, path = "/api/v1/plugins/{id}/configurations/{configuration}", tag = "plugins",
+    security(("session" = [])), params(("id" = String, Path, description = "Plugin id"),
+        ("configuration" = String, Path, description = "Configuration id")),
+    request_body = StoredConfigurationRequest,
+    responses((status = 200, body = Configuration), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 502, description = "The plugin failed (trap, deadline, memory)", body = ErrorBody)))]
+async fn update_configuration(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path((id, configuration)): Path<(String, String)>,
+    ApiJson(req): ApiJson<StoredConfigurationRequest>,
+) -> ApiResult<Json<Configuration>> {
+    me.admin.require(Permission::ManagePlugins)?;
+    let draft = validated(&state, &me.tenant, &id, &configuration, req).await?;
+    let mut scoped = state.store().scoped(&me.tenant).await?;
+    let updated =
+        configurations::update(&mut scoped, &me.admin.actor(), &id, &configuration, draft).await?;
+    scoped.commit().await?;
+    Ok(Json(updated))
+}
+
+/// Remove a configuration.
+#[utoipa::path(delete, path = "/api/v1/plugins/{id}/configurations/{configuration}",
+    tag = "plugins", security(("session" = [])),
+    params(("id" = String, Path, description = "Plugin id"),
+        ("configuration" = String, Path, description = "Configuration id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn delete_configuration(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path((id, configuration)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    me.admin.require(Permission::ManagePlugins)?;
+    let mut scoped = state.store().scoped(&me.tenant).await?;
+    configurations::delete(&mut scoped, &me.admin.actor(), &id, &configuration).await?;
+    scoped.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The configurations of this plugin that apply to a device: per kind, the highest-priority
+/// one distributed to it.
+#[utoipa::path(get, path = "/api/v1/plugins/{id}/devices/{device}/configurations",
+    tag = "plugins", security(("session" = [])),
+    params(("id" = String, Path, description = "Plugin id"),
+        ("device" = String, Path, description = "Device id")),
+    responses((status = 200, body = [Configuration]), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn applied_configurations(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path((id, device)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<Configuration>>> {
+    let mut scoped = state.store().scoped_read(&me.tenant).await?;
+    Ok(Json(
+        configurations::applied(&mut scoped, &id, &device).await?,
+    ))
 }

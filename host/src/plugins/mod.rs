@@ -7,12 +7,15 @@
 //!   call (so an activation through one process is seen by all), and keeps an `Installation`
 //!   per active version and grant set as a cache. Compiled artifacts are cached on disk by the
 //!   runtime, so a restart does not recompile.
+//! - `configurations`: configurations stored for a plugin (validated by it), their priority
+//!   and distribution, and which one applies to a device.
 //! - `backends`: the database and HTTPS behind the plugins' capabilities.
 //!
 //! Built-in vendor plugins take the same path as uploads (`corral plugin install`), so the host
 //! holds no vendor's rules and no special case.
 
 mod backends;
+pub mod configurations;
 pub mod registry;
 
 use std::collections::HashMap;
