@@ -370,6 +370,23 @@ impl Client {
         into_reply(req.send().await.expect("request")).await
     }
 
+    /// Uploads the built guest `name` and activates it as version 1 (both must succeed);
+    /// returns the plugin id and the upload's reply.
+    pub async fn install_active(&self, name: &str) -> (String, Reply) {
+        let uploaded = self.upload(guest(name)).await;
+        assert_eq!(uploaded.status, 201, "{uploaded:?}");
+        let id = uploaded.body["plugin"]["id"].as_str().unwrap().to_string();
+        let r = self
+            .send(
+                "POST",
+                &format!("/api/v1/plugins/{id}/activate"),
+                Some(serde_json::json!({"version": 1})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        (id, uploaded)
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send("GET", path, None).await
     }

@@ -6,7 +6,7 @@
 //! mechanically against the document.
 
 use corral_tests::discovery::Discovery;
-use corral_tests::{guest, Client, Env};
+use corral_tests::{Client, Env};
 use serde_json::{json, Value};
 
 async fn installed_amapi() -> (Env, corral_tests::Server, Client, String) {
@@ -14,21 +14,11 @@ async fn installed_amapi() -> (Env, corral_tests::Server, Client, String) {
     env.create_tenant("acme").await;
     let server = env.serve().await;
     let c = env.signed_in_owner(&server, "acme", "owner").await;
-    let r = c.upload(guest("corral_amapi_plugin")).await;
-    assert_eq!(r.status, 201, "{r:?}");
+    let (id, uploaded) = c.install_active("corral_amapi_plugin").await;
     assert_eq!(
-        r.body["plugin"]["versions"][0]["info"]["config_kinds"][0]["id"],
+        uploaded.body["plugin"]["versions"][0]["info"]["config_kinds"][0]["id"],
         "cosu"
     );
-    let id = r.body["plugin"]["id"].as_str().unwrap().to_string();
-    let r = c
-        .send(
-            "POST",
-            &format!("/api/v1/plugins/{id}/activate"),
-            Some(json!({"version": 1})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
     (env, server, c, id)
 }
 

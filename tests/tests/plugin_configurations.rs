@@ -5,7 +5,7 @@
 //! default) applies to no device; priorities within a kind are distinct; an edit the plugin
 //! refuses changes nothing; every change is in the history.
 
-use corral_tests::{both_backends, guest, Client, Db, Env};
+use corral_tests::{both_backends, Client, Db, Env};
 use serde_json::{json, Value};
 
 both_backends!(the_highest_applicable_configuration_wins);
@@ -46,17 +46,7 @@ async fn the_highest_applicable_configuration_wins(db: Db) {
     let acme = env.create_tenant("acme").await;
     let server = env.serve().await;
     let c = env.signed_in_owner(&server, "acme", "owner").await;
-    let r = c.upload(guest("corral_amapi_plugin")).await;
-    assert_eq!(r.status, 201, "{r:?}");
-    let plugin = r.body["plugin"]["id"].as_str().unwrap().to_string();
-    let r = c
-        .send(
-            "POST",
-            &format!("/api/v1/plugins/{plugin}/activate"),
-            Some(json!({"version": 1})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
+    let (plugin, _) = c.install_active("corral_amapi_plugin").await;
     for device in ["kiosk-1", "kiosk-2", "kiosk-3"] {
         insert_device(&env, &acme, device).await;
     }

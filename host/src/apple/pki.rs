@@ -331,10 +331,8 @@ impl TenantPki {
         let Some(version) = version else {
             return Ok(None);
         };
-        if let Some((cached_version, pki)) = cache().lock().expect("PKI cache").get(&tenant) {
-            if *cached_version == version {
-                return Ok(Some(pki.clone()));
-            }
+        if let Some(pki) = Self::cached(scoped.tenant(), &version) {
+            return Ok(Some(pki));
         }
         let row: Option<(String, String, String, String)> = sqlx::query_as(
             "SELECT ca_cert_pem, ca_key_sealed, signer_cert_pem, signer_key_sealed \

@@ -193,7 +193,7 @@ pub async fn create(
     plugin_id: &str,
     draft: Draft,
 ) -> Result<Configuration, Error> {
-    super::registry::get(scoped, plugin_id).await?;
+    super::registry::require(scoped, plugin_id).await?;
     let name = check_name(&draft.name)?;
     check_devices(scoped, &draft.distribution).await?;
     let tenant = scoped.tenant().as_str().to_string();
@@ -320,7 +320,7 @@ pub async fn get(scoped: &mut Scoped, plugin_id: &str, id: &str) -> Result<Confi
 
 /// The plugin's configurations, by kind, highest priority first.
 pub async fn list(scoped: &mut Scoped, plugin_id: &str) -> Result<Vec<Configuration>, Error> {
-    super::registry::get(scoped, plugin_id).await?;
+    super::registry::require(scoped, plugin_id).await?;
     let tenant = scoped.tenant().as_str().to_string();
     let rows = sqlx::query_as::<_, Row>(&format!(
         "SELECT {COLUMNS} FROM plugin_configurations WHERE tenant_id = $1 AND plugin_id = $2 \
@@ -344,7 +344,7 @@ pub async fn applied(
     plugin_id: &str,
     device_id: &str,
 ) -> Result<Vec<Configuration>, Error> {
-    super::registry::get(scoped, plugin_id).await?;
+    super::registry::require(scoped, plugin_id).await?;
     crate::devices::get(scoped, device_id).await?;
     let tenant = scoped.tenant().as_str().to_string();
     let rows = sqlx::query_as::<_, Row>(&format!(

@@ -341,16 +341,25 @@ pub async fn list(scoped: &mut Scoped) -> Result<Vec<PluginSummary>, Error> {
 }
 
 pub async fn get(scoped: &mut Scoped, plugin_id: &str) -> Result<PluginSummary, Error> {
+    let row = plugin_row(scoped, plugin_id).await?;
+    summary(scoped, row).await
+}
+
+/// Not found unless the tenant has this plugin (without building its summary).
+pub(crate) async fn require(scoped: &mut Scoped, plugin_id: &str) -> Result<(), Error> {
+    plugin_row(scoped, plugin_id).await.map(|_| ())
+}
+
+async fn plugin_row(scoped: &mut Scoped, plugin_id: &str) -> Result<PluginRow, Error> {
     let tenant = scoped.tenant().as_str().to_string();
-    let row = sqlx::query_as::<_, PluginRow>(&format!(
+    sqlx::query_as::<_, PluginRow>(&format!(
         "SELECT {PLUGIN_COLUMNS} FROM plugins WHERE tenant_id = $1 AND id = $2"
     ))
     .bind(tenant)
     .bind(plugin_id)
     .fetch_optional(scoped.conn())
     .await?
-    .ok_or(Error::NotFound("plugin"))?;
-    summary(scoped, row).await
+    .ok_or(Error::NotFound("plugin"))
 }
 
 /// What it takes to install a plugin's active version.
