@@ -152,6 +152,10 @@ pub struct PluginArgs {
     /// on-premises vendor servers). Off: only public addresses.
     #[arg(long, env = "CORRAL_PLUGIN_ALLOW_PRIVATE_ADDRESSES")]
     pub plugin_allow_private_addresses: bool,
+    /// PEM file of certificate authorities plugins' outbound HTTPS trusts besides the system's
+    /// (an on-premises vendor server, a test stand-in of a vendor API).
+    #[arg(long, env = "CORRAL_PLUGIN_EXTRA_ROOTS")]
+    pub plugin_extra_roots: Option<std::path::PathBuf>,
 }
 
 impl PluginArgs {
@@ -160,6 +164,7 @@ impl PluginArgs {
             max_upload_bytes: self.plugin_max_upload_bytes,
             compile_timeout: Duration::from_secs(self.plugin_compile_timeout_secs.max(1)),
             allow_private_addresses: self.plugin_allow_private_addresses,
+            extra_roots: self.plugin_extra_roots.clone(),
         }
     }
 }

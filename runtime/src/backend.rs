@@ -153,3 +153,56 @@ impl HttpClient for NoHttpClient {
         ))
     }
 }
+
+/// A vendor credential a tenant set for a plugin, as the host stores it (sealed). The runtime
+/// uses it to authorise `vendor.send`; the plugin never sees it.
+#[derive(Clone)]
+pub enum VendorCredential {
+    /// An OAuth 2 service account (the fields of a Google service-account key file): the
+    /// runtime signs a JWT assertion (RS256) and exchanges it at `token_uri` (RFC 7523).
+    ServiceAccount {
+        client_email: String,
+        private_key_pem: String,
+        token_uri: String,
+    },
+}
+
+impl std::fmt::Debug for VendorCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VendorCredential::ServiceAccount {
+                client_email,
+                token_uri,
+                ..
+            } => f
+                .debug_struct("ServiceAccount")
+                .field("client_email", client_email)
+                .field("token_uri", token_uri)
+                .field("private_key_pem", &"(redacted)")
+                .finish(),
+        }
+    }
+}
+
+/// Where the `vendor` capability finds a plugin's settings and credential in a tenant.
+#[async_trait]
+pub trait VendorBackend: Send + Sync + 'static {
+    /// A non-secret setting of (tenant, plugin).
+    async fn setting(&self, scope: &Scope, name: &str) -> Result<Option<String>, BackendError>;
+    /// The credential of (tenant, plugin), opened.
+    async fn credential(&self, scope: &Scope) -> Result<Option<VendorCredential>, BackendError>;
+}
+
+/// A [`VendorBackend`] with no settings and no credentials.
+#[derive(Debug, Default)]
+pub struct NoVendor;
+
+#[async_trait]
+impl VendorBackend for NoVendor {
+    async fn setting(&self, _scope: &Scope, _name: &str) -> Result<Option<String>, BackendError> {
+        Ok(None)
+    }
+    async fn credential(&self, _scope: &Scope) -> Result<Option<VendorCredential>, BackendError> {
+        Ok(None)
+    }
+}

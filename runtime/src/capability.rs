@@ -15,15 +15,19 @@ pub enum Capability {
     Http,
     Directory,
     Clock,
+    /// Vendor API calls with the tenant's credential, and the plugin's tenant settings
+    /// (`corral:plugin@0.2.0` and later).
+    Vendor,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 5] = [
+    pub const ALL: [Capability; 6] = [
         Capability::Logging,
         Capability::Kv,
         Capability::Http,
         Capability::Directory,
         Capability::Clock,
+        Capability::Vendor,
     ];
 
     /// The WIT interface name, without package or version (`kv`).
@@ -34,6 +38,7 @@ impl Capability {
             Capability::Http => "http",
             Capability::Directory => "directory",
             Capability::Clock => "clock",
+            Capability::Vendor => "vendor",
         }
     }
 
@@ -122,6 +127,9 @@ pub struct Grants {
     /// Hosts the `http` capability may reach: exact names (`api.vendor.com`)
     /// or a leading wildcard (`*.googleapis.com`). Empty = nothing (default deny).
     pub http_allow_hosts: Vec<String>,
+    /// OAuth 2 scopes the `vendor` capability exchanges the tenant's credential for (what the
+    /// plugin's `extension-info` declares).
+    pub oauth_scopes: Vec<String>,
 }
 
 impl Grants {
@@ -135,6 +143,7 @@ impl Grants {
         Grants {
             capabilities: capabilities.into_iter().collect(),
             http_allow_hosts: Vec::new(),
+            oauth_scopes: Vec::new(),
         }
     }
 
@@ -147,6 +156,7 @@ impl Grants {
         Grants {
             capabilities: requested.intersection(allowed),
             http_allow_hosts,
+            oauth_scopes: Vec::new(),
         }
     }
 }

@@ -13,7 +13,7 @@
 //!   instances (instantiation and teardown off the call path);
 //! * `state`: per-call store data, memory limiter, lazily built empty WASI;
 //! * `host/`: one file per capability interface (`logging`, `kv`, `http`,
-//!   `directory`, `clock`);
+//!   `directory`, `clock`, and 0.2.0's `vendor`);
 //! * [`backend`]: async traits the database layer implements
 //!   ([`KvBackend`], [`Directory`], [`HttpClient`]); [`memory`]: in-memory ones;
 //! * [`bindings`]: one module per frozen WIT version; [`api`]: the types
@@ -46,7 +46,7 @@ mod state;
 mod stock;
 mod validate;
 
-/// Types exchanged with plugins, from the newest supported WIT version.
+/// Types exchanged with plugins (0.2.0 reuses 0.1.0's and adds the `extension` ones).
 pub mod api {
     pub use crate::bindings::v0_1::corral::plugin::types::{
         AccessDecision, AccessLevel, AccessRequest, Capability, CommandTarget, ConfigKind,
@@ -55,11 +55,16 @@ pub mod api {
         Json, LifecycleEvent, PluginError, PluginInfo, Property, ProvisioningRegistration, Reason,
         RenderedDocument, RowAction, RowOutcome, RowResult, VendorRequest, WipeOptions,
     };
+    /// The `extension` export of `corral:plugin@0.2.0`.
+    pub use crate::bindings::v0_2::exports::corral::plugin0_2_0::extension::{
+        ActionInfo, ExtensionInfo, SettingInfo,
+    };
 }
 
 pub use backend::{
     BackendError, Directory, DirectoryDevice, DirectoryUser, HttpClient, KvBackend, NoHttpClient,
-    OutboundError, OutboundRequest, OutboundResponse, Scope,
+    NoVendor, OutboundError, OutboundRequest, OutboundResponse, Scope, VendorBackend,
+    VendorCredential,
 };
 pub use bindings::WorldVersion;
 pub use capability::{Capability, CapabilitySet, Grants};

@@ -31,8 +31,8 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 use crate::api::*;
 use crate::backend::Scope;
 use crate::bindings::WorldVersion;
-use crate::bindings::v0_1;
-use crate::capability::{Capability, Grants};
+use crate::bindings::{v0_1, v0_2};
+use crate::capability::{Capability, CapabilitySet, Grants};
 use crate::error::{CallError, Oversize, PluginRef, RuntimeError};
 use crate::runtime::{CallLimits, CompiledPlugin, Runtime, RuntimeInner};
 use crate::size::ApproxSize;
@@ -54,6 +54,7 @@ pub struct InstallOptions {
 
 pub(crate) enum Pre {
     V0_1(v0_1::PluginPre<HostState>),
+    V0_2(v0_2::PluginPre<HostState>),
 }
 
 /// What an instance is made from: fixed at install time (version, tenant
@@ -109,40 +110,22 @@ impl Runtime {
             .shape
             .capabilities
             .intersection(opts.grants.capabilities);
+        link_v0_1(&mut linker, linked)?;
+        if compiled.shape.uses_wasi {
+            wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        }
         let pre = match compiled.shape.version {
-            WorldVersion::V0_1 => {
-                use v0_1::corral::plugin as p;
-                p::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
-                for cap in linked.iter() {
-                    match cap {
-                        Capability::Logging => p::logging::add_to_linker::<
-                            HostState,
-                            HasSelf<HostState>,
-                        >(&mut linker, |s| s)?,
-                        Capability::Kv => p::kv::add_to_linker::<HostState, HasSelf<HostState>>(
-                            &mut linker,
-                            |s| s,
-                        )?,
-                        Capability::Http => {
-                            p::http::add_to_linker::<HostState, HasSelf<HostState>>(
-                                &mut linker,
-                                |s| s,
-                            )?
-                        }
-                        Capability::Directory => p::directory::add_to_linker::<
-                            HostState,
-                            HasSelf<HostState>,
-                        >(&mut linker, |s| s)?,
-                        Capability::Clock => p::clock::add_to_linker::<
-                            HostState,
-                            HasSelf<HostState>,
-                        >(&mut linker, |s| s)?,
-                    }
+            WorldVersion::V0_1 => Pre::V0_1(v0_1::PluginPre::new(
+                linker.instantiate_pre(&compiled.component)?,
+            )?),
+            WorldVersion::V0_2 => {
+                if linked.contains(Capability::Vendor) {
+                    v0_2::corral::plugin0_2_0::vendor::add_to_linker::<
+                        HostState,
+                        HasSelf<HostState>,
+                    >(&mut linker, |s| s)?;
                 }
-                if compiled.shape.uses_wasi {
-                    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-                }
-                Pre::V0_1(v0_1::PluginPre::new(
+                Pre::V0_2(v0_2::PluginPre::new(
                     linker.instantiate_pre(&compiled.component)?,
                 )?)
             }
@@ -162,6 +145,7 @@ impl Runtime {
                 services: self.inner.services.clone(),
                 limits,
                 tick: self.inner.config.epoch_tick,
+                tokens: self.inner.tokens.clone(),
             }),
             pre: Arc::new(pre),
         };
@@ -171,8 +155,28 @@ impl Runtime {
     }
 }
 
+/// Links `types` and the granted 0.1.0 capabilities (which 0.2.0 imports unchanged).
+fn link_v0_1(linker: &mut Linker<HostState>, linked: CapabilitySet) -> wasmtime::Result<()> {
+    use v0_1::corral::plugin as p;
+    type Me = HasSelf<HostState>;
+    p::types::add_to_linker::<HostState, Me>(linker, |s| s)?;
+    for cap in linked.iter() {
+        match cap {
+            Capability::Logging => p::logging::add_to_linker::<HostState, Me>(linker, |s| s)?,
+            Capability::Kv => p::kv::add_to_linker::<HostState, Me>(linker, |s| s)?,
+            Capability::Http => p::http::add_to_linker::<HostState, Me>(linker, |s| s)?,
+            Capability::Directory => p::directory::add_to_linker::<HostState, Me>(linker, |s| s)?,
+            Capability::Clock => p::clock::add_to_linker::<HostState, Me>(linker, |s| s)?,
+            // 0.2.0 only: linked by the caller.
+            Capability::Vendor => {}
+        }
+    }
+    Ok(())
+}
+
 enum Bindings {
     V0_1(v0_1::Plugin),
+    V0_2(v0_2::Plugin),
 }
 
 /// A live instance: normally created and dropped inside one hook call, but can
@@ -241,19 +245,23 @@ impl Core {
             Ok(UpdateDeadline::Yield(1))
         });
         let wall = self.ctx.limits.wall_timeout;
-        let bindings = match &*self.pre {
-            Pre::V0_1(pre) => {
-                match tokio::time::timeout(wall, pre.instantiate_async(&mut store)).await {
-                    Ok(Ok(b)) => Bindings::V0_1(b),
-                    Ok(Err(e)) => {
-                        return Err(match classify(e, store.data()) {
-                            CallError::Host(p, m) => CallError::Instantiation(p, m),
-                            other => other,
-                        });
-                    }
-                    Err(_) => return Err(CallError::Timeout(self.ctx.plugin.clone(), wall)),
-                }
+        let instantiated = match &*self.pre {
+            Pre::V0_1(pre) => tokio::time::timeout(wall, pre.instantiate_async(&mut store))
+                .await
+                .map(|r| r.map(Bindings::V0_1)),
+            Pre::V0_2(pre) => tokio::time::timeout(wall, pre.instantiate_async(&mut store))
+                .await
+                .map(|r| r.map(Bindings::V0_2)),
+        };
+        let bindings = match instantiated {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => {
+                return Err(match classify(e, store.data()) {
+                    CallError::Host(p, m) => CallError::Instantiation(p, m),
+                    other => other,
+                });
             }
+            Err(_) => return Err(CallError::Timeout(self.ctx.plugin.clone(), wall)),
         };
         Ok(Instance {
             store,
@@ -327,10 +335,11 @@ impl Installation {
     }
 }
 
-/// Call one export on an instance: budgets reset, wall-clock timeout, error
-/// classification, poisoning on failure.
-macro_rules! call_hook {
-    ($self:ident, $method:ident ( $($arg:expr),* )) => {{
+/// Run one export call on an instance: budgets reset, wall-clock timeout, error
+/// classification, poisoning on failure. `$run` starts the call with `$store` and awaits it
+/// under `tokio::time::timeout($wall, ..)`.
+macro_rules! guarded {
+    ($self:ident, $wall:ident, $store:ident => $run:expr) => {{
         if $self.poisoned {
             return Err(CallError::Poisoned($self.store.data().ctx.plugin.clone()));
         }
@@ -338,10 +347,12 @@ macro_rules! call_hook {
         // instance may have waited any time since it was made.
         $self.store.data_mut().start_call();
         $self.store.set_epoch_deadline(1);
-        let wall = $self.store.data().ctx.limits.wall_timeout;
-        let Bindings::V0_1(b) = &$self.bindings;
-        let fut = b.corral_plugin_hooks().$method(&mut $self.store, $($arg),*);
-        match tokio::time::timeout(wall, fut).await {
+        let $wall = $self.store.data().ctx.limits.wall_timeout;
+        let done = {
+            let $store = &mut $self.store;
+            $run
+        };
+        match done {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => {
                 $self.poisoned = true;
@@ -349,10 +360,44 @@ macro_rules! call_hook {
             }
             Err(_) => {
                 $self.poisoned = true;
-                Err(CallError::Timeout($self.store.data().ctx.plugin.clone(), wall))
+                Err(CallError::Timeout(
+                    $self.store.data().ctx.plugin.clone(),
+                    $wall,
+                ))
             }
         }
     }};
+}
+
+/// Call a `hooks` export (0.1.0's interface, exported by every version).
+macro_rules! call_hook {
+    ($self:ident, $method:ident ( $($arg:expr),* )) => {
+        guarded!($self, wall, store => match &$self.bindings {
+            Bindings::V0_1(b) => {
+                let fut = b.corral_plugin_hooks().$method(store, $($arg),*);
+                tokio::time::timeout(wall, fut).await
+            }
+            Bindings::V0_2(b) => {
+                let fut = b.corral_plugin0_1_0_hooks().$method(store, $($arg),*);
+                tokio::time::timeout(wall, fut).await
+            }
+        })
+    };
+}
+
+/// Call an `extension` export (0.2.0 and later; callers answer for 0.1.0 themselves).
+macro_rules! call_extension {
+    ($self:ident, $method:ident ( $($arg:expr),* )) => {
+        guarded!($self, wall, store => match &$self.bindings {
+            Bindings::V0_1(_) => Ok(Err(wasmtime::Error::msg(
+                "corral:plugin@0.1.0 has no extension export",
+            ))),
+            Bindings::V0_2(b) => {
+                let fut = b.corral_plugin0_2_0_extension().$method(store, $($arg),*);
+                tokio::time::timeout(wall, fut).await
+            }
+        })
+    };
 }
 
 /// Result of a hook: outer error = the host stopped or refused the plugin;
@@ -434,6 +479,26 @@ impl Instance {
     pub async fn on_event(&mut self, event: &LifecycleEvent) -> HookResult<()> {
         call_hook!(self, call_on_event(event))
     }
+
+    /// The `extension` export's settings, scopes and actions; None for a 0.1.0 plugin.
+    pub async fn describe_extension(&mut self) -> Result<Option<ExtensionInfo>, CallError> {
+        if let Bindings::V0_1(_) = self.bindings {
+            return Ok(None);
+        }
+        let r = call_extension!(self, call_describe_extension());
+        self.checked(r, "extension info").map(Some)
+    }
+
+    /// An administrator action (`extension.perform`); `unsupported` for a 0.1.0 plugin.
+    pub async fn perform(&mut self, action: &str, input: &Json) -> HookResult<Json> {
+        if let Bindings::V0_1(_) = self.bindings {
+            return Ok(Err(PluginError::Unsupported(
+                "the plugin targets corral:plugin@0.1.0, which has no actions".into(),
+            )));
+        }
+        let r = call_extension!(self, call_perform(action, input));
+        self.checked(r, "action result")
+    }
 }
 
 /// One-shot call: fresh instance (stock or inline), one hook, instance
@@ -483,5 +548,11 @@ impl Installation {
     }
     pub async fn on_event(&self, event: &LifecycleEvent) -> HookResult<()> {
         one_shot!(self, on_event(event))
+    }
+    pub async fn describe_extension(&self) -> Result<Option<ExtensionInfo>, CallError> {
+        one_shot!(self, describe_extension())
+    }
+    pub async fn perform(&self, action: &str, input: &Json) -> HookResult<Json> {
+        one_shot!(self, perform(action, input))
     }
 }

@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::backend::{Directory, HttpClient, KvBackend, NoHttpClient};
+use crate::backend::{Directory, HttpClient, KvBackend, NoHttpClient, NoVendor, VendorBackend};
 use crate::cache::{ArtifactCache, content_hash, engine_hash};
 use crate::capability::CapabilitySet;
 use crate::error::{RuntimeError, ValidationError};
@@ -146,6 +146,8 @@ pub struct HostServices {
     pub kv: Arc<dyn KvBackend>,
     pub directory: Arc<dyn Directory>,
     pub http: Arc<dyn HttpClient>,
+    /// Settings and credentials behind the `vendor` capability.
+    pub vendor: Arc<dyn VendorBackend>,
     /// Operator switch: let plugins reach loopback/private addresses
     /// (for on-premises Exchange, for instance). Off by default.
     pub allow_private_addresses: bool,
@@ -158,6 +160,7 @@ impl HostServices {
             kv: Arc::new(MemoryKv::new()),
             directory: Arc::new(MemoryDirectory::new()),
             http: Arc::new(NoHttpClient),
+            vendor: Arc::new(NoVendor),
             allow_private_addresses: false,
         }
     }
@@ -195,6 +198,8 @@ pub(crate) struct RuntimeInner {
     /// One permit per stocked instance (see `RuntimeConfig::max_stocked_instances`).
     pub stock_permits: Arc<Semaphore>,
     pub stock_cap: usize,
+    /// Access tokens of the `vendor` capability, shared by every installation.
+    pub tokens: Arc<crate::host::TokenCache>,
     compiles: Semaphore,
     cache: Option<ArtifactCache>,
     stop: Arc<AtomicBool>,
@@ -304,6 +309,7 @@ impl Runtime {
                 compiles: Semaphore::new(1),
                 config,
                 services,
+                tokens: Arc::default(),
                 cache,
                 stop,
             }),

@@ -79,6 +79,9 @@ sized! {
     RowAction { device, action, configuration_id, requests }
     RowResult { line, outcome }
     AccessDecision { level, rule_id, reasons }
+    SettingInfo { name, description, required }
+    ActionInfo { name, description }
+    ExtensionInfo { settings, oauth_scopes, actions }
 }
 
 impl ApproxSize for u32 {

@@ -29,6 +29,7 @@ pub(crate) struct InstallCtx {
     pub services: HostServices,
     pub limits: CallLimits,
     pub tick: Duration,
+    pub tokens: Arc<crate::host::TokenCache>,
 }
 
 /// Marker error raised by the limiter when a memory would exceed its cap.

@@ -95,32 +95,45 @@ pub(crate) fn inspect(
     component: &Component,
 ) -> Result<ComponentShape, ValidationError> {
     let ty = component.component_type();
-    let mut version: Option<(WorldVersion, String)> = None;
     let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
-    for name in &exports {
-        let (iface, v) = split_versioned(name);
-        if iface == "corral:plugin/hooks" {
-            let v = v.unwrap_or("");
-            let w = WorldVersion::parse(v)
-                .ok_or_else(|| ValidationError::UnsupportedVersion(v.to_owned()))?;
-            version = Some((w, v.to_owned()));
-        }
-    }
-    let Some((version, vstr)) = version else {
+    let export_version = |wanted: &str| {
+        exports.iter().find_map(|name| match split_versioned(name) {
+            (iface, v) if iface.strip_prefix(PACKAGE) == Some(wanted) => Some(v.unwrap_or("")),
+            _ => None,
+        })
+    };
+    let Some(hooks) = export_version("hooks") else {
         return Err(ValidationError::UnsupportedWorld(if exports.is_empty() {
             "none".into()
         } else {
             exports.join(", ")
         }));
     };
+    // The newest interface a world adds names its version: `extension` (0.2.0), else `hooks`.
+    let (named, v) = match export_version("extension") {
+        Some(v) => ("extension", v),
+        None => ("hooks", hooks),
+    };
+    let version = WorldVersion::parse(v)
+        .filter(|w| w.interface_version(named) == Some(v))
+        .ok_or_else(|| ValidationError::UnsupportedVersion(v.to_owned()))?;
+    if version.interface_version("hooks") != Some(hooks) {
+        return Err(ValidationError::UnsupportedVersion(hooks.to_owned()));
+    }
     let mut capabilities = CapabilitySet::empty();
     let mut uses_wasi = false;
     for (name, _) in ty.imports(engine) {
         let (iface, v) = split_versioned(name);
         if let Some(rest) = iface.strip_prefix(PACKAGE) {
             let v = v.unwrap_or("");
-            if v != vstr {
-                return Err(ValidationError::MixedVersions(vstr.clone(), v.to_owned()));
+            let Some(expected) = version.interface_version(rest) else {
+                return Err(ValidationError::ForbiddenImport(name.to_owned()));
+            };
+            if v != expected {
+                return Err(ValidationError::MixedVersions(
+                    expected.to_owned(),
+                    v.to_owned(),
+                ));
             }
             if rest == "types" {
                 continue;

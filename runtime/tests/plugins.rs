@@ -417,6 +417,7 @@ fn http_allow_list_and_private_ranges() {
             let grants = Grants {
                 capabilities: CapabilitySet::empty().with(Capability::Http),
                 http_allow_hosts: allow.clone(),
+                ..Grants::none()
             };
             let inst = h.install("hostile_ungranted_http", "t1", grants).await;
             let r = inst.render_config(&config("x", "secret")).await.unwrap();
@@ -545,7 +546,7 @@ fn validation_rejects_bad_uploads() {
         ));
         // the good one passes, with the capabilities it imports
         let ok = h.rt.validate_upload(&good_bytes, all).await.unwrap();
-        assert_eq!(ok.shape.version, WorldVersion::V0_1);
+        assert_eq!(ok.shape.version, WorldVersion::V0_2);
         assert_eq!(
             ok.shape.capabilities,
             [Capability::Logging, Capability::Kv, Capability::Clock]
@@ -673,6 +674,14 @@ fn python_component_runs_in_the_same_host() {
                 },
             )
             .unwrap();
+        // Built against the frozen 0.1.0 package: it keeps running beside 0.2.0 plugins, and
+        // the 0.2.0-only exports answer for it without calling it.
+        assert_eq!(compiled.shape.version, WorldVersion::V0_1);
+        assert!(inst.describe_extension().await.unwrap().is_none());
+        assert!(matches!(
+            inst.perform("anything", &"{}".to_string()).await.unwrap(),
+            Err(PluginError::Unsupported(_))
+        ));
         let t = Instant::now();
         assert_eq!(inst.describe().await.unwrap().name, "python-example");
         eprintln!("python describe on a fresh instance: {:?}", t.elapsed());

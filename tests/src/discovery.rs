@@ -22,6 +22,26 @@ impl Discovery {
         }
     }
 
+    /// The API method answering `method` on `path` (relative to the root URL, e.g.
+    /// `v1/enterprises/e1/enrollmentTokens`): its id and its request and response schemas.
+    pub fn method(&self, method: &str, path: &str) -> Option<Method> {
+        let mut found = None;
+        visit(&self.doc, &mut |m| {
+            let template = m["flatPath"].as_str().or(m["path"].as_str()).unwrap_or("");
+            if found.is_none()
+                && m["httpMethod"].as_str() == Some(method)
+                && template_matches(template, path)
+            {
+                found = Some(Method {
+                    id: m["id"].as_str().unwrap_or_default().to_string(),
+                    request: m["request"]["$ref"].as_str().map(str::to_string),
+                    response: m["response"]["$ref"].as_str().map(str::to_string),
+                });
+            }
+        });
+        found
+    }
+
     /// Every way `value` departs from schema `name` (empty when it conforms).
     pub fn violations(&self, name: &str, value: &Value) -> Vec<String> {
         let mut out = Vec::new();
@@ -75,4 +95,38 @@ impl Discovery {
 
 fn json_ref(name: &str) -> Value {
     serde_json::json!({ "$ref": name })
+}
+
+/// A method of the API, from the discovery document.
+#[derive(Debug, Clone)]
+pub struct Method {
+    /// e.g. `androidmanagement.enterprises.enrollmentTokens.create`.
+    pub id: String,
+    pub request: Option<String>,
+    pub response: Option<String>,
+}
+
+fn visit(resource: &Value, f: &mut impl FnMut(&Value)) {
+    if let Some(methods) = resource["methods"].as_object() {
+        methods.values().for_each(&mut *f);
+    }
+    if let Some(children) = resource["resources"].as_object() {
+        for child in children.values() {
+            visit(child, f);
+        }
+    }
+}
+
+/// `v1/enterprises/{enterprisesId}/enrollmentTokens` matches `v1/enterprises/e1/enrollmentTokens`:
+/// each `{...}` stands for one non-empty segment.
+fn template_matches(template: &str, path: &str) -> bool {
+    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len()
+        && t.iter().zip(&p).all(|(t, p)| {
+            if t.starts_with('{') && t.ends_with('}') {
+                !p.is_empty()
+            } else {
+                t == p
+            }
+        })
 }

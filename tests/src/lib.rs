@@ -9,6 +9,7 @@
 
 pub mod apple;
 pub mod discovery;
+pub mod google;
 pub mod network;
 pub mod portal;
 
@@ -370,12 +371,22 @@ impl Client {
         into_reply(req.send().await.expect("request")).await
     }
 
-    /// Uploads the built guest `name` and activates it as version 1 (both must succeed);
-    /// returns the plugin id and the upload's reply.
+    /// Uploads the built guest `name`, allows the capabilities it requests (no HTTPS hosts)
+    /// and activates it as version 1 (all must succeed); returns the plugin id and the upload's
+    /// reply.
     pub async fn install_active(&self, name: &str) -> (String, Reply) {
         let uploaded = self.upload(guest(name)).await;
         assert_eq!(uploaded.status, 201, "{uploaded:?}");
         let id = uploaded.body["plugin"]["id"].as_str().unwrap().to_string();
+        let requested = uploaded.body["plugin"]["versions"][0]["requested_capabilities"].clone();
+        let r = self
+            .send(
+                "PUT",
+                &format!("/api/v1/plugins/{id}/grants"),
+                Some(serde_json::json!({"capabilities": requested})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
         let r = self
             .send(
                 "POST",

@@ -18,6 +18,7 @@ use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
 use crate::plugins::configurations::{self, Configuration, Distribution};
+use crate::plugins::vendor::{self, CredentialInput, VendorAccess};
 use crate::plugins::{self, registry, HookError, PluginSummary};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -37,6 +38,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
             delete_configuration
         ))
         .routes(routes!(applied_configurations))
+        .routes(routes!(get_vendor_access))
+        .routes(routes!(set_vendor_settings))
+        .routes(routes!(set_vendor_credential, delete_vendor_credential))
+        .routes(routes!(perform_action))
 }
 
 impl From<HookError> for ApiError {
@@ -77,7 +82,7 @@ pub struct ActivateRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantsRequest {
-    /// Capabilities the tenant allows: logging, kv, http, directory, clock. A version is
+    /// Capabilities the tenant allows: logging, kv, http, directory, clock, vendor. A version is
     /// granted those it requests among them.
     capabilities: Vec<String>,
     /// Hosts outbound HTTPS may reach (`api.example.com`, `*.example.com`).
@@ -555,4 +560,122 @@ async fn applied_configurations(
     Ok(Json(
         configurations::applied(&mut scoped, &id, &device).await?,
     ))
+}
+
+/// The plugin's settings and credential summary in this tenant (never the credential itself).
+#[utoipa::path(get, path = "/api/v1/plugins/{id}/vendor", tag = "plugins",
+    security(("session" = [])), params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, body = VendorAccess), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn get_vendor_access(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<VendorAccess>> {
+    let mut scoped = state.store().scoped_read(&me.tenant).await?;
+    Ok(Json(vendor::get(&mut scoped, &id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsRequest {
+    /// Every setting, by name (replaces the stored ones). Only names the plugin declares.
+    settings: std::collections::BTreeMap<String, String>,
+}
+
+/// Replace the plugin's settings (the names its latest version declares).
+#[utoipa::path(put, path = "/api/v1/plugins/{id}/vendor/settings", tag = "plugins",
+    security(("session" = [])), params(("id" = String, Path, description = "Plugin id")),
+    request_body = SettingsRequest,
+    responses((status = 200, body = VendorAccess), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn set_vendor_settings(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SettingsRequest>,
+) -> ApiResult<Json<VendorAccess>> {
+    me.admin.require(Permission::ManagePlugins)?;
+    let mut scoped = state.store().scoped(&me.tenant).await?;
+    let access = vendor::set_settings(&mut scoped, &me.admin.actor(), &id, req.settings).await?;
+    scoped.commit().await?;
+    Ok(Json(access))
+}
+
+/// Set (or replace) the credential the host uses for the plugin's vendor calls. It is stored
+/// encrypted and never returned.
+#[utoipa::path(put, path = "/api/v1/plugins/{id}/vendor/credential", tag = "plugins",
+    security(("session" = [])), params(("id" = String, Path, description = "Plugin id")),
+    request_body = CredentialInput,
+    responses((status = 200, body = VendorAccess), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn set_vendor_credential(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CredentialInput>,
+) -> ApiResult<Json<VendorAccess>> {
+    me.admin.require(Permission::ManagePlugins)?;
+    let mut scoped = state.store().scoped(&me.tenant).await?;
+    let access =
+        vendor::set_credential(&mut scoped, state.secrets(), &me.admin.actor(), &id, req).await?;
+    scoped.commit().await?;
+    Ok(Json(access))
+}
+
+/// Remove the plugin's credential.
+#[utoipa::path(delete, path = "/api/v1/plugins/{id}/vendor/credential", tag = "plugins",
+    security(("session" = [])), params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, body = VendorAccess), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_vendor_credential(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<VendorAccess>> {
+    me.admin.require(Permission::ManagePlugins)?;
+    let mut scoped = state.store().scoped(&me.tenant).await?;
+    let access = vendor::delete_credential(&mut scoped, &me.admin.actor(), &id).await?;
+    scoped.commit().await?;
+    Ok(Json(access))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActionResult {
+    /// The plugin's answer, in its own schema.
+    result: serde_json::Value,
+}
+
+/// Ask the active version to perform one of its administrator actions (`corral:plugin@0.2.0`
+/// `extension.perform`); input and answer are JSON in the plugin's own schema.
+#[utoipa::path(post, path = "/api/v1/plugins/{id}/actions/{action}", tag = "plugins",
+    security(("session" = [])), params(("id" = String, Path, description = "Plugin id"),
+        ("action" = String, Path, description = "Action name, as the plugin lists it")),
+    request_body = Object,
+    responses((status = 200, body = ActionResult), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 502, description = "The plugin failed (trap, deadline, memory)", body = ErrorBody)))]
+async fn perform_action(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path((id, action)): Path<(String, String)>,
+    ApiJson(input): ApiJson<serde_json::Value>,
+) -> ApiResult<Json<ActionResult>> {
+    me.admin.require(Permission::ManagePlugins)?;
+    let installation = state
+        .plugins()
+        .active(&me.tenant, &id)
+        .await
+        .map_err(HookError::from)?;
+    let answer = installation.perform(&action, &input.to_string()).await;
+    let answer = plugins::hook(&installation, answer)?;
+    let result = serde_json::from_str(&answer).map_err(|e| HookError::Refused {
+        plugin: installation.plugin().to_string(),
+        message: format!("the plugin answered something that is not JSON: {e}"),
+    })?;
+    Ok(Json(ActionResult { result }))
 }

@@ -179,6 +179,23 @@ impl Directory for DbDirectory {
 /// need the same checks).
 pub struct TlsHttpClient {
     pub timeout: Duration,
+    /// Trusted besides the system's certificate authorities (operator setting).
+    pub extra_roots: Vec<reqwest::Certificate>,
+}
+
+/// The certificate authorities of the operator's PEM file, if one is set.
+pub fn load_roots(
+    path: Option<&std::path::Path>,
+) -> Result<Vec<reqwest::Certificate>, crate::error::Error> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
+    let pem = std::fs::read(path).map_err(|e| {
+        crate::error::Error::Config(format!("plugin trust roots {}: {e}", path.display()))
+    })?;
+    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        crate::error::Error::Config(format!("plugin trust roots {}: {e}", path.display()))
+    })
 }
 
 #[async_trait]
@@ -189,7 +206,11 @@ impl HttpClient for TlsHttpClient {
             .host_str()
             .ok_or_else(|| OutboundError::Transport("URL without host".into()))?
             .to_string();
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder();
+        for root in &self.extra_roots {
+            client = client.add_root_certificate(root.clone());
+        }
+        let client = client
             .resolve_to_addrs(&host, &request.addrs)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)

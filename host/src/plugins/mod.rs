@@ -10,6 +10,7 @@
 //! - `configurations`: configurations stored for a plugin (validated by it), their priority
 //!   and distribution, and which one applies to a device.
 //! - `backends`: the database and HTTPS behind the plugins' capabilities.
+//! - `vendor`: the settings and sealed credential a tenant gives a plugin for its vendor calls.
 //!
 //! Built-in vendor plugins take the same path as uploads (`corral plugin install`), so the host
 //! holds no vendor's rules and no special case.
@@ -17,6 +18,7 @@
 mod backends;
 pub mod configurations;
 pub mod registry;
+pub mod vendor;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -43,6 +45,9 @@ pub struct Settings {
     pub compile_timeout: Duration,
     /// Let plugins reach loopback and private addresses (tests, on-premises vendors).
     pub allow_private_addresses: bool,
+    /// PEM file of certificate authorities that plugins' HTTPS trusts besides the system's
+    /// (an on-premises vendor server, a test stand-in).
+    pub extra_roots: Option<std::path::PathBuf>,
 }
 
 /// The plugin host of this process. Cheap to clone.
@@ -77,6 +82,11 @@ impl Plugins {
             }),
             http: Arc::new(backends::TlsHttpClient {
                 timeout: config.default_limits.http_timeout,
+                extra_roots: backends::load_roots(settings.extra_roots.as_deref())?,
+            }),
+            vendor: Arc::new(vendor::DbVendor {
+                store: store.clone(),
+                secrets: secrets.clone(),
             }),
             allow_private_addresses: settings.allow_private_addresses,
         };
@@ -121,11 +131,14 @@ impl Plugins {
             plugin = %active.name, version = %active.label, from_cache = compiled.from_cache,
             "plugin installed"
         );
-        let grants = Grants::intersect(
-            active.requested,
-            active.allowed,
-            active.http_allow_hosts.clone(),
-        );
+        let grants = Grants {
+            oauth_scopes: active.oauth_scopes.clone(),
+            ..Grants::intersect(
+                active.requested,
+                active.allowed,
+                active.http_allow_hosts.clone(),
+            )
+        };
         let installation = self
             .runtime
             .install(

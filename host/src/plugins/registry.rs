@@ -97,8 +97,21 @@ fn hook_name(h: &api::Hook) -> &'static str {
     }
 }
 
-fn info_json(info: &api::PluginInfo) -> serde_json::Value {
+fn extension_json(ext: &api::ExtensionInfo) -> serde_json::Value {
     serde_json::json!({
+        "settings": ext.settings.iter().map(|s| serde_json::json!({
+            "name": s.name, "description": s.description, "required": s.required,
+        })).collect::<Vec<_>>(),
+        "oauth_scopes": ext.oauth_scopes,
+        "actions": ext.actions.iter().map(|a| serde_json::json!({
+            "name": a.name, "description": a.description,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn info_json(info: &api::PluginInfo, extension: Option<&api::ExtensionInfo>) -> serde_json::Value {
+    serde_json::json!({
+        "extension": extension.map(extension_json),
         "name": info.name,
         "vendor": info.vendor,
         "version": info.version,
@@ -164,16 +177,28 @@ pub async fn upload(
             ),
         ));
     }
+    let extension = probe
+        .describe_extension()
+        .await
+        .map_err(|e| Error::invalid("component", format!("describe-extension() failed: {e}")))?;
     let mut requested = CapabilitySet::empty();
     for c in &info.capabilities {
         requested.insert(api_cap(c));
+    }
+    // 0.2.0: declaring settings or OAuth scopes is the request for `vendor`.
+    if extension
+        .as_ref()
+        .is_some_and(|e| !e.settings.is_empty() || !e.oauth_scopes.is_empty())
+    {
+        requested.insert(Capability::Vendor);
     }
     let undeclared = compiled.shape.capabilities.difference(requested);
     if !undeclared.is_empty() {
         return Err(Error::invalid(
             "component",
             format!(
-                "imports {} without requesting it in describe()",
+                "imports {} without requesting it in describe() (or, for vendor, \
+                 describe-extension())",
                 caps_text(undeclared)
             ),
         ));
@@ -216,7 +241,7 @@ pub async fn upload(
     .bind(&plugin_id)
     .fetch_one(tx.conn())
     .await?;
-    let info = info_json(&info);
+    let info = info_json(&info, extension.as_ref());
     sqlx::query(
         "INSERT INTO plugin_versions (id, tenant_id, plugin_id, seq, version, world_version, sha256, size, \
          component, requested_capabilities, info_json, uploaded_by, created_at) \
@@ -371,6 +396,8 @@ pub(crate) struct ActiveVersion {
     pub requested: CapabilitySet,
     pub allowed: CapabilitySet,
     pub http_allow_hosts: Vec<String>,
+    /// What the version's `extension-info` declares (0.2.0).
+    pub oauth_scopes: Vec<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -382,6 +409,7 @@ struct ActiveRow {
     version: Option<String>,
     requested: String,
     http_allow_hosts: String,
+    info_json: Option<String>,
 }
 
 pub(crate) async fn active_version(
@@ -392,7 +420,8 @@ pub(crate) async fn active_version(
     let mut read = store.scoped_read(tenant).await?;
     let row = sqlx::query_as::<_, ActiveRow>(
         "SELECT p.name, p.allowed_capabilities, v.id AS version_id, COALESCE(v.seq, 0) AS seq, \
-         v.version, COALESCE(v.requested_capabilities, '') AS requested, p.http_allow_hosts \
+         v.version, COALESCE(v.requested_capabilities, '') AS requested, p.http_allow_hosts, \
+         v.info_json \
          FROM plugins p LEFT JOIN plugin_versions v ON v.id = p.active_version_id \
          WHERE p.tenant_id = $1 AND p.id = $2",
     )
@@ -408,7 +437,12 @@ pub(crate) async fn active_version(
         version,
         requested,
         http_allow_hosts: hosts,
+        info_json,
     } = row.ok_or(Error::NotFound("plugin"))?;
+    let oauth_scopes = info_json
+        .and_then(|i| serde_json::from_str::<serde_json::Value>(&i).ok())
+        .and_then(|i| serde_json::from_value(i["extension"]["oauth_scopes"].clone()).ok())
+        .unwrap_or_default();
     let version_id = version_id.ok_or(Error::Conflict {
         code: "plugin_inactive",
         message: format!("plugin {name} has no active version"),
@@ -420,6 +454,7 @@ pub(crate) async fn active_version(
         requested: parse_caps(&requested),
         allowed: parse_caps(&allowed),
         http_allow_hosts: split_list(&hosts),
+        oauth_scopes,
     })
 }
 

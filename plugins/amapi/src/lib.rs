@@ -5,8 +5,13 @@
 //! into an AMAPI `Policy` (E5): `validate-config` checks a `cosu` configuration and answers
 //! field errors (JSON Pointers into the body); `render-config` turns a valid one into the
 //! `Policy` for `enterprises.policies.patch`. The module `cosu` holds the model and its rules.
+//!
+//! Enrolment tokens (E2) are administrator actions (`extension.perform`): `tokens` calls
+//! Google through the host's `vendor` capability, with the tenant's settings `enterprise-id`
+//! and `api-base-url` (Google's endpoint by default; tests point it at a local stand-in).
 
 mod cosu;
+mod tokens;
 
 use corral_plugin_sdk::types::*;
 use corral_plugin_sdk::{Plugin, export_plugin};
@@ -41,7 +46,12 @@ impl Plugin for Amapi {
     fn describe() -> PluginInfo {
         let mut info = corral_plugin_sdk::info("amapi", "Corral", VERSION);
         info.hooks = vec![Hook::ValidateConfig, Hook::RenderConfig];
-        info.http_hosts = vec!["androidmanagement.googleapis.com".into()];
+        // `vendor` sends HTTPS (its requests pass the `http` allow-list), so `http` is asked for too.
+        info.capabilities = vec![Capability::Http];
+        info.http_hosts = vec![
+            "androidmanagement.googleapis.com".into(),
+            "oauth2.googleapis.com".into(),
+        ];
         info.config_kinds = vec![ConfigKind {
             id: COSU.into(),
             display_name: "Dedicated device (COSU)".into(),
@@ -51,6 +61,47 @@ impl Plugin for Amapi {
             json_schema: None,
         }];
         info
+    }
+
+    fn describe_extension() -> ExtensionInfo {
+        ExtensionInfo {
+            settings: vec![
+                SettingInfo {
+                    name: tokens::ENTERPRISE_ID.into(),
+                    description: "The Android Enterprise id (enterprises/LC...)".into(),
+                    required: true,
+                },
+                SettingInfo {
+                    name: tokens::API_BASE_URL.into(),
+                    description: format!(
+                        "Base URL of the Android Management API (default {})",
+                        tokens::DEFAULT_BASE_URL
+                    ),
+                    required: false,
+                },
+            ],
+            oauth_scopes: vec!["https://www.googleapis.com/auth/androidmanagement".into()],
+            actions: vec![
+                ActionInfo {
+                    name: "create-enrollment-token".into(),
+                    description: "enterprises.enrollmentTokens.create: \
+                                  {validity_days: 1..30, additional_data?}"
+                        .into(),
+                },
+                ActionInfo {
+                    name: "delete-enrollment-token".into(),
+                    description: "enterprises.enrollmentTokens.delete: {name}".into(),
+                },
+            ],
+        }
+    }
+
+    fn perform(action: String, input: Json) -> Result<Json, PluginError> {
+        match action.as_str() {
+            "create-enrollment-token" => tokens::create(&input),
+            "delete-enrollment-token" => tokens::delete(&input),
+            other => Err(PluginError::Unsupported(format!("action {other}"))),
+        }
     }
 
     fn validate_config(config: Configuration) -> Result<Vec<FieldError>, PluginError> {

@@ -1,4 +1,4 @@
-//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.1.0`).
+//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.2.0`, which includes 0.1.0).
 //!
 //! Why this crate exists: plugin authors should write plain Rust against one
 //! trait, not wire `wit-bindgen` by hand. [`Plugin`] has a default
@@ -20,7 +20,7 @@
 //! `target/wasm32-wasip2/release/<crate>.wasm` is already a component.
 //!
 //! Host capabilities live in [`capabilities`] (`logging`, `kv`, `http`,
-//! `directory`, `clock`). Only the interfaces your code actually calls end up
+//! `directory`, `clock`, `vendor`). Only the interfaces your code actually calls end up
 //! as imports of the component; each must be granted by the tenant
 //! administrator or the plugin is refused at install time.
 
@@ -32,7 +32,8 @@ pub use wit_bindgen as __wit_bindgen;
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/corral-plugin@0.1.0",
+        path: "../../wit/corral-plugin@0.2.0",
+        generate_all,
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_corral_plugin",
@@ -43,13 +44,19 @@ pub mod bindings {
 
 /// Types shared by hooks (records, variants, enums of the WIT `types` interface).
 pub mod types {
-    pub use crate::bindings::corral::plugin::types::*;
+    pub use crate::bindings::corral::plugin0_1_0::types::*;
+    pub use crate::bindings::exports::corral::plugin0_2_0::extension::{
+        ActionInfo, ExtensionInfo, SettingInfo,
+    };
 }
 
 /// Host capabilities (imports). Calling one that is not granted is impossible:
 /// a component that imports it is refused before it runs.
 pub mod capabilities {
-    pub use crate::bindings::corral::plugin::{clock, directory, http, kv, logging};
+    pub use crate::bindings::corral::plugin0_1_0::{clock, directory, http, kv, logging};
+    /// Vendor API calls with the tenant's credential (added by the host; the plugin never
+    /// sees it) and the plugin's settings in the tenant.
+    pub use crate::bindings::corral::plugin0_2_0::vendor;
 }
 
 use types::*;
@@ -125,6 +132,22 @@ pub trait Plugin {
         let _ = event;
         Ok(())
     }
+
+    /// Settings and OAuth 2 scopes the plugin needs from a tenant, and its administrator
+    /// actions. Declaring settings or scopes asks for the `vendor` capability.
+    fn describe_extension() -> ExtensionInfo {
+        ExtensionInfo {
+            settings: Vec::new(),
+            oauth_scopes: Vec::new(),
+            actions: Vec::new(),
+        }
+    }
+
+    /// Perform an administrator action (JSON in, JSON out, in the plugin's own schema).
+    fn perform(action: String, input: Json) -> Result<Json, PluginError> {
+        let _ = input;
+        Err(PluginError::Unsupported(format!("action {action}")))
+    }
 }
 
 /// Log through the `logging` capability (which must then be granted).
@@ -132,14 +155,28 @@ pub fn log(level: capabilities::logging::Level, message: &str) {
     capabilities::logging::log(level, message);
 }
 
-/// Export a type implementing [`Plugin`] as the component's `hooks`.
+/// Export a type implementing [`Plugin`] as the component's `hooks` and `extension`.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty) => {
         #[doc(hidden)]
         pub struct __CorralPluginExport;
 
-        impl $crate::bindings::exports::corral::plugin::hooks::Guest for __CorralPluginExport {
+        impl $crate::bindings::exports::corral::plugin0_2_0::extension::Guest
+            for __CorralPluginExport
+        {
+            fn describe_extension() -> $crate::types::ExtensionInfo {
+                <$plugin as $crate::Plugin>::describe_extension()
+            }
+            fn perform(
+                action: String,
+                input: $crate::types::Json,
+            ) -> Result<$crate::types::Json, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::perform(action, input)
+            }
+        }
+
+        impl $crate::bindings::exports::corral::plugin0_1_0::hooks::Guest for __CorralPluginExport {
             fn describe() -> $crate::types::PluginInfo {
                 <$plugin as $crate::Plugin>::describe()
             }

@@ -2,28 +2,44 @@
 //!
 //! Why: a frozen WIT package never changes, so plugins built against
 //! `corral:plugin@0.1.0` must keep working after `0.2.0` ships. Each version gets
-//! its own `bindgen!` module (`v0_1`, later `v0_2`, ...). The runtime detects a
-//! component's version from its export name (`corral:plugin/hooks@X.Y.Z`), picks
+//! its own `bindgen!` module (`v0_1`, `v0_2`, ...). The runtime detects a
+//! component's version from its exports (`corral:plugin/extension@0.2.0`, else
+//! `corral:plugin/hooks@0.1.0`), picks
 //! the matching module, and converts old types to the current API where they
-//! differ. Today there is one version, so [`crate::api`] re-exports `v0_1`'s types.
+//! differ. 0.2.0 only adds interfaces, and its repeated types are mapped onto 0.1's, so
+//! [`crate::api`] re-exports `v0_1`'s types for both.
 
 pub mod v0_1;
+pub mod v0_2;
 
 /// WIT package versions this host can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WorldVersion {
     /// `corral:plugin@0.1.0`
     V0_1,
+    /// `corral:plugin@0.2.0`: adds the `vendor` capability and the `extension` export.
+    V0_2,
 }
 
 impl WorldVersion {
     /// Every supported version, oldest first.
-    pub const ALL: &'static [WorldVersion] = &[WorldVersion::V0_1];
+    pub const ALL: &'static [WorldVersion] = &[WorldVersion::V0_1, WorldVersion::V0_2];
 
     /// The semantic version string of the WIT package.
     pub fn as_str(self) -> &'static str {
         match self {
             WorldVersion::V0_1 => "0.1.0",
+            WorldVersion::V0_2 => "0.2.0",
+        }
+    }
+
+    /// The version at which this world has `interface` (0.2.0 imports and exports 0.1.0's
+    /// interfaces unchanged and adds `vendor` and `extension`), or None when it lacks it.
+    pub fn interface_version(self, interface: &str) -> Option<&'static str> {
+        match (self, interface) {
+            (WorldVersion::V0_2, "vendor" | "extension") => Some("0.2.0"),
+            (WorldVersion::V0_1, "vendor" | "extension") => None,
+            _ => Some("0.1.0"),
         }
     }
 

@@ -77,7 +77,7 @@ fn method(m: HttpMethod) -> &'static str {
 }
 
 impl HostState {
-    async fn send_checked(&mut self, request: Request) -> Result<Response, HttpError> {
+    pub(super) async fn send_checked(&mut self, request: Request) -> Result<Response, HttpError> {
         let ctx = self.ctx.clone();
         let url =
             url::Url::parse(&request.url).map_err(|e| HttpError::InvalidUrl(e.to_string()))?;

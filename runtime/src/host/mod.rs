@@ -1,13 +1,17 @@
 //! Host implementations of the capability interfaces, one file per WIT
 //! interface. Each is linked into a plugin only when the capability is granted
 //! (see `plugin.rs`), so none of them has to re-check the grant; they enforce
-//! the per-call limits (sizes, counts) and the tenant scope instead.
+//! the per-call limits (sizes, counts) and the tenant scope instead. 0.2.0 reuses 0.1.0's
+//! interfaces, so only `vendor` is implemented against the `v0_2` bindings.
 
 mod clock;
 mod directory;
 mod http;
 mod kv;
 mod logging;
+mod vendor;
+
+pub(crate) use vendor::TokenCache;
 
 use crate::bindings::v0_1::corral::plugin::types;
 use crate::state::HostState;

@@ -1,0 +1,366 @@
+//! What a tenant gives a plugin for its vendor calls (the `vendor` capability of
+//! `corral:plugin@0.2.0`): named settings the plugin reads (an enterprise id, an API base URL)
+//! and one credential the runtime uses on the plugin's behalf.
+//!
+//! Rules:
+//! - only settings the plugin declares (in its latest version's `extension-info`) are accepted,
+//!   and every setting it marks required must be given;
+//! - the credential is checked (a usable RSA key, an `https` token endpoint) and stored sealed
+//!   with the server key, bound to its tenant and plugin; it is never returned or logged: an
+//!   administrator sees its summary (type, account, token endpoint) only;
+//! - every change writes a history entry (settings with their values, which are not secret;
+//!   the credential by its summary).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use corral_plugin_runtime::{BackendError, Scope, VendorBackend, VendorCredential};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::Error;
+use crate::history::{self, Actor, Change};
+use crate::secrets::SecretBox;
+use crate::store::{now_ms, Scoped, Store};
+
+/// Longest accepted setting value.
+const MAX_SETTING_BYTES: usize = 2048;
+
+/// A plugin's settings and credential summary in a tenant.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VendorAccess {
+    pub settings: BTreeMap<String, String>,
+    pub credential: Option<CredentialSummary>,
+}
+
+/// What an administrator may see of a stored credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CredentialSummary {
+    /// `service_account`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub client_email: String,
+    pub token_uri: String,
+    pub updated_at: i64,
+}
+
+/// A credential as an administrator gives it.
+#[derive(Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CredentialInput {
+    /// An OAuth 2 service account: `key` is the service-account key file as the vendor issues
+    /// it (Google's JSON; fields other than the three below are ignored).
+    ServiceAccount { key: ServiceAccountKey },
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ServiceAccountKey {
+    pub client_email: String,
+    /// RSA private key, PEM (PKCS #8 or PKCS #1).
+    pub private_key: String,
+    /// The OAuth 2 token endpoint (`https`).
+    pub token_uri: String,
+}
+
+/// The sealed form (JSON inside the sealed value).
+#[derive(Serialize, Deserialize)]
+struct StoredKey {
+    client_email: String,
+    private_key: String,
+    token_uri: String,
+}
+
+fn purpose(tenant: &str, plugin_id: &str) -> String {
+    format!("plugin-credential:{tenant}:{plugin_id}")
+}
+
+/// The settings the latest uploaded version of the plugin declares: (name, required).
+async fn declared(scoped: &mut Scoped, plugin_id: &str) -> Result<Vec<(String, bool)>, Error> {
+    super::registry::require(scoped, plugin_id).await?;
+    let tenant = scoped.tenant().as_str().to_string();
+    let info: Option<String> = sqlx::query_scalar(
+        "SELECT info_json FROM plugin_versions WHERE tenant_id = $1 AND plugin_id = $2 \
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(tenant)
+    .bind(plugin_id)
+    .fetch_optional(scoped.conn())
+    .await?;
+    let info: serde_json::Value = info
+        .and_then(|i| serde_json::from_str(&i).ok())
+        .unwrap_or_default();
+    Ok(info["extension"]["settings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            Some((
+                s["name"].as_str()?.to_string(),
+                s["required"].as_bool().unwrap_or(false),
+            ))
+        })
+        .collect())
+}
+
+/// The plugin's settings and credential summary.
+pub async fn get(scoped: &mut Scoped, plugin_id: &str) -> Result<VendorAccess, Error> {
+    super::registry::require(scoped, plugin_id).await?;
+    let tenant = scoped.tenant().as_str().to_string();
+    let settings: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, value FROM plugin_settings WHERE tenant_id = $1 AND plugin_id = $2",
+    )
+    .bind(&tenant)
+    .bind(plugin_id)
+    .fetch_all(scoped.conn())
+    .await?;
+    let summary: Option<String> = sqlx::query_scalar(
+        "SELECT summary_json FROM plugin_credentials WHERE tenant_id = $1 AND plugin_id = $2",
+    )
+    .bind(&tenant)
+    .bind(plugin_id)
+    .fetch_optional(scoped.conn())
+    .await?;
+    Ok(VendorAccess {
+        settings: settings.into_iter().collect(),
+        credential: summary.and_then(|s| serde_json::from_str(&s).ok()),
+    })
+}
+
+/// Replaces the plugin's settings with `settings`.
+pub async fn set_settings(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    plugin_id: &str,
+    settings: BTreeMap<String, String>,
+) -> Result<VendorAccess, Error> {
+    let declared = declared(scoped, plugin_id).await?;
+    let names: Vec<&str> = declared.iter().map(|(n, _)| n.as_str()).collect();
+    for (name, value) in &settings {
+        if !names.contains(&name.as_str()) {
+            return Err(Error::invalid(
+                format!("settings.{name}"),
+                if names.is_empty() {
+                    "the plugin declares no settings".to_string()
+                } else {
+                    format!(
+                        "not a setting of this plugin (it has: {})",
+                        names.join(", ")
+                    )
+                },
+            ));
+        }
+        if value.trim().is_empty() || value.len() > MAX_SETTING_BYTES {
+            return Err(Error::invalid(
+                format!("settings.{name}"),
+                format!("give 1 to {MAX_SETTING_BYTES} bytes"),
+            ));
+        }
+    }
+    if let Some((name, _)) = declared
+        .iter()
+        .find(|(name, required)| *required && !settings.contains_key(name))
+    {
+        return Err(Error::invalid(
+            format!("settings.{name}"),
+            "required by the plugin",
+        ));
+    }
+    let before = get(scoped, plugin_id).await?;
+    let tenant = scoped.tenant().as_str().to_string();
+    sqlx::query("DELETE FROM plugin_settings WHERE tenant_id = $1 AND plugin_id = $2")
+        .bind(&tenant)
+        .bind(plugin_id)
+        .execute(scoped.conn())
+        .await?;
+    let now = now_ms();
+    for (name, value) in &settings {
+        sqlx::query(
+            "INSERT INTO plugin_settings (tenant_id, plugin_id, name, value, updated_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&tenant)
+        .bind(plugin_id)
+        .bind(name)
+        .bind(value)
+        .bind(now)
+        .execute(scoped.conn())
+        .await?;
+    }
+    let after = get(scoped, plugin_id).await?;
+    history::record(
+        scoped,
+        actor,
+        Change::new(
+            "plugin",
+            plugin_id,
+            "settings_changed",
+            Some(&before.settings),
+            Some(&after.settings),
+        ),
+    )
+    .await?;
+    Ok(after)
+}
+
+fn check_key(key: &ServiceAccountKey) -> Result<(), Error> {
+    const FIELD: &str = "credential.key";
+    let email = key.client_email.trim();
+    if email.is_empty() || !email.contains('@') {
+        return Err(Error::invalid(
+            format!("{FIELD}.client_email"),
+            "expected the service account's e-mail address",
+        ));
+    }
+    let rsa = openssl::pkey::PKey::private_key_from_pem(key.private_key.as_bytes())
+        .ok()
+        .filter(|k| k.id() == openssl::pkey::Id::RSA);
+    if rsa.is_none() {
+        return Err(Error::invalid(
+            format!("{FIELD}.private_key"),
+            "expected an RSA private key in PEM",
+        ));
+    }
+    match reqwest::Url::parse(&key.token_uri) {
+        Ok(url) if url.scheme() == "https" && url.host_str().is_some() => Ok(()),
+        _ => Err(Error::invalid(
+            format!("{FIELD}.token_uri"),
+            "expected an https URL",
+        )),
+    }
+}
+
+/// Stores (or replaces) the plugin's credential, sealed.
+pub async fn set_credential(
+    scoped: &mut Scoped,
+    secrets: &SecretBox,
+    actor: &Actor,
+    plugin_id: &str,
+    input: CredentialInput,
+) -> Result<VendorAccess, Error> {
+    super::registry::require(scoped, plugin_id).await?;
+    let CredentialInput::ServiceAccount { key } = input;
+    check_key(&key)?;
+    let before = get(scoped, plugin_id).await?;
+    let tenant = scoped.tenant().as_str().to_string();
+    let now = now_ms();
+    let summary = CredentialSummary {
+        kind: "service_account".into(),
+        client_email: key.client_email.trim().to_string(),
+        token_uri: key.token_uri.clone(),
+        updated_at: now,
+    };
+    let stored = StoredKey {
+        client_email: summary.client_email.clone(),
+        private_key: key.private_key,
+        token_uri: key.token_uri,
+    };
+    let plaintext = serde_json::to_vec(&stored).map_err(|e| Error::Internal(e.to_string()))?;
+    let sealed = secrets.seal(&purpose(&tenant, plugin_id), &plaintext);
+    let summary_json =
+        serde_json::to_string(&summary).map_err(|e| Error::Internal(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO plugin_credentials (tenant_id, plugin_id, kind, sealed, summary_json, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (tenant_id, plugin_id) DO UPDATE SET kind = $3, sealed = $4, summary_json = $5, \
+         updated_at = $6",
+    )
+    .bind(&tenant)
+    .bind(plugin_id)
+    .bind(&summary.kind)
+    .bind(sealed)
+    .bind(summary_json)
+    .bind(now)
+    .execute(scoped.conn())
+    .await?;
+    let after = get(scoped, plugin_id).await?;
+    history::record(
+        scoped,
+        actor,
+        Change::new(
+            "plugin",
+            plugin_id,
+            "credential_set",
+            before.credential.as_ref(),
+            after.credential.as_ref(),
+        ),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Removes the plugin's credential (its vendor calls are refused until a new one is set).
+pub async fn delete_credential(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    plugin_id: &str,
+) -> Result<VendorAccess, Error> {
+    let before = get(scoped, plugin_id).await?;
+    let Some(old) = before.credential else {
+        return Err(Error::NotFound("credential"));
+    };
+    let tenant = scoped.tenant().as_str().to_string();
+    sqlx::query("DELETE FROM plugin_credentials WHERE tenant_id = $1 AND plugin_id = $2")
+        .bind(tenant)
+        .bind(plugin_id)
+        .execute(scoped.conn())
+        .await?;
+    history::record(
+        scoped,
+        actor,
+        Change::new::<_, ()>("plugin", plugin_id, "credential_deleted", Some(&old), None),
+    )
+    .await?;
+    get(scoped, plugin_id).await
+}
+
+/// The runtime's view: settings and the opened credential of (tenant, plugin name).
+pub struct DbVendor {
+    pub store: Store,
+    pub secrets: SecretBox,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> BackendError {
+    tracing::warn!(error = %e, "plugin vendor backend unavailable");
+    BackendError::Unavailable("vendor settings unavailable".into())
+}
+
+#[async_trait]
+impl VendorBackend for DbVendor {
+    async fn setting(&self, scope: &Scope, name: &str) -> Result<Option<String>, BackendError> {
+        sqlx::query_scalar(
+            "SELECT s.value FROM plugin_settings s JOIN plugins p ON p.id = s.plugin_id \
+             WHERE s.tenant_id = $1 AND p.tenant_id = $1 AND p.name = $2 AND s.name = $3",
+        )
+        .bind(&scope.tenant_id)
+        .bind(&scope.plugin_id)
+        .bind(name)
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(unavailable)
+    }
+
+    async fn credential(&self, scope: &Scope) -> Result<Option<VendorCredential>, BackendError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT c.plugin_id, c.sealed FROM plugin_credentials c JOIN plugins p ON p.id = c.plugin_id \
+             WHERE c.tenant_id = $1 AND p.tenant_id = $1 AND p.name = $2",
+        )
+        .bind(&scope.tenant_id)
+        .bind(&scope.plugin_id)
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(unavailable)?;
+        let Some((plugin_id, sealed)) = row else {
+            return Ok(None);
+        };
+        let plaintext = self
+            .secrets
+            .open(&purpose(&scope.tenant_id, &plugin_id), &sealed)
+            .map_err(unavailable)?;
+        let key: StoredKey = serde_json::from_slice(&plaintext).map_err(unavailable)?;
+        Ok(Some(VendorCredential::ServiceAccount {
+            client_email: key.client_email,
+            private_key_pem: key.private_key,
+            token_uri: key.token_uri,
+        }))
+    }
+}

@@ -1,0 +1,199 @@
+//! `corral:plugin/vendor@0.2.0`: vendor API calls with the tenant's credential, and the plugin's
+//! tenant settings.
+//!
+//! Rules: the plugin never sees the credential. For an OAuth 2 service account the host signs
+//! a JWT assertion (RS256) for the scopes the plugin declared at upload (`Grants::oauth_scopes`),
+//! exchanges it at the credential's token endpoint (RFC 7523) and caches the access token until
+//! a minute before it expires. The token request and the API request both go through
+//! `send_checked`, so the allow-list, the address policy and the size limits apply to both. A
+//! header `Authorization` the plugin set is replaced, never forwarded.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use sha2::{Digest, Sha256};
+
+use crate::api::{HttpMethod, Property};
+use crate::backend::VendorCredential;
+use crate::bindings::v0_1::corral::plugin::http::{HttpError, Request, Response};
+use crate::bindings::v0_2::corral::plugin0_2_0::vendor::Host;
+use crate::state::HostState;
+
+/// Lifetime asked for in an assertion (the most Google accepts).
+const ASSERTION_LIFETIME: Duration = Duration::from_secs(3600);
+/// A cached token is renewed this long before it expires.
+const RENEW_BEFORE: Duration = Duration::from_secs(60);
+/// Tokens kept at most (the cache is emptied when full; tokens are cheap to renew).
+const MAX_TOKENS: usize = 10_000;
+
+/// Access tokens by (tenant, plugin, credential, scopes), shared by every installation.
+#[derive(Default)]
+pub(crate) struct TokenCache(Mutex<HashMap<[u8; 32], (String, Instant)>>);
+
+impl TokenCache {
+    fn get(&self, key: &[u8; 32]) -> Option<String> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key)
+            .filter(|(_, renew_at)| Instant::now() < *renew_at)
+            .map(|(token, _)| token.clone())
+    }
+
+    fn put(&self, key: [u8; 32], token: String, renew_at: Instant) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_TOKENS {
+            map.clear();
+        }
+        map.insert(key, (token, renew_at));
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    scope: &'a str,
+    aud: &'a str,
+    iat: u64,
+    exp: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    expires_in: Option<u64>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct TokenRefusal {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    error_description: String,
+}
+
+fn denied(message: impl Into<String>) -> HttpError {
+    HttpError::Denied(message.into())
+}
+
+impl HostState {
+    /// The access token for this tenant's credential and the plugin's scopes.
+    async fn access_token(&mut self) -> Result<String, HttpError> {
+        let ctx = self.ctx.clone();
+        let credential = ctx
+            .services
+            .vendor
+            .credential(&ctx.scope)
+            .await
+            .map_err(|e| HttpError::Transport(e.to_string()))?
+            .ok_or_else(|| denied("no vendor credential is set for this plugin in this tenant"))?;
+        let VendorCredential::ServiceAccount {
+            client_email,
+            private_key_pem,
+            token_uri,
+        } = &credential;
+        let scopes = ctx.grants.oauth_scopes.join(" ");
+        let key: [u8; 32] = Sha256::new()
+            .chain_update(ctx.scope.tenant_id.as_bytes())
+            .chain_update([0])
+            .chain_update(ctx.scope.plugin_id.as_bytes())
+            .chain_update([0])
+            .chain_update(client_email.as_bytes())
+            .chain_update([0])
+            .chain_update(private_key_pem.as_bytes())
+            .chain_update([0])
+            .chain_update(token_uri.as_bytes())
+            .chain_update([0])
+            .chain_update(scopes.as_bytes())
+            .finalize()
+            .into();
+        if let Some(token) = ctx.tokens.get(&key) {
+            return Ok(token);
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let claims = Claims {
+            iss: client_email,
+            scope: &scopes,
+            aud: token_uri,
+            iat: now,
+            exp: now + ASSERTION_LIFETIME.as_secs(),
+        };
+        let signing_key = EncodingKey::from_rsa_pem(private_key_pem.as_bytes())
+            .map_err(|_| denied("the credential's private key is not an RSA key in PEM"))?;
+        let assertion = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &signing_key)
+            .map_err(|e| denied(format!("cannot sign the credential's assertion: {e}")))?;
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")
+            .append_pair("assertion", &assertion)
+            .finish();
+        let asked = Instant::now();
+        let answer = self
+            .send_checked(Request {
+                method: HttpMethod::Post,
+                url: token_uri.clone(),
+                headers: vec![Property {
+                    name: "content-type".into(),
+                    value: "application/x-www-form-urlencoded".into(),
+                }],
+                body: Some(form.into_bytes()),
+            })
+            .await?;
+        if answer.status != 200 {
+            let refusal: TokenRefusal = serde_json::from_slice(&answer.body).unwrap_or_default();
+            return Err(denied(format!(
+                "the token endpoint refused the credential (status {}{}{})",
+                answer.status,
+                if refusal.error.is_empty() { "" } else { ": " },
+                [refusal.error, refusal.error_description]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let token: TokenAnswer = serde_json::from_slice(&answer.body).map_err(|e| {
+            HttpError::Transport(format!("the token endpoint's answer is not a token: {e}"))
+        })?;
+        let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600));
+        ctx.tokens.put(
+            key,
+            token.access_token.clone(),
+            asked + lifetime.saturating_sub(RENEW_BEFORE),
+        );
+        Ok(token.access_token)
+    }
+}
+
+impl Host for HostState {
+    async fn setting(&mut self, name: String) -> Option<String> {
+        match self
+            .ctx
+            .services
+            .vendor
+            .setting(&self.ctx.scope, &name)
+            .await
+        {
+            Ok(value) => value,
+            Err(e) => {
+                tracing::warn!(tenant = %self.ctx.scope.tenant_id, plugin = %self.ctx.plugin, error = %e, "plugin setting unavailable");
+                None
+            }
+        }
+    }
+
+    async fn send(&mut self, mut request: Request) -> Result<Response, HttpError> {
+        let token = self.access_token().await?;
+        request
+            .headers
+            .retain(|h| !h.name.eq_ignore_ascii_case("authorization"));
+        request.headers.push(Property {
+            name: "authorization".into(),
+            value: format!("Bearer {token}"),
+        });
+        self.send_checked(request).await
+    }
+}

@@ -1,0 +1,312 @@
+//! The AMAPI plugin's calls to Google (SPEC E2), through the `vendor` capability of
+//! `corral:plugin@0.2.0`, against a local HTTPS stand-in of Google's endpoints that checks
+//! every request against the discovery document and the OAuth 2 grant against the test
+//! service account's key:
+//! - the tenant's settings and service-account credential are stored (the credential sealed:
+//!   never returned, not in the database in the clear), with clear field errors for bad input;
+//! - `create-enrollment-token` reaches `enterprises.enrollmentTokens.create` with the validity
+//!   and `additionalData`, and answers the token with the provisioning JSON of its QR code;
+//!   one access token serves several calls; `delete-enrollment-token` deletes it;
+//! - without a credential, or without the host on the allow-list, nothing reaches Google and
+//!   the administrator is told why.
+
+use corral_tests::google::{GoogleStandIn, CLIENT_EMAIL};
+use corral_tests::{Client, Db, Env};
+use serde_json::{json, Value};
+
+struct Setup {
+    env: Env,
+    _server: corral_tests::Server,
+    c: Client,
+    plugin: String,
+    google: GoogleStandIn,
+}
+
+async fn setup(db: Db) -> Setup {
+    let env = Env::new(db).await;
+    std::fs::create_dir_all(env.data_dir()).unwrap();
+    let google = GoogleStandIn::start(&env.data_dir()).await;
+    let env = env
+        .with_env(
+            "CORRAL_PLUGIN_EXTRA_ROOTS",
+            google.ca_file().to_str().unwrap(),
+        )
+        .with_env("CORRAL_PLUGIN_ALLOW_PRIVATE_ADDRESSES", "true");
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let c = env.signed_in_owner(&server, "acme", "owner").await;
+    let (plugin, uploaded) = c.install_active("corral_amapi_plugin").await;
+    let version = &uploaded.body["plugin"]["versions"][0];
+    assert_eq!(version["world_version"], "0.2.0", "{uploaded:?}");
+    assert!(
+        version["requested_capabilities"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("vendor")),
+        "{uploaded:?}"
+    );
+    Setup {
+        env,
+        _server: server,
+        c,
+        plugin,
+        google,
+    }
+}
+
+/// `r` is a refusal with `status` whose message mentions `needle`.
+fn assert_refused(r: &corral_tests::Reply, status: u16, needle: &str) {
+    assert_eq!(r.status, status, "{r:?}");
+    let message = r.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(needle), "{r:?}");
+}
+
+/// `r` is a 400 naming `field`.
+fn assert_field(r: &corral_tests::Reply, field: &str) {
+    assert_eq!((r.status, r.error().1), (400, Some(field)), "{r:?}");
+}
+
+impl Setup {
+    /// Allows what the plugin requests, with `hosts` as the HTTPS allow-list.
+    async fn grant(&self, hosts: &[&str]) {
+        let requested = self
+            .c
+            .get(&format!("/api/v1/plugins/{}", self.plugin))
+            .await
+            .body["versions"][0]["requested_capabilities"]
+            .clone();
+        let r = self
+            .c
+            .send(
+                "PUT",
+                &format!("/api/v1/plugins/{}/grants", self.plugin),
+                Some(json!({"capabilities": requested, "http_allow_hosts": hosts})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+
+    async fn configure(&self) {
+        let r = self
+            .c
+            .send(
+                "PUT",
+                &format!("/api/v1/plugins/{}/vendor/settings", self.plugin),
+                Some(json!({"settings": {
+                    "enterprise-id": "enterprises/LC01abcdef",
+                    "api-base-url": self.google.base_url,
+                }})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        let r = self
+            .c
+            .send(
+                "PUT",
+                &format!("/api/v1/plugins/{}/vendor/credential", self.plugin),
+                Some(json!({"type": "service_account", "key": self.google.service_account_key()})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+
+    async fn perform(&self, action: &str, input: Value) -> corral_tests::Reply {
+        self.c
+            .send(
+                "POST",
+                &format!("/api/v1/plugins/{}/actions/{action}", self.plugin),
+                Some(input),
+            )
+            .await
+    }
+}
+
+async fn enrolment_tokens_reach_google_by_its_contract(db: Db) {
+    let s = setup(db).await;
+    s.grant(&["localhost"]).await;
+    s.configure().await;
+
+    let r = s
+        .perform(
+            "create-enrollment-token",
+            json!({"validity_days": 7, "additional_data": "{\"profile\":\"p1\",\"site\":\"Lyon\"}"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let token = &r.body["result"];
+    let value = token["value"].as_str().unwrap();
+    let name = token["name"].as_str().unwrap();
+    assert!(
+        name.starts_with("enterprises/LC01abcdef/enrollmentTokens/"),
+        "{token}"
+    );
+    let qr: Value = serde_json::from_str(token["qrCode"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        qr["android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE"]
+            ["com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN"],
+        value
+    );
+    assert_eq!(
+        token["additionalData"],
+        "{\"profile\":\"p1\",\"site\":\"Lyon\"}"
+    );
+
+    let requests = s.google.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(
+        requests[0].method,
+        "androidmanagement.enterprises.enrollmentTokens.create"
+    );
+    assert_eq!(
+        requests[0].path,
+        "/v1/enterprises/LC01abcdef/enrollmentTokens"
+    );
+    assert_eq!(requests[0].body["duration"], "604800s");
+    assert_eq!(
+        requests[0].body["additionalData"],
+        "{\"profile\":\"p1\",\"site\":\"Lyon\"}"
+    );
+
+    // A second call reuses the access token; delete reaches enrollmentTokens.delete.
+    let r = s
+        .perform("delete-enrollment-token", json!({"name": name}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["result"], json!({}));
+    let requests = s.google.requests();
+    assert_eq!(
+        requests[1].method,
+        "androidmanagement.enterprises.enrollmentTokens.delete"
+    );
+    assert_eq!(requests[1].path, format!("/v1/{name}"));
+    assert_eq!(s.google.tokens_issued(), 1);
+    assert!(
+        s.google.violations().is_empty(),
+        "{:?}",
+        s.google.violations()
+    );
+
+    // The plugin's own rules answer before Google is asked.
+    for days in [0, 31] {
+        let r = s
+            .perform("create-enrollment-token", json!({"validity_days": days}))
+            .await;
+        assert_refused(&r, 422, "validity_days");
+    }
+    assert_eq!(s.google.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn enrolment_tokens_reach_google_by_its_contract_sqlite() {
+    enrolment_tokens_reach_google_by_its_contract(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn enrolment_tokens_reach_google_by_its_contract_postgres() {
+    enrolment_tokens_reach_google_by_its_contract(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn settings_and_credential_are_checked_and_the_credential_never_shown() {
+    let s = setup(Db::Sqlite).await;
+    let settings = format!("/api/v1/plugins/{}/vendor/settings", s.plugin);
+    let credential = format!("/api/v1/plugins/{}/vendor/credential", s.plugin);
+
+    // Only declared settings; required ones must be there.
+    let r =
+        s.c.send(
+            "PUT",
+            &settings,
+            Some(json!({"settings": {"enterprise-id": "LC01", "colour": "red"}})),
+        )
+        .await;
+    assert_field(&r, "settings.colour");
+    let r =
+        s.c.send(
+            "PUT",
+            &settings,
+            Some(json!({"settings": {"api-base-url": "https://x.example"}})),
+        )
+        .await;
+    assert_field(&r, "settings.enterprise-id");
+
+    // A credential must be usable: an e-mail, an RSA key, an https token endpoint.
+    for (field, bad) in [
+        (
+            "private_key",
+            "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
+        ),
+        ("token_uri", "http://localhost/token"),
+        ("client_email", "nobody"),
+    ] {
+        let mut key = s.google.service_account_key();
+        key[field] = json!(bad);
+        let body = json!({"type": "service_account", "key": key});
+        let r = s.c.send("PUT", &credential, Some(body)).await;
+        assert_field(&r, &format!("credential.key.{field}"));
+    }
+    let r =
+        s.c.get(&format!("/api/v1/plugins/{}/vendor", s.plugin))
+            .await;
+    assert_eq!(r.body, json!({"settings": {}, "credential": null}));
+
+    // Without a credential the plugin is told so and nothing reaches Google.
+    s.grant(&["localhost"]).await;
+    let r =
+        s.c.send(
+            "PUT",
+            &settings,
+            Some(json!({"settings": {
+                "enterprise-id": "LC01abcdef", "api-base-url": s.google.base_url,
+            }})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = s
+        .perform("create-enrollment-token", json!({"validity_days": 3}))
+        .await;
+    assert_refused(&r, 422, "no vendor credential");
+
+    // Stored: the summary is shown, the key never (not in the API, not in the database).
+    s.configure().await;
+    let r =
+        s.c.get(&format!("/api/v1/plugins/{}/vendor", s.plugin))
+            .await;
+    assert_eq!(r.body["credential"]["client_email"], CLIENT_EMAIL);
+    assert_eq!(r.body["credential"]["type"], "service_account");
+    assert!(!r.body.to_string().contains("PRIVATE KEY"), "{r:?}");
+    let key = s.google.service_account_key();
+    let pem = key["private_key"].as_str().unwrap();
+    let body_line = pem.lines().nth(1).unwrap();
+    let db_dir = s.env.data_dir().parent().unwrap().to_path_buf();
+    let mut db = std::fs::read(db_dir.join("corral.db")).unwrap();
+    db.extend(std::fs::read(db_dir.join("corral.db-wal")).unwrap_or_default());
+    let db = String::from_utf8_lossy(&db);
+    assert!(
+        db.contains(CLIENT_EMAIL),
+        "the summary is in the database file"
+    );
+    assert!(
+        !db.contains(body_line),
+        "the private key is stored in the clear"
+    );
+    let history = s.c.get("/api/v1/history?object_type=plugin").await;
+    assert!(
+        history.body.to_string().contains("credential_set"),
+        "{history:?}"
+    );
+    assert!(!history.body.to_string().contains("PRIVATE KEY"));
+
+    // Off the allow-list: refused by the host before any connection.
+    s.grant(&["androidmanagement.googleapis.com"]).await;
+    let r = s
+        .perform("create-enrollment-token", json!({"validity_days": 3}))
+        .await;
+    assert_refused(&r, 422, "allow-list");
+    assert!(s.google.requests().is_empty());
+    assert!(
+        s.google.violations().is_empty(),
+        "{:?}",
+        s.google.violations()
+    );
+}
