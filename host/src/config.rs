@@ -156,6 +156,11 @@ pub struct PluginArgs {
     /// (an on-premises vendor server, a test stand-in of a vendor API).
     #[arg(long, env = "CORRAL_PLUGIN_EXTRA_ROOTS")]
     pub plugin_extra_roots: Option<std::path::PathBuf>,
+    /// First delay, in seconds, before a configuration change a plugin failed to take is
+    /// offered again (doubling with each failure, at most an hour).
+    #[arg(long, env = "CORRAL_PLUGIN_DELIVERY_RETRY_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub plugin_delivery_retry_secs: u64,
 }
 
 impl PluginArgs {
@@ -165,6 +170,7 @@ impl PluginArgs {
             compile_timeout: Duration::from_secs(self.plugin_compile_timeout_secs.max(1)),
             allow_private_addresses: self.plugin_allow_private_addresses,
             extra_roots: self.plugin_extra_roots.clone(),
+            delivery_retry: Duration::from_secs(self.plugin_delivery_retry_secs),
         }
     }
 }

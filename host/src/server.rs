@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::http::{self, AppState};
 use crate::jobs::{Job, Scheduler};
 use crate::mail::dispatch::Dispatcher;
-use crate::plugins::Plugins;
+use crate::plugins::{deliveries, Plugins};
 use crate::secrets::SecretBox;
 use crate::store::Store;
 
@@ -55,7 +55,7 @@ pub async fn serve(
         reminder_every_secs: args.enrolment_reminder_secs,
         remind_days: args.enrolment_reminder_days,
     };
-    let scheduler = scheduler(&store, &secrets, &apple, &base_url, &args);
+    let scheduler = scheduler(&store, &secrets, &plugins, &apple, &base_url, &args);
     let state = AppState::new(store, secrets, args.policy(), &base_url, plugins, apple);
     let app = http::router(state);
 
@@ -76,10 +76,12 @@ pub async fn serve(
 fn scheduler(
     store: &Store,
     secrets: &SecretBox,
+    plugins: &Plugins,
     apple: &AppleSettings,
     base_url: &str,
     args: &ServeArgs,
 ) -> Scheduler {
+    let plugins = plugins.clone();
     let every = Duration::from_secs(args.jobs_every_secs);
     let (secrets, apple, base_url) = (secrets.clone(), apple.clone(), base_url.to_string());
     Scheduler::new(
@@ -92,6 +94,10 @@ fn scheduler(
             Job::new("apple.reminders", every, move |store| {
                 let (secrets, apple, base_url) = (secrets.clone(), apple.clone(), base_url.clone());
                 async move { follow_up::send_reminders(&store, &secrets, &apple, &base_url).await }
+            }),
+            Job::new("plugins.deliveries", every, move |store| {
+                let plugins = plugins.clone();
+                async move { deliveries::deliver_due(&plugins, &store).await }
             }),
         ],
     )

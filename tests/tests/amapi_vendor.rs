@@ -8,7 +8,11 @@
 //!   and `additionalData`, and answers the token with the provisioning JSON of its QR code;
 //!   one access token serves several calls; `delete-enrollment-token` deletes it;
 //! - without a credential, or without the host on the allow-list, nothing reaches Google and
-//!   the administrator is told why.
+//!   the administrator is told why;
+//! - a COSU configuration is sent as a policy (`policies.patch`, the `Policy` checked against
+//!   the discovery document) once it applies to some device, never while it is distributed to
+//!   none, and deleted at Google when withdrawn; a change Google could not get is kept, shown
+//!   and delivered by the scheduled job once it can.
 
 use corral_tests::google::{GoogleStandIn, CLIENT_EMAIL};
 use corral_tests::{Client, Db, Env};
@@ -31,7 +35,9 @@ async fn setup(db: Db) -> Setup {
             "CORRAL_PLUGIN_EXTRA_ROOTS",
             google.ca_file().to_str().unwrap(),
         )
-        .with_env("CORRAL_PLUGIN_ALLOW_PRIVATE_ADDRESSES", "true");
+        .with_env("CORRAL_PLUGIN_ALLOW_PRIVATE_ADDRESSES", "true")
+        .with_env("CORRAL_JOBS_EVERY_SECS", "1")
+        .with_env("CORRAL_PLUGIN_DELIVERY_RETRY_SECS", "1");
     env.create_tenant("acme").await;
     let server = env.serve().await;
     let c = env.signed_in_owner(&server, "acme", "owner").await;
@@ -309,4 +315,155 @@ async fn settings_and_credential_are_checked_and_the_credential_never_shown() {
         "{:?}",
         s.google.violations()
     );
+}
+
+async fn cosu_policies_follow_their_distribution(db: Db) {
+    let s = setup(db).await;
+    s.grant(&["localhost"]).await;
+    s.configure().await;
+    let configurations = format!("/api/v1/plugins/{}/configurations", s.plugin);
+    let body = json!({
+        "pinnedApp": {"packageName": "com.acme.kiosk", "source": "public"},
+        "apps": [{"packageName": "com.acme.scanner", "source": "private", "silentInstall": true}],
+        "keepScreenOn": "ac",
+        "systemUpdate": {"type": "windowed", "windowStart": 60, "windowEnd": 180},
+    });
+    let config = |distribution: Value| {
+        json!({"kind": "cosu", "name": "Lobby", "priority": 5, "distribution": distribution,
+               "body": body.clone()})
+    };
+
+    // Distributed to no device (the default): stored, nothing sent.
+    let r =
+        s.c.send(
+            "POST",
+            &configurations,
+            Some(config(json!({"type": "none"}))),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.body["delivery"], Value::Null, "{r:?}");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let one = format!("{configurations}/{id}");
+    assert!(s.google.requests().is_empty(), "{:?}", s.google.requests());
+
+    // Applies to every device: the policy is patched at Google, by its contract.
+    let r =
+        s.c.send("PUT", &one, Some(config(json!({"type": "all"}))))
+            .await;
+    assert_eq!(
+        (r.status, &r.body["delivery"]),
+        (200, &Value::Null),
+        "{r:?}"
+    );
+    let requests = s.google.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(
+        requests[0].method,
+        "androidmanagement.enterprises.policies.patch"
+    );
+    assert_eq!(
+        requests[0].path,
+        format!("/v1/enterprises/LC01abcdef/policies/{id}")
+    );
+    let policy = &requests[0].body;
+    assert_eq!(
+        policy["applications"],
+        json!([
+            {"packageName": "com.acme.kiosk", "installType": "KIOSK"},
+            {"packageName": "com.acme.scanner", "installType": "FORCE_INSTALLED"}
+        ])
+    );
+    assert_eq!(policy["stayOnPluggedModes"], json!(["AC"]));
+    assert_eq!(
+        policy["systemUpdate"],
+        json!({"type": "WINDOWED", "startMinutes": 60, "endMinutes": 180})
+    );
+    assert!(
+        s.google.violations().is_empty(),
+        "{:?}",
+        s.google.violations()
+    );
+
+    // Withdrawn (distributed to none again): deleted at Google.
+    let r =
+        s.c.send("PUT", &one, Some(config(json!({"type": "none"}))))
+            .await;
+    assert_eq!(
+        (r.status, &r.body["delivery"]),
+        (200, &Value::Null),
+        "{r:?}"
+    );
+    let requests = s.google.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(
+        requests[1].method,
+        "androidmanagement.enterprises.policies.delete"
+    );
+    assert_eq!(
+        requests[1].path,
+        format!("/v1/enterprises/LC01abcdef/policies/{id}")
+    );
+
+    // Google unreachable for this tenant (no credential): the change is kept and shown...
+    let r =
+        s.c.send(
+            "DELETE",
+            &format!("/api/v1/plugins/{}/vendor/credential", s.plugin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r =
+        s.c.send("PUT", &one, Some(config(json!({"type": "all"}))))
+            .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["distribution"]["type"], "all");
+    assert_eq!(r.body["delivery"]["event"], "changed", "{r:?}");
+    assert_eq!(r.body["delivery"]["attempts"], 1, "{r:?}");
+    let error = r.body["delivery"]["last_error"].as_str().unwrap();
+    assert!(error.contains("no vendor credential"), "{error}");
+    assert_eq!(s.google.requests().len(), 2);
+
+    // ... and the scheduled job delivers it once the credential is back.
+    s.configure().await;
+    let mut delivered = false;
+    for _ in 0..100 {
+        if s.c.get(&one).await.body["delivery"].is_null() {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(delivered, "{:?}", s.c.get(&one).await);
+    let requests = s.google.requests();
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    assert_eq!(
+        requests[2].method,
+        "androidmanagement.enterprises.policies.patch"
+    );
+
+    // Deleting it deletes the policy.
+    let r = s.c.send("DELETE", &one, None).await;
+    assert_eq!(r.status, 204, "{r:?}");
+    let requests = s.google.requests();
+    assert_eq!(
+        requests[3].method,
+        "androidmanagement.enterprises.policies.delete"
+    );
+    assert!(
+        s.google.violations().is_empty(),
+        "{:?}",
+        s.google.violations()
+    );
+}
+
+#[tokio::test]
+async fn cosu_policies_follow_their_distribution_sqlite() {
+    cosu_policies_follow_their_distribution(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn cosu_policies_follow_their_distribution_postgres() {
+    cosu_policies_follow_their_distribution(Db::Postgres).await;
 }

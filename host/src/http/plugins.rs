@@ -18,8 +18,10 @@ use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
 use crate::plugins::configurations::{self, Configuration, Distribution};
+use crate::plugins::deliveries::{self, Delivery};
 use crate::plugins::vendor::{self, CredentialInput, VendorAccess};
 use crate::plugins::{self, registry, HookError, PluginSummary};
+use crate::tenants::TenantId;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -462,7 +464,7 @@ async fn list_configurations(
 #[utoipa::path(post, path = "/api/v1/plugins/{id}/configurations", tag = "plugins",
     security(("session" = [])), params(("id" = String, Path, description = "Plugin id")),
     request_body = StoredConfigurationRequest,
-    responses((status = 201, body = Configuration), (status = 400, body = ErrorBody),
+    responses((status = 201, body = ConfigurationView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -472,30 +474,68 @@ async fn create_configuration(
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<StoredConfigurationRequest>,
-) -> ApiResult<(StatusCode, Json<Configuration>)> {
+) -> ApiResult<(StatusCode, Json<ConfigurationView>)> {
     me.admin.require(Permission::ManagePlugins)?;
     let draft = validated(&state, &me.tenant, &id, "", req).await?;
     let mut scoped = state.store().scoped(&me.tenant).await?;
     let created = configurations::create(&mut scoped, &me.admin.actor(), &id, draft).await?;
     scoped.commit().await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    deliver_now(&state, &me.tenant, &created.id).await;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&state, &me.tenant, created).await?),
+    ))
 }
 
 /// One stored configuration.
 #[utoipa::path(get, path = "/api/v1/plugins/{id}/configurations/{configuration}", tag = "plugins",
     security(("session" = [])), params(("id" = String, Path, description = "Plugin id"),
         ("configuration" = String, Path, description = "Configuration id")),
-    responses((status = 200, body = Configuration), (status = 401, body = ErrorBody),
+    responses((status = 200, body = ConfigurationView), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 async fn get_configuration(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path((id, configuration)): Path<(String, String)>,
-) -> ApiResult<Json<Configuration>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(
-        configurations::get(&mut scoped, &id, &configuration).await?,
-    ))
+) -> ApiResult<Json<ConfigurationView>> {
+    let found = {
+        let mut scoped = state.store().scoped_read(&me.tenant).await?;
+        configurations::get(&mut scoped, &id, &configuration).await?
+    };
+    Ok(Json(view(&state, &me.tenant, found).await?))
+}
+
+/// A stored configuration and what its plugin has not taken yet.
+#[derive(Serialize, ToSchema)]
+pub struct ConfigurationView {
+    #[serde(flatten)]
+    configuration: Configuration,
+    /// The change still to be handed to the plugin (`on-event`), with the last failure; none
+    /// when the plugin has everything.
+    delivery: Option<Delivery>,
+}
+
+async fn view(
+    state: &AppState,
+    tenant: &TenantId,
+    configuration: Configuration,
+) -> ApiResult<ConfigurationView> {
+    let mut scoped = state.store().scoped_read(tenant).await?;
+    let delivery = deliveries::pending(&mut scoped, &configuration.id).await?;
+    Ok(ConfigurationView {
+        configuration,
+        delivery,
+    })
+}
+
+/// Hands a just-committed change to the plugin. The change is stored either way: a failure
+/// stays in its delivery (shown, retried by the scheduled job).
+async fn deliver_now(state: &AppState, tenant: &TenantId, configuration: &str) {
+    if let Err(e) =
+        deliveries::deliver(state.plugins(), state.store(), tenant, Some(configuration)).await
+    {
+        tracing::warn!(error = %e, "configuration delivery could not run; the job will retry");
+    }
 }
 
 /// Replace a configuration's name, priority, distribution and body (validated by the plugin
@@ -504,7 +544,7 @@ async fn get_configuration(
     security(("session" = [])), params(("id" = String, Path, description = "Plugin id"),
         ("configuration" = String, Path, description = "Configuration id")),
     request_body = StoredConfigurationRequest,
-    responses((status = 200, body = Configuration), (status = 400, body = ErrorBody),
+    responses((status = 200, body = ConfigurationView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -514,14 +554,15 @@ async fn update_configuration(
     CurrentAdmin(me): CurrentAdmin,
     Path((id, configuration)): Path<(String, String)>,
     ApiJson(req): ApiJson<StoredConfigurationRequest>,
-) -> ApiResult<Json<Configuration>> {
+) -> ApiResult<Json<ConfigurationView>> {
     me.admin.require(Permission::ManagePlugins)?;
     let draft = validated(&state, &me.tenant, &id, &configuration, req).await?;
     let mut scoped = state.store().scoped(&me.tenant).await?;
     let updated =
         configurations::update(&mut scoped, &me.admin.actor(), &id, &configuration, draft).await?;
     scoped.commit().await?;
-    Ok(Json(updated))
+    deliver_now(&state, &me.tenant, &updated.id).await;
+    Ok(Json(view(&state, &me.tenant, updated).await?))
 }
 
 /// Remove a configuration.
@@ -540,6 +581,7 @@ async fn delete_configuration(
     let mut scoped = state.store().scoped(&me.tenant).await?;
     configurations::delete(&mut scoped, &me.admin.actor(), &id, &configuration).await?;
     scoped.commit().await?;
+    deliver_now(&state, &me.tenant, &configuration).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

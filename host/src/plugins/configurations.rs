@@ -61,6 +61,19 @@ pub struct Configuration {
     pub updated_at: i64,
 }
 
+impl Configuration {
+    /// The configuration as its plugin's hooks take it.
+    pub fn to_plugin(&self) -> corral_plugin_runtime::api::Configuration {
+        corral_plugin_runtime::api::Configuration {
+            kind: self.kind.clone(),
+            id: self.id.clone(),
+            name: self.name.clone(),
+            priority: self.priority,
+            body: self.body.to_string(),
+        }
+    }
+}
+
 /// A configuration as an administrator writes it (already validated by its plugin).
 #[derive(Debug, Clone)]
 pub struct Draft {
@@ -217,6 +230,7 @@ pub async fn create(
         .await,
     )?;
     write_devices(scoped, &id, &draft.distribution).await?;
+    super::deliveries::enqueue(scoped, plugin_id, &id, None, Some(&draft.distribution)).await?;
     let created = get(scoped, plugin_id, &id).await?;
     history::record(
         scoped,
@@ -265,6 +279,14 @@ pub async fn update(
         .await,
     )?;
     write_devices(scoped, id, &draft.distribution).await?;
+    super::deliveries::enqueue(
+        scoped,
+        plugin_id,
+        id,
+        Some(&before.distribution),
+        Some(&draft.distribution),
+    )
+    .await?;
     let after = get(scoped, plugin_id, id).await?;
     history::record(
         scoped,
@@ -295,6 +317,7 @@ pub async fn delete(
         .bind(id)
         .execute(scoped.conn())
         .await?;
+    super::deliveries::enqueue(scoped, plugin_id, id, Some(&before.distribution), None).await?;
     history::record(
         scoped,
         actor,

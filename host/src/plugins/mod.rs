@@ -9,6 +9,8 @@
 //!   runtime, so a restart does not recompile.
 //! - `configurations`: configurations stored for a plugin (validated by it), their priority
 //!   and distribution, and which one applies to a device.
+//! - `deliveries`: configuration changes on their way to the plugin (`on-event`), kept until
+//!   it takes them.
 //! - `backends`: the database and HTTPS behind the plugins' capabilities.
 //! - `vendor`: the settings and sealed credential a tenant gives a plugin for its vendor calls.
 //!
@@ -17,6 +19,7 @@
 
 mod backends;
 pub mod configurations;
+pub mod deliveries;
 pub mod registry;
 pub mod vendor;
 
@@ -48,6 +51,8 @@ pub struct Settings {
     /// PEM file of certificate authorities that plugins' HTTPS trusts besides the system's
     /// (an on-premises vendor server, a test stand-in).
     pub extra_roots: Option<std::path::PathBuf>,
+    /// First retry delay of a configuration change the plugin failed to take (`deliveries`).
+    pub delivery_retry: Duration,
 }
 
 /// The plugin host of this process. Cheap to clone.
@@ -56,6 +61,7 @@ pub struct Plugins {
     runtime: Runtime,
     store: Store,
     installed: Arc<Mutex<HashMap<String, (String, Installation)>>>,
+    delivery_retry: Duration,
 }
 
 impl Plugins {
@@ -96,7 +102,12 @@ impl Plugins {
             runtime,
             store,
             installed: Arc::default(),
+            delivery_retry: settings.delivery_retry,
         })
+    }
+
+    pub(crate) fn delivery_retry(&self) -> Duration {
+        self.delivery_retry
     }
 
     pub(crate) fn runtime(&self) -> &Runtime {

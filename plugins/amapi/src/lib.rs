@@ -11,6 +11,8 @@
 //! and `api-base-url` (Google's endpoint by default; tests point it at a local stand-in).
 
 mod cosu;
+mod google;
+mod policies;
 mod tokens;
 
 use corral_plugin_sdk::types::*;
@@ -45,7 +47,7 @@ fn body_of(config: &Configuration) -> Result<Result<cosu::Cosu, FieldError>, Plu
 impl Plugin for Amapi {
     fn describe() -> PluginInfo {
         let mut info = corral_plugin_sdk::info("amapi", "Corral", VERSION);
-        info.hooks = vec![Hook::ValidateConfig, Hook::RenderConfig];
+        info.hooks = vec![Hook::ValidateConfig, Hook::RenderConfig, Hook::OnEvent];
         // `vendor` sends HTTPS (its requests pass the `http` allow-list), so `http` is asked for too.
         info.capabilities = vec![Capability::Http];
         info.http_hosts = vec![
@@ -67,15 +69,15 @@ impl Plugin for Amapi {
         ExtensionInfo {
             settings: vec![
                 SettingInfo {
-                    name: tokens::ENTERPRISE_ID.into(),
+                    name: google::ENTERPRISE_ID.into(),
                     description: "The Android Enterprise id (enterprises/LC...)".into(),
                     required: true,
                 },
                 SettingInfo {
-                    name: tokens::API_BASE_URL.into(),
+                    name: google::API_BASE_URL.into(),
                     description: format!(
                         "Base URL of the Android Management API (default {})",
-                        tokens::DEFAULT_BASE_URL
+                        google::DEFAULT_BASE_URL
                     ),
                     required: false,
                 },
@@ -93,6 +95,22 @@ impl Plugin for Amapi {
                     description: "enterprises.enrollmentTokens.delete: {name}".into(),
                 },
             ],
+        }
+    }
+
+    /// A COSU configuration that applies to some device is sent as the policy
+    /// `enterprises/{id}/policies/{configuration id}` (`policies.patch`); one that is deleted or
+    /// distributed to no device any more is deleted there (a policy already gone is fine).
+    fn on_event(event: LifecycleEvent) -> Result<(), PluginError> {
+        match event {
+            LifecycleEvent::ConfigurationChanged(config) => {
+                let policy = Self::render_config(config.clone())?;
+                let policy: serde_json::Value = serde_json::from_str(&policy.document)
+                    .map_err(|e| PluginError::Internal(e.to_string()))?;
+                policies::patch(&config.id, policy)
+            }
+            LifecycleEvent::ConfigurationDeleted(id) => policies::delete(&id),
+            _ => Ok(()),
         }
     }
 

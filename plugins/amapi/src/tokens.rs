@@ -7,16 +7,12 @@
 //! limit), so they come back with every device enrolled with the token. The answer is what
 //! Google returned: the token's name, value, expiry and `qrCode` (the provisioning JSON).
 
-use corral_plugin_sdk::capabilities::http::{Request, Response};
-use corral_plugin_sdk::capabilities::vendor;
-use corral_plugin_sdk::types::{HttpMethod, PluginError, Property};
+use corral_plugin_sdk::types::{HttpMethod, PluginError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// Google's endpoint, unless the tenant's `api-base-url` setting says otherwise.
-pub const DEFAULT_BASE_URL: &str = "https://androidmanagement.googleapis.com";
-pub const ENTERPRISE_ID: &str = "enterprise-id";
-pub const API_BASE_URL: &str = "api-base-url";
+use crate::google::{call, enterprise};
+
 /// Longest `additionalData` Google accepts.
 const MAX_ADDITIONAL_DATA: usize = 1024;
 
@@ -35,60 +31,8 @@ struct DeleteInput {
     name: String,
 }
 
-/// `enterprises/{id}` from the `enterprise-id` setting (given with or without the prefix).
-fn enterprise() -> Result<String, PluginError> {
-    let id = vendor::setting(ENTERPRISE_ID)
-        .ok_or_else(|| PluginError::Denied(format!("the setting {ENTERPRISE_ID} is not set")))?;
-    let id = id.trim().trim_start_matches("enterprises/");
-    if id.is_empty() || id.contains('/') {
-        return Err(PluginError::Denied(format!(
-            "the setting {ENTERPRISE_ID} is not an enterprise id"
-        )));
-    }
-    Ok(format!("enterprises/{id}"))
-}
-
-fn base_url() -> String {
-    vendor::setting(API_BASE_URL)
-        .unwrap_or_else(|| DEFAULT_BASE_URL.to_string())
-        .trim_end_matches('/')
-        .to_string()
-}
-
 fn invalid(message: impl Into<String>) -> PluginError {
     PluginError::InvalidInput(message.into())
-}
-
-/// Sends one AMAPI request with the tenant's credential and returns the answer's JSON.
-pub fn call(method: HttpMethod, path: &str, body: Option<Value>) -> Result<Value, PluginError> {
-    let mut headers = Vec::new();
-    if body.is_some() {
-        headers.push(Property {
-            name: "content-type".into(),
-            value: "application/json".into(),
-        });
-    }
-    let request = Request {
-        method,
-        url: format!("{}/v1/{path}", base_url()),
-        headers,
-        body: body.map(|b| b.to_string().into_bytes()),
-    };
-    let Response { status, body, .. } =
-        vendor::send(&request).map_err(|e| PluginError::Upstream(format!("{path}: {e:?}")))?;
-    let answer: Value = if body.is_empty() {
-        json!({})
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| PluginError::Upstream(format!("{path}: answer is not JSON: {e}")))?
-    };
-    if !(200..300).contains(&status) {
-        let message = answer["error"]["message"].as_str().unwrap_or("no message");
-        return Err(PluginError::Upstream(format!(
-            "{path}: Google answered {status}: {message}"
-        )));
-    }
-    Ok(answer)
 }
 
 /// `create-enrollment-token`: `{validity_days, additional_data?}` → the token as Google
