@@ -59,6 +59,10 @@ pub mod api {
     pub use crate::bindings::v0_2::exports::corral::plugin0_2_0::extension::{
         ActionInfo, ExtensionInfo, SettingInfo,
     };
+    /// The `enrolment-tokens` export of `corral:plugin@0.3.0`.
+    pub use crate::bindings::v0_3::exports::corral::plugin0_3_0::enrolment_tokens::{
+        Token, TokenRequest,
+    };
 }
 
 pub use backend::{

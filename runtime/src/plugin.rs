@@ -31,7 +31,7 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 use crate::api::*;
 use crate::backend::Scope;
 use crate::bindings::WorldVersion;
-use crate::bindings::{v0_1, v0_2};
+use crate::bindings::{v0_1, v0_2, v0_3};
 use crate::capability::{Capability, CapabilitySet, Grants};
 use crate::error::{CallError, Oversize, PluginRef, RuntimeError};
 use crate::runtime::{CallLimits, CompiledPlugin, Runtime, RuntimeInner};
@@ -55,6 +55,7 @@ pub struct InstallOptions {
 pub(crate) enum Pre {
     V0_1(v0_1::PluginPre<HostState>),
     V0_2(v0_2::PluginPre<HostState>),
+    V0_3(v0_3::PluginPre<HostState>),
 }
 
 /// What an instance is made from: fixed at install time (version, tenant
@@ -118,16 +119,19 @@ impl Runtime {
             WorldVersion::V0_1 => Pre::V0_1(v0_1::PluginPre::new(
                 linker.instantiate_pre(&compiled.component)?,
             )?),
-            WorldVersion::V0_2 => {
+            WorldVersion::V0_2 | WorldVersion::V0_3 => {
                 if linked.contains(Capability::Vendor) {
                     v0_2::corral::plugin0_2_0::vendor::add_to_linker::<
                         HostState,
                         HasSelf<HostState>,
                     >(&mut linker, |s| s)?;
                 }
-                Pre::V0_2(v0_2::PluginPre::new(
-                    linker.instantiate_pre(&compiled.component)?,
-                )?)
+                let pre = linker.instantiate_pre(&compiled.component)?;
+                if compiled.shape.version == WorldVersion::V0_2 {
+                    Pre::V0_2(v0_2::PluginPre::new(pre)?)
+                } else {
+                    Pre::V0_3(v0_3::PluginPre::new(pre)?)
+                }
             }
         };
         let core = Core {
@@ -177,6 +181,7 @@ fn link_v0_1(linker: &mut Linker<HostState>, linked: CapabilitySet) -> wasmtime:
 enum Bindings {
     V0_1(v0_1::Plugin),
     V0_2(v0_2::Plugin),
+    V0_3(v0_3::Plugin),
 }
 
 /// A live instance: normally created and dropped inside one hook call, but can
@@ -252,6 +257,9 @@ impl Core {
             Pre::V0_2(pre) => tokio::time::timeout(wall, pre.instantiate_async(&mut store))
                 .await
                 .map(|r| r.map(Bindings::V0_2)),
+            Pre::V0_3(pre) => tokio::time::timeout(wall, pre.instantiate_async(&mut store))
+                .await
+                .map(|r| r.map(Bindings::V0_3)),
         };
         let bindings = match instantiated {
             Ok(Ok(b)) => b,
@@ -381,13 +389,18 @@ macro_rules! call_hook {
                 let fut = b.corral_plugin0_1_0_hooks().$method(store, $($arg),*);
                 tokio::time::timeout(wall, fut).await
             }
+            Bindings::V0_3(b) => {
+                let fut = b.corral_plugin0_1_0_hooks().$method(store, $($arg),*);
+                tokio::time::timeout(wall, fut).await
+            }
         })
     };
 }
 
-/// Call an `extension` export (0.2.0 and later; callers answer for 0.1.0 themselves).
+/// Call an `extension` export (0.2.0 and later; callers answer for 0.1.0 themselves). 0.3.0's
+/// answer has its own copy of the types: `$from_v0_3` converts it.
 macro_rules! call_extension {
-    ($self:ident, $method:ident ( $($arg:expr),* )) => {
+    ($self:ident, $method:ident ( $($arg:expr),* ), $from_v0_3:expr) => {
         guarded!($self, wall, store => match &$self.bindings {
             Bindings::V0_1(_) => Ok(Err(wasmtime::Error::msg(
                 "corral:plugin@0.1.0 has no extension export",
@@ -396,8 +409,60 @@ macro_rules! call_extension {
                 let fut = b.corral_plugin0_2_0_extension().$method(store, $($arg),*);
                 tokio::time::timeout(wall, fut).await
             }
+            Bindings::V0_3(b) => {
+                let fut = b.corral_plugin0_2_0_extension().$method(store, $($arg),*);
+                tokio::time::timeout(wall, fut).await.map(|r| r.map($from_v0_3))
+            }
         })
     };
+}
+
+/// Call an `enrolment-tokens` export (0.3.0 and later; callers answer for older ones).
+macro_rules! call_tokens {
+    ($self:ident, $method:ident ( $($arg:expr),* )) => {
+        guarded!($self, wall, store => match &$self.bindings {
+            Bindings::V0_1(_) | Bindings::V0_2(_) => Ok(Err(wasmtime::Error::msg(
+                "this corral:plugin version has no enrolment-tokens export",
+            ))),
+            Bindings::V0_3(b) => {
+                let fut = b.corral_plugin0_3_0_enrolment_tokens().$method(store, $($arg),*);
+                tokio::time::timeout(wall, fut).await
+            }
+        })
+    };
+}
+
+/// 0.3.0's copy of 0.2.0's `extension-info`, as the one API type.
+fn extension_from_v0_3(
+    info: v0_3::exports::corral::plugin0_2_0::extension::ExtensionInfo,
+) -> ExtensionInfo {
+    ExtensionInfo {
+        settings: info
+            .settings
+            .into_iter()
+            .map(|s| SettingInfo {
+                name: s.name,
+                description: s.description,
+                required: s.required,
+            })
+            .collect(),
+        oauth_scopes: info.oauth_scopes,
+        actions: info
+            .actions
+            .into_iter()
+            .map(|a| ActionInfo {
+                name: a.name,
+                description: a.description,
+            })
+            .collect(),
+    }
+}
+
+fn no_tokens() -> PluginError {
+    PluginError::Unsupported(
+        "the plugin targets a corral:plugin version before 0.3.0, which has no enrolment tokens"
+            .into(),
+    )
 }
 
 /// Result of a hook: outer error = the host stopped or refused the plugin;
@@ -485,7 +550,7 @@ impl Instance {
         if let Bindings::V0_1(_) = self.bindings {
             return Ok(None);
         }
-        let r = call_extension!(self, call_describe_extension());
+        let r = call_extension!(self, call_describe_extension(), extension_from_v0_3);
         self.checked(r, "extension info").map(Some)
     }
 
@@ -496,8 +561,25 @@ impl Instance {
                 "the plugin targets corral:plugin@0.1.0, which has no actions".into(),
             )));
         }
-        let r = call_extension!(self, call_perform(action, input));
+        let r = call_extension!(self, call_perform(action, input), |answer| answer);
         self.checked(r, "action result")
+    }
+
+    /// A vendor enrolment token for a profile (`enrolment-tokens.create-token`, 0.3.0).
+    pub async fn create_token(&mut self, request: &TokenRequest) -> HookResult<Token> {
+        if !matches!(self.bindings, Bindings::V0_3(_)) {
+            return Ok(Err(no_tokens()));
+        }
+        let r = call_tokens!(self, call_create_token(request));
+        self.checked(r, "enrolment token")
+    }
+
+    /// Deletes a vendor enrolment token (`enrolment-tokens.delete-token`, 0.3.0).
+    pub async fn delete_token(&mut self, name: &str) -> HookResult<()> {
+        if !matches!(self.bindings, Bindings::V0_3(_)) {
+            return Ok(Err(no_tokens()));
+        }
+        call_tokens!(self, call_delete_token(name))
     }
 }
 
@@ -554,5 +636,11 @@ impl Installation {
     }
     pub async fn perform(&self, action: &str, input: &Json) -> HookResult<Json> {
         one_shot!(self, perform(action, input))
+    }
+    pub async fn create_token(&self, request: &TokenRequest) -> HookResult<Token> {
+        one_shot!(self, create_token(request))
+    }
+    pub async fn delete_token(&self, name: &str) -> HookResult<()> {
+        one_shot!(self, delete_token(name))
     }
 }

@@ -82,6 +82,13 @@ sized! {
     SettingInfo { name, description, required }
     ActionInfo { name, description }
     ExtensionInfo { settings, oauth_scopes, actions }
+    Token { name, value, expires_at_ms, qr_payload, vendor_document }
+}
+
+impl ApproxSize for u64 {
+    fn approx_size(&self) -> usize {
+        8
+    }
 }
 
 impl ApproxSize for u32 {

@@ -109,16 +109,29 @@ pub(crate) fn inspect(
             exports.join(", ")
         }));
     };
-    // The newest interface a world adds names its version: `extension` (0.2.0), else `hooks`.
-    let (named, v) = match export_version("extension") {
-        Some(v) => ("extension", v),
-        None => ("hooks", hooks),
+    // The newest interface a world adds names its version: `enrolment-tokens` (0.3.0), else
+    // `extension` (0.2.0), else `hooks`.
+    let (named, v) = match (
+        export_version("enrolment-tokens"),
+        export_version("extension"),
+    ) {
+        (Some(v), _) => ("enrolment-tokens", v),
+        (None, Some(v)) => ("extension", v),
+        (None, None) => ("hooks", hooks),
     };
     let version = WorldVersion::parse(v)
         .filter(|w| w.interface_version(named) == Some(v))
         .ok_or_else(|| ValidationError::UnsupportedVersion(v.to_owned()))?;
-    if version.interface_version("hooks") != Some(hooks) {
-        return Err(ValidationError::UnsupportedVersion(hooks.to_owned()));
+    // Every `corral:plugin` export at the version this world has it.
+    for name in &exports {
+        if let (iface, v) = split_versioned(name)
+            && let Some(rest) = iface.strip_prefix(PACKAGE)
+        {
+            let v = v.unwrap_or("");
+            if version.interface_version(rest) != Some(v) {
+                return Err(ValidationError::UnsupportedVersion(v.to_owned()));
+            }
+        }
     }
     let mut capabilities = CapabilitySet::empty();
     let mut uses_wasi = false;

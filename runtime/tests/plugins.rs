@@ -546,7 +546,7 @@ fn validation_rejects_bad_uploads() {
         ));
         // the good one passes, with the capabilities it imports
         let ok = h.rt.validate_upload(&good_bytes, all).await.unwrap();
-        assert_eq!(ok.shape.version, WorldVersion::V0_2);
+        assert_eq!(ok.shape.version, WorldVersion::V0_3);
         assert_eq!(
             ok.shape.capabilities,
             [Capability::Logging, Capability::Kv, Capability::Clock]
@@ -626,6 +626,77 @@ fn artifact_cache_survives_restart_and_rejects_foreign_files() {
             std::fs::write(&p, data).unwrap();
         }
         assert!(!third.rt.compile(&bytes).await.unwrap().from_cache);
+    });
+}
+
+// ---------------------------------------------------------------- Released versions
+
+/// A plugin built against the frozen 0.2.0 package runs beside one built with the SDK (0.3.0):
+/// each through its own bindings, the 0.2.0 one answering `extension` itself and told, without
+/// being called, that it has no enrolment tokens. (0.1.0 is the Python component below.)
+#[test]
+fn released_versions_run_side_by_side() {
+    mt().block_on(async {
+        let h = host();
+        let install = |compiled: &CompiledPlugin, name: &str| {
+            h.rt.install(
+                compiled,
+                InstallOptions {
+                    tenant_id: "t1".into(),
+                    plugin_id: name.into(),
+                    version: "1".into(),
+                    grants: Grants::of(Capability::ALL),
+                    limits: None,
+                },
+            )
+            .unwrap()
+        };
+        let request = TokenRequest {
+            profile_id: "p1".into(),
+            owner_user_id: "u1".into(),
+            validity_days: 7,
+            attributes: vec![],
+        };
+
+        let legacy =
+            h.rt.validate_upload(&guest("world_0_2"), CapabilitySet::empty())
+                .await
+                .unwrap();
+        assert_eq!(legacy.shape.version, WorldVersion::V0_2);
+        let legacy = install(&legacy, "world-0-2");
+        assert_eq!(legacy.describe().await.unwrap().name, "world-0-2");
+        let ext = legacy.describe_extension().await.unwrap().unwrap();
+        assert_eq!(ext.actions[0].name, "echo");
+        let input = r#"{"a":1}"#.to_string();
+        assert_eq!(
+            legacy.perform("echo", &input).await.unwrap().unwrap(),
+            input
+        );
+        match legacy.create_token(&request).await.unwrap() {
+            Err(PluginError::Unsupported(m)) => assert!(m.contains("before 0.3.0"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+
+        let current =
+            h.rt.validate_upload(&guest("corral_example_plugin"), CapabilitySet::all())
+                .await
+                .unwrap();
+        assert_eq!(current.shape.version, WorldVersion::V0_3);
+        let current = install(&current, "example");
+        assert!(
+            current
+                .describe_extension()
+                .await
+                .unwrap()
+                .unwrap()
+                .actions
+                .is_empty()
+        );
+        // The SDK's default answer, from inside the plugin.
+        match current.create_token(&request).await.unwrap() {
+            Err(PluginError::Unsupported(m)) => assert!(m.contains("create-token"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     });
 }
 

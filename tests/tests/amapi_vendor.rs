@@ -12,7 +12,10 @@
 //! - a COSU configuration is sent as a policy (`policies.patch`, the `Policy` checked against
 //!   the discovery document) once it applies to some device, never while it is distributed to
 //!   none, and deleted at Google when withdrawn; a change Google could not get is kept, shown
-//!   and delivered by the scheduled job once it can.
+//!   and delivered by the scheduled job once it can;
+//! - enrolment profiles (SPEC E2) get their token from Google through the plugin's
+//!   `enrolment-tokens` export (corral:plugin@0.3.0): stored with its QR code, which decodes to
+//!   the provisioning JSON; only the validity can change (a new token replaces the old one).
 
 use corral_tests::google::{GoogleStandIn, CLIENT_EMAIL};
 use corral_tests::{Client, Db, Env};
@@ -43,7 +46,7 @@ async fn setup(db: Db) -> Setup {
     let c = env.signed_in_owner(&server, "acme", "owner").await;
     let (plugin, uploaded) = c.install_active("corral_amapi_plugin").await;
     let version = &uploaded.body["plugin"]["versions"][0];
-    assert_eq!(version["world_version"], "0.2.0", "{uploaded:?}");
+    assert_eq!(version["world_version"], "0.3.0", "{uploaded:?}");
     assert!(
         version["requested_capabilities"]
             .as_array()
@@ -466,4 +469,160 @@ async fn cosu_policies_follow_their_distribution_sqlite() {
 #[tokio::test]
 async fn cosu_policies_follow_their_distribution_postgres() {
     cosu_policies_follow_their_distribution(Db::Postgres).await;
+}
+
+async fn enrolment_profiles_carry_googles_token(db: Db) {
+    let s = setup(db).await;
+    s.grant(&["localhost"]).await;
+    s.configure().await;
+    let r = s
+        .c
+        .send(
+            "POST",
+            "/api/v1/users",
+            Some(json!({"email": "camille@acme.example", "first_name": "Camille", "last_name": "Roux"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let owner = r.body["id"].as_str().unwrap().to_string();
+    // The owner is found by name prefix (type-ahead).
+    let r = s.c.get("/api/v1/users?prefix=cam").await;
+    assert_eq!(r.body[0]["id"], owner.as_str(), "{r:?}");
+
+    let profiles = format!("/api/v1/plugins/{}/enrolment-profiles", s.plugin);
+    let new = |days: i64| {
+        json!({"name": "Lyon kiosks", "description": "Front desks", "owner_user_id": owner,
+               "validity_days": days, "attributes": {"site": "Lyon", "floor": "2"}})
+    };
+    for days in [0, 31] {
+        let r = s.c.send("POST", &profiles, Some(new(days))).await;
+        assert_field(&r, "validity_days");
+    }
+    let mut unknown_owner = new(7);
+    unknown_owner["owner_user_id"] = json!("nobody");
+    assert_field(
+        &s.c.send("POST", &profiles, Some(unknown_owner)).await,
+        "owner_user_id",
+    );
+    assert!(
+        s.google.requests().is_empty(),
+        "refused before Google is asked"
+    );
+
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let r = s.c.send("POST", &profiles, Some(new(7))).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let profile = r.body.clone();
+    let id = profile["id"].as_str().unwrap().to_string();
+    assert_eq!(profile["owner_email"], "camille@acme.example");
+    assert_eq!(profile["attributes"], json!({"site": "Lyon", "floor": "2"}));
+    let token = &profile["token"];
+    let value = token["value"].as_str().unwrap();
+    let expires = token["expires_at"].as_i64().unwrap();
+    let week = 7 * 86_400_000;
+    assert!((expires - before - week).abs() < 120_000, "{token}");
+    let qr: Value = serde_json::from_str(token["qr_payload"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        qr["android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE"]
+            ["com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN"],
+        value
+    );
+    let sent = s.google.requests();
+    assert_eq!(
+        sent[0].method,
+        "androidmanagement.enterprises.enrollmentTokens.create"
+    );
+    assert_eq!(sent[0].body["duration"], "604800s");
+    let data: Value =
+        serde_json::from_str(sent[0].body["additionalData"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        data,
+        json!({"profile": id, "owner": owner, "attributes": {"site": "Lyon", "floor": "2"}})
+    );
+
+    // The QR code image decodes to the provisioning JSON.
+    let one = format!("{profiles}/{id}");
+    let qr = s.c.get(&format!("{one}/qr")).await;
+    assert_eq!(qr.status, 200, "{qr:?}");
+    let svg = qr.body.as_str().unwrap();
+    assert_eq!(
+        corral_tests::portal::decode_qr_svg(svg),
+        token["qr_payload"].as_str().unwrap()
+    );
+
+    // Names are unique; only the validity can change.
+    let r = s.c.send("POST", &profiles, Some(new(7))).await;
+    assert_eq!((r.status, r.error().0), (409, "profile_conflict"), "{r:?}");
+    for (field, value) in [
+        ("name", json!("Paris")),
+        ("attributes", json!({"site": "Paris"})),
+    ] {
+        let r = s.c.send("PATCH", &one, Some(json!({field: value}))).await;
+        assert_field(&r, field);
+    }
+    let r =
+        s.c.send("PATCH", &one, Some(json!({"validity_days": 31})))
+            .await;
+    assert_field(&r, "validity_days");
+    assert_eq!(s.google.requests().len(), 1);
+
+    let r =
+        s.c.send("PATCH", &one, Some(json!({"validity_days": 14})))
+            .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["validity_days"], 14);
+    assert_eq!(r.body["name"], "Lyon kiosks");
+    let renewed = r.body["token"]["value"].as_str().unwrap();
+    assert_ne!(renewed, value, "a new token replaces the old one");
+    let sent = s.google.requests();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent[1].body["duration"], "1209600s");
+    assert_eq!(
+        sent[2].method,
+        "androidmanagement.enterprises.enrollmentTokens.delete"
+    );
+    assert_eq!(
+        sent[2].path,
+        format!("/v1/{}", token["name"].as_str().unwrap())
+    );
+
+    // Deleting the profile deletes its token at Google.
+    let current = r.body["token"]["name"].as_str().unwrap().to_string();
+    let r = s.c.send("DELETE", &one, None).await;
+    assert_eq!(r.status, 204, "{r:?}");
+    assert_eq!(s.c.get(&one).await.status, 404);
+    let sent = s.google.requests();
+    assert_eq!(sent[3].path, format!("/v1/{current}"));
+    assert!(
+        s.google.violations().is_empty(),
+        "{:?}",
+        s.google.violations()
+    );
+
+    let history =
+        s.c.get("/api/v1/history?object_type=enrolment_profile")
+            .await;
+    let actions: Vec<&str> = history
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in ["created", "validity_changed", "deleted"] {
+        assert!(actions.contains(&action), "{actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn enrolment_profiles_carry_googles_token_sqlite() {
+    enrolment_profiles_carry_googles_token(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn enrolment_profiles_carry_googles_token_postgres() {
+    enrolment_profiles_carry_googles_token(Db::Postgres).await;
 }

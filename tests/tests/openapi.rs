@@ -55,6 +55,18 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/plugins/{id}/vendor/credential"),
     ("delete", "/api/v1/plugins/{id}/vendor/credential"),
     ("post", "/api/v1/plugins/{id}/actions/{action}"),
+    ("get", "/api/v1/plugins/{id}/enrolment-profiles"),
+    ("post", "/api/v1/plugins/{id}/enrolment-profiles"),
+    ("get", "/api/v1/plugins/{id}/enrolment-profiles/{profile}"),
+    ("patch", "/api/v1/plugins/{id}/enrolment-profiles/{profile}"),
+    (
+        "delete",
+        "/api/v1/plugins/{id}/enrolment-profiles/{profile}",
+    ),
+    (
+        "get",
+        "/api/v1/plugins/{id}/enrolment-profiles/{profile}/qr",
+    ),
     ("get", "/api/v1/plugins/{id}/configurations"),
     ("post", "/api/v1/plugins/{id}/configurations"),
     ("get", "/api/v1/plugins/{id}/configurations/{configuration}"),

@@ -8,6 +8,7 @@ mod apps;
 mod device_registration;
 mod devices;
 mod directory;
+mod enrolment_profiles;
 mod error;
 mod extract;
 mod health;
@@ -167,6 +168,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(registration::routes())
         .merge(device_registration::routes())
         .merge(devices::routes())
+        .merge(enrolment_profiles::routes())
         .merge(apple::routes())
         .merge(plugins::routes())
         .merge(history::routes())

@@ -11,6 +11,7 @@
 //!   and distribution, and which one applies to a device.
 //! - `deliveries`: configuration changes on their way to the plugin (`on-event`), kept until
 //!   it takes them.
+//! - `enrolment_profiles`: enrolment profiles whose tokens a plugin creates at its vendor.
 //! - `backends`: the database and HTTPS behind the plugins' capabilities.
 //! - `vendor`: the settings and sealed credential a tenant gives a plugin for its vendor calls.
 //!
@@ -20,6 +21,7 @@
 mod backends;
 pub mod configurations;
 pub mod deliveries;
+pub mod enrolment_profiles;
 pub mod registry;
 pub mod vendor;
 

@@ -114,6 +114,14 @@ impl Plugin for Amapi {
         }
     }
 
+    fn create_token(request: TokenRequest) -> Result<Token, PluginError> {
+        tokens::for_profile(request)
+    }
+
+    fn delete_token(name: String) -> Result<(), PluginError> {
+        tokens::delete_by_name(&name)
+    }
+
     fn perform(action: String, input: Json) -> Result<Json, PluginError> {
         match action.as_str() {
             "create-enrollment-token" => tokens::create(&input),

@@ -1,4 +1,5 @@
-//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.2.0`, which includes 0.1.0).
+//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.3.0`, which includes 0.1.0 and
+//! 0.2.0).
 //!
 //! Why this crate exists: plugin authors should write plain Rust against one
 //! trait, not wire `wit-bindgen` by hand. [`Plugin`] has a default
@@ -32,7 +33,7 @@ pub use wit_bindgen as __wit_bindgen;
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/corral-plugin@0.2.0",
+        path: "../../wit/corral-plugin@0.3.0",
         generate_all,
         world: "plugin",
         pub_export_macro: true,
@@ -47,6 +48,9 @@ pub mod types {
     pub use crate::bindings::corral::plugin0_1_0::types::*;
     pub use crate::bindings::exports::corral::plugin0_2_0::extension::{
         ActionInfo, ExtensionInfo, SettingInfo,
+    };
+    pub use crate::bindings::exports::corral::plugin0_3_0::enrolment_tokens::{
+        Token, TokenRequest,
     };
 }
 
@@ -148,6 +152,18 @@ pub trait Plugin {
         let _ = input;
         Err(PluginError::Unsupported(format!("action {action}")))
     }
+
+    /// The vendor's enrolment token for an enrolment profile of the host.
+    fn create_token(request: TokenRequest) -> Result<Token, PluginError> {
+        let _ = request;
+        Err(unsupported("enrolment-tokens.create-token"))
+    }
+
+    /// Delete a token `create_token` made (one the vendor no longer has is not an error).
+    fn delete_token(name: String) -> Result<(), PluginError> {
+        let _ = name;
+        Err(unsupported("enrolment-tokens.delete-token"))
+    }
 }
 
 /// Log through the `logging` capability (which must then be granted).
@@ -155,12 +171,26 @@ pub fn log(level: capabilities::logging::Level, message: &str) {
     capabilities::logging::log(level, message);
 }
 
-/// Export a type implementing [`Plugin`] as the component's `hooks` and `extension`.
+/// Export a type implementing [`Plugin`] as the component's `hooks`, `extension` and
+/// `enrolment-tokens`.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty) => {
         #[doc(hidden)]
         pub struct __CorralPluginExport;
+
+        impl $crate::bindings::exports::corral::plugin0_3_0::enrolment_tokens::Guest
+            for __CorralPluginExport
+        {
+            fn create_token(
+                request: $crate::types::TokenRequest,
+            ) -> Result<$crate::types::Token, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::create_token(request)
+            }
+            fn delete_token(name: String) -> Result<(), $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::delete_token(name)
+            }
+        }
 
         impl $crate::bindings::exports::corral::plugin0_2_0::extension::Guest
             for __CorralPluginExport

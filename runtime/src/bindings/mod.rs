@@ -11,6 +11,7 @@
 
 pub mod v0_1;
 pub mod v0_2;
+pub mod v0_3;
 
 /// WIT package versions this host can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -19,26 +20,33 @@ pub enum WorldVersion {
     V0_1,
     /// `corral:plugin@0.2.0`: adds the `vendor` capability and the `extension` export.
     V0_2,
+    /// `corral:plugin@0.3.0`: adds the `enrolment-tokens` export.
+    V0_3,
 }
 
 impl WorldVersion {
     /// Every supported version, oldest first.
-    pub const ALL: &'static [WorldVersion] = &[WorldVersion::V0_1, WorldVersion::V0_2];
+    pub const ALL: &'static [WorldVersion] =
+        &[WorldVersion::V0_1, WorldVersion::V0_2, WorldVersion::V0_3];
 
     /// The semantic version string of the WIT package.
     pub fn as_str(self) -> &'static str {
         match self {
             WorldVersion::V0_1 => "0.1.0",
             WorldVersion::V0_2 => "0.2.0",
+            WorldVersion::V0_3 => "0.3.0",
         }
     }
 
     /// The version at which this world has `interface` (0.2.0 imports and exports 0.1.0's
     /// interfaces unchanged and adds `vendor` and `extension`), or None when it lacks it.
     pub fn interface_version(self, interface: &str) -> Option<&'static str> {
+        use WorldVersion::*;
         match (self, interface) {
-            (WorldVersion::V0_2, "vendor" | "extension") => Some("0.2.0"),
-            (WorldVersion::V0_1, "vendor" | "extension") => None,
+            (V0_3, "enrolment-tokens") => Some("0.3.0"),
+            (V0_1 | V0_2, "enrolment-tokens") => None,
+            (V0_2 | V0_3, "vendor" | "extension") => Some("0.2.0"),
+            (V0_1, "vendor" | "extension") => None,
             _ => Some("0.1.0"),
         }
     }
