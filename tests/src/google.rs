@@ -52,6 +52,7 @@ struct Log {
     requests: Vec<Recorded>,
     violations: Vec<String>,
     tokens_issued: Vec<String>,
+    revoked: usize,
 }
 
 struct Shared {
@@ -204,6 +205,12 @@ impl GoogleStandIn {
         self.shared.log.lock().unwrap().violations.clone()
     }
 
+    /// Revokes every access token issued so far (as Google does when a key is disabled).
+    pub fn revoke_tokens(&self) {
+        let mut log = self.shared.log.lock().unwrap();
+        log.revoked = log.tokens_issued.len();
+    }
+
     /// Access tokens issued by the token endpoint.
     pub fn tokens_issued(&self) -> usize {
         self.shared.log.lock().unwrap().tokens_issued.len()
@@ -272,16 +279,20 @@ impl Shared {
         if path == "/token" && method == "POST" {
             return self.token(&body);
         }
-        let issued = auth.strip_prefix("Bearer ").is_some_and(|t| {
-            self.log
-                .lock()
-                .unwrap()
-                .tokens_issued
-                .iter()
-                .any(|i| i == t)
-        });
+        let (issued, revoked) = {
+            let log = self.log.lock().unwrap();
+            let position = auth
+                .strip_prefix("Bearer ")
+                .and_then(|t| log.tokens_issued.iter().position(|i| i == t));
+            (
+                position.is_some(),
+                position.is_some_and(|p| p < log.revoked),
+            )
+        };
         if !issued {
             self.violation(format!("{method} {path}: no valid access token"));
+        }
+        if !issued || revoked {
             return google_error(401, "Request had invalid authentication credentials.");
         }
         let Some(found) = self.discovery.method(&method, path.trim_start_matches('/')) else {

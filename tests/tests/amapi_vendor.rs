@@ -195,6 +195,15 @@ async fn enrolment_tokens_reach_google_by_its_contract(db: Db) {
         s.google.violations()
     );
 
+    // A token Google revoked early is dropped on its 401; the next call gets a new one.
+    s.google.revoke_tokens();
+    let input = json!({"validity_days": 1});
+    let r = s.perform("create-enrollment-token", input.clone()).await;
+    assert_refused(&r, 422, "401");
+    let r = s.perform("create-enrollment-token", input).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(s.google.tokens_issued(), 2);
+
     // The plugin's own rules answer before Google is asked.
     for days in [0, 31] {
         let r = s
@@ -202,7 +211,7 @@ async fn enrolment_tokens_reach_google_by_its_contract(db: Db) {
             .await;
         assert_refused(&r, 422, "validity_days");
     }
-    assert_eq!(s.google.requests().len(), 2);
+    assert_eq!(s.google.requests().len(), 3);
 }
 
 #[tokio::test]
@@ -305,6 +314,16 @@ async fn settings_and_credential_are_checked_and_the_credential_never_shown() {
         "{history:?}"
     );
     assert!(!history.body.to_string().contains("PRIVATE KEY"));
+
+    // `vendor` is the tenant's to allow: not withdrawn while the active version imports it.
+    let r =
+        s.c.send(
+            "PUT",
+            &format!("/api/v1/plugins/{}/grants", s.plugin),
+            Some(json!({"capabilities": ["http"], "http_allow_hosts": ["localhost"]})),
+        )
+        .await;
+    assert_eq!((r.status, r.error().0), (409, "capability_in_use"), "{r:?}");
 
     // Off the allow-list: refused by the host before any connection.
     s.grant(&["androidmanagement.googleapis.com"]).await;

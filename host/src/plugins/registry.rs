@@ -594,7 +594,7 @@ pub async fn set_grants(
         let cap = Capability::from_interface(name).ok_or_else(|| {
             Error::invalid(
                 format!("capabilities[{i}]"),
-                "use logging, kv, http, directory or clock",
+                "use logging, kv, http, directory, clock or vendor",
             )
         })?;
         allowed.insert(cap);

@@ -4,7 +4,7 @@
 //! Rules: the plugin never sees the credential. For an OAuth 2 service account the host signs
 //! a JWT assertion (RS256) for the scopes the plugin declared at upload (`Grants::oauth_scopes`),
 //! exchanges it at the credential's token endpoint (RFC 7523) and caches the access token until
-//! a minute before it expires. The token request and the API request both go through
+//! a minute before it expires, or until the API answers 401 (revoked early). The token request and the API request both go through
 //! `send_checked`, so the allow-list, the address policy and the size limits apply to both. A
 //! header `Authorization` the plugin set is replaced, never forwarded.
 
@@ -33,6 +33,10 @@ const MAX_TOKENS: usize = 10_000;
 pub(crate) struct TokenCache(Mutex<HashMap<[u8; 32], (String, Instant)>>);
 
 impl TokenCache {
+    fn forget(&self, key: &[u8; 32]) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+
     fn get(&self, key: &[u8; 32]) -> Option<String> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key)
@@ -77,8 +81,9 @@ fn denied(message: impl Into<String>) -> HttpError {
 }
 
 impl HostState {
-    /// The access token for this tenant's credential and the plugin's scopes.
-    async fn access_token(&mut self) -> Result<String, HttpError> {
+    /// The access token for this tenant's credential and the plugin's scopes, with its cache
+    /// key.
+    async fn access_token(&mut self) -> Result<(String, [u8; 32]), HttpError> {
         let ctx = self.ctx.clone();
         let credential = ctx
             .services
@@ -108,7 +113,7 @@ impl HostState {
             .finalize()
             .into();
         if let Some(token) = ctx.tokens.get(&key) {
-            return Ok(token);
+            return Ok((token, key));
         }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -164,7 +169,7 @@ impl HostState {
             token.access_token.clone(),
             asked + lifetime.saturating_sub(RENEW_BEFORE),
         );
-        Ok(token.access_token)
+        Ok((token.access_token, key))
     }
 }
 
@@ -186,7 +191,7 @@ impl Host for HostState {
     }
 
     async fn send(&mut self, mut request: Request) -> Result<Response, HttpError> {
-        let token = self.access_token().await?;
+        let (token, key) = self.access_token().await?;
         request
             .headers
             .retain(|h| !h.name.eq_ignore_ascii_case("authorization"));
@@ -194,6 +199,11 @@ impl Host for HostState {
             name: "authorization".into(),
             value: format!("Bearer {token}"),
         });
-        self.send_checked(request).await
+        let response = self.send_checked(request).await?;
+        if response.status == 401 {
+            // Revoked or expired early: the next call gets a new token.
+            self.ctx.tokens.forget(&key);
+        }
+        Ok(response)
     }
 }
