@@ -58,7 +58,7 @@ pub enum PluginCommand {
         #[arg(long)]
         activate: bool,
         /// Capability the tenant allows the plugin (repeatable): logging, kv, http,
-        /// directory, clock.
+        /// directory, clock, vendor.
         #[arg(long)]
         allow: Vec<String>,
         #[command(flatten)]

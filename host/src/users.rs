@@ -289,6 +289,26 @@ pub async fn update(
 pub async fn delete(scoped: &mut Scoped, actor: &Actor, id: &str) -> Result<(), Error> {
     let before = get(scoped, id).await?;
     let tenant = scoped.tenant().as_str().to_string();
+    // Devices enrolled with an enrolment profile's token belong to its owner: a profile is
+    // never left without one (delete or re-create the profile first).
+    let owned: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM enrolment_profiles WHERE tenant_id = $1 AND owner_user_id = $2 \
+         ORDER BY name LIMIT 5",
+    )
+    .bind(&tenant)
+    .bind(id)
+    .fetch_all(scoped.conn())
+    .await?;
+    if !owned.is_empty() {
+        return Err(Error::Conflict {
+            code: "user_owns_enrolment_profiles",
+            message: format!(
+                "{} owns the enrolment profiles {}: delete them first",
+                before.email,
+                owned.join(", ")
+            ),
+        });
+    }
     sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
         .bind(tenant)
         .bind(id)

@@ -572,6 +572,16 @@ async fn enrolment_profiles_carry_googles_token(db: Db) {
         token["qr_payload"].as_str().unwrap()
     );
 
+    // The owner cannot be deleted from under the profile.
+    let r =
+        s.c.send("DELETE", &format!("/api/v1/users/{owner}"), None)
+            .await;
+    assert_eq!(
+        (r.status, r.error().0),
+        (409, "user_owns_enrolment_profiles"),
+        "{r:?}"
+    );
+
     // Names are unique; only the validity can change.
     let r = s.c.send("POST", &profiles, Some(new(7))).await;
     assert_eq!((r.status, r.error().0), (409, "profile_conflict"), "{r:?}");
@@ -613,6 +623,10 @@ async fn enrolment_profiles_carry_googles_token(db: Db) {
     let r = s.c.send("DELETE", &one, None).await;
     assert_eq!(r.status, 204, "{r:?}");
     assert_eq!(s.c.get(&one).await.status, 404);
+    let r =
+        s.c.send("DELETE", &format!("/api/v1/users/{owner}"), None)
+            .await;
+    assert_eq!(r.status, 204, "{r:?}");
     let sent = s.google.requests();
     assert_eq!(sent[3].path, format!("/v1/{current}"));
     assert!(

@@ -246,7 +246,8 @@ async fn update_user(
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", security(("session" = [])),
     params(("id" = String, Path, description = "User id")),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The user owns enrolment profiles", body = ErrorBody)))]
 async fn delete_user(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
