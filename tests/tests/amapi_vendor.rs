@@ -523,6 +523,28 @@ async fn enrolment_profiles_carry_googles_token(db: Db) {
         &s.c.send("POST", &profiles, Some(unknown_owner)).await,
         "owner_user_id",
     );
+    // An unmanaged (MAM-only) user never enrols a device, so owns no profile.
+    let r =
+        s.c.send("POST", "/api/v1/unmanaged-devices/enable", None)
+            .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r =
+        s.c.send(
+            "POST",
+            "/api/v1/users",
+            Some(
+                json!({"email": "ann@acme.example", "first_name": "Ann", "last_name": "Archer",
+                        "unmanaged": true}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let mut unmanaged_owner = new(7);
+    unmanaged_owner["owner_user_id"] = r.body["id"].clone();
+    assert_field(
+        &s.c.send("POST", &profiles, Some(unmanaged_owner)).await,
+        "owner_user_id",
+    );
     assert!(
         s.google.requests().is_empty(),
         "refused before Google is asked"

@@ -5,7 +5,8 @@
 //!
 //! Rules:
 //! - validity 1 to 30 days; name 1 to 200 characters, unique in the tenant; description at
-//!   most 2000; the owner one of the tenant's users (local or directory); at most 20
+//!   most 2000; the owner one of the tenant's users (local or directory), not an unmanaged
+//!   (MAM-only) one, and not deletable while they own a profile; at most 20
 //!   attributes, named 1 to 64 and valued at most 256 characters;
 //! - attributes are set at creation only; afterwards only the validity can change, which
 //!   replaces the token (a new one is created first, then the old one deleted), because a
@@ -270,12 +271,19 @@ pub async fn create(
     {
         let mut read = store.scoped_read(tenant).await?;
         super::registry::require(&mut read, plugin_id).await?;
-        match crate::users::get(&mut read, &new.owner_user_id).await {
+        let owner = match crate::users::get(&mut read, &new.owner_user_id).await {
             Err(Error::NotFound(_)) => {
                 return Err(Error::invalid("owner_user_id", "no such user in this tenant").into())
             }
             other => other?,
         };
+        if owner.unmanaged {
+            return Err(Error::invalid(
+                "owner_user_id",
+                "an unmanaged (MAM-only) user never enrols devices",
+            )
+            .into());
+        }
         if name_taken(&mut read, &name).await? {
             return Err(conflict().into());
         }
