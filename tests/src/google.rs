@@ -211,6 +211,12 @@ impl GoogleStandIn {
         log.revoked = log.tokens_issued.len();
     }
 
+    /// Panics listing every departure from Google's contract, if there was any.
+    pub fn assert_conforms(&self) {
+        let violations = self.violations();
+        assert!(violations.is_empty(), "{violations:?}");
+    }
+
     /// Access tokens issued by the token endpoint.
     pub fn tokens_issued(&self) -> usize {
         self.shared.log.lock().unwrap().tokens_issued.len()
@@ -241,24 +247,9 @@ fn now() -> u64 {
 
 /// RFC 3339 UTC, the way Google writes timestamps.
 fn timestamp(unix: u64) -> String {
-    let days = unix / 86_400;
-    let secs = unix % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    chrono::DateTime::from_timestamp(unix as i64, 0)
+        .expect("a time in range")
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 impl Shared {

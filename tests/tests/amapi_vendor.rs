@@ -17,7 +17,7 @@
 //!   `enrolment-tokens` export (corral:plugin@0.3.0): stored with its QR code, which decodes to
 //!   the provisioning JSON; only the validity can change (a new token replaces the old one).
 
-use corral_tests::google::{GoogleStandIn, CLIENT_EMAIL};
+use corral_tests::google::{GoogleStandIn, Recorded, CLIENT_EMAIL};
 use corral_tests::{Client, Db, Env};
 use serde_json::{json, Value};
 
@@ -60,6 +60,19 @@ async fn setup(db: Db) -> Setup {
         c,
         plugin,
         google,
+    }
+}
+
+/// `recorded` is the API method `method` (after `androidmanagement.enterprises.`), on `path`
+/// when one is given.
+fn assert_call(recorded: &Recorded, method: &str, path: Option<&str>) {
+    assert_eq!(
+        recorded.method,
+        format!("androidmanagement.enterprises.{method}"),
+        "{recorded:?}"
+    );
+    if let Some(path) = path {
+        assert_eq!(recorded.path, path, "{recorded:?}");
     }
 }
 
@@ -162,13 +175,10 @@ async fn enrolment_tokens_reach_google_by_its_contract(db: Db) {
 
     let requests = s.google.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
-    assert_eq!(
-        requests[0].method,
-        "androidmanagement.enterprises.enrollmentTokens.create"
-    );
-    assert_eq!(
-        requests[0].path,
-        "/v1/enterprises/LC01abcdef/enrollmentTokens"
+    assert_call(
+        &requests[0],
+        "enrollmentTokens.create",
+        Some("/v1/enterprises/LC01abcdef/enrollmentTokens"),
     );
     assert_eq!(requests[0].body["duration"], "604800s");
     assert_eq!(
@@ -183,17 +193,13 @@ async fn enrolment_tokens_reach_google_by_its_contract(db: Db) {
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["result"], json!({}));
     let requests = s.google.requests();
-    assert_eq!(
-        requests[1].method,
-        "androidmanagement.enterprises.enrollmentTokens.delete"
+    assert_call(
+        &requests[1],
+        "enrollmentTokens.delete",
+        Some(&format!("/v1/{name}")),
     );
-    assert_eq!(requests[1].path, format!("/v1/{name}"));
     assert_eq!(s.google.tokens_issued(), 1);
-    assert!(
-        s.google.violations().is_empty(),
-        "{:?}",
-        s.google.violations()
-    );
+    s.google.assert_conforms();
 
     // A token Google revoked early is dropped on its 401; the next call gets a new one.
     s.google.revoke_tokens();
@@ -332,11 +338,7 @@ async fn settings_and_credential_are_checked_and_the_credential_never_shown() {
         .await;
     assert_refused(&r, 422, "allow-list");
     assert!(s.google.requests().is_empty());
-    assert!(
-        s.google.violations().is_empty(),
-        "{:?}",
-        s.google.violations()
-    );
+    s.google.assert_conforms();
 }
 
 async fn cosu_policies_follow_their_distribution(db: Db) {
@@ -380,13 +382,10 @@ async fn cosu_policies_follow_their_distribution(db: Db) {
     );
     let requests = s.google.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
-    assert_eq!(
-        requests[0].method,
-        "androidmanagement.enterprises.policies.patch"
-    );
-    assert_eq!(
-        requests[0].path,
-        format!("/v1/enterprises/LC01abcdef/policies/{id}")
+    assert_call(
+        &requests[0],
+        "policies.patch",
+        Some(&format!("/v1/enterprises/LC01abcdef/policies/{id}")),
     );
     let policy = &requests[0].body;
     assert_eq!(
@@ -401,11 +400,7 @@ async fn cosu_policies_follow_their_distribution(db: Db) {
         policy["systemUpdate"],
         json!({"type": "WINDOWED", "startMinutes": 60, "endMinutes": 180})
     );
-    assert!(
-        s.google.violations().is_empty(),
-        "{:?}",
-        s.google.violations()
-    );
+    s.google.assert_conforms();
 
     // Withdrawn (distributed to none again): deleted at Google.
     let r =
@@ -418,13 +413,10 @@ async fn cosu_policies_follow_their_distribution(db: Db) {
     );
     let requests = s.google.requests();
     assert_eq!(requests.len(), 2, "{requests:?}");
-    assert_eq!(
-        requests[1].method,
-        "androidmanagement.enterprises.policies.delete"
-    );
-    assert_eq!(
-        requests[1].path,
-        format!("/v1/enterprises/LC01abcdef/policies/{id}")
+    assert_call(
+        &requests[1],
+        "policies.delete",
+        Some(&format!("/v1/enterprises/LC01abcdef/policies/{id}")),
     );
 
     // Google unreachable for this tenant (no credential): the change is kept and shown...
@@ -460,24 +452,14 @@ async fn cosu_policies_follow_their_distribution(db: Db) {
     assert!(delivered, "{:?}", s.c.get(&one).await);
     let requests = s.google.requests();
     assert_eq!(requests.len(), 3, "{requests:?}");
-    assert_eq!(
-        requests[2].method,
-        "androidmanagement.enterprises.policies.patch"
-    );
+    assert_call(&requests[2], "policies.patch", None);
 
     // Deleting it deletes the policy.
     let r = s.c.send("DELETE", &one, None).await;
     assert_eq!(r.status, 204, "{r:?}");
     let requests = s.google.requests();
-    assert_eq!(
-        requests[3].method,
-        "androidmanagement.enterprises.policies.delete"
-    );
-    assert!(
-        s.google.violations().is_empty(),
-        "{:?}",
-        s.google.violations()
-    );
+    assert_call(&requests[3], "policies.delete", None);
+    s.google.assert_conforms();
 }
 
 #[tokio::test]
@@ -572,10 +554,7 @@ async fn enrolment_profiles_carry_googles_token(db: Db) {
         value
     );
     let sent = s.google.requests();
-    assert_eq!(
-        sent[0].method,
-        "androidmanagement.enterprises.enrollmentTokens.create"
-    );
+    assert_call(&sent[0], "enrollmentTokens.create", None);
     assert_eq!(sent[0].body["duration"], "604800s");
     let data: Value =
         serde_json::from_str(sent[0].body["additionalData"].as_str().unwrap()).unwrap();
@@ -631,13 +610,10 @@ async fn enrolment_profiles_carry_googles_token(db: Db) {
     let sent = s.google.requests();
     assert_eq!(sent.len(), 3, "{sent:?}");
     assert_eq!(sent[1].body["duration"], "1209600s");
-    assert_eq!(
-        sent[2].method,
-        "androidmanagement.enterprises.enrollmentTokens.delete"
-    );
-    assert_eq!(
-        sent[2].path,
-        format!("/v1/{}", token["name"].as_str().unwrap())
+    assert_call(
+        &sent[2],
+        "enrollmentTokens.delete",
+        Some(&format!("/v1/{}", token["name"].as_str().unwrap())),
     );
 
     // Deleting the profile deletes its token at Google.
@@ -651,11 +627,7 @@ async fn enrolment_profiles_carry_googles_token(db: Db) {
     assert_eq!(r.status, 204, "{r:?}");
     let sent = s.google.requests();
     assert_eq!(sent[3].path, format!("/v1/{current}"));
-    assert!(
-        s.google.violations().is_empty(),
-        "{:?}",
-        s.google.violations()
-    );
+    s.google.assert_conforms();
 
     let history =
         s.c.get("/api/v1/history?object_type=enrolment_profile")

@@ -133,7 +133,8 @@ pub fn check_validity(days: i64) -> Result<u32, Error> {
     }
 }
 
-fn check(new: &NewProfile) -> Result<(), Error> {
+/// Checks a new profile; returns its validity.
+fn check(new: &NewProfile) -> Result<u32, Error> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(Error::invalid("name", "give 1 to 200 characters"));
@@ -141,7 +142,7 @@ fn check(new: &NewProfile) -> Result<(), Error> {
     if new.description.chars().count() > 2000 {
         return Err(Error::invalid("description", "at most 2000 characters"));
     }
-    check_validity(new.validity_days)?;
+    let days = check_validity(new.validity_days)?;
     if new.attributes.len() > MAX_ATTRIBUTES {
         return Err(Error::invalid(
             "attributes",
@@ -162,7 +163,7 @@ fn check(new: &NewProfile) -> Result<(), Error> {
             ));
         }
     }
-    Ok(())
+    Ok(days)
 }
 
 /// The profiles of a plugin, by name.
@@ -204,10 +205,13 @@ async fn name_taken(scoped: &mut Scoped, name: &str) -> Result<bool, Error> {
     Ok(found.is_some())
 }
 
+const CONFLICT: &str = "profile_conflict";
+const NAME_TAKEN: &str = "another enrolment profile has this name";
+
 fn conflict() -> Error {
     Error::Conflict {
-        code: "profile_conflict",
-        message: "another enrolment profile has this name".into(),
+        code: CONFLICT,
+        message: NAME_TAKEN.into(),
     }
 }
 
@@ -266,7 +270,7 @@ pub async fn create(
     plugin_id: &str,
     new: NewProfile,
 ) -> Result<Profile, HookError> {
-    check(&new)?;
+    let days = check(&new)?;
     let name = new.name.trim().to_string();
     {
         let mut read = store.scoped_read(tenant).await?;
@@ -289,7 +293,6 @@ pub async fn create(
         }
     }
     let id = new_id();
-    let days = check_validity(new.validity_days)?;
     let token = create_token(
         plugins,
         tenant,
@@ -341,8 +344,8 @@ async fn store_new(
         .bind(&token.vendor_document)
         .execute(scoped.conn())
         .await,
-        "profile_conflict",
-        || "another enrolment profile has this name".into(),
+        CONFLICT,
+        || NAME_TAKEN.into(),
     )?;
     let created = get(&mut scoped, plugin_id, id).await?;
     history::record(
