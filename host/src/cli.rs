@@ -58,7 +58,7 @@ pub enum PluginCommand {
         #[arg(long)]
         activate: bool,
         /// Capability the tenant allows the plugin (repeatable): logging, kv, http,
-        /// directory, clock, vendor.
+        /// directory, clock, vendor, inventory.
         #[arg(long)]
         allow: Vec<String>,
         #[command(flatten)]

@@ -135,6 +135,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CORRAL_JOBS_EVERY_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub jobs_every_secs: u64,
+    /// How often plugins that manage devices at their vendor (AMAPI) bring the device
+    /// inventory up to date, in seconds (administrators can also ask for it at once).
+    #[arg(long, env = "CORRAL_PLUGIN_INVENTORY_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(10..=86400))]
+    pub plugin_inventory_secs: u64,
     #[command(flatten)]
     pub plugins: PluginArgs,
 }
@@ -161,6 +166,11 @@ pub struct PluginArgs {
     #[arg(long, env = "CORRAL_PLUGIN_DELIVERY_RETRY_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub plugin_delivery_retry_secs: u64,
+    /// Testing aid: read "now" for the device inventory's deadlines (the 10-minute compliance
+    /// rule, token expiry) as Unix milliseconds from this file, when it exists. Never set it in
+    /// production.
+    #[arg(long, env = "CORRAL_TEST_CLOCK_FILE")]
+    pub test_clock_file: Option<std::path::PathBuf>,
 }
 
 impl PluginArgs {
@@ -171,6 +181,10 @@ impl PluginArgs {
             allow_private_addresses: self.plugin_allow_private_addresses,
             extra_roots: self.plugin_extra_roots.clone(),
             delivery_retry: Duration::from_secs(self.plugin_delivery_retry_secs),
+            clock: match &self.test_clock_file {
+                Some(path) => crate::plugins::inventory::Clock::File(path.clone()),
+                None => crate::plugins::inventory::Clock::System,
+            },
         }
     }
 }

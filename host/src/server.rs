@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::http::{self, AppState};
 use crate::jobs::{Job, Scheduler};
 use crate::mail::dispatch::Dispatcher;
-use crate::plugins::{deliveries, Plugins};
+use crate::plugins::{deliveries, inventory, Plugins};
 use crate::secrets::SecretBox;
 use crate::store::Store;
 
@@ -95,10 +95,21 @@ fn scheduler(
                 let (secrets, apple, base_url) = (secrets.clone(), apple.clone(), base_url.clone());
                 async move { follow_up::send_reminders(&store, &secrets, &apple, &base_url).await }
             }),
-            Job::new("plugins.deliveries", every, move |store| {
+            Job::new("plugins.deliveries", every, {
                 let plugins = plugins.clone();
-                async move { deliveries::deliver_due(&plugins, &store).await }
+                move |store| {
+                    let plugins = plugins.clone();
+                    async move { deliveries::deliver_due(&plugins, &store).await }
+                }
             }),
+            Job::new(
+                "plugins.inventory",
+                Duration::from_secs(args.plugin_inventory_secs),
+                move |store| {
+                    let plugins = plugins.clone();
+                    async move { inventory::sync_all(&plugins, &store).await }
+                },
+            ),
         ],
     )
 }

@@ -206,3 +206,41 @@ impl VendorBackend for NoVendor {
         Ok(None)
     }
 }
+
+/// Why the host could not take a device report (shown to the plugin as `plugin-error`).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum InventoryError {
+    /// The report is malformed (e.g. an empty vendor name); the plugin's fault.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Where the `inventory` capability's reports go: the host's device records of a tenant.
+#[async_trait]
+pub trait InventoryBackend: Send + Sync + 'static {
+    /// Record (or update) the device the plugin reports and answer what the plugin must do.
+    async fn report_device(
+        &self,
+        scope: &Scope,
+        report: crate::api::DeviceReport,
+    ) -> Result<crate::api::Verdict, InventoryError>;
+}
+
+/// An [`InventoryBackend`] that keeps nothing (for hosts without device records).
+#[derive(Debug, Default)]
+pub struct NoInventory;
+
+#[async_trait]
+impl InventoryBackend for NoInventory {
+    async fn report_device(
+        &self,
+        _scope: &Scope,
+        _report: crate::api::DeviceReport,
+    ) -> Result<crate::api::Verdict, InventoryError> {
+        Err(InventoryError::Backend(BackendError::Unavailable(
+            "this host keeps no device inventory".into(),
+        )))
+    }
+}

@@ -18,16 +18,19 @@ pub enum Capability {
     /// Vendor API calls with the tenant's credential, and the plugin's tenant settings
     /// (`corral:plugin@0.2.0` and later).
     Vendor,
+    /// Reporting the devices a plugin manages to the host (`corral:plugin@0.4.0` and later).
+    Inventory,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::Logging,
         Capability::Kv,
         Capability::Http,
         Capability::Directory,
         Capability::Clock,
         Capability::Vendor,
+        Capability::Inventory,
     ];
 
     /// The WIT interface name, without package or version (`kv`).
@@ -39,6 +42,7 @@ impl Capability {
             Capability::Directory => "directory",
             Capability::Clock => "clock",
             Capability::Vendor => "vendor",
+            Capability::Inventory => "inventory",
         }
     }
 

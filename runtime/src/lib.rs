@@ -13,7 +13,7 @@
 //!   instances (instantiation and teardown off the call path);
 //! * `state`: per-call store data, memory limiter, lazily built empty WASI;
 //! * `host/`: one file per capability interface (`logging`, `kv`, `http`,
-//!   `directory`, `clock`, and 0.2.0's `vendor`);
+//!   `directory`, `clock`, 0.2.0's `vendor` and 0.4.0's `inventory`);
 //! * [`backend`]: async traits the database layer implements
 //!   ([`KvBackend`], [`Directory`], [`HttpClient`]); [`memory`]: in-memory ones;
 //! * [`bindings`]: one module per frozen WIT version; [`api`]: the types
@@ -63,12 +63,18 @@ pub mod api {
     pub use crate::bindings::v0_3::exports::corral::plugin0_3_0::enrolment_tokens::{
         Token, TokenRequest,
     };
+    /// The `inventory` capability of `corral:plugin@0.4.0`.
+    pub use crate::bindings::v0_4::corral::plugin0_4_0::inventory::{
+        DeviceAction, DeviceReport, Verdict,
+    };
+    /// The `devices` export of `corral:plugin@0.4.0`.
+    pub use crate::bindings::v0_4::exports::corral::plugin0_4_0::devices::ManagedDevice;
 }
 
 pub use backend::{
-    BackendError, Directory, DirectoryDevice, DirectoryUser, HttpClient, KvBackend, NoHttpClient,
-    NoVendor, OutboundError, OutboundRequest, OutboundResponse, Scope, VendorBackend,
-    VendorCredential,
+    BackendError, Directory, DirectoryDevice, DirectoryUser, HttpClient, InventoryBackend,
+    InventoryError, KvBackend, NoHttpClient, NoInventory, NoVendor, OutboundError, OutboundRequest,
+    OutboundResponse, Scope, VendorBackend, VendorCredential,
 };
 pub use bindings::WorldVersion;
 pub use capability::{Capability, CapabilitySet, Grants};

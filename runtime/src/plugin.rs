@@ -31,7 +31,7 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 use crate::api::*;
 use crate::backend::Scope;
 use crate::bindings::WorldVersion;
-use crate::bindings::{v0_1, v0_2, v0_3};
+use crate::bindings::{v0_1, v0_2, v0_3, v0_4};
 use crate::capability::{Capability, CapabilitySet, Grants};
 use crate::error::{CallError, Oversize, PluginRef, RuntimeError};
 use crate::runtime::{CallLimits, CompiledPlugin, Runtime, RuntimeInner};
@@ -56,6 +56,7 @@ pub(crate) enum Pre {
     V0_1(v0_1::PluginPre<HostState>),
     V0_2(v0_2::PluginPre<HostState>),
     V0_3(v0_3::PluginPre<HostState>),
+    V0_4(v0_4::PluginPre<HostState>),
 }
 
 /// What an instance is made from: fixed at install time (version, tenant
@@ -119,18 +120,25 @@ impl Runtime {
             WorldVersion::V0_1 => Pre::V0_1(v0_1::PluginPre::new(
                 linker.instantiate_pre(&compiled.component)?,
             )?),
-            WorldVersion::V0_2 | WorldVersion::V0_3 => {
+            version @ (WorldVersion::V0_2 | WorldVersion::V0_3 | WorldVersion::V0_4) => {
+                type Me = HasSelf<HostState>;
                 if linked.contains(Capability::Vendor) {
-                    v0_2::corral::plugin0_2_0::vendor::add_to_linker::<
-                        HostState,
-                        HasSelf<HostState>,
-                    >(&mut linker, |s| s)?;
+                    v0_2::corral::plugin0_2_0::vendor::add_to_linker::<HostState, Me>(
+                        &mut linker,
+                        |s| s,
+                    )?;
+                }
+                if linked.contains(Capability::Inventory) {
+                    v0_4::corral::plugin0_4_0::inventory::add_to_linker::<HostState, Me>(
+                        &mut linker,
+                        |s| s,
+                    )?;
                 }
                 let pre = linker.instantiate_pre(&compiled.component)?;
-                if compiled.shape.version == WorldVersion::V0_2 {
-                    Pre::V0_2(v0_2::PluginPre::new(pre)?)
-                } else {
-                    Pre::V0_3(v0_3::PluginPre::new(pre)?)
+                match version {
+                    WorldVersion::V0_2 => Pre::V0_2(v0_2::PluginPre::new(pre)?),
+                    WorldVersion::V0_3 => Pre::V0_3(v0_3::PluginPre::new(pre)?),
+                    _ => Pre::V0_4(v0_4::PluginPre::new(pre)?),
                 }
             }
         };
@@ -171,8 +179,8 @@ fn link_v0_1(linker: &mut Linker<HostState>, linked: CapabilitySet) -> wasmtime:
             Capability::Http => p::http::add_to_linker::<HostState, Me>(linker, |s| s)?,
             Capability::Directory => p::directory::add_to_linker::<HostState, Me>(linker, |s| s)?,
             Capability::Clock => p::clock::add_to_linker::<HostState, Me>(linker, |s| s)?,
-            // 0.2.0 only: linked by the caller.
-            Capability::Vendor => {}
+            // 0.2.0 and 0.4.0: linked by the caller.
+            Capability::Vendor | Capability::Inventory => {}
         }
     }
     Ok(())
@@ -182,6 +190,7 @@ enum Bindings {
     V0_1(v0_1::Plugin),
     V0_2(v0_2::Plugin),
     V0_3(v0_3::Plugin),
+    V0_4(v0_4::Plugin),
 }
 
 /// A live instance: normally created and dropped inside one hook call, but can
@@ -260,6 +269,9 @@ impl Core {
             Pre::V0_3(pre) => tokio::time::timeout(wall, pre.instantiate_async(&mut store))
                 .await
                 .map(|r| r.map(Bindings::V0_3)),
+            Pre::V0_4(pre) => tokio::time::timeout(wall, pre.instantiate_async(&mut store))
+                .await
+                .map(|r| r.map(Bindings::V0_4)),
         };
         let bindings = match instantiated {
             Ok(Ok(b)) => b,
@@ -393,14 +405,19 @@ macro_rules! call_hook {
                 let fut = b.corral_plugin0_1_0_hooks().$method(store, $($arg),*);
                 tokio::time::timeout(wall, fut).await
             }
+            Bindings::V0_4(b) => {
+                let fut = b.corral_plugin0_1_0_hooks().$method(store, $($arg),*);
+                tokio::time::timeout(wall, fut).await
+            }
         })
     };
 }
 
 /// Call an `extension` export (0.2.0 and later; callers answer for 0.1.0 themselves). 0.3.0's
-/// answer has its own copy of the types: `$from_v0_3` converts it.
+/// and 0.4.0's answers have their own copies of the types: `$from_v0_3` and `$from_v0_4`
+/// convert them.
 macro_rules! call_extension {
-    ($self:ident, $method:ident ( $($arg:expr),* ), $from_v0_3:expr) => {
+    ($self:ident, $method:ident ( $($arg:expr),* ), $from_v0_3:expr, $from_v0_4:expr) => {
         guarded!($self, wall, store => match &$self.bindings {
             Bindings::V0_1(_) => Ok(Err(wasmtime::Error::msg(
                 "corral:plugin@0.1.0 has no extension export",
@@ -413,13 +430,18 @@ macro_rules! call_extension {
                 let fut = b.corral_plugin0_2_0_extension().$method(store, $($arg),*);
                 tokio::time::timeout(wall, fut).await.map(|r| r.map($from_v0_3))
             }
+            Bindings::V0_4(b) => {
+                let fut = b.corral_plugin0_2_0_extension().$method(store, $($arg),*);
+                tokio::time::timeout(wall, fut).await.map(|r| r.map($from_v0_4))
+            }
         })
     };
 }
 
-/// Call an `enrolment-tokens` export (0.3.0 and later; callers answer for older ones).
+/// Call an `enrolment-tokens` export (0.3.0 and later; callers answer for older ones). 0.4.0's
+/// copy of the types: `$v0_4_args` are its arguments, `$from_v0_4` converts its answer.
 macro_rules! call_tokens {
-    ($self:ident, $method:ident ( $($arg:expr),* )) => {
+    ($self:ident, $method:ident ( $($arg:expr),* ), ( $($arg4:expr),* ), $from_v0_4:expr) => {
         guarded!($self, wall, store => match &$self.bindings {
             Bindings::V0_1(_) | Bindings::V0_2(_) => Ok(Err(wasmtime::Error::msg(
                 "this corral:plugin version has no enrolment-tokens export",
@@ -428,34 +450,96 @@ macro_rules! call_tokens {
                 let fut = b.corral_plugin0_3_0_enrolment_tokens().$method(store, $($arg),*);
                 tokio::time::timeout(wall, fut).await
             }
+            Bindings::V0_4(b) => {
+                let fut = b.corral_plugin0_3_0_enrolment_tokens().$method(store, $($arg4),*);
+                tokio::time::timeout(wall, fut).await.map(|r| r.map(|r| r.map($from_v0_4)))
+            }
         })
     };
 }
 
-/// 0.3.0's copy of 0.2.0's `extension-info`, as the one API type.
+/// Call a `devices` export (0.4.0 and later; callers answer for older ones).
+macro_rules! call_devices {
+    ($self:ident, $method:ident ( $($arg:expr),* )) => {
+        guarded!($self, wall, store => match &$self.bindings {
+            Bindings::V0_4(b) => {
+                let fut = b.corral_plugin0_4_0_devices().$method(store, $($arg),*);
+                tokio::time::timeout(wall, fut).await
+            }
+            _ => Ok(Err(wasmtime::Error::msg(
+                "this corral:plugin version has no devices export",
+            ))),
+        })
+    };
+}
+
+/// A later version's copy of 0.2.0's `extension-info` (same fields), as the one API type.
+macro_rules! extension_info {
+    ($info:expr) => {{
+        let info = $info;
+        ExtensionInfo {
+            settings: info
+                .settings
+                .into_iter()
+                .map(|s| SettingInfo {
+                    name: s.name,
+                    description: s.description,
+                    required: s.required,
+                })
+                .collect(),
+            oauth_scopes: info.oauth_scopes,
+            actions: info
+                .actions
+                .into_iter()
+                .map(|a| ActionInfo {
+                    name: a.name,
+                    description: a.description,
+                })
+                .collect(),
+        }
+    }};
+}
+
 fn extension_from_v0_3(
     info: v0_3::exports::corral::plugin0_2_0::extension::ExtensionInfo,
 ) -> ExtensionInfo {
-    ExtensionInfo {
-        settings: info
-            .settings
-            .into_iter()
-            .map(|s| SettingInfo {
-                name: s.name,
-                description: s.description,
-                required: s.required,
-            })
-            .collect(),
-        oauth_scopes: info.oauth_scopes,
-        actions: info
-            .actions
-            .into_iter()
-            .map(|a| ActionInfo {
-                name: a.name,
-                description: a.description,
-            })
-            .collect(),
+    extension_info!(info)
+}
+
+fn extension_from_v0_4(
+    info: v0_4::exports::corral::plugin0_2_0::extension::ExtensionInfo,
+) -> ExtensionInfo {
+    extension_info!(info)
+}
+
+/// The API's token request as 0.4.0's copy of the type.
+fn token_request_v0_4(
+    r: &TokenRequest,
+) -> v0_4::exports::corral::plugin0_3_0::enrolment_tokens::TokenRequest {
+    v0_4::exports::corral::plugin0_3_0::enrolment_tokens::TokenRequest {
+        profile_id: r.profile_id.clone(),
+        owner_user_id: r.owner_user_id.clone(),
+        validity_days: r.validity_days,
+        attributes: r.attributes.clone(),
     }
+}
+
+/// 0.4.0's copy of the token, as the API type.
+fn token_from_v0_4(t: v0_4::exports::corral::plugin0_3_0::enrolment_tokens::Token) -> Token {
+    Token {
+        name: t.name,
+        value: t.value,
+        expires_at_ms: t.expires_at_ms,
+        qr_payload: t.qr_payload,
+        vendor_document: t.vendor_document,
+    }
+}
+
+fn no_devices() -> PluginError {
+    PluginError::Unsupported(
+        "the plugin targets a corral:plugin version before 0.4.0, which has no device management"
+            .into(),
+    )
 }
 
 fn no_tokens() -> PluginError {
@@ -550,7 +634,12 @@ impl Instance {
         if let Bindings::V0_1(_) = self.bindings {
             return Ok(None);
         }
-        let r = call_extension!(self, call_describe_extension(), extension_from_v0_3);
+        let r = call_extension!(
+            self,
+            call_describe_extension(),
+            extension_from_v0_3,
+            extension_from_v0_4
+        );
         self.checked(r, "extension info").map(Some)
     }
 
@@ -561,25 +650,56 @@ impl Instance {
                 "the plugin targets corral:plugin@0.1.0, which has no actions".into(),
             )));
         }
-        let r = call_extension!(self, call_perform(action, input), |answer| answer);
+        let r = call_extension!(
+            self,
+            call_perform(action, input),
+            |answer| answer,
+            |answer| answer
+        );
         self.checked(r, "action result")
     }
 
     /// A vendor enrolment token for a profile (`enrolment-tokens.create-token`, 0.3.0).
     pub async fn create_token(&mut self, request: &TokenRequest) -> HookResult<Token> {
-        if !matches!(self.bindings, Bindings::V0_3(_)) {
+        if matches!(self.bindings, Bindings::V0_1(_) | Bindings::V0_2(_)) {
             return Ok(Err(no_tokens()));
         }
-        let r = call_tokens!(self, call_create_token(request));
+        let v0_4 = token_request_v0_4(request);
+        let r = call_tokens!(self, call_create_token(request), (&v0_4), token_from_v0_4);
         self.checked(r, "enrolment token")
     }
 
     /// Deletes a vendor enrolment token (`enrolment-tokens.delete-token`, 0.3.0).
     pub async fn delete_token(&mut self, name: &str) -> HookResult<()> {
-        if !matches!(self.bindings, Bindings::V0_3(_)) {
+        if matches!(self.bindings, Bindings::V0_1(_) | Bindings::V0_2(_)) {
             return Ok(Err(no_tokens()));
         }
-        call_tokens!(self, call_delete_token(name))
+        call_tokens!(self, call_delete_token(name), (name), |done| done)
+    }
+
+    /// Whether the plugin exports `devices` (0.4.0 and later).
+    pub fn manages_devices(&self) -> bool {
+        matches!(self.bindings, Bindings::V0_4(_))
+    }
+
+    /// Report every device at the vendor to the host (`devices.sync-inventory`, 0.4.0).
+    pub async fn sync_inventory(&mut self) -> HookResult<u32> {
+        if !self.manages_devices() {
+            return Ok(Err(no_devices()));
+        }
+        call_devices!(self, call_sync_inventory())
+    }
+
+    /// Carry out a device command at the vendor (`devices.execute`, 0.4.0).
+    pub async fn execute(
+        &mut self,
+        device: &ManagedDevice,
+        command: &DeviceCommand,
+    ) -> HookResult<()> {
+        if !self.manages_devices() {
+            return Ok(Err(no_devices()));
+        }
+        call_devices!(self, call_execute(device, command))
     }
 }
 
@@ -642,5 +762,11 @@ impl Installation {
     }
     pub async fn delete_token(&self, name: &str) -> HookResult<()> {
         one_shot!(self, delete_token(name))
+    }
+    pub async fn sync_inventory(&self) -> HookResult<u32> {
+        one_shot!(self, sync_inventory())
+    }
+    pub async fn execute(&self, device: &ManagedDevice, command: &DeviceCommand) -> HookResult<()> {
+        one_shot!(self, execute(device, command))
     }
 }

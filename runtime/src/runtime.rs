@@ -19,7 +19,10 @@ use tokio::sync::Semaphore;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::backend::{Directory, HttpClient, KvBackend, NoHttpClient, NoVendor, VendorBackend};
+use crate::backend::{
+    Directory, HttpClient, InventoryBackend, KvBackend, NoHttpClient, NoInventory, NoVendor,
+    VendorBackend,
+};
 use crate::cache::{ArtifactCache, content_hash, engine_hash};
 use crate::capability::CapabilitySet;
 use crate::error::{RuntimeError, ValidationError};
@@ -148,6 +151,8 @@ pub struct HostServices {
     pub http: Arc<dyn HttpClient>,
     /// Settings and credentials behind the `vendor` capability.
     pub vendor: Arc<dyn VendorBackend>,
+    /// Device records behind the `inventory` capability.
+    pub inventory: Arc<dyn InventoryBackend>,
     /// Operator switch: let plugins reach loopback/private addresses
     /// (for on-premises Exchange, for instance). Off by default.
     pub allow_private_addresses: bool,
@@ -161,6 +166,7 @@ impl HostServices {
             directory: Arc::new(MemoryDirectory::new()),
             http: Arc::new(NoHttpClient),
             vendor: Arc::new(NoVendor),
+            inventory: Arc::new(NoInventory),
             allow_private_addresses: false,
         }
     }

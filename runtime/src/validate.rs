@@ -109,16 +109,12 @@ pub(crate) fn inspect(
             exports.join(", ")
         }));
     };
-    // The newest interface a world adds names its version: `enrolment-tokens` (0.3.0), else
-    // `extension` (0.2.0), else `hooks`.
-    let (named, v) = match (
-        export_version("enrolment-tokens"),
-        export_version("extension"),
-    ) {
-        (Some(v), _) => ("enrolment-tokens", v),
-        (None, Some(v)) => ("extension", v),
-        (None, None) => ("hooks", hooks),
-    };
+    // The newest interface a world adds names its version: `devices` (0.4.0), else
+    // `enrolment-tokens` (0.3.0), else `extension` (0.2.0), else `hooks`.
+    let (named, v) = ["devices", "enrolment-tokens", "extension"]
+        .into_iter()
+        .find_map(|named| export_version(named).map(|v| (named, v)))
+        .unwrap_or(("hooks", hooks));
     let version = WorldVersion::parse(v)
         .filter(|w| w.interface_version(named) == Some(v))
         .ok_or_else(|| ValidationError::UnsupportedVersion(v.to_owned()))?;

@@ -546,7 +546,7 @@ fn validation_rejects_bad_uploads() {
         ));
         // the good one passes, with the capabilities it imports
         let ok = h.rt.validate_upload(&good_bytes, all).await.unwrap();
-        assert_eq!(ok.shape.version, WorldVersion::V0_3);
+        assert_eq!(ok.shape.version, WorldVersion::V0_4);
         assert_eq!(
             ok.shape.capabilities,
             [Capability::Logging, Capability::Kv, Capability::Clock]
@@ -631,9 +631,10 @@ fn artifact_cache_survives_restart_and_rejects_foreign_files() {
 
 // ---------------------------------------------------------------- Released versions
 
-/// A plugin built against the frozen 0.2.0 package runs beside one built with the SDK (0.3.0):
+/// A plugin built against the frozen 0.2.0 package runs beside one built with the SDK (0.4.0):
 /// each through its own bindings, the 0.2.0 one answering `extension` itself and told, without
-/// being called, that it has no enrolment tokens. (0.1.0 is the Python component below.)
+/// being called, that it has no enrolment tokens and manages no devices. (0.1.0 is the Python
+/// component below; 0.3.0's `enrolment-tokens` is exercised through 0.4.0's copy.)
 #[test]
 fn released_versions_run_side_by_side() {
     mt().block_on(async {
@@ -676,12 +677,16 @@ fn released_versions_run_side_by_side() {
             Err(PluginError::Unsupported(m)) => assert!(m.contains("before 0.3.0"), "{m}"),
             other => panic!("{other:?}"),
         }
+        match legacy.sync_inventory().await.unwrap() {
+            Err(PluginError::Unsupported(m)) => assert!(m.contains("before 0.4.0"), "{m}"),
+            other => panic!("{other:?}"),
+        }
 
         let current =
             h.rt.validate_upload(&guest("corral_example_plugin"), CapabilitySet::all())
                 .await
                 .unwrap();
-        assert_eq!(current.shape.version, WorldVersion::V0_3);
+        assert_eq!(current.shape.version, WorldVersion::V0_4);
         let current = install(&current, "example");
         assert!(
             current
@@ -695,6 +700,10 @@ fn released_versions_run_side_by_side() {
         // The SDK's default answer, from inside the plugin.
         match current.create_token(&request).await.unwrap() {
             Err(PluginError::Unsupported(m)) => assert!(m.contains("create-token"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        match current.sync_inventory().await.unwrap() {
+            Err(PluginError::Unsupported(m)) => assert!(m.contains("sync-inventory"), "{m}"),
             other => panic!("{other:?}"),
         }
     });

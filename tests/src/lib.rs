@@ -7,6 +7,7 @@
 //! database of its own. There is no silent skip: without the variable the PostgreSQL tests fail
 //! and say how to run them.
 
+pub mod amapi;
 pub mod apple;
 pub mod discovery;
 pub mod google;

@@ -386,3 +386,72 @@ async fn every_cosu_rule_answers_a_field_error() {
         .await;
     assert_eq!(r.status, 422, "{r:?}");
 }
+
+/// The message of the refusal to render an invalid body: it names the version that answered.
+async fn refused_by(c: &Client, id: &str) -> String {
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/render"),
+            Some(json!({"kind": "cosu", "name": "Broken", "priority": 1, "body": []})),
+        )
+        .await;
+    assert_eq!((r.status, r.error().0), (422, "plugin_refused"), "{r:?}");
+    r.body["error"]["message"].as_str().unwrap().to_string()
+}
+
+async fn activate(c: &Client, id: &str, version: i64) {
+    let r = c
+        .send(
+            "POST",
+            &format!("/api/v1/plugins/{id}/activate"),
+            Some(json!({ "version": version })),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["active_version"].as_i64()),
+        (200, Some(version)),
+        "{r:?}"
+    );
+}
+
+/// The built-in plugin is an upload like any other: a tenant replaces it with its own build
+/// (`corral_amapi_plugin_acme`, version 0.1.0-acme), which then answers the hooks, and rolls
+/// back to the original, which answers again.
+#[tokio::test]
+async fn a_tenant_replaces_the_amapi_plugin_and_rolls_back() {
+    let (_env, _server, c, id) = installed_amapi().await;
+    assert!(refused_by(&c, &id).await.contains("amapi@0.1.0#1"));
+
+    let r = c
+        .upload(corral_tests::guest("corral_amapi_plugin_acme"))
+        .await;
+    assert_eq!(
+        (r.status, r.body["version"].as_i64()),
+        (201, Some(2)),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.body["plugin"]["id"].as_str(),
+        Some(id.as_str()),
+        "same plugin"
+    );
+    assert_eq!(
+        r.body["plugin"]["versions"][1]["version"], "0.1.0-acme",
+        "{r:?}"
+    );
+    let kiosk = json!({"pinnedApp": pinned()});
+    activate(&c, &id, 2).await;
+    assert!(refused_by(&c, &id).await.contains("amapi@0.1.0-acme#2"));
+    assert_eq!(
+        render(&c, &id, kiosk.clone()).await["applications"][0]["installType"],
+        "KIOSK"
+    );
+
+    activate(&c, &id, 1).await;
+    assert!(refused_by(&c, &id).await.contains("amapi@0.1.0#1"));
+    assert_eq!(
+        render(&c, &id, kiosk).await["applications"][0]["installType"],
+        "KIOSK"
+    );
+}

@@ -79,6 +79,7 @@ const ROUTES: &[(&str, &str)] = &[
         "get",
         "/api/v1/plugins/{id}/devices/{device}/configurations",
     ),
+    ("post", "/api/v1/plugins/{id}/devices/sync"),
     ("get", "/api/v1/settings/users"),
     ("patch", "/api/v1/settings/users"),
     ("get", "/api/v1/registration"),
@@ -92,6 +93,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/devices/{id}"),
     ("post", "/api/v1/devices/{id}/retire"),
     ("post", "/api/v1/devices/{id}/wipe"),
+    ("post", "/api/v1/devices/{id}/commands"),
     ("get", "/api/v1/history"),
 ];
 

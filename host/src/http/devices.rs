@@ -1,5 +1,7 @@
 //! `/api/v1/devices`: the tenant's devices and the administrator's actions on them (SPEC D7):
-//! retire, wipe, delete. Each leaves the device free to register again.
+//! retire, wipe, delete. Each leaves the device free to register again. A device a plugin
+//! manages at its vendor (AMAPI) says so in its details (SPEC E1) and takes commands through
+//! that plugin (SPEC E6): lock, reboot, sync, wipe.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -7,11 +9,15 @@ use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiResult, ErrorBody};
+use super::extract::ApiJson;
 use super::extract::ApiQuery;
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
 use crate::devices::{self, Action, Device, DeviceQuery};
+use crate::plugins::inventory::{self, CommandOutcome, CommandRequest, Management};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -19,6 +25,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_device, delete_device))
         .routes(routes!(retire_device))
         .routes(routes!(wipe_device))
+        .routes(routes!(send_command))
+}
+
+/// A device with the plugin that manages it, if any.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceDetails {
+    #[serde(flatten)]
+    device: Device,
+    /// The plugin managing the device at its vendor (e.g. AMAPI) and whether it is on; absent
+    /// for devices no plugin manages.
+    management: Option<Management>,
 }
 
 /// Devices of your tenant, newest registration first (archived entries on request).
@@ -37,15 +54,48 @@ async fn list_devices(
 
 /// One device.
 #[utoipa::path(get, path = "/api/v1/devices/{id}", tag = "devices", security(("session" = [])),
-    responses((status = 200, body = Device), (status = 401, body = ErrorBody),
+    responses((status = 200, body = DeviceDetails), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 async fn get_device(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
-) -> ApiResult<Json<Device>> {
+) -> ApiResult<Json<DeviceDetails>> {
     let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(devices::get(&mut scoped, &id).await?))
+    let device = devices::get(&mut scoped, &id).await?;
+    let management = inventory::management(&mut scoped, &id).await?;
+    Ok(Json(DeviceDetails { device, management }))
+}
+
+/// Send a command (lock, reboot, sync, wipe) to a device through the plugin that manages it.
+/// Recorded in the history with its outcome, done or not.
+#[utoipa::path(post, path = "/api/v1/devices/{id}/commands", tag = "devices",
+    security(("session" = [])), request_body = CommandRequest,
+    responses((status = 200, body = CommandOutcome), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 502, body = ErrorBody)))]
+async fn send_command(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<CommandRequest>,
+) -> ApiResult<Json<CommandOutcome>> {
+    me.admin.require(match request.command {
+        inventory::Command::Wipe => Permission::DeleteDevices,
+        _ => Permission::ManageConfigurations,
+    })?;
+    Ok(Json(
+        inventory::command(
+            state.plugins(),
+            state.store(),
+            &me.tenant,
+            &me.admin.actor(),
+            &id,
+            &request,
+        )
+        .await?,
+    ))
 }
 
 async fn act(

@@ -19,6 +19,7 @@ use super::AppState;
 use crate::admins::Permission;
 use crate::plugins::configurations::{self, Configuration, Distribution};
 use crate::plugins::deliveries::{self, Delivery};
+use crate::plugins::inventory;
 use crate::plugins::vendor::{self, CredentialInput, VendorAccess};
 use crate::plugins::{self, registry, HookError, PluginSummary};
 use crate::tenants::TenantId;
@@ -40,6 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             delete_configuration
         ))
         .routes(routes!(applied_configurations))
+        .routes(routes!(sync_devices))
         .routes(routes!(get_vendor_access))
         .routes(routes!(set_vendor_settings))
         .routes(routes!(set_vendor_credential, delete_vendor_credential))
@@ -84,7 +86,7 @@ pub struct ActivateRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantsRequest {
-    /// Capabilities the tenant allows: logging, kv, http, directory, clock, vendor. A version is
+    /// Capabilities the tenant allows: logging, kv, http, directory, clock, vendor, inventory. A version is
     /// granted those it requests among them.
     capabilities: Vec<String>,
     /// Hosts outbound HTTPS may reach (`api.example.com`, `*.example.com`).
@@ -602,6 +604,30 @@ async fn applied_configurations(
     Ok(Json(
         configurations::applied(&mut scoped, &id, &device).await?,
     ))
+}
+
+/// How many devices the plugin reported.
+#[derive(Serialize, ToSchema)]
+pub struct Synced {
+    reported: u32,
+}
+
+/// Bring the device inventory up to date now: the plugin reports every device its vendor lists
+/// (the scheduled job does the same every `CORRAL_PLUGIN_INVENTORY_SECS`).
+#[utoipa::path(post, path = "/api/v1/plugins/{id}/devices/sync", tag = "plugins",
+    security(("session" = [])), params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, body = Synced), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 502, body = ErrorBody)))]
+async fn sync_devices(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Synced>> {
+    me.admin.require(Permission::ManageConfigurations)?;
+    let reported = inventory::sync(state.plugins(), &me.tenant, &id).await?;
+    Ok(Json(Synced { reported }))
 }
 
 /// The plugin's settings and credential summary in this tenant (never the credential itself).

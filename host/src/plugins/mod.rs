@@ -12,6 +12,8 @@
 //! - `deliveries`: configuration changes on their way to the plugin (`on-event`), kept until
 //!   it takes them.
 //! - `enrolment_profiles`: enrolment profiles whose tokens a plugin creates at its vendor.
+//! - `inventory`: the devices a plugin manages at its vendor, reported to the host, which
+//!   answers a verdict for each; administrators' device commands.
 //! - `backends`: the database and HTTPS behind the plugins' capabilities.
 //! - `vendor`: the settings and sealed credential a tenant gives a plugin for its vendor calls.
 //!
@@ -22,6 +24,7 @@ mod backends;
 pub mod configurations;
 pub mod deliveries;
 pub mod enrolment_profiles;
+pub mod inventory;
 pub mod registry;
 pub mod vendor;
 
@@ -55,6 +58,8 @@ pub struct Settings {
     pub extra_roots: Option<std::path::PathBuf>,
     /// First retry delay of a configuration change the plugin failed to take (`deliveries`).
     pub delivery_retry: Duration,
+    /// Where the inventory's deadlines read the time (`inventory`).
+    pub clock: inventory::Clock,
 }
 
 /// The plugin host of this process. Cheap to clone.
@@ -95,6 +100,10 @@ impl Plugins {
             vendor: Arc::new(vendor::DbVendor {
                 store: store.clone(),
                 secrets: secrets.clone(),
+            }),
+            inventory: Arc::new(inventory::DbInventory {
+                store: store.clone(),
+                clock: settings.clock.clone(),
             }),
             allow_private_addresses: settings.allow_private_addresses,
         };

@@ -3,7 +3,7 @@
 //! version is the roll-back. A tenant allows capabilities per plugin; a version is granted what
 //! it requests and the tenant allows, and cannot be activated while it imports more.
 
-use corral_plugin_runtime::{api, Capability, CapabilitySet, Grants, InstallOptions};
+use corral_plugin_runtime::{api, Capability, CapabilitySet, Grants, InstallOptions, WorldVersion};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -192,13 +192,18 @@ pub async fn upload(
     {
         requested.insert(Capability::Vendor);
     }
+    // 0.4.0: exporting `devices` is the request for `inventory` (the 0.1.0 capability list of
+    // describe() cannot name it).
+    if compiled.shape.version >= WorldVersion::V0_4 {
+        requested.insert(Capability::Inventory);
+    }
     let undeclared = compiled.shape.capabilities.difference(requested);
     if !undeclared.is_empty() {
         return Err(Error::invalid(
             "component",
             format!(
                 "imports {} without requesting it in describe() (or, for vendor, \
-                 describe-extension())",
+                 describe-extension(); for inventory, the devices export)",
                 caps_text(undeclared)
             ),
         ));
@@ -594,7 +599,7 @@ pub async fn set_grants(
         let cap = Capability::from_interface(name).ok_or_else(|| {
             Error::invalid(
                 format!("capabilities[{i}]"),
-                "use logging, kv, http, directory, clock or vendor",
+                "use logging, kv, http, directory, clock, vendor or inventory",
             )
         })?;
         allowed.insert(cap);

@@ -500,6 +500,12 @@ pub fn policy(c: &Cosu) -> Value {
             },
             "deviceSettings": "SETTINGS_ACCESS_BLOCKED",
         },
+        // Devices report their Android version, security patch level and IMEIs only when
+        // their policy asks: the enrolment requirements (module `requirements`) need them.
+        "statusReportingSettings": {
+            "softwareInfoEnabled": true,
+            "networkInfoEnabled": true,
+        },
     });
     if let Some(u) = &c.system_update {
         let mut update = json!({

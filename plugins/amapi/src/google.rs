@@ -1,7 +1,8 @@
 //! The Android Management API as this plugin reaches it: through the host's `vendor`
 //! capability (the host adds the tenant's service-account token), at the base URL of the
 //! tenant's `api-base-url` setting (Google's by default; tests use a local stand-in), for the
-//! enterprise of the `enterprise-id` setting.
+//! enterprise of the `enterprise-id` setting. Query parameters are given plain and
+//! percent-encoded here ([`query_string`]).
 
 use corral_plugin_sdk::capabilities::http::{Request, Response};
 use corral_plugin_sdk::capabilities::vendor;
@@ -39,6 +40,41 @@ pub fn send(
     path: &str,
     body: Option<Value>,
 ) -> Result<(u16, Value), PluginError> {
+    send_query(method, path, &[], body)
+}
+
+/// `name=value&...`, each name and value percent-encoded (everything but RFC 3986's unreserved
+/// characters), in the order given; a name may come more than once (repeated parameters such
+/// as `wipeDataFlags`).
+pub fn query_string(query: &[(&str, &str)]) -> String {
+    fn encode(out: &mut String, text: &str) {
+        for b in text.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, (name, value)) in query.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        encode(&mut out, name);
+        out.push('=');
+        encode(&mut out, value);
+    }
+    out
+}
+
+/// [`send`] with query parameters (percent-encoded here; give them plain).
+pub fn send_query(
+    method: HttpMethod,
+    path: &str,
+    query: &[(&str, &str)],
+    body: Option<Value>,
+) -> Result<(u16, Value), PluginError> {
     let mut headers = Vec::new();
     if body.is_some() {
         headers.push(Property {
@@ -46,9 +82,14 @@ pub fn send(
             value: "application/json".into(),
         });
     }
+    let mut url = format!("{}/v1/{path}", base_url());
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query_string(query));
+    }
     let request = Request {
         method,
-        url: format!("{}/v1/{path}", base_url()),
+        url,
         headers,
         body: body.map(|b| b.to_string().into_bytes()),
     };
@@ -71,8 +112,41 @@ pub fn refused(path: &str, status: u16, answer: &Value) -> PluginError {
 
 /// [`send`], and a 2xx answer's JSON (else the refusal).
 pub fn call(method: HttpMethod, path: &str, body: Option<Value>) -> Result<Value, PluginError> {
-    match send(method, path, body)? {
+    call_query(method, path, &[], body)
+}
+
+/// [`send_query`], and a 2xx answer's JSON (else the refusal).
+pub fn call_query(
+    method: HttpMethod,
+    path: &str,
+    query: &[(&str, &str)],
+    body: Option<Value>,
+) -> Result<Value, PluginError> {
+    match send_query(method, path, query, body)? {
         (200..=299, answer) => Ok(answer),
         (status, answer) => Err(refused(path, status, &answer)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_string;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(query_string(&[]), "");
+        assert_eq!(
+            query_string(&[("pageToken", "a+b/c=="), ("pageSize", "100")]),
+            "pageToken=a%2Bb%2Fc%3D%3D&pageSize=100"
+        );
+        assert_eq!(
+            query_string(&[
+                ("wipeDataFlags", "WIPE_EXTERNAL_STORAGE"),
+                ("wipeDataFlags", "PRESERVE_RESET_PROTECTION_DATA"),
+                ("wipeReasonMessage", "Not compliant: é & co~"),
+            ]),
+            "wipeDataFlags=WIPE_EXTERNAL_STORAGE&wipeDataFlags=PRESERVE_RESET_PROTECTION_DATA\
+             &wipeReasonMessage=Not%20compliant%3A%20%C3%A9%20%26%20co~"
+        );
     }
 }

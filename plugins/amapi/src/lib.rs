@@ -9,10 +9,22 @@
 //! Enrolment tokens (E2) are administrator actions (`extension.perform`): `tokens` calls
 //! Google through the host's `vendor` capability, with the tenant's settings `enterprise-id`
 //! and `api-base-url` (Google's endpoint by default; tests point it at a local stand-in).
+//! The host's enrolment profiles get their tokens through `enrolment-tokens` (`tokens`).
+//!
+//! Devices (E2, E3, E6, E8) are the `devices` export, with the host's `inventory` capability:
+//! `sync-inventory` reports every device of the enterprise to the host, with the profile it
+//! enrolled with, its compliance deadline (enrolment + 10 minutes) and the refusal of the
+//! tenant's enrolment requirements (`requirements`: settings `allowed-manufacturers`,
+//! `minimum-android-version`, `minimum-security-patch-level`, `allowed-devices`), then resets
+//! the device or assigns it the policy of its configuration as the host answers; `execute`
+//! locks, reboots, re-sends the policy to (sync) or wipes one device. The module `devices`
+//! holds both.
 
 mod cosu;
+mod devices;
 mod google;
 mod policies;
+mod requirements;
 mod tokens;
 
 use corral_plugin_sdk::types::*;
@@ -44,11 +56,22 @@ fn body_of(config: &Configuration) -> Result<Result<cosu::Cosu, FieldError>, Plu
     )
 }
 
+/// Renders a COSU configuration and sends it as its policy (`policies.patch`).
+pub(crate) fn send_policy(config: Configuration) -> Result<(), PluginError> {
+    let id = config.id.clone();
+    let policy = Amapi::render_config(config)?;
+    let policy: serde_json::Value =
+        serde_json::from_str(&policy.document).map_err(|e| PluginError::Internal(e.to_string()))?;
+    policies::patch(&id, policy)
+}
+
 impl Plugin for Amapi {
     fn describe() -> PluginInfo {
         let mut info = corral_plugin_sdk::info("amapi", "Corral", VERSION);
         info.hooks = vec![Hook::ValidateConfig, Hook::RenderConfig, Hook::OnEvent];
         // `vendor` sends HTTPS (its requests pass the `http` allow-list), so `http` is asked for too.
+        // `vendor` (asked for by the OAuth scopes of `describe_extension`) and `inventory` are
+        // not in this 0.1.0 list: the host derives them from the component's imports.
         info.capabilities = vec![Capability::Http];
         info.http_hosts = vec![
             "androidmanagement.googleapis.com".into(),
@@ -81,6 +104,37 @@ impl Plugin for Amapi {
                     ),
                     required: false,
                 },
+                SettingInfo {
+                    name: requirements::ALLOWED_MANUFACTURERS.into(),
+                    description: "Enrolment requirement: the manufacturers allowed, \
+                                  comma-separated, case-insensitive (e.g. Samsung, Google); \
+                                  other devices are reset"
+                        .into(),
+                    required: false,
+                },
+                SettingInfo {
+                    name: requirements::MINIMUM_ANDROID_VERSION.into(),
+                    description: "Enrolment requirement: the oldest Android version allowed \
+                                  (e.g. 12 or 12.1); older devices are reset"
+                        .into(),
+                    required: false,
+                },
+                SettingInfo {
+                    name: requirements::MINIMUM_SECURITY_PATCH_LEVEL.into(),
+                    description: "Enrolment requirement: the oldest security patch level \
+                                  allowed, YYYY-MM-DD; devices with an older one, or none \
+                                  reported, are reset"
+                        .into(),
+                    required: false,
+                },
+                SettingInfo {
+                    name: requirements::ALLOWED_DEVICES.into(),
+                    description: "Enrolment requirement: the serial numbers or IMEIs of the \
+                                  only devices allowed to enrol, comma-separated; when set, \
+                                  other devices are reset"
+                        .into(),
+                    required: false,
+                },
             ],
             oauth_scopes: vec!["https://www.googleapis.com/auth/androidmanagement".into()],
             actions: vec![
@@ -103,15 +157,18 @@ impl Plugin for Amapi {
     /// distributed to no device any more is deleted there (a policy already gone is fine).
     fn on_event(event: LifecycleEvent) -> Result<(), PluginError> {
         match event {
-            LifecycleEvent::ConfigurationChanged(config) => {
-                let policy = Self::render_config(config.clone())?;
-                let policy: serde_json::Value = serde_json::from_str(&policy.document)
-                    .map_err(|e| PluginError::Internal(e.to_string()))?;
-                policies::patch(&config.id, policy)
-            }
+            LifecycleEvent::ConfigurationChanged(config) => send_policy(config),
             LifecycleEvent::ConfigurationDeleted(id) => policies::delete(&id),
             _ => Ok(()),
         }
+    }
+
+    fn sync_inventory() -> Result<u32, PluginError> {
+        devices::sync_inventory()
+    }
+
+    fn execute(device: ManagedDevice, command: DeviceCommand) -> Result<(), PluginError> {
+        devices::execute(device, command)
     }
 
     fn create_token(request: TokenRequest) -> Result<Token, PluginError> {

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use crate::google::{call, enterprise, refused, send};
 
-fn policy_path(configuration_id: &str) -> Result<String, PluginError> {
+/// `enterprises/{id}/policies/{configuration id}`: the policy of a configuration.
+pub(crate) fn policy_path(configuration_id: &str) -> Result<String, PluginError> {
     if configuration_id.is_empty()
         || !configuration_id
             .bytes()

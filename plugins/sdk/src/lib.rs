@@ -1,5 +1,5 @@
-//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.3.0`, which includes 0.1.0 and
-//! 0.2.0).
+//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.4.0`, which includes 0.1.0 to
+//! 0.3.0).
 //!
 //! Why this crate exists: plugin authors should write plain Rust against one
 //! trait, not wire `wit-bindgen` by hand. [`Plugin`] has a default
@@ -21,7 +21,7 @@
 //! `target/wasm32-wasip2/release/<crate>.wasm` is already a component.
 //!
 //! Host capabilities live in [`capabilities`] (`logging`, `kv`, `http`,
-//! `directory`, `clock`, `vendor`). Only the interfaces your code actually calls end up
+//! `directory`, `clock`, `vendor`, `inventory`). Only the interfaces your code actually calls end up
 //! as imports of the component; each must be granted by the tenant
 //! administrator or the plugin is refused at install time.
 
@@ -33,7 +33,7 @@ pub use wit_bindgen as __wit_bindgen;
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/corral-plugin@0.3.0",
+        path: "../../wit/corral-plugin@0.4.0",
         generate_all,
         world: "plugin",
         pub_export_macro: true,
@@ -46,12 +46,16 @@ pub mod bindings {
 /// Types shared by hooks (records, variants, enums of the WIT `types` interface).
 pub mod types {
     pub use crate::bindings::corral::plugin0_1_0::types::*;
+    pub use crate::bindings::corral::plugin0_4_0::inventory::{
+        DeviceAction, DeviceReport, Verdict,
+    };
     pub use crate::bindings::exports::corral::plugin0_2_0::extension::{
         ActionInfo, ExtensionInfo, SettingInfo,
     };
     pub use crate::bindings::exports::corral::plugin0_3_0::enrolment_tokens::{
         Token, TokenRequest,
     };
+    pub use crate::bindings::exports::corral::plugin0_4_0::devices::ManagedDevice;
 }
 
 /// Host capabilities (imports). Calling one that is not granted is impossible:
@@ -61,6 +65,9 @@ pub mod capabilities {
     /// Vendor API calls with the tenant's credential (added by the host; the plugin never
     /// sees it) and the plugin's settings in the tenant.
     pub use crate::bindings::corral::plugin0_2_0::vendor;
+    /// Reporting the devices the plugin manages at its vendor to the host, which answers what
+    /// to do with each (keep, or reset) and which configuration it should have.
+    pub use crate::bindings::corral::plugin0_4_0::inventory;
 }
 
 use types::*;
@@ -164,6 +171,18 @@ pub trait Plugin {
         let _ = name;
         Err(unsupported("enrolment-tokens.delete-token"))
     }
+
+    /// Report every device the vendor lists (`capabilities::inventory::report_device`) and act
+    /// on each verdict; answers how many were reported.
+    fn sync_inventory() -> Result<u32, PluginError> {
+        Err(unsupported("devices.sync-inventory"))
+    }
+
+    /// Carry out a device command at the vendor.
+    fn execute(device: ManagedDevice, command: DeviceCommand) -> Result<(), PluginError> {
+        let _ = (device, command);
+        Err(unsupported("devices.execute"))
+    }
 }
 
 /// Log through the `logging` capability (which must then be granted).
@@ -171,13 +190,25 @@ pub fn log(level: capabilities::logging::Level, message: &str) {
     capabilities::logging::log(level, message);
 }
 
-/// Export a type implementing [`Plugin`] as the component's `hooks`, `extension` and
-/// `enrolment-tokens`.
+/// Export a type implementing [`Plugin`] as the component's `hooks`, `extension`,
+/// `enrolment-tokens` and `devices`.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty) => {
         #[doc(hidden)]
         pub struct __CorralPluginExport;
+
+        impl $crate::bindings::exports::corral::plugin0_4_0::devices::Guest for __CorralPluginExport {
+            fn sync_inventory() -> Result<u32, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::sync_inventory()
+            }
+            fn execute(
+                device: $crate::types::ManagedDevice,
+                command: $crate::types::DeviceCommand,
+            ) -> Result<(), $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::execute(device, command)
+            }
+        }
 
         impl $crate::bindings::exports::corral::plugin0_3_0::enrolment_tokens::Guest
             for __CorralPluginExport

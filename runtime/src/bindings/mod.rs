@@ -3,8 +3,8 @@
 //! Why: a frozen WIT package never changes, so plugins built against
 //! `corral:plugin@0.1.0` must keep working after `0.2.0` ships. Each version gets
 //! its own `bindgen!` module (`v0_1`, `v0_2`, ...). The runtime detects a
-//! component's version from its exports (`corral:plugin/extension@0.2.0`, else
-//! `corral:plugin/hooks@0.1.0`), picks
+//! component's version from the newest interface it exports (`devices@0.4.0`,
+//! `enrolment-tokens@0.3.0`, `extension@0.2.0`, else `hooks@0.1.0`), picks
 //! the matching module, and converts old types to the current API where they
 //! differ. 0.2.0 only adds interfaces, and its repeated types are mapped onto 0.1's, so
 //! [`crate::api`] re-exports `v0_1`'s types for both.
@@ -12,9 +12,10 @@
 pub mod v0_1;
 pub mod v0_2;
 pub mod v0_3;
+pub mod v0_4;
 
 /// WIT package versions this host can run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WorldVersion {
     /// `corral:plugin@0.1.0`
     V0_1,
@@ -22,12 +23,18 @@ pub enum WorldVersion {
     V0_2,
     /// `corral:plugin@0.3.0`: adds the `enrolment-tokens` export.
     V0_3,
+    /// `corral:plugin@0.4.0`: adds the `inventory` capability and the `devices` export.
+    V0_4,
 }
 
 impl WorldVersion {
     /// Every supported version, oldest first.
-    pub const ALL: &'static [WorldVersion] =
-        &[WorldVersion::V0_1, WorldVersion::V0_2, WorldVersion::V0_3];
+    pub const ALL: &'static [WorldVersion] = &[
+        WorldVersion::V0_1,
+        WorldVersion::V0_2,
+        WorldVersion::V0_3,
+        WorldVersion::V0_4,
+    ];
 
     /// The semantic version string of the WIT package.
     pub fn as_str(self) -> &'static str {
@@ -35,6 +42,7 @@ impl WorldVersion {
             WorldVersion::V0_1 => "0.1.0",
             WorldVersion::V0_2 => "0.2.0",
             WorldVersion::V0_3 => "0.3.0",
+            WorldVersion::V0_4 => "0.4.0",
         }
     }
 
@@ -43,9 +51,11 @@ impl WorldVersion {
     pub fn interface_version(self, interface: &str) -> Option<&'static str> {
         use WorldVersion::*;
         match (self, interface) {
-            (V0_3, "enrolment-tokens") => Some("0.3.0"),
+            (V0_4, "inventory" | "devices") => Some("0.4.0"),
+            (V0_1 | V0_2 | V0_3, "inventory" | "devices") => None,
+            (V0_3 | V0_4, "enrolment-tokens") => Some("0.3.0"),
             (V0_1 | V0_2, "enrolment-tokens") => None,
-            (V0_2 | V0_3, "vendor" | "extension") => Some("0.2.0"),
+            (V0_2 | V0_3 | V0_4, "vendor" | "extension") => Some("0.2.0"),
             (V0_1, "vendor" | "extension") => None,
             _ => Some("0.1.0"),
         }

@@ -2,11 +2,13 @@
 //! interface. Each is linked into a plugin only when the capability is granted
 //! (see `plugin.rs`), so none of them has to re-check the grant; they enforce
 //! the per-call limits (sizes, counts) and the tenant scope instead. 0.2.0 reuses 0.1.0's
-//! interfaces, so only `vendor` is implemented against the `v0_2` bindings.
+//! interfaces, so only `vendor` (`v0_2`) and `inventory` (`v0_4`) are implemented against
+//! newer bindings.
 
 mod clock;
 mod directory;
 mod http;
+mod inventory;
 mod kv;
 mod logging;
 mod vendor;
