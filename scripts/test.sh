@@ -20,6 +20,9 @@ scripts/build-python-plugin.sh >/dev/null   # a plugin from another language (co
 export CORRAL_REQUIRE_PYTHON_PLUGIN=1
 export CORRAL_SKIP_GUEST_BUILD=1  # the runtime's tests would otherwise build them again
 
+# The vendor plugins' own unit tests (pure rules such as the AMAPI enrolment requirements) run
+# natively, in the plugins' workspace.
+(cd plugins && cargo test --locked -q -p corral-amapi-plugin)
 cargo build --workspace --all-targets --locked
 # nextest ends with one summary line counting every test (cargo test ends with the last crate's
 # doc-tests); fall back to cargo test where nextest is not installed.

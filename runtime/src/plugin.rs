@@ -690,6 +690,25 @@ impl Instance {
         call_devices!(self, call_sync_inventory())
     }
 
+    /// Check the settings a tenant gives the plugin (`settings.validate-settings`, 0.4.0);
+    /// older plugins check none (`ok([])`).
+    pub async fn validate_settings(
+        &mut self,
+        settings: &[Property],
+    ) -> HookResult<Vec<FieldError>> {
+        if !self.manages_devices() {
+            return Ok(Ok(Vec::new()));
+        }
+        let r = guarded!(self, wall, store => match &self.bindings {
+            Bindings::V0_4(b) => {
+                let fut = b.corral_plugin0_4_0_settings().call_validate_settings(store, settings);
+                tokio::time::timeout(wall, fut).await
+            }
+            _ => Ok(Err(wasmtime::Error::msg("no settings export"))),
+        });
+        self.checked(r, "validation errors")
+    }
+
     /// Carry out a device command at the vendor (`devices.execute`, 0.4.0).
     pub async fn execute(
         &mut self,
@@ -765,6 +784,9 @@ impl Installation {
     }
     pub async fn sync_inventory(&self) -> HookResult<u32> {
         one_shot!(self, sync_inventory())
+    }
+    pub async fn validate_settings(&self, settings: &[Property]) -> HookResult<Vec<FieldError>> {
+        one_shot!(self, validate_settings(settings))
     }
     pub async fn execute(&self, device: &ManagedDevice, command: &DeviceCommand) -> HookResult<()> {
         one_shot!(self, execute(device, command))

@@ -681,6 +681,19 @@ fn released_versions_run_side_by_side() {
             Err(PluginError::Unsupported(m)) => assert!(m.contains("before 0.4.0"), "{m}"),
             other => panic!("{other:?}"),
         }
+        // Settings are not checked by plugins before 0.4.0, nor by the SDK's default.
+        let setting = [Property {
+            name: "region".into(),
+            value: "eu".into(),
+        }];
+        assert!(
+            legacy
+                .validate_settings(&setting)
+                .await
+                .unwrap()
+                .unwrap()
+                .is_empty()
+        );
 
         let current =
             h.rt.validate_upload(&guest("corral_example_plugin"), CapabilitySet::all())
@@ -702,6 +715,14 @@ fn released_versions_run_side_by_side() {
             Err(PluginError::Unsupported(m)) => assert!(m.contains("create-token"), "{m}"),
             other => panic!("{other:?}"),
         }
+        assert!(
+            current
+                .validate_settings(&setting)
+                .await
+                .unwrap()
+                .unwrap()
+                .is_empty()
+        );
         match current.sync_inventory().await.unwrap() {
             Err(PluginError::Unsupported(m)) => assert!(m.contains("sync-inventory"), "{m}"),
             other => panic!("{other:?}"),

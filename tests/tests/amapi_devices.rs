@@ -284,6 +284,37 @@ async fn enrolment_owner_expiry_and_the_ten_minute_rule_postgres() {
 async fn enrolment_requirements_refuse_devices() {
     let s = setup(Db::Sqlite).await;
     s.grant(&["localhost"]).await;
+    s.configure().await;
+    // Values the plugin cannot use are refused before anything is stored, naming the setting.
+    let settings = format!("/api/v1/plugins/{}/vendor/settings", s.plugin);
+    for (name, value) in [
+        ("minimum-android-version", "twelve"),
+        ("minimum-security-patch-level", "2025-13-01"),
+        ("api-base-url", "http://localhost:1"),
+        ("enterprise-id", "enterprises/a/b"),
+    ] {
+        let mut given = json!({"enterprise-id": "LC01abcdef", "api-base-url": s.google.base_url});
+        given[name] = json!(value);
+        let r =
+            s.c.send("PUT", &settings, Some(json!({ "settings": given })))
+                .await;
+        assert_field(&r, &format!("settings.{name}"));
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("expected"),
+            "{r:?}"
+        );
+    }
+    let r =
+        s.c.get(&format!("/api/v1/plugins/{}/vendor", s.plugin))
+            .await;
+    assert_eq!(
+        r.body["settings"],
+        json!({"enterprise-id": "enterprises/LC01abcdef", "api-base-url": s.google.base_url}),
+        "nothing stored: {r:?}"
+    );
     s.configure_with(json!({
         "allowed-manufacturers": "Google, samsung",
         "minimum-android-version": "12",

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::ApiJson;
 use super::extract::ApiQuery;
 use super::session::CurrentAdmin;
@@ -74,7 +74,7 @@ async fn get_device(
     responses((status = 200, body = CommandOutcome), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 502, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
 async fn send_command(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
@@ -94,7 +94,8 @@ async fn send_command(
             &id,
             &request,
         )
-        .await?,
+        .await
+        .map_err(ApiError::from)?,
     ))
 }
 

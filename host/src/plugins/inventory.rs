@@ -519,16 +519,14 @@ pub struct CommandOutcome {
     pub outcome: String,
 }
 
-/// Sends `request` to the plugin managing the device and records it (with its outcome) in the
-/// history. A wipe that succeeded leaves the device Wiped.
-pub async fn command(
-    plugins: &Plugins,
+/// The device a command is for, the plugin managing it and the configuration it should have,
+/// once the request and the device's state allow the command.
+async fn target(
     store: &Store,
     tenant: &TenantId,
-    actor: &Actor,
     device_id: &str,
     request: &CommandRequest,
-) -> Result<CommandOutcome, Error> {
+) -> Result<(Device, Link, Option<api::Configuration>), Error> {
     if let Some(reason) = &request.reason {
         if request.command != Command::Wipe {
             return Err(Error::invalid("reason", "only a wipe takes a reason"));
@@ -576,6 +574,21 @@ pub async fn command(
             ),
         });
     }
+    Ok((device, link, configuration))
+}
+
+/// Sends `request` to the plugin managing the device and records it (with its outcome) in the
+/// history. A wipe that succeeded leaves the device Wiped. The plugin's refusal or failure is
+/// recorded, then answered as the [`HookError`] it is.
+pub async fn command(
+    plugins: &Plugins,
+    store: &Store,
+    tenant: &TenantId,
+    actor: &Actor,
+    device_id: &str,
+    request: &CommandRequest,
+) -> Result<CommandOutcome, HookError> {
+    let (device, link, configuration) = target(store, tenant, device_id, request).await?;
     let installation = plugins.active(tenant, &link.plugin_id).await?;
     let managed = ManagedDevice {
         device_id: device.id.clone(),
@@ -624,18 +637,7 @@ pub async fn command(
     )
     .await?;
     scoped.commit().await?;
-    match result {
-        Ok(()) => Ok(outcome),
-        Err(HookError::Setup(e)) => Err(e),
-        Err(e @ HookError::Refused { .. }) => Err(Error::Upstream {
-            code: "plugin_refused",
-            message: e.to_string(),
-        }),
-        Err(e) => Err(Error::Upstream {
-            code: "plugin_failed",
-            message: e.to_string(),
-        }),
-    }
+    result.map(|()| outcome)
 }
 
 #[cfg(test)]

@@ -179,6 +179,42 @@ impl Plugin for Amapi {
         tokens::delete_by_name(&name)
     }
 
+    /// Each setting on its own: the enterprise id's form, an `https` API base URL and the
+    /// enrolment requirements' values (module `requirements`).
+    fn validate_settings(settings: Vec<Property>) -> Result<Vec<FieldError>, PluginError> {
+        let invalid = |name: &str, message: String| FieldError {
+            path: name.to_string(),
+            code: "invalid".into(),
+            message,
+        };
+        let mut errors = Vec::new();
+        for Property { name, value } in settings {
+            let value = value.trim();
+            let problem = match name.as_str() {
+                google::ENTERPRISE_ID => {
+                    let id = value.trim_start_matches("enterprises/");
+                    (id.is_empty() || id.contains('/'))
+                        .then(|| "expected an enterprise id such as LC01abcdef".to_string())
+                }
+                google::API_BASE_URL => {
+                    (!value.starts_with("https://")).then(|| "expected an https:// URL".to_string())
+                }
+                _ => requirements::Requirements::from_settings(|n| {
+                    (n == name).then(|| value.to_string())
+                })
+                .err()
+                .map(|e| match e {
+                    PluginError::InvalidInput(m) => m,
+                    other => format!("{other:?}"),
+                }),
+            };
+            if let Some(message) = problem {
+                errors.push(invalid(&name, message));
+            }
+        }
+        Ok(errors)
+    }
+
     fn perform(action: String, input: Json) -> Result<Json, PluginError> {
         match action.as_str() {
             "create-enrollment-token" => tokens::create(&input),

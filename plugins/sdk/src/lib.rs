@@ -178,6 +178,13 @@ pub trait Plugin {
         Err(unsupported("devices.sync-inventory"))
     }
 
+    /// Check the settings a tenant gives the plugin before the host stores them; each field
+    /// error's `path` names a setting. Accepting them all is the default.
+    fn validate_settings(settings: Vec<Property>) -> Result<Vec<FieldError>, PluginError> {
+        let _ = settings;
+        Ok(Vec::new())
+    }
+
     /// Carry out a device command at the vendor.
     fn execute(device: ManagedDevice, command: DeviceCommand) -> Result<(), PluginError> {
         let _ = (device, command);
@@ -191,12 +198,20 @@ pub fn log(level: capabilities::logging::Level, message: &str) {
 }
 
 /// Export a type implementing [`Plugin`] as the component's `hooks`, `extension`,
-/// `enrolment-tokens` and `devices`.
+/// `enrolment-tokens`, `devices` and `settings`.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty) => {
         #[doc(hidden)]
         pub struct __CorralPluginExport;
+
+        impl $crate::bindings::exports::corral::plugin0_4_0::settings::Guest for __CorralPluginExport {
+            fn validate_settings(
+                settings: Vec<$crate::types::Property>,
+            ) -> Result<Vec<$crate::types::FieldError>, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::validate_settings(settings)
+            }
+        }
 
         impl $crate::bindings::exports::corral::plugin0_4_0::devices::Guest for __CorralPluginExport {
             fn sync_inventory() -> Result<u32, $crate::types::PluginError> {

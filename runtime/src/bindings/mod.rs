@@ -51,8 +51,8 @@ impl WorldVersion {
     pub fn interface_version(self, interface: &str) -> Option<&'static str> {
         use WorldVersion::*;
         match (self, interface) {
-            (V0_4, "inventory" | "devices") => Some("0.4.0"),
-            (V0_1 | V0_2 | V0_3, "inventory" | "devices") => None,
+            (V0_4, "inventory" | "devices" | "settings") => Some("0.4.0"),
+            (V0_1 | V0_2 | V0_3, "inventory" | "devices" | "settings") => None,
             (V0_3 | V0_4, "enrolment-tokens") => Some("0.3.0"),
             (V0_1 | V0_2, "enrolment-tokens") => None,
             (V0_2 | V0_3 | V0_4, "vendor" | "extension") => Some("0.2.0"),
