@@ -6,7 +6,8 @@
 //! - a device that used the token after it expired is reset (`devices.delete` with wipe flags),
 //!   with one history entry;
 //! - the 10-minute rule, against the server's controllable clock (`CORRAL_TEST_CLOCK_FILE`): a
-//!   device not compliant 10 minutes after enrolling is reset, once; a compliant one is kept;
+//!   device not compliant 10 minutes after enrolling is reset, once, and so is one compliant
+//!   only with the policy it enrolled with, not its configuration's; a compliant one is kept;
 //! - the enrolment requirements (manufacturer, Android version, patch level, allow-list)
 //!   reset the devices they refuse;
 //! - each device is assigned the policy of the highest-priority configuration distributed to
@@ -39,6 +40,8 @@ struct Android {
     patch: &'static str,
     enrolled_at: i64,
     compliant: bool,
+    /// The policy it applies (`appliedPolicyName`).
+    applied: Option<String>,
     /// (token name, profile id, owner id) it enrolled with.
     token: Option<(String, String, String)>,
 }
@@ -53,6 +56,7 @@ impl Android {
             patch: "2025-10-05",
             enrolled_at,
             compliant: false,
+            applied: None,
             token: None,
         }
     }
@@ -74,6 +78,9 @@ impl Android {
                              "securityPatchLevel": self.patch},
             "networkInfo": {"imei": format!("35693803564{:04}", self.serial.len())},
         });
+        if let Some(policy) = &self.applied {
+            d["appliedPolicyName"] = json!(policy);
+        }
         if let Some((token, profile, owner)) = &self.token {
             d["enrollmentTokenName"] = json!(token);
             d["enrollmentTokenData"] = json!(json!({
@@ -182,6 +189,19 @@ async fn enrolment_owner_expiry_and_the_ten_minute_rule(db: Db) {
     let (owner, profile, token, expires_at) = owner_and_profile(&s).await;
     let t0 = chrono::Utc::now().timestamp_millis();
     s.set_clock(t0);
+    // A configuration every device should have.
+    let r =
+        s.c.send(
+            "POST",
+            &format!("/api/v1/plugins/{}/configurations", s.plugin),
+            Some(json!({"kind": "cosu", "name": "Lobby", "priority": 1,
+                        "distribution": {"type": "all"},
+                        "body": {"pinnedApp": {"packageName": "com.acme.kiosk",
+                                               "source": "public"}}})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let lobby = format!("{ENTERPRISE}/policies/{}", r.body["id"].as_str().unwrap());
 
     // Enrolled a minute ago with the profile's token, not compliant yet.
     let mut late = Android::new("late", "SER-LATE", t0 - MINUTE);
@@ -189,14 +209,20 @@ async fn enrolment_owner_expiry_and_the_ten_minute_rule(db: Db) {
     // Enrolled with the token an hour after it expired.
     let mut expired = Android::new("expired", "SER-EXPIRED", expires_at + 60 * MINUTE);
     expired.token = late.token.clone();
-    // Compliant from the start.
+    // Compliant with the configuration's policy from the start.
     let mut good = Android::new("good", "SER-GOOD", t0 - MINUTE);
     good.compliant = true;
+    good.applied = Some(lobby.clone());
     good.token = late.token.clone();
-    for d in [&late, &expired, &good] {
+    // Compliant, but only with the policy it enrolled with, never with the configuration's.
+    let mut stuck = Android::new("stuck", "SER-STUCK", t0 - MINUTE);
+    stuck.compliant = true;
+    stuck.applied = Some(format!("{ENTERPRISE}/policies/default"));
+    stuck.token = late.token.clone();
+    for d in [&late, &expired, &good, &stuck] {
         s.google.add_device(d.resource());
     }
-    sync(&s, 3).await;
+    sync(&s, 4).await;
 
     // The profile's owner owns its devices; their details say AMAPI manages them.
     let late_entry = device(&s, "SER-LATE").await;
@@ -234,14 +260,15 @@ async fn enrolment_owner_expiry_and_the_ten_minute_rule(db: Db) {
 
     // Eight minutes later (nine after enrolling): still within the 10 minutes.
     s.set_clock(t0 + 8 * MINUTE);
-    sync(&s, 2).await;
+    sync(&s, 3).await;
     assert_eq!(device(&s, "SER-LATE").await["state"], "active");
+    assert_eq!(device(&s, "SER-STUCK").await["state"], "active");
     assert!(wipes(&s, &late.name()).is_empty());
 
     // Past the 10 minutes: the device that never became compliant is reset; the good one
     // is kept.
     s.set_clock(t0 + 9 * MINUTE + 1_000);
-    sync(&s, 2).await;
+    sync(&s, 3).await;
     let late_entry = device(&s, "SER-LATE").await;
     assert_eq!(late_entry["state"], "reset", "{late_entry}");
     assert_eq!(
@@ -251,7 +278,17 @@ async fn enrolment_owner_expiry_and_the_ten_minute_rule(db: Db) {
     assert_eq!(wipes(&s, &late.name()).len(), 1);
     let good_entry = device(&s, "SER-GOOD").await;
     assert_eq!(good_entry["state"], "active", "{good_entry}");
+    assert!(
+        good_entry["management"]["compliant_at"].is_i64(),
+        "{good_entry}"
+    );
     assert!(wipes(&s, &good.name()).is_empty());
+    let stuck_entry = device(&s, "SER-STUCK").await;
+    assert_eq!(
+        stuck_entry["management"]["reset"]["code"],
+        "not-compliant-in-time"
+    );
+    assert_eq!(wipes(&s, &stuck.name()).len(), 1);
 
     // Google still listing it (the wipe not yet through): the wipe is sent again, but the
     // reset happened once.

@@ -147,11 +147,19 @@ struct ProfileToken {
     token_expires_at: i64,
 }
 
-/// The reset a new report calls for, if any (before the host's own state is considered).
+/// Whether the report shows the device compliant: the vendor says so and, when a configuration
+/// is distributed to the device, it applies that one (not, say, the vendor's enrolment default).
+fn compliant(report: &DeviceReport, should_have: Option<&api::Configuration>) -> bool {
+    report.compliant
+        && should_have.is_none_or(|c| report.applied_configuration.as_deref() == Some(&c.id))
+}
+
+/// The reset a report calls for, if any (before the host's own state is considered).
+/// `compliant` is [`compliant`] now or at any earlier report.
 fn reset_reason(
     report: &DeviceReport,
     profile: Option<&ProfileToken>,
-    compliant_before: bool,
+    compliant: bool,
     now: i64,
 ) -> Option<ResetReason> {
     if let Some(refusal) = &report.refusal {
@@ -174,7 +182,6 @@ fn reset_reason(
             });
         }
     }
-    let compliant = compliant_before || report.compliant;
     match report.compliance_deadline_ms {
         Some(deadline) if !compliant && now > deadline as i64 => Some(ResetReason {
             code: "not-compliant-in-time".into(),
@@ -239,16 +246,6 @@ pub async fn report_device(
                 code,
                 message: link.reset_message.unwrap_or_default(),
             });
-            sqlx::query(
-                "UPDATE plugin_devices SET reported_at = $1, \
-                 compliant_at = CASE WHEN compliant_at IS NULL AND $2 = 1 THEN $1 \
-                 ELSE compliant_at END WHERE device_id = $3",
-            )
-            .bind(now)
-            .bind(i64::from(report.compliant))
-            .bind(&link.device_id)
-            .execute(scoped.conn())
-            .await?;
             (link.device_id, link.compliant_at.is_some(), reset)
         }
         None => {
@@ -290,16 +287,29 @@ pub async fn report_device(
             .bind(&report.token_name)
             .bind(report.enrolled_at_ms as i64)
             .bind(report.compliance_deadline_ms.map(|d| d as i64))
-            .bind(report.compliant.then_some(now))
+            .bind(None::<i64>)
             .bind(now)
             .execute(scoped.conn())
             .await?;
             (device.id, false, None)
         }
     };
+    let should_have = winner(&mut scoped, &plugin_id, &device_id).await?;
+    let compliant_now = compliant(&report, should_have.as_ref());
+    sqlx::query(
+        "UPDATE plugin_devices SET reported_at = $1, \
+         compliant_at = CASE WHEN compliant_at IS NULL AND $2 = 1 THEN $1 \
+         ELSE compliant_at END WHERE device_id = $3",
+    )
+    .bind(now)
+    .bind(i64::from(compliant_now))
+    .bind(&device_id)
+    .execute(scoped.conn())
+    .await?;
+    let compliant = compliant_before || compliant_now;
     let reset = match already_reset {
         Some(reason) => Some(reason),
-        None => match reset_reason(&report, profile.as_ref(), compliant_before, now) {
+        None => match reset_reason(&report, profile.as_ref(), compliant, now) {
             Some(reason) => {
                 reset(&mut scoped, &device_id, &reason, now).await?;
                 Some(reason)
@@ -310,7 +320,7 @@ pub async fn report_device(
     let device = devices::get(&mut scoped, &device_id).await?;
     let configuration = match reset {
         Some(_) => None,
-        None => winner(&mut scoped, &plugin_id, &device_id).await?,
+        None => should_have,
     };
     scoped.commit().await?;
     Ok(Verdict {
@@ -662,6 +672,7 @@ mod tests {
             profile_id: None,
             token_name: None,
             compliant,
+            applied_configuration: None,
             compliance_deadline_ms: Some(enrolled_at + 600_000),
             refusal: None,
             attributes: vec![],
@@ -678,11 +689,36 @@ mod tests {
             Some("not-compliant-in-time".to_string())
         );
         // Compliant now, or once before: no reset.
+        let now_compliant = report(t, true);
+        let c = compliant(&now_compliant, None);
         assert_eq!(
-            reset_reason(&report(t, true), None, false, t as i64 + 10_000_000),
+            reset_reason(&now_compliant, None, c, t as i64 + 10_000_000),
             None
         );
         assert_eq!(reset_reason(&r, None, true, t as i64 + 10_000_000), None);
+    }
+
+    #[test]
+    fn compliant_means_applying_the_configuration_the_device_should_have() {
+        let should_have = api::Configuration {
+            kind: "cosu".into(),
+            id: "c1".into(),
+            name: "Lobby".into(),
+            priority: 1,
+            body: "{}".into(),
+        };
+        let mut r = report(0, true);
+        assert!(compliant(&r, None), "no configuration: the vendor's word");
+        assert!(!compliant(&r, Some(&should_have)), "the enrolment default");
+        r.applied_configuration = Some("c2".into());
+        assert!(!compliant(&r, Some(&should_have)), "another configuration");
+        r.applied_configuration = Some("c1".into());
+        assert!(compliant(&r, Some(&should_have)));
+        r.compliant = false;
+        assert!(
+            !compliant(&r, Some(&should_have)),
+            "applies it, not compliant"
+        );
     }
 
     #[test]

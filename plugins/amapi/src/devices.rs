@@ -11,10 +11,10 @@
 //! - the report says who enrolled the device: the profile id and custom attributes come back
 //!   from the token's `additionalData` (`enrollmentTokenData`, written by `tokens::for_profile`;
 //!   data that does not parse is ignored);
-//! - `compliant` is Google's `policyCompliant` alone: whether the policy the device applies is
-//!   the one it should have is only known from the verdict, after the report. A simplification:
-//!   a device compliant with another policy (the one it enrolled with, before the sync assigns
-//!   it its configuration's) is reported compliant;
+//! - `compliant` is Google's `policyCompliant`, and `applied-configuration` the configuration
+//!   whose policy the device applies (`appliedPolicyName`): the host counts the device
+//!   compliant only when it applies the configuration it should have, not the policy it
+//!   enrolled with;
 //! - the compliance deadline is the enrolment time plus 10 minutes (SPEC E3: AMAPI's rule, so
 //!   the plugin states it; the host resets a device not compliant by then, once);
 //! - the tenant's enrolment requirements (module `requirements`) give the `refusal`;
@@ -141,6 +141,17 @@ fn token_data(data: Option<&str>) -> (Option<String>, Vec<Property>) {
     (profile, attributes)
 }
 
+/// The host configuration whose policy the device applies (`appliedPolicyName`, the full name
+/// `enterprises/{e}/policies/{id}` or the id alone; this plugin names policies after
+/// configuration ids, so a policy it did not make, such as `default`, matches none).
+fn applied_configuration(device: &Value) -> Option<String> {
+    let name = string(&device["appliedPolicyName"])?;
+    Some(match name.rsplit_once("/policies/") {
+        Some((_, id)) => id.to_string(),
+        None => name,
+    })
+}
+
 /// The report of an AMAPI `Device`: `None` for a deleted one, an error when it cannot be
 /// reported.
 fn report_of(device: &Value, requirements: &Requirements) -> Result<Option<DeviceReport>, String> {
@@ -163,6 +174,7 @@ fn report_of(device: &Value, requirements: &Requirements) -> Result<Option<Devic
         profile_id,
         token_name: string(&device["enrollmentTokenName"]),
         compliant: device["policyCompliant"] == true,
+        applied_configuration: applied_configuration(device),
         compliance_deadline_ms: Some(enrolled_at_ms.saturating_add(COMPLIANCE_WINDOW_MS)),
         refusal,
         attributes,
@@ -404,6 +416,23 @@ mod tests {
         assert_eq!(attributes, [("site", "Lyon")], "string attributes only");
         assert!(r.compliant);
         assert!(r.refusal.is_none());
+    }
+
+    #[test]
+    fn the_applied_policy_names_a_configuration() {
+        let mut d = device();
+        d["appliedPolicyName"] = json!("enterprises/LC01/policies/0193-cfg");
+        assert_eq!(
+            report(&d).applied_configuration.as_deref(),
+            Some("0193-cfg")
+        );
+        d["appliedPolicyName"] = json!("0193-cfg");
+        assert_eq!(
+            report(&d).applied_configuration.as_deref(),
+            Some("0193-cfg")
+        );
+        d.as_object_mut().unwrap().remove("appliedPolicyName");
+        assert_eq!(report(&d).applied_configuration, None);
     }
 
     #[test]
