@@ -81,10 +81,19 @@ pub enum Reregistration {
     NewEntryArchiveOlder,
 }
 
+/// The OS version of a device whose vendor has not reported it yet (an Android device reports
+/// its software only once its policy asks for it).
+pub const UNKNOWN_VERSION: &str = "unknown";
+
 /// The re-registration rule, in one place for every enrolment path.
 pub fn reregistration(platform: Platform, os_version: &str) -> Result<Reregistration, Error> {
     match platform {
         Platform::Ios | Platform::Macos => Ok(Reregistration::ReuseEntry),
+        // Not reported yet: the rule of the devices enrolling today (Android 10 and later),
+        // which loses nothing (the earlier entries are archived, not removed).
+        Platform::Android if os_version.trim() == UNKNOWN_VERSION => {
+            Ok(Reregistration::NewEntryArchiveOlder)
+        }
         Platform::Android => {
             let major = os_version
                 .trim()
@@ -599,5 +608,9 @@ mod tests {
         assert_eq!(rule(Platform::Ios, "17.4"), ReuseEntry);
         assert_eq!(rule(Platform::Macos, "14.2.1"), ReuseEntry);
         assert!(reregistration(Platform::Android, "Q").is_err());
+        assert_eq!(
+            rule(Platform::Android, UNKNOWN_VERSION),
+            NewEntryArchiveOlder
+        );
     }
 }

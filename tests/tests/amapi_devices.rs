@@ -356,7 +356,8 @@ async fn enrolment_requirements_refuse_devices() {
         "allowed-manufacturers": "Google, samsung",
         "minimum-android-version": "12",
         "minimum-security-patch-level": "2025-01-01",
-        "allowed-devices": "SER-OK, SER-MOTO, SER-OLD-OS, SER-OLD-PATCH, 356938035640011",
+        "allowed-devices": "SER-OK, SER-MOTO, SER-OLD-OS, SER-OLD-PATCH, SER-QUIET, \
+                            356938035640011",
     }))
     .await;
     let t0 = chrono::Utc::now().timestamp_millis();
@@ -374,10 +375,16 @@ async fn enrolment_requirements_refuse_devices() {
     // Not listed by serial number, but by IMEI (356938035640011: the IMEI ends with the
     // serial number's length, 11).
     let by_imei = Android::new("by-imei", "SER-BY-IMEI", t0);
-    for d in [&ok, &moto, &old_os, &old_patch, &stranger, &by_imei] {
+    // Reports no software information yet (its policy has not asked for it).
+    let mut quiet = Android::new("quiet", "SER-QUIET", t0);
+    quiet.patch = "2024-02-01";
+    for d in [&ok, &moto, &old_os, &old_patch, &stranger, &by_imei, &quiet] {
         s.google.add_device(d.resource());
     }
-    sync(&s, 6).await;
+    s.google.set_device(&quiet.name(), |d| {
+        d.as_object_mut().unwrap().remove("softwareInfo");
+    });
+    sync(&s, 7).await;
 
     for (d, refused) in [
         (&ok, None),
@@ -402,6 +409,25 @@ async fn enrolment_requirements_refuse_devices() {
             }
         }
     }
+
+    // The quiet device waits for its software information; the report that brings it decides.
+    let entry = device(&s, quiet.serial).await;
+    assert_eq!(entry["state"], "active", "{entry}");
+    assert_eq!(entry["os_version"], "unknown", "{entry}");
+    s.google.set_device(&quiet.name(), |d| {
+        d["softwareInfo"] = json!({"androidVersion": "14", "securityPatchLevel": "2024-02-01"});
+    });
+    sync(&s, 3).await;
+    let entry = device(&s, quiet.serial).await;
+    assert_eq!(
+        entry["management"]["reset"]["code"], "security-patch-too-old",
+        "{entry}"
+    );
+    assert_eq!(
+        entry["os_version"], "14",
+        "the version once reported: {entry}"
+    );
+    assert_eq!(wipes(&s, &quiet.name()).len(), 1);
     s.google.assert_conforms();
 }
 

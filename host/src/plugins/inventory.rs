@@ -246,6 +246,21 @@ pub async fn report_device(
                 code,
                 message: link.reset_message.unwrap_or_default(),
             });
+            // The version, once reported or when it changes (an OS update).
+            if let Some(version) = identity.os_version.as_deref().map(str::trim) {
+                if !version.is_empty() && version.chars().count() <= 50 {
+                    sqlx::query(
+                        "UPDATE devices SET os_version = $1, updated_at = $2 \
+                         WHERE tenant_id = $3 AND id = $4 AND os_version <> $1",
+                    )
+                    .bind(version)
+                    .bind(now_ms())
+                    .bind(tenant.as_str())
+                    .bind(&link.device_id)
+                    .execute(scoped.conn())
+                    .await?;
+                }
+            }
             (link.device_id, link.compliant_at.is_some(), reset)
         }
         None => {
@@ -259,7 +274,7 @@ pub async fn report_device(
                         .os_version
                         .clone()
                         .filter(|v| !v.trim().is_empty())
-                        .unwrap_or_else(|| "unknown".into()),
+                        .unwrap_or_else(|| devices::UNKNOWN_VERSION.into()),
                     name: identity
                         .model
                         .clone()

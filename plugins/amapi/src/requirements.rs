@@ -17,9 +17,13 @@
 //!   none of whose serial number and IMEIs is listed is refused (`device-not-allowed`). Serial
 //!   numbers are compared case-insensitively.
 //!
-//! A device that does not report what a requirement needs (no manufacturer, no Android version,
-//! no patch level) fails that requirement. A setting that does not parse is an error for the
-//! whole sync, never a reason to refuse (or let in) every device. The first requirement a device
+//! A device that reports no manufacturer, or neither serial number nor IMEI, fails the
+//! requirement that needs it. Its Android version and patch level come in Google's software
+//! information, which a device sends only once its policy asks for it (the COSU policy does):
+//! until then those two requirements wait, and the report that brings them decides (the host
+//! resets a device refused at any report). A setting that does not parse is refused when it is
+//! set (`validate-settings`) and is an error for the whole sync, never a reason to refuse (or
+//! let in) every device. The first requirement a device
 //! fails, in the order above, is its refusal.
 
 use chrono::NaiveDate;
@@ -212,15 +216,9 @@ impl Requirements {
                         ),
                     );
                 }
-                None => {
-                    return reason(
-                        "android-version-too-old",
-                        format!(
-                            "the device reports no Android version; the minimum Android \
-                             version ({MINIMUM_ANDROID_VERSION}) is {minimum}"
-                        ),
-                    );
-                }
+                // Not reported yet (software information comes once the device's policy asks
+                // for it): checked at the report that brings it.
+                None => {}
             }
         }
 
@@ -246,15 +244,8 @@ impl Requirements {
                         ),
                     );
                 }
-                None => {
-                    return reason(
-                        "security-patch-too-old",
-                        format!(
-                            "the device reports no security patch level; the minimum \
-                             ({MINIMUM_SECURITY_PATCH_LEVEL}) is {minimum}"
-                        ),
-                    );
-                }
+                // Not reported yet: checked at the report that brings it.
+                None => {}
             }
         }
 
@@ -426,8 +417,9 @@ mod tests {
             message.contains("Android 11") && message.contains("12.1"),
             "{message}"
         );
+        // Not reported yet: no refusal until it is.
         d.os_version = None;
-        assert_eq!(code(&r, &d).as_deref(), Some("android-version-too-old"));
+        assert_eq!(code(&r, &d), None);
     }
 
     #[test]
@@ -444,8 +436,8 @@ mod tests {
             at(Some("2024-05-31")).as_deref(),
             Some("security-patch-too-old")
         );
-        assert_eq!(at(None).as_deref(), Some("security-patch-too-old"));
-        assert_eq!(at(Some("")).as_deref(), Some("security-patch-too-old"));
+        assert_eq!(at(None), None, "not reported yet");
+        assert_eq!(at(Some("")), None, "not reported yet");
         assert_eq!(at(Some("soon")).as_deref(), Some("security-patch-too-old"));
         let mut d = device();
         d.security_patch_level = Some("2023-01-05".into());
