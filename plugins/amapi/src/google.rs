@@ -43,29 +43,13 @@ pub fn send(
     send_query(method, path, &[], body)
 }
 
-/// `name=value&...`, each name and value percent-encoded (everything but RFC 3986's unreserved
-/// characters), in the order given; a name may come more than once (repeated parameters such
-/// as `wipeDataFlags`).
+/// `name=value&...` in the order given, encoded as `application/x-www-form-urlencoded`
+/// (`form_urlencoded`, the `url` crate's); a name may come more than once (repeated parameters
+/// such as `wipeDataFlags`).
 pub fn query_string(query: &[(&str, &str)]) -> String {
-    fn encode(out: &mut String, text: &str) {
-        for b in text.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                out.push(char::from(b));
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-    }
-    let mut out = String::new();
-    for (i, (name, value)) in query.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        encode(&mut out, name);
-        out.push('=');
-        encode(&mut out, value);
-    }
-    out
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish()
 }
 
 /// [`send`] with query parameters (percent-encoded here; give them plain).
@@ -146,7 +130,7 @@ mod tests {
                 ("wipeReasonMessage", "Not compliant: é & co~"),
             ]),
             "wipeDataFlags=WIPE_EXTERNAL_STORAGE&wipeDataFlags=PRESERVE_RESET_PROTECTION_DATA\
-             &wipeReasonMessage=Not%20compliant%3A%20%C3%A9%20%26%20co~"
+             &wipeReasonMessage=Not+compliant%3A+%C3%A9+%26+co%7E"
         );
     }
 }
