@@ -25,7 +25,7 @@ pub enum Platform {
 }
 
 impl Platform {
-    fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Platform::Ios => "ios",
             Platform::Macos => "macos",

@@ -458,17 +458,19 @@ macro_rules! call_tokens {
     };
 }
 
-/// Call a `devices` export (0.4.0 and later; callers answer for older ones).
-macro_rules! call_devices {
-    ($self:ident, $method:ident ( $($arg:expr),* )) => {
+/// Call an export new in 0.4.0 (`devices`, `settings`) through its accessor (callers answer
+/// for older versions).
+macro_rules! call_v0_4 {
+    ($self:ident, $export:ident, $method:ident ( $($arg:expr),* )) => {
         guarded!($self, wall, store => match &$self.bindings {
             Bindings::V0_4(b) => {
-                let fut = b.corral_plugin0_4_0_devices().$method(store, $($arg),*);
+                let fut = b.$export().$method(store, $($arg),*);
                 tokio::time::timeout(wall, fut).await
             }
-            _ => Ok(Err(wasmtime::Error::msg(
-                "this corral:plugin version has no devices export",
-            ))),
+            _ => Ok(Err(wasmtime::Error::msg(concat!(
+                "this corral:plugin version has no ",
+                stringify!($export)
+            )))),
         })
     };
 }
@@ -677,17 +679,17 @@ impl Instance {
         call_tokens!(self, call_delete_token(name), (name), |done| done)
     }
 
-    /// Whether the plugin exports `devices` (0.4.0 and later).
-    pub fn manages_devices(&self) -> bool {
+    /// Whether the plugin has 0.4.0's exports (`devices`, `settings`).
+    fn is_v0_4(&self) -> bool {
         matches!(self.bindings, Bindings::V0_4(_))
     }
 
     /// Report every device at the vendor to the host (`devices.sync-inventory`, 0.4.0).
     pub async fn sync_inventory(&mut self) -> HookResult<u32> {
-        if !self.manages_devices() {
+        if !self.is_v0_4() {
             return Ok(Err(no_devices()));
         }
-        call_devices!(self, call_sync_inventory())
+        call_v0_4!(self, corral_plugin0_4_0_devices, call_sync_inventory())
     }
 
     /// Check the settings a tenant gives the plugin (`settings.validate-settings`, 0.4.0);
@@ -696,16 +698,14 @@ impl Instance {
         &mut self,
         settings: &[Property],
     ) -> HookResult<Vec<FieldError>> {
-        if !self.manages_devices() {
+        if !self.is_v0_4() {
             return Ok(Ok(Vec::new()));
         }
-        let r = guarded!(self, wall, store => match &self.bindings {
-            Bindings::V0_4(b) => {
-                let fut = b.corral_plugin0_4_0_settings().call_validate_settings(store, settings);
-                tokio::time::timeout(wall, fut).await
-            }
-            _ => Ok(Err(wasmtime::Error::msg("no settings export"))),
-        });
+        let r = call_v0_4!(
+            self,
+            corral_plugin0_4_0_settings,
+            call_validate_settings(settings)
+        );
         self.checked(r, "validation errors")
     }
 
@@ -715,10 +715,14 @@ impl Instance {
         device: &ManagedDevice,
         command: &DeviceCommand,
     ) -> HookResult<()> {
-        if !self.manages_devices() {
+        if !self.is_v0_4() {
             return Ok(Err(no_devices()));
         }
-        call_devices!(self, call_execute(device, command))
+        call_v0_4!(
+            self,
+            corral_plugin0_4_0_devices,
+            call_execute(device, command)
+        )
     }
 }
 

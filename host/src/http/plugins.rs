@@ -17,7 +17,6 @@ use super::extract::ApiJson;
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
-use crate::error::Error;
 use crate::plugins::configurations::{self, Configuration, Distribution};
 use crate::plugins::deliveries::{self, Delivery};
 use crate::plugins::inventory;
@@ -666,30 +665,7 @@ async fn set_vendor_settings(
     ApiJson(req): ApiJson<SettingsRequest>,
 ) -> ApiResult<Json<VendorAccess>> {
     me.admin.require(Permission::ManagePlugins)?;
-    // The active version checks the values first (0.4.0 `settings`; older ones accept them).
-    match state.plugins().active(&me.tenant, &id).await {
-        Ok(installation) => {
-            let given: Vec<api::Property> = req
-                .settings
-                .iter()
-                .map(|(name, value)| api::Property {
-                    name: name.clone(),
-                    value: value.clone(),
-                })
-                .collect();
-            let answer = installation.validate_settings(&given).await;
-            if let Some(e) = plugins::hook(&installation, answer)?.first() {
-                return Err(
-                    Error::invalid(format!("settings.{}", e.path), e.message.clone()).into(),
-                );
-            }
-        }
-        Err(Error::Conflict {
-            code: "plugin_inactive",
-            ..
-        }) => {}
-        Err(e) => return Err(e.into()),
-    }
+    vendor::check_with_plugin(state.plugins(), &me.tenant, &id, &req.settings).await?;
     let mut scoped = state.store().scoped(&me.tenant).await?;
     let access = vendor::set_settings(&mut scoped, &me.admin.actor(), &id, req.settings).await?;
     scoped.commit().await?;

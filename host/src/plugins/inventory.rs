@@ -101,6 +101,10 @@ struct ResetRecord<'a> {
     reason: &'a ResetReason,
 }
 
+const LINK_COLUMNS: &str =
+    "device_id, plugin_id, vendor_name, compliant_at, reset_code, reset_message";
+
+/// A device's row in `plugin_devices`: the plugin managing it and what the host decided.
 #[derive(sqlx::FromRow)]
 struct Link {
     device_id: String,
@@ -231,10 +235,10 @@ pub async fn report_device(
         }
         None => None,
     };
-    let link = sqlx::query_as::<_, Link>(
-        "SELECT device_id, plugin_id, vendor_name, compliant_at, reset_code, reset_message \
-         FROM plugin_devices WHERE tenant_id = $1 AND plugin_id = $2 AND vendor_name = $3",
-    )
+    let link = sqlx::query_as::<_, Link>(&format!(
+        "SELECT {LINK_COLUMNS} FROM plugin_devices \
+         WHERE tenant_id = $1 AND plugin_id = $2 AND vendor_name = $3"
+    ))
     .bind(tenant.as_str())
     .bind(&plugin_id)
     .bind(&vendor_name)
@@ -291,8 +295,8 @@ pub async fn report_device(
             .await?;
             sqlx::query(
                 "INSERT INTO plugin_devices (device_id, tenant_id, plugin_id, vendor_name, \
-                 profile_id, token_name, enrolled_at, deadline_at, compliant_at, reported_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 profile_id, token_name, enrolled_at, deadline_at, reported_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&device.id)
             .bind(tenant.as_str())
@@ -302,7 +306,6 @@ pub async fn report_device(
             .bind(&report.token_name)
             .bind(report.enrolled_at_ms as i64)
             .bind(report.compliance_deadline_ms.map(|d| d as i64))
-            .bind(None::<i64>)
             .bind(now)
             .execute(scoped.conn())
             .await?;
@@ -569,10 +572,9 @@ async fn target(
     let (device, link, configuration) = {
         let mut read = store.scoped_read(tenant).await?;
         let device = devices::get(&mut read, device_id).await?;
-        let link = sqlx::query_as::<_, Link>(
-            "SELECT device_id, plugin_id, vendor_name, compliant_at, reset_code, reset_message \
-             FROM plugin_devices WHERE tenant_id = $1 AND device_id = $2",
-        )
+        let link = sqlx::query_as::<_, Link>(&format!(
+            "SELECT {LINK_COLUMNS} FROM plugin_devices WHERE tenant_id = $1 AND device_id = $2"
+        ))
         .bind(tenant.as_str())
         .bind(device_id)
         .fetch_optional(read.conn())
@@ -625,7 +627,7 @@ pub async fn command(
             meid: None,
             manufacturer: None,
             model: Some(device.model.clone()),
-            os: Some(format!("{:?}", device.platform).to_ascii_lowercase()),
+            os: Some(device.platform.code().to_string()),
             os_version: Some(device.os_version.clone()),
             security_patch_level: None,
         },

@@ -14,14 +14,17 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use corral_plugin_runtime::api::Property;
 use corral_plugin_runtime::{BackendError, Scope, VendorBackend, VendorCredential};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::{hook, HookError, Plugins};
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
 use crate::secrets::SecretBox;
 use crate::store::{now_ms, Scoped, Store};
+use crate::tenants::TenantId;
 
 /// Longest accepted setting value.
 const MAX_SETTING_BYTES: usize = 2048;
@@ -124,6 +127,38 @@ pub async fn get(scoped: &mut Scoped, plugin_id: &str) -> Result<VendorAccess, E
         settings: settings.into_iter().collect(),
         credential: summary.and_then(|s| serde_json::from_str(&s).ok()),
     })
+}
+
+/// The active version's check of `settings` (`settings.validate-settings`, 0.4.0; older
+/// versions accept any value): the first value it refuses, as a 400 naming
+/// `settings.<name>`. Nothing to check while the plugin has no active version. Run before the
+/// write transaction of [`set_settings`] (a plugin call is slow).
+pub async fn check_with_plugin(
+    plugins: &Plugins,
+    tenant: &TenantId,
+    plugin_id: &str,
+    settings: &BTreeMap<String, String>,
+) -> Result<(), HookError> {
+    let installation = match plugins.active(tenant, plugin_id).await {
+        Ok(installation) => installation,
+        Err(Error::Conflict {
+            code: "plugin_inactive",
+            ..
+        }) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let given: Vec<Property> = settings
+        .iter()
+        .map(|(name, value)| Property {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect();
+    let answer = installation.validate_settings(&given).await;
+    match hook(&installation, answer)?.first() {
+        Some(e) => Err(Error::invalid(format!("settings.{}", e.path), e.message.clone()).into()),
+        None => Ok(()),
+    }
 }
 
 /// Replaces the plugin's settings with `settings`.
