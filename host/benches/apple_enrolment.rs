@@ -10,7 +10,8 @@
 //!   each (a token refresh).
 //!
 //! Run: `cargo bench -p corral-host --bench apple_enrolment` (`BENCH_N` sets the number of
-//! enrolments, default 4000). Figures are kept in docs/apple-bench.md.
+//! enrolments, default 4000; `BENCH_DB=/path/file.db` keeps the database for inspection, e.g.
+//! `EXPLAIN QUERY PLAN` with the `sqlite3` shell). Figures are kept in docs/apple-bench.md.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -121,7 +122,10 @@ async fn main() {
     let n = env_usize("BENCH_N", 4000);
     let tasks = env_usize("BENCH_TASKS", 64);
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let path = std::env::var("BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| dir.path().join("bench.db"));
+    let url = format!("sqlite://{}", path.display());
     let store = Store::connect(&url, 16).await.unwrap();
     store.migrate().await.unwrap();
     let secrets = SecretBox::from_key(&[7; 32]);

@@ -115,12 +115,15 @@ impl Store {
             // liveness ping sqlx sends on every checkout is one more round trip to the
             // connection's thread. PostgreSQL connections can be dropped by the server.
             .test_before_acquire(backend == Backend::Postgres)
+            // temp_store: statement journals (every multi-row UPDATE of a batch writes one)
+            // and temporary sort trees stay in memory instead of temporary files.
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         conn.execute(
                             "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA temp_store = MEMORY;",
                         )
                         .await?;
                     }
