@@ -231,6 +231,16 @@ impl Env {
 
     /// Starts `corral serve` on a free port and waits until it announces its address.
     pub async fn serve(&self) -> Server {
+        self.serve_with(&[]).await
+    }
+
+    /// Another process behind the same public address as `front` (as several processes behind
+    /// one load balancer are), so the links it puts in e-mails are `front`'s.
+    pub async fn serve_behind(&self, front: &Server) -> Server {
+        self.serve_with(&["--base-url", &front.url]).await
+    }
+
+    async fn serve_with(&self, extra_args: &[&str]) -> Server {
         let log_path = self
             .dir
             .path()
@@ -239,6 +249,7 @@ impl Env {
         let mut child = self
             .command()
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)

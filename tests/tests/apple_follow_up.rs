@@ -161,9 +161,9 @@ async fn reminders_until_the_device_is_enrolled(db: Db) {
         .with_env("CORRAL_JOBS_EVERY_SECS", "1")
         .with_env("CORRAL_ENROLMENT_REMINDER_SECS", "1");
     let apple = AppleTenant::start_in(env).await;
-    // A second process on the same database runs the same jobs: each reminder still goes out
-    // once.
-    let _second = apple.env.serve().await;
+    // A second process on the same database, behind the same public address, runs the same
+    // jobs: each reminder still goes out once, with the same link whichever process sends it.
+    let _second = apple.env.serve_behind(&apple.server).await;
     let registration_url = apple.admin.get("/api/v1/registration").await.body["url"]
         .as_str()
         .unwrap()
