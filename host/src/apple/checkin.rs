@@ -700,8 +700,8 @@ mod tests {
     /// A device's `Mdm-Signature` over `body`, made with OpenSSL as a device would.
     fn device_signature(body: &[u8], flags: Pkcs7Flags) -> (String, String) {
         let pki = TenantPki::generate("Acme").unwrap();
-        let (p12, cert) = pki.issue_identity("enrolment", "Acme", "pw").unwrap();
-        let identity = Pkcs12::from_der(&p12).unwrap().parse2("pw").unwrap();
+        let issued = pki.issue_identity("enrolment", "Acme", "pw").unwrap();
+        let identity = Pkcs12::from_der(&issued.p12).unwrap().parse2("pw").unwrap();
         let sig = Pkcs7::sign(
             identity.cert.as_ref().unwrap(),
             identity.pkey.as_ref().unwrap(),
@@ -710,8 +710,7 @@ mod tests {
             flags | Pkcs7Flags::DETACHED | Pkcs7Flags::BINARY,
         )
         .unwrap();
-        let fingerprint = crate::apple::enrolments::identity_fingerprint(&cert).unwrap();
-        (B64.encode(sig.to_der().unwrap()), fingerprint)
+        (B64.encode(sig.to_der().unwrap()), issued.fingerprint)
     }
 
     /// A batch's enrolments are found through the (tenant, identity) index whatever the batch

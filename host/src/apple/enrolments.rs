@@ -10,12 +10,7 @@ use crate::store::batch::{Batch, Batcher, Placeholders};
 use crate::store::{new_id, now_ms, Scoped, Store};
 use crate::tenants::TenantId;
 
-use openssl::bn::BigNumContext;
-use openssl::ec::PointConversionForm;
-use openssl::x509::X509;
-use sha2::{Digest, Sha256};
-
-use super::pki::{serial_hex, TenantPki};
+use super::pki::TenantPki;
 use super::profile::{self, ProfileSpec, Scope};
 
 /// Server-wide Apple enrolment settings.
@@ -206,22 +201,18 @@ impl Downloads {
             let macos_scope = (link.platform == "macos").then(|| Scope::from_code(&link.scope));
             tokio::task::spawn_blocking(move || -> Result<_, Error> {
                 let password = random_token();
-                let (p12, cert) = pki.issue_identity(&id, &name, &password)?;
+                let identity = pki.issue_identity(&id, &name, &password)?;
                 let xml = profile::build(&ProfileSpec {
                     tenant_slug: &slug,
                     organization: &name,
                     enrolment_id: &id,
                     mdm_url: &mdm_url,
                     topic: &topic,
-                    identity_p12: p12,
+                    identity_p12: identity.p12,
                     identity_password: &password,
                     macos_scope,
                 });
-                Ok((
-                    pki.sign(&xml)?,
-                    identity_fingerprint(&cert)?,
-                    serial_hex(&cert)?,
-                ))
+                Ok((pki.sign(&xml)?, identity.fingerprint, identity.serial_hex))
             })
             .await
             .map_err(|e| Error::Internal(format!("profile signing: {e}")))?
@@ -311,22 +302,4 @@ impl Batch for ClaimBatch {
             .map(|(c, first)| first && claimed.contains(&c.enrolment_id))
             .collect())
     }
-}
-
-/// SHA-256 (hex) of a device identity's public key (the uncompressed EC point, as the
-/// certificate carries it): how check-ins recognise the identity. A message verifies only with
-/// the private key of that public key, which only the enrolled device holds.
-pub(crate) fn identity_fingerprint(cert: &X509) -> Result<String, Error> {
-    let failed = |e: openssl::error::ErrorStack| Error::Internal(format!("identity key: {e}"));
-    let key = cert
-        .public_key()
-        .map_err(failed)?
-        .ec_key()
-        .map_err(failed)?;
-    let mut ctx = BigNumContext::new().map_err(failed)?;
-    let point = key
-        .public_key()
-        .to_bytes(key.group(), PointConversionForm::UNCOMPRESSED, &mut ctx)
-        .map_err(failed)?;
-    Ok(hex::encode(Sha256::digest(point)))
 }

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use openssl::asn1::{Asn1Integer, Asn1Time};
-use openssl::bn::{BigNum, MsbOption};
-use openssl::ec::{EcGroup, EcKey};
+use openssl::bn::{BigNum, BigNumContext, MsbOption};
+use openssl::ec::{EcGroup, EcKey, PointConversionForm};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkcs12::Pkcs12;
@@ -24,6 +24,9 @@ use openssl::x509::extension::{
 };
 use openssl::x509::{X509Builder, X509NameBuilder, X509};
 
+use sha2::{Digest, Sha256};
+
+use super::issuing::{Identity, Issuing, IDENTITY_DAYS};
 use crate::error::Error;
 use crate::secrets::SecretBox;
 use crate::store::{now_ms, Scoped};
@@ -42,6 +45,9 @@ pub struct TenantPki {
     ca_key: PKey<Private>,
     pub signer_cert: X509,
     signer_key: PKey<Private>,
+    /// Device identities made in pure Rust, for every CA it can serve (all generated ones);
+    /// `None` keeps this PKI's identities on OpenSSL.
+    issuing: Option<Issuing>,
 }
 
 fn crypto(e: openssl::error::ErrorStack) -> Error {
@@ -153,6 +159,22 @@ fn build(
     Ok(b.build())
 }
 
+/// SHA-256 (hex) of a certificate's EC public key as an uncompressed point (see
+/// [`Identity::fingerprint`]).
+fn fingerprint(cert: &X509) -> Result<String, Error> {
+    let key = cert
+        .public_key()
+        .map_err(crypto)?
+        .ec_key()
+        .map_err(crypto)?;
+    let mut ctx = BigNumContext::new().map_err(crypto)?;
+    let point = key
+        .public_key()
+        .to_bytes(key.group(), PointConversionForm::UNCOMPRESSED, &mut ctx)
+        .map_err(crypto)?;
+    Ok(hex::encode(Sha256::digest(point)))
+}
+
 /// `key` and `cert` as PKCS #12 under `password`, with 3DES/SHA-1 encryption and MAC, which
 /// every iOS and macOS version reads. The password is 256 random bits, sent inside the signed
 /// profile: key stretching adds nothing, so each derivation runs once (the default 2,048
@@ -204,11 +226,30 @@ impl TenantPki {
             &signer_key,
             Some((&ca_cert, &ca_key)),
         )?;
+        TenantPki::assemble(ca_cert, ca_key, signer_cert, signer_key)
+    }
+
+    /// The PKI from its parts, with its pure-Rust issuer when it can have one.
+    fn assemble(
+        ca_cert: X509,
+        ca_key: PKey<Private>,
+        signer_cert: X509,
+        signer_key: PKey<Private>,
+    ) -> Result<TenantPki, Error> {
+        let issuing = Issuing::new(
+            &ca_cert.to_der().map_err(crypto)?,
+            &ca_key.private_key_to_pkcs8().map_err(crypto)?,
+        )
+        .inspect_err(|reason| {
+            tracing::info!(%reason, "this Apple PKI's identities are made by OpenSSL (slower)");
+        })
+        .ok();
         Ok(TenantPki {
             ca_cert,
             ca_key,
             signer_cert,
             signer_key,
+            issuing,
         })
     }
 
@@ -247,12 +288,12 @@ impl TenantPki {
                 Error::invalid(what, format!("not an unencrypted PEM private key: {e}"))
             })
         };
-        let pki = TenantPki {
-            ca_cert: cert(ca_cert, "ca_cert")?,
-            ca_key: key(ca_key, "ca_key")?,
-            signer_cert: cert(signer_cert, "signing_cert")?,
-            signer_key: key(signer_key, "signing_key")?,
-        };
+        let pki = TenantPki::assemble(
+            cert(ca_cert, "ca_cert")?,
+            key(ca_key, "ca_key")?,
+            cert(signer_cert, "signing_cert")?,
+            key(signer_key, "signing_key")?,
+        )?;
         let matches =
             |c: &X509, k: &PKey<Private>| c.public_key().map(|p| p.public_eq(k)).unwrap_or(false);
         if !matches(&pki.ca_cert, &pki.ca_key) {
@@ -346,12 +387,12 @@ impl TenantPki {
         };
         let ca_key = secrets.open(&purpose(scoped, "ca-key"), &ca_sealed)?;
         let signer_key = secrets.open(&purpose(scoped, "signer-key"), &signer_sealed)?;
-        let pki = Arc::new(TenantPki {
-            ca_cert: X509::from_pem(ca_pem.as_bytes()).map_err(crypto)?,
-            ca_key: PKey::private_key_from_pem(&ca_key).map_err(crypto)?,
-            signer_cert: X509::from_pem(signer_pem.as_bytes()).map_err(crypto)?,
-            signer_key: PKey::private_key_from_pem(&signer_key).map_err(crypto)?,
-        });
+        let pki = Arc::new(TenantPki::assemble(
+            X509::from_pem(ca_pem.as_bytes()).map_err(crypto)?,
+            PKey::private_key_from_pem(&ca_key).map_err(crypto)?,
+            X509::from_pem(signer_pem.as_bytes()).map_err(crypto)?,
+            PKey::private_key_from_pem(&signer_key).map_err(crypto)?,
+        )?);
         cache()
             .lock()
             .expect("PKI cache")
@@ -393,27 +434,34 @@ impl TenantPki {
     }
 
     /// A device identity for one enrolment: a new key and a client certificate issued by the
-    /// tenant CA, packed as PKCS #12 under `password`. Returns the PKCS #12 bytes and the
-    /// certificate.
+    /// tenant CA, packed as PKCS #12 under `password`.
     pub fn issue_identity(
         &self,
         common_name: &str,
         organization: &str,
         password: &str,
-    ) -> Result<(Vec<u8>, X509), Error> {
+    ) -> Result<Identity, Error> {
+        if let Some(issuing) = &self.issuing {
+            return issuing.issue_identity(common_name, organization, password);
+        }
         let key = new_key()?;
         let cert = build(
             Spec {
                 common_name,
                 organization,
-                days: 730,
+                days: IDENTITY_DAYS as u32,
                 ca: false,
                 client_auth: true,
             },
             &key,
             Some((&self.ca_cert, &self.ca_key)),
         )?;
-        Ok((pkcs12(common_name, &key, &cert, password)?, cert))
+        Ok(Identity {
+            p12: pkcs12(common_name, &key, &cert, password)?,
+            cert_der: cert.to_der().map_err(crypto)?,
+            serial_hex: serial_hex(&cert)?,
+            fingerprint: fingerprint(&cert)?,
+        })
     }
 
     /// CMS SignedData (DER) over `content`, by the profile-signing certificate.
@@ -433,6 +481,11 @@ impl TenantPki {
         .map_err(crypto)
     }
 
+    /// Whether device identities are made in pure Rust (see [`Issuing`]).
+    pub fn issues_in_rust(&self) -> bool {
+        self.issuing.is_some()
+    }
+
     /// Whether `cert` was issued by this tenant's CA (signature check).
     pub fn issued(&self, cert: &X509) -> bool {
         self.ca_cert
@@ -446,19 +499,138 @@ impl TenantPki {
 mod tests {
     use super::*;
 
-    #[test]
-    fn identities_chain_to_the_tenant_ca_and_no_other() {
-        let pki = TenantPki::generate("Acme").unwrap();
+    use openssl::x509::store::X509StoreBuilder;
+
+    /// A PKI whose CA is named with two OUs, which the pure-Rust issuer cannot reproduce.
+    fn pki_with_two_ous() -> TenantPki {
+        let ca_key = new_key().unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        for (nid, value) in [
+            (Nid::COMMONNAME, "Acme CA"),
+            (Nid::ORGANIZATIONALUNITNAME, "IT"),
+            (Nid::ORGANIZATIONALUNITNAME, "Devices"),
+        ] {
+            name.append_entry_by_nid(nid, value).unwrap();
+        }
+        let name = name.build();
+        let mut b = X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_serial_number(&serial().unwrap()).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&ca_key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(30).unwrap())
+            .unwrap();
+        b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
+            .unwrap();
+        b.sign(&ca_key, MessageDigest::sha256()).unwrap();
+        let ca_cert = b.build();
+        let signer_key = new_key().unwrap();
+        let spec = Spec {
+            common_name: "Acme signing",
+            organization: "Acme",
+            days: 30,
+            ca: false,
+            client_auth: false,
+        };
+        let signer_cert = build(spec, &signer_key, Some((&ca_cert, &ca_key))).unwrap();
+        TenantPki::assemble(ca_cert, ca_key, signer_cert, signer_key).unwrap()
+    }
+
+    /// The extensions of a certificate: (OID, critical), sorted.
+    fn extensions(der: &[u8]) -> Vec<(String, bool)> {
+        let (_, cert) = x509_parser::parse_x509_certificate(der).unwrap();
+        let mut found: Vec<_> = cert
+            .extensions()
+            .iter()
+            .map(|e| (e.oid.to_id_string(), e.critical))
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// What a device and Apple's profile installer rely on, whichever path made it: the
+    /// identity chains to the tenant's CA (and no other), its PKCS #12 opens with the password
+    /// and holds that certificate with its key, the serial and fingerprint are the
+    /// certificate's, and the profile signature verifies against the CA.
+    fn check_identities_and_signatures(pki: &TenantPki) -> Vec<(String, bool)> {
         let other = TenantPki::generate("Globex").unwrap();
-        let (p12, cert) = pki.issue_identity("enrolment-1", "Acme", "pw").unwrap();
+        let identity = pki.issue_identity("enrolment-1", "Acme", "pw").unwrap();
+        let cert = X509::from_der(&identity.cert_der).unwrap();
         assert!(pki.issued(&cert) && pki.issued(&pki.signer_cert));
         assert!(!other.issued(&cert));
-        let parsed = Pkcs12::from_der(&p12).unwrap().parse2("pw").unwrap();
         assert_eq!(
-            serial_hex(&parsed.cert.unwrap()).unwrap(),
-            serial_hex(&cert).unwrap()
+            cert.issuer_name().to_der().unwrap(),
+            pki.ca_cert.subject_name().to_der().unwrap()
         );
-        let signed = pki.sign(b"<plist/>").unwrap();
-        assert!(Pkcs7::from_der(&signed).is_ok());
+        let parsed = Pkcs12::from_der(&identity.p12)
+            .unwrap()
+            .parse2("pw")
+            .unwrap();
+        let (p12_cert, p12_key) = (parsed.cert.unwrap(), parsed.pkey.unwrap());
+        assert_eq!(p12_cert.to_der().unwrap(), identity.cert_der);
+        assert!(p12_cert.public_key().unwrap().public_eq(&p12_key));
+        assert_eq!(identity.serial_hex, serial_hex(&cert).unwrap());
+        assert_eq!(identity.fingerprint, fingerprint(&cert).unwrap());
+        let days_left = Asn1Time::days_from_now(0)
+            .unwrap()
+            .diff(cert.not_after())
+            .unwrap()
+            .days;
+        assert!((729..=730).contains(&days_left), "{days_left}");
+
+        let signed = Pkcs7::from_der(&pki.sign(b"<plist/>").unwrap()).unwrap();
+        let mut trusted = X509StoreBuilder::new().unwrap();
+        trusted.add_cert(pki.ca_cert.clone()).unwrap();
+        let trusted = trusted.build();
+        let mut content = Vec::new();
+        signed
+            .verify(
+                &Stack::new().unwrap(),
+                &trusted,
+                None,
+                Some(&mut content),
+                Pkcs7Flags::BINARY,
+            )
+            .unwrap();
+        assert_eq!(content, b"<plist/>");
+        let mut foreign = X509StoreBuilder::new().unwrap();
+        foreign.add_cert(other.ca_cert.clone()).unwrap();
+        let foreign = foreign.build();
+        let refused = signed.verify(
+            &Stack::new().unwrap(),
+            &foreign,
+            None,
+            None,
+            Pkcs7Flags::BINARY,
+        );
+        assert!(refused.is_err());
+        extensions(&identity.cert_der)
+    }
+
+    /// Generated PKIs use the pure-Rust path; a CA name it cannot reproduce keeps OpenSSL; both
+    /// make the same identities (the same extensions, equally critical) and valid signatures.
+    #[test]
+    fn identities_chain_to_the_tenant_ca_and_no_other() {
+        let rust = TenantPki::generate("Acme").unwrap();
+        assert!(rust.issues_in_rust());
+        let openssl = pki_with_two_ous();
+        assert!(!openssl.issues_in_rust());
+        let (made_in_rust, made_by_openssl) = (
+            check_identities_and_signatures(&rust),
+            check_identities_and_signatures(&openssl),
+        );
+        assert_eq!(made_in_rust, made_by_openssl);
+        assert_eq!(
+            made_in_rust,
+            [
+                ("2.5.29.14".to_string(), false), // subject key identifier
+                ("2.5.29.15".to_string(), true),  // key usage: digital signature
+                ("2.5.29.19".to_string(), true),  // basic constraints: not a CA
+                ("2.5.29.37".to_string(), false), // extended key usage: client auth
+            ]
+        );
     }
 }
