@@ -110,18 +110,24 @@ pub enum Download {
     Stale,
 }
 
-/// Profile downloads: one read, the cryptography, then the link is claimed, together with the
-/// other downloads of the moment (see [`crate::store::batch`]). Cheap to clone.
+/// Profile downloads: the link is read, the cryptography done, then the link is claimed; the
+/// read and the claim each together with the other downloads of the moment (see
+/// [`crate::store::batch`]). Cheap to clone.
 #[derive(Clone)]
 pub struct Downloads {
+    links: Batcher<LinkBatch>,
     claims: Batcher<ClaimBatch>,
     secrets: SecretBox,
     settings: AppleSettings,
 }
 
 /// What a fetched link stands for, read in one statement.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone)]
 struct LinkRow {
+    tenant_id: String,
+    link_token_hash: String,
+    status: String,
+    link_expires_at: i64,
     id: String,
     platform: String,
     scope: String,
@@ -135,6 +141,7 @@ struct LinkRow {
 impl Downloads {
     pub fn new(store: Store, secrets: SecretBox, settings: AppleSettings) -> Downloads {
         Downloads {
+            links: Batcher::new(store.clone(), LinkBatch),
             claims: Batcher::new(store, ClaimBatch(settings.clone())),
             secrets,
             settings,
@@ -155,21 +162,7 @@ impl Downloads {
             ));
         };
         let store = self.claims.store();
-        let mut reader = store.reader(tenant_id).await?;
-        let row: Option<LinkRow> = sqlx::query_as(
-            "SELECT e.id, e.platform, e.scope, e.topic, t.slug AS tenant_slug, \
-             t.name AS tenant_name, p.signer_key_sealed AS pki_version \
-             FROM apple_enrolments e JOIN tenants t ON t.id = e.tenant_id \
-             LEFT JOIN apple_pki p ON p.tenant_id = e.tenant_id \
-             WHERE e.tenant_id = $1 AND e.link_token_hash = $2 AND e.status = 'link' \
-             AND e.link_expires_at > $3",
-        )
-        .bind(tenant_id.as_str())
-        .bind(token_hash(link_token))
-        .bind(now_ms())
-        .fetch_optional(reader.conn())
-        .await?;
-        let Some(link) = row else {
+        let Some(link) = self.links.submit(tenant_id, token_hash(link_token)).await? else {
             return Ok(Download::Stale);
         };
         let cached = link
@@ -178,18 +171,13 @@ impl Downloads {
             .and_then(|version| TenantPki::cached(tenant_id, version));
         let pki = match cached {
             Some(pki) => pki,
-            None => match TenantPki::load(&mut reader, &self.secrets).await? {
-                Some(pki) => pki,
-                None => {
-                    drop(reader);
-                    let mut scoped = store.scoped(tenant_id).await?;
-                    let pki =
-                        TenantPki::load_or_create(&mut scoped, &self.secrets, &link.tenant_name)
-                            .await?;
-                    scoped.commit().await?;
-                    pki
-                }
-            },
+            None => {
+                let mut scoped = store.scoped(tenant_id).await?;
+                let pki = TenantPki::load_or_create(&mut scoped, &self.secrets, &link.tenant_name)
+                    .await?;
+                scoped.commit().await?;
+                pki
+            }
         };
 
         // The cryptography runs on a blocking thread, away from the runtime workers that
@@ -231,6 +219,57 @@ impl Downloads {
             filename: format!("{}-{}.mobileconfig", link.tenant_slug, link.platform),
         })
     }
+}
+
+/// Reads download links in batches, on the writer's connection: its page cache is current,
+/// where a reader's is dropped by every commit of the claims. Outputs each link if it is
+/// unused and unexpired.
+struct LinkBatch;
+
+impl Batch for LinkBatch {
+    /// The hash of the link's token.
+    type Item = String;
+    type Output = Option<LinkRow>;
+
+    async fn apply(
+        &self,
+        scoped: &mut Scoped,
+        hashes: &[String],
+    ) -> Result<Vec<Option<LinkRow>>, Error> {
+        let sql = links_sql(Placeholders::new(scoped), hashes.len());
+        let mut query = sqlx::query_as::<_, LinkRow>(&sql);
+        for hash in hashes {
+            query = query.bind(hash.clone());
+        }
+        let (tenant, now) = (scoped.tenant().as_str().to_string(), now_ms());
+        let found: std::collections::HashMap<String, LinkRow> = query
+            .fetch_all(scoped.conn())
+            .await?
+            .into_iter()
+            .filter(|row| {
+                row.tenant_id == tenant && row.status == "link" && row.link_expires_at > now
+            })
+            .map(|row| (row.link_token_hash.clone(), row))
+            .collect();
+        Ok(hashes.iter().map(|h| found.get(h).cloned()).collect())
+    }
+}
+
+/// The links of `n` token hashes, found through the (global) unique index of token hashes.
+/// The tenant, status and expiry are checked on the rows: given as conditions, they let
+/// SQLite's planner prefer the tenant or status index from three hashes on, and read every
+/// unused link of the tenant for each batch. (Another tenant's link would fail its claim
+/// anyway: checking the tenant spares making its profile.)
+fn links_sql(mut p: Placeholders, n: usize) -> String {
+    format!(
+        "SELECT e.tenant_id, e.link_token_hash, e.status, e.link_expires_at, e.id, e.platform, \
+         e.scope, e.topic, t.slug AS tenant_slug, t.name AS tenant_name, \
+         p.signer_key_sealed AS pki_version \
+         FROM apple_enrolments e JOIN tenants t ON t.id = e.tenant_id \
+         LEFT JOIN apple_pki p ON p.tenant_id = e.tenant_id \
+         WHERE e.link_token_hash IN ({})",
+        p.list(n)
+    )
 }
 
 /// A made profile's claim on its link, with the identity it carries.
@@ -301,5 +340,121 @@ impl Batch for ClaimBatch {
             .zip(first)
             .map(|(c, first)| first && claimed.contains(&c.enrolment_id))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Actor;
+    use crate::users::{self, NewUser};
+
+    /// A tenant with one user, and `n` fresh download links of that user.
+    async fn tenant_with_links(store: &Store, slug: &str, n: usize) -> (TenantId, Vec<String>) {
+        let tenant = crate::tenants::create(store, &Actor::Operator, slug, slug)
+            .await
+            .unwrap();
+        let mut scoped = store.scoped(&tenant.id).await.unwrap();
+        let user = users::create(
+            &mut scoped,
+            &Actor::Operator,
+            NewUser {
+                email: format!("pat@{slug}.example"),
+                first_name: "Pat".into(),
+                last_name: "Roe".into(),
+                password: None,
+            },
+        )
+        .await
+        .unwrap();
+        let settings = AppleSettings::new(Some("https://mdm.example".into()));
+        let mut links = Vec::new();
+        for _ in 0..n {
+            let link = create_link(
+                &mut scoped,
+                &settings,
+                &user.id,
+                Platform::Ios,
+                Scope::System,
+            )
+            .await
+            .unwrap();
+            links.push(link.token);
+        }
+        scoped.commit().await.unwrap();
+        (tenant.id, links)
+    }
+
+    /// A batch of links is read through the token-hash index whatever its size, not by
+    /// reading the tenant's or every unused link (the planner took the status index from three
+    /// hashes on when the status was a condition of the statement).
+    #[tokio::test]
+    async fn a_batch_reads_only_its_own_links() {
+        use sqlx::Row;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = Store::connect(&url, 1).await.unwrap();
+        store.migrate().await.unwrap();
+        let mut reader = store
+            .reader(&TenantId::from_db("tenant".into()))
+            .await
+            .unwrap();
+        for n in [1, 2, 3, 10, 30, crate::store::batch::MAX_ITEMS] {
+            let sql = links_sql(Placeholders::new(&reader), n);
+            let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .fetch_all(reader.conn())
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.get::<String, _>(3))
+                .collect();
+            assert!(
+                plan.iter()
+                    .any(|step| step.starts_with("SEARCH e ")
+                        && step.contains("(link_token_hash=?)")),
+                "{n} links: {plan:?}"
+            );
+        }
+    }
+
+    /// Links read together in one batch each get their own answer: a profile for a fresh link
+    /// of the tenant, nothing for another tenant's link or an unknown one, and nothing the
+    /// second time.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_download_gets_its_own_link_and_only_in_its_tenant() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("links.db").display());
+        let store = Store::connect(&url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        let (acme, acme_links) = tenant_with_links(&store, "acme", 3).await;
+        let (_, globex_links) = tenant_with_links(&store, "globex", 1).await;
+        let downloads = Downloads::new(
+            store,
+            SecretBox::from_key(&[7; 32]),
+            AppleSettings::new(Some("https://mdm.example".into())),
+        );
+
+        let mut asked = acme_links.clone();
+        asked.push(globex_links[0].clone());
+        asked.push("not-a-link".into());
+        let fetches = asked.iter().map(|link| {
+            let (downloads, acme, link) = (downloads.clone(), acme.clone(), link.clone());
+            tokio::spawn(async move { downloads.fetch(&acme, &link).await.unwrap() })
+        });
+        let mut got = Vec::new();
+        for fetch in fetches {
+            got.push(match fetch.await.unwrap() {
+                Download::Profile { filename, .. } => Some(filename),
+                Download::Stale => None,
+            });
+        }
+        let profile = Some("acme-ios.mobileconfig".to_string());
+        assert_eq!(got, [profile.clone(), profile.clone(), profile, None, None]);
+        for link in &acme_links {
+            assert!(matches!(
+                downloads.fetch(&acme, link).await.unwrap(),
+                Download::Stale
+            ));
+        }
     }
 }
