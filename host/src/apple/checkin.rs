@@ -719,17 +719,7 @@ mod tests {
     /// cost grew with the tenant's size.
     #[tokio::test]
     async fn a_batch_reads_only_its_own_enrolments() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
-        let store = crate::store::Store::connect(&url, 1).await.unwrap();
-        store.migrate().await.unwrap();
-        let mut reader = store
-            .reader(&TenantId::from_db("tenant".into()))
-            .await
-            .unwrap();
-        for n in [1, 2, 3, 10, 30, crate::store::batch::MAX_ITEMS] {
-            let sql = enrolments_sql(Placeholders::new(&reader), n);
-            let plan = explain(&mut reader, &sql).await;
+        for (n, plan) in crate::store::batch::plans_by_batch_size(enrolments_sql).await {
             assert!(
                 plan.iter()
                     .any(|step| step.contains("apple_enrolments_identity")
@@ -737,18 +727,6 @@ mod tests {
                 "{n} identities: {plan:?}"
             );
         }
-    }
-
-    /// The `detail` column of `EXPLAIN QUERY PLAN sql` (parameters left unbound).
-    async fn explain(reader: &mut crate::store::Scoped, sql: &str) -> Vec<String> {
-        use sqlx::Row;
-        sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .fetch_all(reader.conn())
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.get::<String, _>(3))
-            .collect()
     }
 
     #[test]

@@ -390,24 +390,7 @@ mod tests {
     /// hashes on when the status was a condition of the statement).
     #[tokio::test]
     async fn a_batch_reads_only_its_own_links() {
-        use sqlx::Row;
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
-        let store = Store::connect(&url, 1).await.unwrap();
-        store.migrate().await.unwrap();
-        let mut reader = store
-            .reader(&TenantId::from_db("tenant".into()))
-            .await
-            .unwrap();
-        for n in [1, 2, 3, 10, 30, crate::store::batch::MAX_ITEMS] {
-            let sql = links_sql(Placeholders::new(&reader), n);
-            let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .fetch_all(reader.conn())
-                .await
-                .unwrap()
-                .iter()
-                .map(|row| row.get::<String, _>(3))
-                .collect();
+        for (n, plan) in crate::store::batch::plans_by_batch_size(links_sql).await {
             assert!(
                 plan.iter()
                     .any(|step| step.starts_with("SEARCH e ")

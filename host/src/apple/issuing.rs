@@ -55,10 +55,10 @@ impl Issuing {
         };
         // The names rcgen writes must be the CA's own, or devices could not chain the identity
         // to the CA.
-        let probe = issuing
-            .issue_identity("probe", "probe", "probe")
+        let (_, probe, _) = issuing
+            .certificate("probe", "probe")
             .map_err(|e| e.to_string())?;
-        let issuer_of_probe = raw_name(&probe.cert_der, |c| c.issuer().as_raw())?;
+        let issuer_of_probe = raw_name(probe.der(), |c| c.issuer().as_raw())?;
         let ca_subject = raw_name(ca_cert_der, |c| c.subject().as_raw())?;
         if issuer_of_probe != ca_subject {
             return Err("the CA's subject name has repeated or multi-valued attributes".into());
@@ -74,33 +74,14 @@ impl Issuing {
         organization: &str,
         password: &str,
     ) -> Result<Identity, Error> {
-        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
-            .map_err(|e| failed("identity key", e))?;
-        let mut params = CertificateParams::default();
-        let mut name = DistinguishedName::new();
-        name.push(DnType::CommonName, common_name);
-        name.push(DnType::OrganizationName, organization);
-        params.distinguished_name = name;
-        let serial = serial_bytes();
-        params.serial_number = Some(SerialNumber::from_slice(&serial));
-        // An hour of slack for devices whose clock is behind.
-        let now = now_ms() / 1000;
-        let at = |unix: i64| {
-            time::OffsetDateTime::from_unix_timestamp(unix).map_err(|e| failed("validity", e))
-        };
-        params.not_before = at(now - 3600)?;
-        params.not_after = at(now + IDENTITY_DAYS * 86_400)?;
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        let cert = params
-            .signed_by(&key, &self.ca)
-            .map_err(|e| failed("identity certificate", e))?;
+        let (key, cert, serial) = self.certificate(common_name, organization)?;
         let cert_der = cert.der().to_vec();
+        // The fingerprint doubles as the PKCS #12 local key id that pairs key and certificate.
+        let key_digest = Sha256::digest(key.public_key_raw());
 
         let mut store = p12_keystore::KeyStore::new();
         let chain = p12_keystore::PrivateKeyChain::new(
-            Sha256::digest(key.public_key_raw()).to_vec(),
+            key_digest.to_vec(),
             p12_keystore::PrivateKey::from_der(key.serialized_der())
                 .map_err(|e| failed("PKCS #12 key", e))?,
             [p12_keystore::Certificate::from_der(&cert_der)
@@ -124,8 +105,40 @@ impl Issuing {
             p12,
             cert_der,
             serial_hex: hex::encode(serial),
-            fingerprint: hex::encode(Sha256::digest(key.public_key_raw())),
+            fingerprint: hex::encode(key_digest),
         })
+    }
+
+    /// A new P-256 key and its client certificate issued by the CA, with the certificate's
+    /// serial number.
+    fn certificate(
+        &self,
+        common_name: &str,
+        organization: &str,
+    ) -> Result<(KeyPair, rcgen::Certificate, [u8; 16]), Error> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+            .map_err(|e| failed("identity key", e))?;
+        let mut params = CertificateParams::default();
+        let mut name = DistinguishedName::new();
+        name.push(DnType::CommonName, common_name);
+        name.push(DnType::OrganizationName, organization);
+        params.distinguished_name = name;
+        let serial = serial_bytes();
+        params.serial_number = Some(SerialNumber::from_slice(&serial));
+        // An hour of slack for devices whose clock is behind.
+        let now = now_ms() / 1000;
+        let at = |unix: i64| {
+            time::OffsetDateTime::from_unix_timestamp(unix).map_err(|e| failed("validity", e))
+        };
+        params.not_before = at(now - 3600)?;
+        params.not_after = at(now + IDENTITY_DAYS * 86_400)?;
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params
+            .signed_by(&key, &self.ca)
+            .map_err(|e| failed("identity certificate", e))?;
+        Ok((key, cert, serial))
     }
 }
 

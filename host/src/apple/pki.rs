@@ -66,7 +66,7 @@ fn serial() -> Result<Asn1Integer, Error> {
 }
 
 /// The serial number of a certificate, as lowercase hex (how enrolments remember identities).
-pub fn serial_hex(cert: &X509) -> Result<String, Error> {
+fn serial_hex(cert: &X509) -> Result<String, Error> {
     Ok(cert
         .serial_number()
         .to_bn()
@@ -482,7 +482,8 @@ impl TenantPki {
     }
 
     /// Whether device identities are made in pure Rust (see [`Issuing`]).
-    pub fn issues_in_rust(&self) -> bool {
+    #[cfg(test)]
+    fn issues_in_rust(&self) -> bool {
         self.issuing.is_some()
     }
 

@@ -257,6 +257,38 @@ impl Placeholders {
     }
 }
 
+/// For tests of batch statements: the SQLite query plan (`EXPLAIN QUERY PLAN`'s `detail`
+/// column, parameters unbound) of `statement` for each batch size that matters (SQLite's
+/// planner changes its choice of index with the size of an `IN` list), on a freshly migrated
+/// database.
+#[cfg(test)]
+pub(crate) async fn plans_by_batch_size(
+    statement: impl Fn(Placeholders, usize) -> String,
+) -> Vec<(usize, Vec<String>)> {
+    use sqlx::Row;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+    let store = Store::connect(&url, 1).await.unwrap();
+    store.migrate().await.unwrap();
+    let mut reader = store
+        .reader(&TenantId::from_db("tenant".into()))
+        .await
+        .unwrap();
+    let mut plans = Vec::new();
+    for n in [1, 2, 3, 10, 30, MAX_ITEMS] {
+        let sql = statement(Placeholders::new(&reader), n);
+        let plan = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .fetch_all(reader.conn())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<String, _>(3))
+            .collect();
+        plans.push((n, plan));
+    }
+    plans
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
