@@ -3,7 +3,7 @@
 use corral_host::admins::{self, AdminUpdate, NewAdmin, Role};
 use corral_host::history::{self, Actor};
 use corral_host::secrets::SecretBox;
-use corral_host::store::Store;
+use corral_host::store::{Scoped, Store};
 use corral_host::{tenants, Error};
 use corral_tests::{both_backends, Db};
 
@@ -14,15 +14,22 @@ both_backends!(
     tenant_and_admin_uniqueness,
     last_owner_is_kept,
     secret_key_fingerprint_is_checked,
+    a_dropped_write_keeps_nothing_and_holds_no_lock,
 );
 
 /// A migrated store on a fresh database; the temp dir keeps the SQLite file alive.
 async fn store(db: Db) -> (Store, tempfile::TempDir) {
+    let (store, _url, dir) = store_at(db).await;
+    (store, dir)
+}
+
+/// [`store`], and the database's URL (for a second process).
+async fn store_at(db: Db) -> (Store, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = corral_tests::database_url(db, dir.path()).await;
     let store = Store::connect(&url, 4).await.unwrap();
     store.migrate().await.unwrap();
-    (store, dir)
+    (store, url, dir)
 }
 
 fn secrets() -> SecretBox {
@@ -230,4 +237,50 @@ async fn secret_key_fingerprint_is_checked(db: Db) {
         other.check_against(&store).await,
         Err(Error::Config(_))
     ));
+}
+
+/// A write transaction dropped without a commit (an error, a client that went away) keeps
+/// nothing and releases its locks at once: another process's writer gets in without waiting
+/// for this process to write again, and this process's next writer starts clean.
+async fn a_dropped_write_keeps_nothing_and_holds_no_lock(db: Db) {
+    let (store, url, _dir) = store_at(db).await;
+    let tenant = tenants::create(&store, &Actor::Operator, "alpha", "Alpha")
+        .await
+        .unwrap();
+    let mut tx = store.scoped(&tenant.id).await.unwrap();
+    tx.lock_tenant().await.unwrap();
+    add_ann(&mut tx).await;
+    drop(tx);
+
+    // Another process on the same database (SQLite: the same file).
+    let other = Store::connect(&url, 1).await.unwrap();
+    let mut theirs = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+        let mut tx = other.scoped(&tenant.id).await.unwrap();
+        tx.lock_tenant().await.unwrap();
+        tx
+    })
+    .await
+    .expect("the dropped transaction still holds the write lock");
+    assert!(admins::list(&mut theirs).await.unwrap().is_empty());
+    drop(theirs);
+
+    let mut ours = store.scoped(&tenant.id).await.unwrap();
+    assert!(admins::list(&mut ours).await.unwrap().is_empty());
+    add_ann(&mut ours).await;
+    ours.commit().await.unwrap();
+    let mut check = other.scoped_read(&tenant.id).await.unwrap();
+    assert_eq!(admins::list(&mut check).await.unwrap().len(), 1);
+}
+
+/// Adds the owner Ann to the tenant `alpha`.
+async fn add_ann(scoped: &mut Scoped) {
+    admins::create(
+        scoped,
+        &Actor::Operator,
+        &secrets(),
+        "alpha",
+        new_admin("ann@a.example", Role::Owner),
+    )
+    .await
+    .unwrap();
 }

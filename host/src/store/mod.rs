@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::Error;
@@ -66,11 +66,69 @@ const WRITE_TURN_TIMEOUT: Duration = Duration::from_secs(10);
 /// and the connection's page cache stays warm (a connection drops its cache whenever another
 /// connection wrote). Other processes on the same file still meet SQLite's own lock and
 /// busy timeout.
-#[derive(Clone, Debug)]
+///
+/// The connection is held here for good rather than checked out of a pool: sqlx returns a
+/// pooled connection from a spawned task that first pings it, so every write transaction
+/// waited for that task to get a turn on a busy runtime (two fifths of a check-in batch's
+/// time at load, docs/apple-bench.md). Transactions on it are plain `BEGIN IMMEDIATE` / `COMMIT`
+/// statements; see [`WriteTurn`] for the rollback of one that is dropped.
+#[derive(Clone)]
 struct Writer {
-    pool: AnyPool,
-    turn: Arc<Mutex<()>>,
+    turn: Arc<Mutex<WriteConn>>,
 }
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer")
+    }
+}
+
+/// The writer connection and whether a transaction is open on it.
+struct WriteConn {
+    conn: AnyConnection,
+    /// A transaction was begun and neither committed nor rolled back yet.
+    open: bool,
+}
+
+impl WriteConn {
+    /// Ends an open transaction without keeping its changes. (When the statement that began
+    /// or ended it was abandoned half-way, there may be none left: that is not an error.)
+    async fn roll_back(&mut self) {
+        if self.open {
+            match self.conn.execute("ROLLBACK").await {
+                Err(e) if !e.to_string().contains("no transaction is active") => {
+                    tracing::warn!(error = %e, "rolling back an abandoned write transaction");
+                }
+                _ => {}
+            }
+            self.open = false;
+        }
+    }
+}
+
+/// The writer connection while one transaction holds it. Dropped without a commit (an error,
+/// or a request whose client went away), it rolls the transaction back on a task of its own
+/// and only then lets the next writer in, so the write lock on the file is released at once
+/// rather than when this process next writes (other processes may be waiting for it).
+struct WriteTurn(Option<OwnedMutexGuard<WriteConn>>);
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.0.take().filter(|c| c.open) else {
+            return;
+        };
+        // Outside a runtime (the process is ending) the next writer rolls back first.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { conn.roll_back().await });
+        }
+    }
+}
+
+/// Settings of every SQLite connection. temp_store: statement journals (every multi-row
+/// UPDATE of a batch writes one) and temporary sort trees stay in memory instead of temporary
+/// files.
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+    PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;";
 
 impl Store {
     /// Connects to `url` (creating the SQLite file when missing). Does not migrate.
@@ -91,13 +149,16 @@ impl Store {
             .await
             .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
         let writer = match backend {
-            Backend::Sqlite => Some(Writer {
-                pool: Self::pool_options(backend, 1)
-                    .connect_with(options)
+            Backend::Sqlite => {
+                let mut conn = options
+                    .connect()
                     .await
-                    .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?,
-                turn: Arc::new(Mutex::new(())),
-            }),
+                    .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
+                conn.execute(SQLITE_PRAGMAS).await?;
+                Some(Writer {
+                    turn: Arc::new(Mutex::new(WriteConn { conn, open: false })),
+                })
+            }
             Backend::Postgres => None,
         };
         Ok(Store {
@@ -115,17 +176,10 @@ impl Store {
             // liveness ping sqlx sends on every checkout is one more round trip to the
             // connection's thread. PostgreSQL connections can be dropped by the server.
             .test_before_acquire(backend == Backend::Postgres)
-            // temp_store: statement journals (every multi-row UPDATE of a batch writes one)
-            // and temporary sort trees stay in memory instead of temporary files.
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        conn.execute(
-                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA temp_store = MEMORY;",
-                        )
-                        .await?;
+                        conn.execute(SQLITE_PRAGMAS).await?;
                     }
                     Ok(())
                 })
@@ -166,11 +220,11 @@ impl Store {
     /// when another connection wrote in between. Keep write transactions short: do slow work
     /// (cryptography, password hashing) before opening one.
     pub async fn scoped(&self, tenant: &TenantId) -> Result<Scoped, Error> {
-        let (conn, turn) = match &self.writer {
+        let conn = match &self.writer {
             Some(writer) => {
                 // Bounded like SQLite's own busy timeout: a writer that never gets its turn
                 // fails instead of hanging.
-                let turn =
+                let mut turn =
                     tokio::time::timeout(WRITE_TURN_TIMEOUT, writer.turn.clone().lock_owned())
                         .await
                         .map_err(|_| {
@@ -179,15 +233,22 @@ impl Store {
                                 WRITE_TURN_TIMEOUT.as_secs()
                             ))
                         })?;
-                (writer.pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
+                turn.roll_back().await;
+                // Marked open before BEGIN runs: should this future be dropped meanwhile, the
+                // next writer rolls back whatever began.
+                turn.open = true;
+                if let Err(e) = turn.conn.execute("BEGIN IMMEDIATE").await {
+                    turn.open = false;
+                    return Err(e.into());
+                }
+                Conn::Write(WriteTurn(Some(turn)))
             }
-            None => (self.pool.begin().await?, None),
+            None => Conn::Tx(self.pool.begin().await?),
         };
         Ok(Scoped {
-            conn: Conn::Tx(conn),
+            conn,
             tenant: tenant.clone(),
             backend: self.backend,
-            _turn: turn,
         })
     }
 
@@ -198,7 +259,6 @@ impl Store {
             conn: Conn::Tx(self.pool.begin().await?),
             tenant: tenant.clone(),
             backend: self.backend,
-            _turn: None,
         })
     }
 
@@ -211,7 +271,6 @@ impl Store {
             conn: Conn::Plain(self.pool.acquire().await?),
             tenant: tenant.clone(),
             backend: self.backend,
-            _turn: None,
         })
     }
 }
@@ -219,6 +278,8 @@ impl Store {
 enum Conn {
     Tx(Transaction<'static, Any>),
     Plain(PoolConnection<Any>),
+    /// A SQLite write transaction on this process's writer connection.
+    Write(WriteTurn),
 }
 
 /// A transaction bound to one tenant. Repository functions take `&mut Scoped` and filter every
@@ -227,8 +288,6 @@ pub struct Scoped {
     conn: Conn,
     tenant: TenantId,
     backend: Backend,
-    /// This process's SQLite write turn, released after `conn` (fields drop in order).
-    _turn: Option<OwnedMutexGuard<()>>,
 }
 
 impl Scoped {
@@ -247,6 +306,12 @@ impl Scoped {
         match &mut self.conn {
             Conn::Tx(tx) => tx,
             Conn::Plain(conn) => conn,
+            Conn::Write(WriteTurn(turn)) => {
+                &mut turn
+                    .as_mut()
+                    .expect("a write turn is held until dropped")
+                    .conn
+            }
         }
     }
 
@@ -264,8 +329,17 @@ impl Scoped {
 
     /// Commits the transaction (a no-op for a [`Store::reader`]).
     pub async fn commit(self) -> Result<(), Error> {
-        if let Conn::Tx(tx) = self.conn {
-            tx.commit().await?;
+        match self.conn {
+            Conn::Tx(tx) => tx.commit().await?,
+            Conn::Write(mut turn) => {
+                // A failed COMMIT leaves the transaction open, and dropping the turn rolls it
+                // back.
+                if let Some(conn) = turn.0.as_mut() {
+                    conn.conn.execute("COMMIT").await?;
+                    conn.open = false;
+                }
+            }
+            Conn::Plain(_) => {}
         }
         Ok(())
     }
