@@ -583,26 +583,25 @@ mod tests {
         assert!((729..=730).contains(&days_left), "{days_left}");
 
         let signed = Pkcs7::from_der(&pki.sign(b"<plist/>").unwrap()).unwrap();
-        let mut trusted = X509StoreBuilder::new().unwrap();
-        trusted.add_cert(pki.ca_cert.clone()).unwrap();
-        let trusted = trusted.build();
+        let trusting = |ca: &X509| {
+            let mut store = X509StoreBuilder::new().unwrap();
+            store.add_cert(ca.clone()).unwrap();
+            store.build()
+        };
         let mut content = Vec::new();
         signed
             .verify(
                 &Stack::new().unwrap(),
-                &trusted,
+                &trusting(&pki.ca_cert),
                 None,
                 Some(&mut content),
                 Pkcs7Flags::BINARY,
             )
             .unwrap();
         assert_eq!(content, b"<plist/>");
-        let mut foreign = X509StoreBuilder::new().unwrap();
-        foreign.add_cert(other.ca_cert.clone()).unwrap();
-        let foreign = foreign.build();
         let refused = signed.verify(
             &Stack::new().unwrap(),
-            &foreign,
+            &trusting(&other.ca_cert),
             None,
             None,
             Pkcs7Flags::BINARY,

@@ -112,6 +112,13 @@ impl WriteConn {
 /// rather than when this process next writes (other processes may be waiting for it).
 struct WriteTurn(Option<OwnedMutexGuard<WriteConn>>);
 
+impl WriteTurn {
+    /// The connection (only [`Drop`] takes it out).
+    fn conn(&mut self) -> &mut WriteConn {
+        self.0.as_mut().expect("a write turn is held until dropped")
+    }
+}
+
 impl Drop for WriteTurn {
     fn drop(&mut self) {
         let Some(mut conn) = self.0.take().filter(|c| c.open) else {
@@ -306,12 +313,7 @@ impl Scoped {
         match &mut self.conn {
             Conn::Tx(tx) => tx,
             Conn::Plain(conn) => conn,
-            Conn::Write(WriteTurn(turn)) => {
-                &mut turn
-                    .as_mut()
-                    .expect("a write turn is held until dropped")
-                    .conn
-            }
+            Conn::Write(turn) => &mut turn.conn().conn,
         }
     }
 
@@ -334,10 +336,9 @@ impl Scoped {
             Conn::Write(mut turn) => {
                 // A failed COMMIT leaves the transaction open, and dropping the turn rolls it
                 // back.
-                if let Some(conn) = turn.0.as_mut() {
-                    conn.conn.execute("COMMIT").await?;
-                    conn.open = false;
-                }
+                let conn = turn.conn();
+                conn.conn.execute("COMMIT").await?;
+                conn.open = false;
             }
             Conn::Plain(_) => {}
         }
