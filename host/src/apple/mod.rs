@@ -1,5 +1,5 @@
 //! Apple enrolment (SPEC D1 to D4, D10): each tenant's certificate authority and profile
-//! signing (`pki`), the device identity each profile carries (`issuing`), the enrolment profile
+//! signing (`pki`, `signing`), the device identity each profile carries (`issuing`), the enrolment profile
 //! itself (`profile`), and the one-time download links that carry an enrolment
 //! (`enrolments`), the check-in protocol devices speak once enrolled (`checkin`), and the
 //! scheduled follow-up of unfinished enrolments (`follow_up`).
@@ -10,5 +10,6 @@ pub mod follow_up;
 pub mod issuing;
 pub mod pki;
 pub mod profile;
+pub mod signing;
 
 pub use enrolments::AppleSettings;

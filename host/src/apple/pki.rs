@@ -5,7 +5,7 @@
 //!
 //! Profiles are CMS (PKCS #7) SignedData over the profile's XML, with the signing certificate
 //! and the CA in the certificate set, so that `openssl cms -verify -CAfile <tenant CA>` accepts
-//! them.
+//! them: made in pure Rust (`signing`) for P-256 signing keys, by OpenSSL otherwise.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -27,6 +27,7 @@ use openssl::x509::{X509Builder, X509NameBuilder, X509};
 use sha2::{Digest, Sha256};
 
 use super::issuing::{Identity, Issuing, IDENTITY_DAYS};
+use super::signing::ProfileSigner;
 use crate::error::Error;
 use crate::secrets::SecretBox;
 use crate::store::{now_ms, Scoped};
@@ -48,6 +49,9 @@ pub struct TenantPki {
     /// Device identities made in pure Rust, for every CA it can serve (all generated ones);
     /// `None` keeps this PKI's identities on OpenSSL.
     issuing: Option<Issuing>,
+    /// Profile signatures made in pure Rust, for every P-256 signing key with strict-DER
+    /// certificates (all generated ones); `None` keeps them on OpenSSL.
+    signing: Option<ProfileSigner>,
 }
 
 fn crypto(e: openssl::error::ErrorStack) -> Error {
@@ -244,12 +248,22 @@ impl TenantPki {
             tracing::info!(%reason, "this Apple PKI's identities are made by OpenSSL (slower)");
         })
         .ok();
+        let signing = ProfileSigner::new(
+            &signer_cert.to_der().map_err(crypto)?,
+            &signer_key.private_key_to_pkcs8().map_err(crypto)?,
+            &ca_cert.to_der().map_err(crypto)?,
+        )
+        .inspect_err(|reason| {
+            tracing::info!(%reason, "this Apple PKI's profiles are signed by OpenSSL (slower)");
+        })
+        .ok();
         Ok(TenantPki {
             ca_cert,
             ca_key,
             signer_cert,
             signer_key,
             issuing,
+            signing,
         })
     }
 
@@ -466,6 +480,9 @@ impl TenantPki {
 
     /// CMS SignedData (DER) over `content`, by the profile-signing certificate.
     pub fn sign(&self, content: &[u8]) -> Result<Vec<u8>, Error> {
+        if let Some(signing) = &self.signing {
+            return signing.sign(content);
+        }
         let mut chain = Stack::new().map_err(crypto)?;
         chain.push(self.ca_cert.clone()).map_err(crypto)?;
         Pkcs7::sign(
@@ -529,6 +546,12 @@ mod tests {
         b.sign(&ca_key, MessageDigest::sha256()).unwrap();
         let ca_cert = b.build();
         let signer_key = new_key().unwrap();
+        let signer_cert = signing_cert(&signer_key, &ca_cert, &ca_key);
+        TenantPki::assemble(ca_cert, ca_key, signer_cert, signer_key).unwrap()
+    }
+
+    /// A 30-day profile-signing certificate for `key`, issued by the CA.
+    fn signing_cert(key: &PKey<Private>, ca_cert: &X509, ca_key: &PKey<Private>) -> X509 {
         let spec = Spec {
             common_name: "Acme signing",
             organization: "Acme",
@@ -536,8 +559,14 @@ mod tests {
             ca: false,
             client_auth: false,
         };
-        let signer_cert = build(spec, &signer_key, Some((&ca_cert, &ca_key))).unwrap();
-        TenantPki::assemble(ca_cert, ca_key, signer_cert, signer_key).unwrap()
+        build(spec, key, Some((ca_cert, ca_key))).unwrap()
+    }
+
+    /// A trust store that holds `ca` alone.
+    fn trusting(ca: &X509) -> openssl::x509::store::X509Store {
+        let mut store = X509StoreBuilder::new().unwrap();
+        store.add_cert(ca.clone()).unwrap();
+        store.build()
     }
 
     /// The extensions of a certificate: (OID, critical), sorted.
@@ -583,11 +612,6 @@ mod tests {
         assert!((729..=730).contains(&days_left), "{days_left}");
 
         let signed = Pkcs7::from_der(&pki.sign(b"<plist/>").unwrap()).unwrap();
-        let trusting = |ca: &X509| {
-            let mut store = X509StoreBuilder::new().unwrap();
-            store.add_cert(ca.clone()).unwrap();
-            store.build()
-        };
         let mut content = Vec::new();
         signed
             .verify(
@@ -615,9 +639,10 @@ mod tests {
     #[test]
     fn identities_chain_to_the_tenant_ca_and_no_other() {
         let rust = TenantPki::generate("Acme").unwrap();
-        assert!(rust.issues_in_rust());
-        let openssl = pki_with_two_ous();
+        assert!(rust.issues_in_rust() && rust.signing.is_some());
+        let mut openssl = pki_with_two_ous();
         assert!(!openssl.issues_in_rust());
+        openssl.signing = None;
         let (made_in_rust, made_by_openssl) = (
             check_identities_and_signatures(&rust),
             check_identities_and_signatures(&openssl),
@@ -632,5 +657,73 @@ mod tests {
                 ("2.5.29.37".to_string(), false), // extended key usage: client auth
             ]
         );
+    }
+
+    /// What a profile signature is made of, as the `cms` types read it: every version,
+    /// algorithm and attribute type, who signed, the certificates sent, and the content.
+    fn structure(signed: &[u8]) -> Vec<String> {
+        use cms::cert::x509::der::{Decode, Encode};
+        let info = cms::content_info::ContentInfo::from_der(signed).unwrap();
+        let data: cms::signed_data::SignedData = info.content.decode_as().unwrap();
+        let mut parts = vec![
+            format!("content type {}", info.content_type),
+            format!("version {:?}", data.version),
+            format!("encapsulated {}", data.encap_content_info.econtent_type),
+            format!(
+                "content {:?}",
+                data.encap_content_info.econtent.map(|c| c.value().to_vec())
+            ),
+            format!("crls {}", data.crls.is_some()),
+        ];
+        for digest in data.digest_algorithms.iter() {
+            parts.push(format!("digest algorithm {}", digest.oid));
+        }
+        let mut certs: Vec<_> = (data.certificates.unwrap().0.iter())
+            .map(|c| hex::encode(c.to_der().unwrap()))
+            .collect();
+        certs.sort();
+        parts.extend(certs);
+        for signer in data.signer_infos.0.iter() {
+            parts.push(format!("signer version {:?}", signer.version));
+            parts.push(format!("signer {:?}", signer.sid));
+            parts.push(format!("signer digest {}", signer.digest_alg.oid));
+            parts.push(format!("signed with {}", signer.signature_algorithm.oid));
+            parts.push(format!("unsigned {}", signer.unsigned_attrs.is_some()));
+            for attr in signer.signed_attrs.as_ref().unwrap().iter() {
+                parts.push(format!("signed attribute {}", attr.oid));
+            }
+        }
+        parts
+    }
+
+    /// The pure-Rust signature is the one OpenSSL makes (the same structure, certificates and
+    /// signed attribute types), and OpenSSL verifies it against the CA; an operator's PKI
+    /// that ring cannot sign with (RSA) keeps OpenSSL's signature.
+    #[test]
+    fn profile_signatures_are_openssls_either_way() {
+        let mut pki = TenantPki::generate("Acme").unwrap();
+        let content = b"<plist version=\"1.0\"><dict/></plist>";
+        let in_rust = pki.sign(content).unwrap();
+        pki.signing = None;
+        let by_openssl = pki.sign(content).unwrap();
+        assert_ne!(in_rust, by_openssl);
+        assert_eq!(structure(&in_rust), structure(&by_openssl));
+
+        let rsa = PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+        let rsa_cert = signing_cert(&rsa, &pki.ca_cert, &pki.ca_key);
+        let pki = TenantPki::assemble(pki.ca_cert, pki.ca_key, rsa_cert, rsa).unwrap();
+        assert!(pki.signing.is_none());
+        let mut verified = Vec::new();
+        Pkcs7::from_der(&pki.sign(content).unwrap())
+            .unwrap()
+            .verify(
+                &Stack::new().unwrap(),
+                &trusting(&pki.ca_cert),
+                None,
+                Some(&mut verified),
+                Pkcs7Flags::BINARY,
+            )
+            .unwrap();
+        assert_eq!(verified, content);
     }
 }
