@@ -1,8 +1,8 @@
 //! Apple enrolment (SPEC D1 to D4, D10): each tenant's certificate authority and profile
-//! signing (`pki`, `signing`), the device identity each profile carries (`issuing`), the enrolment profile
-//! itself (`profile`), and the one-time download links that carry an enrolment
-//! (`enrolments`), the check-in protocol devices speak once enrolled (`checkin`), and the
-//! scheduled follow-up of unfinished enrolments (`follow_up`).
+//! signing (`pki`, `signing`), the device identity each profile carries (`issuing`), the
+//! enrolment profile itself (`profile`), and the one-time download links that carry an
+//! enrolment (`enrolments`), the check-in protocol devices speak once enrolled (`checkin`),
+//! and the scheduled follow-up of unfinished enrolments (`follow_up`).
 
 pub mod checkin;
 pub mod enrolments;

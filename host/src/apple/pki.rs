@@ -562,11 +562,19 @@ mod tests {
         build(spec, key, Some((ca_cert, ca_key))).unwrap()
     }
 
-    /// A trust store that holds `ca` alone.
-    fn trusting(ca: &X509) -> openssl::x509::store::X509Store {
+    /// The content of a profile signature, if OpenSSL verifies it against `ca` alone.
+    fn verified(signed: &[u8], ca: &X509) -> Result<Vec<u8>, openssl::error::ErrorStack> {
         let mut store = X509StoreBuilder::new().unwrap();
         store.add_cert(ca.clone()).unwrap();
-        store.build()
+        let mut content = Vec::new();
+        Pkcs7::from_der(signed)?.verify(
+            &Stack::new().unwrap(),
+            &store.build(),
+            None,
+            Some(&mut content),
+            Pkcs7Flags::BINARY,
+        )?;
+        Ok(content)
     }
 
     /// The extensions of a certificate: (OID, critical), sorted.
@@ -611,26 +619,9 @@ mod tests {
             .days;
         assert!((729..=730).contains(&days_left), "{days_left}");
 
-        let signed = Pkcs7::from_der(&pki.sign(b"<plist/>").unwrap()).unwrap();
-        let mut content = Vec::new();
-        signed
-            .verify(
-                &Stack::new().unwrap(),
-                &trusting(&pki.ca_cert),
-                None,
-                Some(&mut content),
-                Pkcs7Flags::BINARY,
-            )
-            .unwrap();
-        assert_eq!(content, b"<plist/>");
-        let refused = signed.verify(
-            &Stack::new().unwrap(),
-            &trusting(&other.ca_cert),
-            None,
-            None,
-            Pkcs7Flags::BINARY,
-        );
-        assert!(refused.is_err());
+        let signed = pki.sign(b"<plist/>").unwrap();
+        assert_eq!(verified(&signed, &pki.ca_cert).unwrap(), b"<plist/>");
+        assert!(verified(&signed, &other.ca_cert).is_err());
         extensions(&identity.cert_der)
     }
 
@@ -713,17 +704,9 @@ mod tests {
         let rsa_cert = signing_cert(&rsa, &pki.ca_cert, &pki.ca_key);
         let pki = TenantPki::assemble(pki.ca_cert, pki.ca_key, rsa_cert, rsa).unwrap();
         assert!(pki.signing.is_none());
-        let mut verified = Vec::new();
-        Pkcs7::from_der(&pki.sign(content).unwrap())
-            .unwrap()
-            .verify(
-                &Stack::new().unwrap(),
-                &trusting(&pki.ca_cert),
-                None,
-                Some(&mut verified),
-                Pkcs7Flags::BINARY,
-            )
-            .unwrap();
-        assert_eq!(verified, content);
+        assert_eq!(
+            verified(&pki.sign(content).unwrap(), &pki.ca_cert).unwrap(),
+            content
+        );
     }
 }
