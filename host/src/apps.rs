@@ -176,6 +176,12 @@ fn check_name(name: &str) -> Result<String, Error> {
     if name.is_empty() || name.chars().count() > 200 {
         return Err(Error::invalid("name", "give 1 to 200 characters"));
     }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "name",
+            "give one line of text, without control characters",
+        ));
+    }
     Ok(name.to_string())
 }
 
@@ -232,6 +238,7 @@ pub async fn create(scoped: &mut Scoped, actor: &Actor, new: NewApp) -> Result<A
     }
     let name = check_name(&new.name)?;
     let store_id = check_store_id(new.platform, &new.store_id)?;
+    refuse_listed(scoped, new.platform, &store_id).await?;
     let allow = allow_for_new(scoped, new.allow_unmanaged).await?;
     let settings = AppSettings {
         name: None,
@@ -251,6 +258,36 @@ pub async fn create(scoped: &mut Scoped, actor: &Actor, new: NewApp) -> Result<A
         allow,
     )
     .await
+}
+
+/// One catalogue entry per store id and platform: a second one (of either kind) is a 409 that
+/// names the first. Writers of the tenant are serialised first, so two requests adding the same
+/// app cannot both pass the check.
+async fn refuse_listed(
+    scoped: &mut Scoped,
+    platform: AppPlatform,
+    store_id: &str,
+) -> Result<(), Error> {
+    scoped.lock_tenant().await?;
+    let tenant = scoped.tenant().as_str().to_string();
+    let listed: Option<(String, String)> = sqlx::query_as(
+        "SELECT id, name FROM apps WHERE tenant_id = $1 AND platform = $2 AND store_id = $3",
+    )
+    .bind(tenant)
+    .bind(platform.code())
+    .bind(store_id)
+    .fetch_optional(scoped.conn())
+    .await?;
+    match listed {
+        None => Ok(()),
+        Some((id, name)) => Err(Error::Conflict {
+            code: "app_listed",
+            message: format!(
+                "{store_id} is already in the catalogue for {} as {name:?} (app {id})",
+                platform.code()
+            ),
+        }),
+    }
 }
 
 /// Adds an in-house app from its uploaded file.

@@ -46,9 +46,12 @@ pub struct StorageArgs {
 }
 
 impl StorageArgs {
-    /// The database URL, defaulting to SQLite in the data directory (which is created).
+    /// The database URL, defaulting to SQLite in the data directory (which is created, readable
+    /// by this user only: it holds the secret key and the database).
     pub fn database_url(&self) -> Result<String, Error> {
-        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+        let mut dir = std::fs::DirBuilder::new();
+        std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+        dir.recursive(true).create(&self.data_dir).map_err(|e| {
             Error::Config(format!(
                 "cannot create data directory {}: {e}",
                 self.data_dir.display()
@@ -77,6 +80,10 @@ pub struct ServeArgs {
     /// How long a locked administrator account stays locked, in minutes.
     #[arg(long, env = "CORRAL_LOCKOUT_MINUTES", default_value_t = 15)]
     pub lockout_minutes: u64,
+    /// Attempts at a secret (sign-in, PIN, registration link) one client address may make per
+    /// minute, and at once; more get 429 with Retry-After.
+    #[arg(long, env = "CORRAL_ATTEMPTS_PER_MINUTE", default_value_t = 60)]
+    pub attempts_per_minute: u32,
     /// Lifetime of an administrator session, in hours.
     #[arg(long, env = "CORRAL_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u64,
@@ -205,6 +212,7 @@ impl ServeArgs {
             max_failures: self.max_failed_sign_ins.max(1),
             lockout: Duration::from_secs(self.lockout_minutes * 60),
             session_ttl: Duration::from_secs(self.session_hours.max(1) * 3600),
+            attempts_per_minute: self.attempts_per_minute.max(1),
         }
     }
 }

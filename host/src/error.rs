@@ -24,6 +24,9 @@ pub enum Error {
     /// Too many failed sign-ins: locked for `retry_after_secs`.
     #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
     Locked { retry_after_secs: i64 },
+    /// Too many attempts at a secret from one client address: wait `retry_after_secs`.
+    #[error("too many attempts from your address; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: i64 },
     /// Bad configuration given to the process (URL, key, ...).
     #[error("configuration: {0}")]
     Config(String),
@@ -45,6 +48,19 @@ impl Error {
         Error::Invalid {
             field: field.into(),
             message: message.into(),
+        }
+    }
+
+    /// Refuses a list that names the same thing twice (`field[i]` is the second mention), so
+    /// that one request never acts twice on one object (two invitations, two PINs).
+    pub fn refuse_repeats(field: &str, items: &[String]) -> Result<(), Error> {
+        let mut seen = std::collections::HashSet::with_capacity(items.len());
+        match items.iter().position(|item| !seen.insert(item.as_str())) {
+            None => Ok(()),
+            Some(i) => Err(Error::invalid(
+                format!("{field}[{i}]"),
+                format!("{} is listed twice", items[i]),
+            )),
         }
     }
 }

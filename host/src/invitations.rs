@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::Error;
+use crate::guesses::{Account, Guesses, Secret};
 use crate::history::{self, Actor, Change};
 use crate::mail::{self, About, Message};
 use crate::registration::settings::Language;
@@ -39,6 +40,7 @@ pub async fn invite(
     if user_ids.is_empty() || user_ids.len() > 1000 {
         return Err(Error::invalid("user_ids", "give 1 to 1000 user ids"));
     }
+    Error::refuse_repeats("user_ids", user_ids)?;
     let tenant_settings = settings::get(scoped).await?;
     let url = format!(
         "{base_url}/r/{}",
@@ -51,6 +53,9 @@ pub async fn invite(
             other => other,
         })?;
         let pin = if tenant_settings.require_registration_pin || !user.has_password {
+            // A new PIN comes with fresh tries.
+            let account = Account::new(Secret::PortalPin, scoped.tenant().as_str(), &user.email);
+            Guesses::forget(scoped, &account).await?;
             Some(pins::issue(scoped, &user.id, tenant_settings.pin_validity_hours).await?)
         } else {
             None

@@ -9,6 +9,7 @@ pub mod config;
 pub mod devices;
 pub mod directory;
 pub mod error;
+pub mod guesses;
 pub mod history;
 pub mod http;
 pub mod invitations;

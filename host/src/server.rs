@@ -66,6 +66,7 @@ pub async fn serve(
     tokio::spawn(dispatcher.run());
     tokio::spawn(scheduler.run());
 
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -2,9 +2,9 @@
 //!
 //! Sign-in is tenant slug + e-mail + password + TOTP code, checked in that order of cost: a
 //! locked account is refused before any hashing; unknown tenants and e-mails cost the same
-//! argon2 time as real ones and get the same answer. Failures are counted in the database (so
-//! every host process sees them): after `max_failures` in a row the account is locked for
-//! `lockout`. A successful sign-in always creates a new session token (and ends the one the
+//! argon2 time as real ones and get the same answer. Failures are counted per account by
+//! [`Guesses`] (in the database, so every host process sees them, and for unknown accounts as
+//! for real ones): after `max_failures` in a row the account is locked for `lockout`. A successful sign-in always creates a new session token (and ends the one the
 //! browser presented), so a token planted before sign-in is useless afterwards. Sessions live in
 //! the database, keyed by the SHA-256 of the cookie value: any process can check them.
 
@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::admins::{self, totp::Seed, Admin};
 use crate::error::Error;
+use crate::guesses::{Account, Guesses, Secret};
 use crate::passwords;
 use crate::secrets::{random_token, token_hash, SecretBox};
 use crate::store::{now_ms, Store};
@@ -20,9 +21,12 @@ use crate::tenants::{self, TenantId};
 /// Sign-in policy; see `Config` for the defaults and environment variables.
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// Failed attempts in a row that lock an account (administrators and portal users).
     pub max_failures: i64,
     pub lockout: Duration,
     pub session_ttl: Duration,
+    /// Attempts at a secret one client address may make per minute (and at once).
+    pub attempts_per_minute: u32,
 }
 
 pub struct Credentials {
@@ -47,16 +51,26 @@ pub async fn sign_in(
     store: &Store,
     secrets: &SecretBox,
     policy: &Policy,
+    guesses: &Guesses,
     credentials: Credentials,
     previous_token: Option<&str>,
 ) -> Result<(Authenticated, String), Error> {
+    // The account is counted (and may be locked) whether or not it exists.
+    let account = Account::new(Secret::AdminSignIn, &credentials.tenant, &credentials.email);
+    guesses.check(store, &account).await?;
+    let refused = || async {
+        match guesses.failed(store, &account).await {
+            Ok(()) => REFUSED,
+            Err(e) => e,
+        }
+    };
     let Ok(email) = admins::normalize_email(&credentials.email) else {
         passwords::verify(credentials.password, None).await?;
-        return Err(REFUSED);
+        return Err(refused().await);
     };
     let Some(tenant) = tenants::find_by_slug(store, credentials.tenant.trim()).await? else {
         passwords::verify(credentials.password, None).await?;
-        return Err(REFUSED);
+        return Err(refused().await);
     };
     let row = {
         let mut read = store.scoped_read(&tenant.id).await?;
@@ -64,14 +78,9 @@ pub async fn sign_in(
     };
     let Some(row) = row else {
         passwords::verify(credentials.password, None).await?;
-        return Err(REFUSED);
+        return Err(refused().await);
     };
     let now = now_ms();
-    if row.locked_until > now {
-        return Err(Error::Locked {
-            retry_after_secs: (row.locked_until - now + 999) / 1000,
-        });
-    }
     let password_ok =
         passwords::verify(credentials.password, Some(row.password_hash.clone())).await?;
     let step = if password_ok {
@@ -88,13 +97,12 @@ pub async fn sign_in(
     let claimed = match step {
         Some(step) => {
             sqlx::query(
-                "UPDATE admins SET totp_last_step = $1, failed_sign_ins = 0, locked_until = 0 \
-                 WHERE tenant_id = $2 AND id = $3 AND totp_last_step < $1 AND locked_until <= $4",
+                "UPDATE admins SET totp_last_step = $1 \
+                 WHERE tenant_id = $2 AND id = $3 AND totp_last_step < $1",
             )
             .bind(step)
             .bind(&tenant_id)
             .bind(&row.id)
-            .bind(now)
             .execute(tx.conn())
             .await?
             .rows_affected()
@@ -103,26 +111,14 @@ pub async fn sign_in(
         None => false,
     };
     if !claimed {
-        let locked_until = now + policy.lockout.as_millis() as i64;
-        sqlx::query(
-            "UPDATE admins SET failed_sign_ins = failed_sign_ins + 1, \
-             locked_until = CASE WHEN failed_sign_ins + 1 >= $1 THEN $2 ELSE locked_until END \
-             WHERE tenant_id = $3 AND id = $4",
-        )
-        .bind(policy.max_failures)
-        .bind(locked_until)
-        .bind(&tenant_id)
-        .bind(&row.id)
-        .execute(tx.conn())
-        .await?;
-        tx.commit().await?;
+        drop(tx);
         tracing::info!(
             tenant = %tenant.slug,
             admin = %row.id,
             reason = if !password_ok { "password" } else if step.is_none() { "totp" } else { "totp replayed" },
             "sign-in refused"
         );
-        return Err(REFUSED);
+        return Err(refused().await);
     }
 
     if let Some(previous) = previous_token {
@@ -150,6 +146,7 @@ pub async fn sign_in(
     .await?;
     let admin = admins::get(&mut tx, &row.id).await?;
     tx.commit().await?;
+    guesses.succeeded(store, &account).await?;
     tracing::info!(tenant = %tenant.slug, admin = %admin.id, "signed in");
     Ok((
         Authenticated {

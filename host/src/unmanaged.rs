@@ -287,6 +287,7 @@ pub async fn label(
     if user_ids.is_empty() || user_ids.len() > 1000 {
         return Err(Error::invalid("user_ids", "give 1 to 1000 user ids"));
     }
+    Error::refuse_repeats("user_ids", user_ids)?;
     if !confirmed {
         return Err(Error::invalid(
             "confirm",

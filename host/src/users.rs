@@ -83,6 +83,12 @@ fn check_name(value: &str, field: &str) -> Result<String, Error> {
     if value.is_empty() || value.chars().count() > 100 {
         return Err(Error::invalid(field, "give 1 to 100 characters"));
     }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            field,
+            "give one line of text, without control characters",
+        ));
+    }
     Ok(value.to_string())
 }
 
@@ -323,6 +329,7 @@ pub async fn delete_many(scoped: &mut Scoped, actor: &Actor, ids: &[String]) -> 
     if ids.is_empty() || ids.len() > 1000 {
         return Err(Error::invalid("ids", "give 1 to 1000 user ids"));
     }
+    Error::refuse_repeats("ids", ids)?;
     for (i, id) in ids.iter().enumerate() {
         delete(scoped, actor, id).await.map_err(|e| match e {
             Error::NotFound(_) => Error::invalid(format!("ids[{i}]"), "no such user"),

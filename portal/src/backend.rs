@@ -81,6 +81,10 @@ pub enum PasswordOutcome {
     Refused,
     /// A directory user, and the directory that checks their password cannot be reached.
     DirectoryUnavailable,
+    /// Too many failed attempts in a row for this e-mail address (known or not): wait.
+    AccountLocked {
+        retry_after_secs: i64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +99,14 @@ pub enum PinOutcome {
     Expired,
     /// No usable PIN for that e-mail (never issued, already used, or replaced by a newer one).
     NoPin,
+    /// A PIN entered with an e-mail address (no password first) that is not accepted, for
+    /// whatever reason: wrong, expired, locked, used, or no such user. One answer for all, so
+    /// that the page does not tell who is invited.
+    NotAccepted,
+    /// Too many failed attempts in a row for this e-mail address (known or not): wait.
+    AccountLocked {
+        retry_after_secs: i64,
+    },
 }
 
 /// Why a new password was refused; the portal words it in the user's language.

@@ -21,8 +21,14 @@ use crate::PortalState;
 
 type Fields = HashMap<String, String>;
 
+/// A form field; absent, or holding a control character such as NUL (which no e-mail address,
+/// password or PIN has, and PostgreSQL cannot store), it reads as empty, and the page asks for
+/// it again.
 fn field<'a>(form: &'a Fields, name: &str) -> &'a str {
-    form.get(name).map(String::as_str).unwrap_or("")
+    form.get(name)
+        .map(String::as_str)
+        .filter(|v| !v.chars().any(char::is_control))
+        .unwrap_or("")
 }
 
 /// Where a session in `stage` belongs.
@@ -90,6 +96,14 @@ pub async fn sign_in(
             refused.password_error = Some(t.directory_unavailable.into());
             let html = pages::sign_in(&visit.frame, refused);
             visit.page(StatusCode::SERVICE_UNAVAILABLE, html)
+        }
+        Ok(PasswordOutcome::AccountLocked { retry_after_secs }) => {
+            refused.password_error = Some(t.account_locked(retry_after_secs));
+            let html = pages::sign_in(&visit.frame, refused);
+            retry_after(
+                visit.page(StatusCode::TOO_MANY_REQUESTS, html),
+                retry_after_secs,
+            )
         }
     }
 }
@@ -166,10 +180,25 @@ pub async fn pin(
         Ok(PinOutcome::Locked) => (StatusCode::UNAUTHORIZED, t.pin_locked.to_string()),
         Ok(PinOutcome::Expired) => (StatusCode::UNAUTHORIZED, t.pin_expired.to_string()),
         Ok(PinOutcome::NoPin) => (StatusCode::UNAUTHORIZED, t.pin_none.to_string()),
+        Ok(PinOutcome::NotAccepted) => (StatusCode::UNAUTHORIZED, t.pin_not_accepted.to_string()),
+        Ok(PinOutcome::AccountLocked { retry_after_secs }) => {
+            refused.pin_error = Some(t.account_locked(retry_after_secs));
+            let html = pages::pin(&visit.frame, refused);
+            let res = visit.page(StatusCode::TOO_MANY_REQUESTS, html);
+            return retry_after(res, retry_after_secs);
+        }
     };
     refused.pin_error = Some(message);
     let html = pages::pin(&visit.frame, refused);
     visit.page(status, html)
+}
+
+/// Adds `Retry-After` to a 429 page.
+fn retry_after(mut res: Response, secs: i64) -> Response {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    res
 }
 
 pub async fn password_page(State(state): State<PortalState>, visit: Visit) -> Response {

@@ -77,6 +77,8 @@ pub struct Texts {
     pub pin_locked: &'static str,
     pub pin_expired: &'static str,
     pub pin_none: &'static str,
+    pub pin_not_accepted: &'static str,
+    pub account_locked: &'static str,
     pub back_to_sign_in: &'static str,
     pub password_title: &'static str,
     pub password_intro: &'static str,
@@ -130,6 +132,11 @@ pub struct Texts {
 impl Texts {
     pub fn pin_wrong(&self, remaining: i64) -> String {
         self.pin_wrong.replace("{n}", &remaining.to_string())
+    }
+    /// Too many failed attempts for one address (whether or not it is a user's).
+    pub fn account_locked(&self, retry_after_secs: i64) -> String {
+        let minutes = ((retry_after_secs + 59) / 60).max(1);
+        self.account_locked.replace("{n}", &minutes.to_string())
     }
     pub fn too_short(&self, min: usize) -> String {
         match self.lang {
@@ -195,6 +202,8 @@ static EN: Texts = Texts {
     pin_locked: "Too many wrong tries: this PIN is locked. Ask your administrator for a new invitation.",
     pin_expired: "This PIN has expired. Ask your administrator for a new invitation.",
     pin_none: "No valid PIN for this address: it was already used or replaced. Ask your administrator for a new invitation.",
+    pin_not_accepted: "This e-mail address and PIN do not match a valid invitation. A PIN works once, expires, and stops working after 5 wrong tries: if yours did, ask your administrator for a new invitation.",
+    account_locked: "Too many failed attempts for this address. Try again in {n} minute(s).",
     back_to_sign_in: "Back to sign-in",
     password_title: "Choose your password",
     password_intro: "Choose the password you will use from now on.",
@@ -268,6 +277,8 @@ static FR: Texts = Texts {
     pin_locked: "Trop d'essais incorrects : ce code PIN est bloqué. Demandez une nouvelle invitation à votre administrateur.",
     pin_expired: "Ce code PIN a expiré. Demandez une nouvelle invitation à votre administrateur.",
     pin_none: "Aucun code PIN valable pour cette adresse : il a déjà servi ou a été remplacé. Demandez une nouvelle invitation à votre administrateur.",
+    pin_not_accepted: "Cette adresse e-mail et ce code PIN ne correspondent à aucune invitation valable. Un code PIN ne sert qu'une fois, expire, et cesse de fonctionner après 5 essais incorrects : dans ce cas, demandez une nouvelle invitation à votre administrateur.",
+    account_locked: "Trop d'essais infructueux pour cette adresse. Réessayez dans {n} minute(s).",
     back_to_sign_in: "Retour à la connexion",
     password_title: "Choisissez votre mot de passe",
     password_intro: "Choisissez le mot de passe que vous utiliserez désormais.",

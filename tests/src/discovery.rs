@@ -1,6 +1,7 @@
 //! Checking JSON documents against a Google API discovery document, mechanically: every field
 //! must be a property of its schema, of the declared type (`int64` values are JSON strings
-//! there), and every enum value one the document lists. Used to hold the AMAPI plugin's
+//! there), and every enum value one the document lists. A field the document marks
+//! `deprecated`, or an enum value its `enumDeprecated` marks, is a violation too. Used to hold the AMAPI plugin's
 //! `Policy` to Google's contract rather than to a copy of it. A request's query parameters are
 //! held to its method's `parameters` (and the document's standard ones) the same way.
 
@@ -134,8 +135,12 @@ impl Discovery {
             ("number", Value::Number(_)) => {}
             ("string", Value::String(s)) => {
                 if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-                    if !allowed.iter().any(|a| a == s) {
-                        out.push(format!("{path}: {s:?} is not a value of this enum"));
+                    match allowed.iter().position(|a| a == s) {
+                        None => out.push(format!("{path}: {s:?} is not a value of this enum")),
+                        Some(i) if schema["enumDeprecated"][i].as_bool() == Some(true) => {
+                            out.push(format!("{path}: {s:?} is a deprecated value"))
+                        }
+                        Some(_) => {}
                     }
                 }
             }
@@ -151,7 +156,12 @@ impl Discovery {
                 for (key, v) in map {
                     let child = format!("{path}/{key}");
                     match (props.and_then(|p| p.get(key)), extra) {
-                        (Some(s), _) => self.check(s, v, &child, out),
+                        (Some(s), _) => {
+                            if s["deprecated"].as_bool() == Some(true) {
+                                out.push(format!("{child}: deprecated field"));
+                            }
+                            self.check(s, v, &child, out)
+                        }
                         (None, Some(s)) => self.check(s, v, &child, out),
                         (None, None) => out.push(format!("{child}: no such field")),
                     }

@@ -339,9 +339,13 @@ impl Client {
 
     pub async fn send(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let writes = method != reqwest::Method::GET && method != reqwest::Method::HEAD;
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
             req = req.json(&body);
+        } else if writes {
+            // As the API asks of every cookie-authenticated write, body or not.
+            req = req.header("content-type", "application/json");
         }
         into_reply(req.send().await.expect("request")).await
     }
@@ -361,6 +365,22 @@ impl Client {
             .header("content-type", content_type)
             .body(body.to_string());
         into_reply(req.send().await.expect("request")).await
+    }
+
+    /// Sends `body` (may be empty) with the given headers only (no content type unless named).
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        into_reply(req.body(body.to_string()).send().await.expect("request")).await
     }
 
     /// Posts raw bytes to `path` with `content_type`.
@@ -408,6 +428,13 @@ impl Client {
             .await;
         assert_eq!(r.status, 200, "{r:?}");
         (id, uploaded)
+    }
+
+    /// Creates an end user from `body` (as `POST /api/v1/users` takes it); returns its id.
+    pub async fn create_user(&self, body: serde_json::Value) -> String {
+        let r = self.send("POST", "/api/v1/users", Some(body)).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        r.body["id"].as_str().unwrap().to_string()
     }
 
     pub async fn get(&self, path: &str) -> Reply {

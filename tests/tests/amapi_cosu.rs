@@ -90,13 +90,27 @@ async fn cosu_policy_follows_the_configuration_and_googles_schema() {
     let (_env, _server, c, id) = installed_amapi().await;
     let discovery = Discovery::android_management();
 
-    // The checker itself catches unknown fields, bad enum values and wrong types.
+    // The checker itself catches unknown fields, bad enum values, wrong types, deprecated
+    // fields and deprecated enum values.
     let bogus = json!({
         "kioskCustomization": {"statusBar": "SOMETIMES"},
         "funEnabled": true,
         "keyguardDisabled": "yes",
+        "statusBarDisabled": false,
+        "applications": [{"packageName": "com.acme.kiosk", "installType": "KIOSK"}],
     });
-    assert_eq!(discovery.violations("Policy", &bogus).len(), 3);
+    let mut found = discovery.violations("Policy", &bogus);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "/applications/0/installType: \"KIOSK\" is a deprecated value",
+            "/funEnabled: no such field",
+            "/keyguardDisabled: expected boolean, got \"yes\"",
+            "/kioskCustomization/statusBar: \"SOMETIMES\" is not a value of this enum",
+            "/statusBarDisabled: deprecated field",
+        ]
+    );
 
     // Everything set.
     let full = json!({
@@ -121,7 +135,7 @@ async fn cosu_policy_follows_the_configuration_and_googles_schema() {
         "disallowRemoveAccounts": true,
         "disallowSetUserIcon": true,
         "disallowSetWallpaper": true,
-        "disableStatusBar": true,
+        "disableStatusBar": false,
         "disallowUninstallApps": true,
         "disallowAddAccounts": true,
         "statusBar": "notifications_and_system_info",
@@ -146,7 +160,8 @@ async fn cosu_policy_follows_the_configuration_and_googles_schema() {
     assert_eq!(
         policy["applications"],
         json!([
-            {"packageName": "com.acme.kiosk", "installType": "KIOSK"},
+            {"packageName": "com.acme.kiosk", "installType": "REQUIRED_FOR_SETUP",
+             "roles": [{"roleType": "KIOSK"}]},
             {"packageName": "com.acme.scanner", "installType": "FORCE_INSTALLED",
              "managedConfiguration": {"server": "https://scan.acme.example", "beep": false}},
             {"packageName": "com.acme.notes", "installType": "PREINSTALLED"}
@@ -172,7 +187,6 @@ async fn cosu_policy_follows_the_configuration_and_googles_schema() {
         ("removeUserDisabled", true),
         ("setUserIconDisabled", true),
         ("setWallpaperDisabled", true),
-        ("statusBarDisabled", true),
         ("uninstallAppsDisabled", true),
         ("addUserDisabled", true),
     ] {
@@ -223,7 +237,6 @@ async fn cosu_policy_follows_the_configuration_and_googles_schema() {
         ("privateKeySelectionEnabled", true),
         ("setUserIconDisabled", true),
         ("setWallpaperDisabled", true),
-        ("statusBarDisabled", false),
         ("uninstallAppsDisabled", false),
         ("addUserDisabled", true),
     ] {
@@ -238,6 +251,28 @@ async fn cosu_policy_follows_the_configuration_and_googles_schema() {
         "DISALLOW_INSTALL"
     );
     assert!(policy.get("systemUpdate").is_none());
+    assert_eq!(
+        policy["kioskCustomization"]["statusBar"],
+        "SYSTEM_INFO_ONLY"
+    );
+    assert!(policy.get("statusBarDisabled").is_none(), "deprecated");
+
+    // "Disable status bar" through the current field, nothing else.
+    let policy = render(
+        &c,
+        &id,
+        json!({"pinnedApp": pinned(), "disableStatusBar": true}),
+    )
+    .await;
+    assert_eq!(
+        discovery.violations("Policy", &policy),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        policy["kioskCustomization"]["statusBar"],
+        "NOTIFICATIONS_AND_SYSTEM_INFO_DISABLED"
+    );
+    assert!(policy.get("statusBarDisabled").is_none(), "deprecated");
 }
 
 #[tokio::test]
@@ -277,6 +312,44 @@ async fn every_cosu_rule_answers_a_field_error() {
         .await,
         [pair("/pinnedApp/packageName", "invalid")]
     );
+
+    // A disabled status bar shows nothing: saying what it shows contradicts it.
+    assert_eq!(
+        errors(
+            &c,
+            &id,
+            json!({"pinnedApp": pinned(), "disableStatusBar": true,
+                   "statusBar": "notifications_and_system_info"})
+        )
+        .await,
+        [pair("/statusBar", "conflict")]
+    );
+
+    // Wi-Fi keys: WPA 8 to 63 characters; WEP 5 or 13 characters, or 10 or 26 hex digits.
+    let wifi = |security: &str, key: &str| {
+        json!({"pinnedApp": pinned(),
+               "wifi": {"ssid": "acme", "security": security, "passphrase": key}})
+    };
+    for key in [
+        "abcde",
+        "abcdefghijklm",
+        "0123456789",
+        "0123456789abcdef0123456789",
+    ] {
+        assert_eq!(errors(&c, &id, wifi("wep", key)).await, [], "WEP {key}");
+    }
+    for key in ["abcd", "abcdefgh", "012345678g", "abcdefghijklmn"] {
+        assert_eq!(
+            errors(&c, &id, wifi("wep", key)).await,
+            [pair("/wifi/passphrase", "required")],
+            "WEP {key}"
+        );
+    }
+    assert_eq!(
+        errors(&c, &id, wifi("wpa", "abcde")).await,
+        [pair("/wifi/passphrase", "required")]
+    );
+    assert_eq!(errors(&c, &id, wifi("wpa", "abcdefgh")).await, []);
 
     // System updates: postpone 1 to 30 days, window minutes 0 to 1439.
     let update = |u: Value| json!({"pinnedApp": pinned(), "systemUpdate": u});
@@ -444,14 +517,14 @@ async fn a_tenant_replaces_the_amapi_plugin_and_rolls_back() {
     activate(&c, &id, 2).await;
     assert!(refused_by(&c, &id).await.contains("amapi@0.1.0-acme#2"));
     assert_eq!(
-        render(&c, &id, kiosk.clone()).await["applications"][0]["installType"],
-        "KIOSK"
+        render(&c, &id, kiosk.clone()).await["applications"][0]["roles"],
+        json!([{"roleType": "KIOSK"}])
     );
 
     activate(&c, &id, 1).await;
     assert!(refused_by(&c, &id).await.contains("amapi@0.1.0#1"));
     assert_eq!(
-        render(&c, &id, kiosk).await["applications"][0]["installType"],
-        "KIOSK"
+        render(&c, &id, kiosk).await["applications"][0]["roles"],
+        json!([{"roleType": "KIOSK"}])
     );
 }

@@ -270,7 +270,8 @@ async fn cosu_policies_follow_their_distribution(db: Db) {
     assert_eq!(
         policy["applications"],
         json!([
-            {"packageName": "com.acme.kiosk", "installType": "KIOSK"},
+            {"packageName": "com.acme.kiosk", "installType": "REQUIRED_FOR_SETUP",
+             "roles": [{"roleType": "KIOSK"}]},
             {"packageName": "com.acme.scanner", "installType": "FORCE_INSTALLED"}
         ])
     );

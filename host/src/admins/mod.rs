@@ -150,13 +150,12 @@ pub(crate) struct AdminRow {
     pub password_hash: String,
     pub totp_secret: String,
     pub totp_last_step: i64,
-    pub locked_until: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const COLUMNS: &str = "id, email, role, exchange_permissions, password_hash, totp_secret, \
-    totp_last_step, locked_until, created_at, updated_at";
+    totp_last_step, created_at, updated_at";
 
 impl AdminRow {
     pub fn to_admin(&self) -> Result<Admin, Error> {

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiResult, ErrorBody};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::{self, Admin, AdminUpdate, ExchangePermission, NewAdmin, Permission, Role};
@@ -149,6 +149,7 @@ async fn delete_admin(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
+    _body: NoBody,
 ) -> ApiResult<StatusCode> {
     me.admin.require(Permission::ManageAdministrators)?;
     let mut scoped = state.store().scoped(&me.tenant).await?;

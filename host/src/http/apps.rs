@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiQuery, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
@@ -168,6 +168,7 @@ async fn delete_app(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
+    _body: NoBody,
 ) -> ApiResult<StatusCode> {
     me.admin.require(Permission::ManageConfigurations)?;
     let mut scoped = state.store().scoped(&me.tenant).await?;

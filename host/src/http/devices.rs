@@ -9,8 +9,8 @@ use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::ApiJson;
 use super::extract::ApiQuery;
+use super::extract::{ApiJson, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
@@ -121,6 +121,7 @@ async fn retire_device(
     State(state): State<AppState>,
     me: CurrentAdmin,
     Path(id): Path<String>,
+    _body: NoBody,
 ) -> ApiResult<Json<Device>> {
     act(&state, &me, &id, Action::Retire).await
 }
@@ -134,6 +135,7 @@ async fn wipe_device(
     State(state): State<AppState>,
     me: CurrentAdmin,
     Path(id): Path<String>,
+    _body: NoBody,
 ) -> ApiResult<Json<Device>> {
     act(&state, &me, &id, Action::Wipe).await
 }
@@ -146,6 +148,7 @@ async fn delete_device(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
+    _body: NoBody,
 ) -> ApiResult<StatusCode> {
     me.admin.require(Permission::DeleteDevices)?;
     let mut scoped = state.store().scoped(&me.tenant).await?;

@@ -132,6 +132,7 @@ async fn import_users(
     if req.dns.is_empty() || req.dns.len() > 1000 {
         return Err(Error::invalid("dns", "give 1 to 1000 distinguished names").into());
     }
+    Error::refuse_repeats("dns", &req.dns)?;
     let directory = configured(&state, &me.tenant).await?;
     let entries = directory.entries_named(&req.dns).await?;
     let mut scoped = state.store().scoped(&me.tenant).await?;

@@ -8,7 +8,7 @@ use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiResult, ErrorBody};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
@@ -124,6 +124,7 @@ async fn delete_profile(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path((id, profile)): Path<(String, String)>,
+    _body: NoBody,
 ) -> ApiResult<StatusCode> {
     me.admin.require(Permission::ManageConfigurations)?;
     enrolment_profiles::delete(

@@ -76,6 +76,14 @@ impl From<Error> for ApiError {
                     err.to_string(),
                 )
             },
+            Error::TooManyAttempts { retry_after_secs } => ApiError {
+                retry_after: Some(retry_after_secs),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    err.to_string(),
+                )
+            },
             Error::Upstream { code, message } => {
                 tracing::warn!(%message, "upstream failed");
                 ApiError::new(StatusCode::BAD_GATEWAY, code, message)

@@ -5,6 +5,8 @@
 mod admins;
 mod apple;
 mod apps;
+mod attempts;
+mod cross_site;
 mod device_registration;
 mod devices;
 mod directory;
@@ -40,6 +42,7 @@ pub use error::{ApiError, ApiResult, ErrorBody};
 use crate::apple::checkin::CheckIns;
 use crate::apple::enrolments::Downloads;
 use crate::apple::AppleSettings;
+use crate::guesses::Guesses;
 use crate::plugins::Plugins;
 use crate::secrets::SecretBox;
 use crate::sessions::Policy;
@@ -63,6 +66,7 @@ struct Inner {
     apple: AppleSettings,
     check_ins: CheckIns,
     downloads: Downloads,
+    guesses: Guesses,
 }
 
 impl AppState {
@@ -78,6 +82,11 @@ impl AppState {
             inner: Arc::new(Inner {
                 check_ins: CheckIns::new(store.clone()),
                 downloads: Downloads::new(store.clone(), secrets.clone(), apple.clone()),
+                guesses: Guesses::new(
+                    policy.max_failures,
+                    policy.lockout,
+                    policy.attempts_per_minute,
+                ),
                 store,
                 secrets,
                 policy,
@@ -109,6 +118,10 @@ impl AppState {
     }
     pub fn secrets(&self) -> &SecretBox {
         &self.inner.secrets
+    }
+    /// The limits on guessing secrets (per account and per client address).
+    pub fn guesses(&self) -> &Guesses {
+        &self.inner.guesses
     }
     pub fn policy(&self) -> &Policy {
         &self.inner.policy
@@ -173,11 +186,18 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(plugins::routes())
         .merge(history::routes())
         .split_for_parts();
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        cross_site::guard,
+    ));
     (router.with_state(state), doc)
 }
 
 /// The whole application: API, OpenAPI document, end-user portal, request log, JSON 404/405.
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`: the limits on guessing
+/// secrets are per client address.
 pub fn router(state: AppState) -> Router {
+    let attempts = axum::middleware::from_fn_with_state(state.clone(), attempts::limit);
     let portal = portal::router(state.clone());
     let mdm = mdm::routes(state.clone());
     let (api, doc) = api(state);
@@ -201,6 +221,10 @@ pub fn router(state: AppState) -> Router {
                 "this route does not accept that method",
             )
         })
+        .layer(attempts)
+        .layer(axum::middleware::from_fn(
+            extract::refuse_control_characters_in_path,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {

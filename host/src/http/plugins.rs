@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, NoBody, PluginJson};
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
@@ -224,6 +224,7 @@ async fn delete_plugin(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
+    _body: NoBody,
 ) -> ApiResult<StatusCode> {
     me.admin.require(Permission::ManagePlugins)?;
     registry::delete(state.store(), &me.tenant, &me.admin.actor(), &id).await?;
@@ -264,6 +265,7 @@ async fn deactivate_plugin(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
+    _body: NoBody,
 ) -> ApiResult<Json<PluginSummary>> {
     me.admin.require(Permission::ManagePlugins)?;
     Ok(Json(
@@ -306,6 +308,7 @@ async fn delete_version(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path((id, version)): Path<(String, String)>,
+    _body: NoBody,
 ) -> ApiResult<Json<PluginSummary>> {
     me.admin.require(Permission::ManagePlugins)?;
     let seq = version.parse::<i64>().map_err(|_| {
@@ -578,6 +581,7 @@ async fn delete_configuration(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path((id, configuration)): Path<(String, String)>,
+    _body: NoBody,
 ) -> ApiResult<StatusCode> {
     me.admin.require(Permission::ManagePlugins)?;
     let mut scoped = state.store().scoped(&me.tenant).await?;
@@ -624,6 +628,7 @@ async fn sync_devices(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
+    _body: NoBody,
 ) -> ApiResult<Json<Synced>> {
     me.admin.require(Permission::ManageConfigurations)?;
     let reported = inventory::sync(state.plugins(), &me.tenant, &id).await?;
@@ -703,6 +708,7 @@ async fn delete_vendor_credential(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
+    _body: NoBody,
 ) -> ApiResult<Json<VendorAccess>> {
     me.admin.require(Permission::ManagePlugins)?;
     let mut scoped = state.store().scoped(&me.tenant).await?;
@@ -732,7 +738,7 @@ async fn perform_action(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path((id, action)): Path<(String, String)>,
-    ApiJson(input): ApiJson<serde_json::Value>,
+    PluginJson(input): PluginJson<serde_json::Value>,
 ) -> ApiResult<Json<ActionResult>> {
     me.admin.require(Permission::ManagePlugins)?;
     let installation = state

@@ -23,6 +23,7 @@ use crate::apps;
 use crate::devices::{self, Platform};
 use crate::directory;
 use crate::error::Error;
+use crate::guesses::{Account, Secret};
 use crate::history::Actor;
 use crate::passwords;
 use crate::registration::pins::{self, PinCheck};
@@ -101,6 +102,20 @@ impl PortalBackend {
             token,
             stage: stage(at),
         })
+    }
+
+    /// How long `account` stays locked after failed attempts in a row (`None`: not locked).
+    async fn locked(&self, account: &Account) -> BackendResult<Option<i64>> {
+        match self
+            .state
+            .guesses()
+            .check(self.state.store(), account)
+            .await
+        {
+            Ok(()) => Ok(None),
+            Err(Error::Locked { retry_after_secs }) => Ok(Some(retry_after_secs)),
+            Err(other) => Err(failed(other)),
+        }
     }
 
     /// The session behind `token` if it is at `at`.
@@ -209,6 +224,12 @@ impl Backend for PortalBackend {
         email: &str,
         password: &str,
     ) -> BackendResult<PasswordOutcome> {
+        // Counted (and locked) whether or not the address is a user's.
+        let account = Account::new(Secret::PortalPassword, tenant, email);
+        let (guesses, store) = (self.state.guesses(), self.state.store());
+        if let Some(retry_after_secs) = self.locked(&account).await? {
+            return Ok(PasswordOutcome::AccountLocked { retry_after_secs });
+        }
         // Read everything first; the read ends before the (slow) password check.
         let (user, hash, needs_pin, directory) = {
             let mut read = self.read(tenant).await.map_err(failed)?;
@@ -253,16 +274,19 @@ impl Backend for PortalBackend {
             }
             // Unknown users and users without a password cost one hash check too.
             _ => {
+                // (`verify` checks against a dummy hash when there is none: always run it.)
                 let has_hash = hash.is_some();
-                has_hash
-                    && passwords::verify(password.to_string(), hash)
-                        .await
-                        .map_err(failed)?
+                let matches = passwords::verify(password.to_string(), hash)
+                    .await
+                    .map_err(failed)?;
+                has_hash && matches
             }
         };
         let (Some(user), true) = (user, right) else {
+            guesses.failed(store, &account).await.map_err(failed)?;
             return Ok(PasswordOutcome::Refused);
         };
+        guesses.succeeded(store, &account).await.map_err(failed)?;
         let at = if needs_pin {
             DbStage::NeedsPin
         } else {
@@ -279,18 +303,37 @@ impl Backend for PortalBackend {
         email: &str,
         pin: &str,
     ) -> BackendResult<PinOutcome> {
+        // Counted (and locked) whether or not the address is a user's, and answered alike:
+        // every refusal is `NotAccepted`, after the same hash check.
+        let account = Account::new(Secret::PortalPin, tenant, email);
+        let (guesses, store) = (self.state.guesses(), self.state.store());
+        if let Some(retry_after_secs) = self.locked(&account).await? {
+            return Ok(PinOutcome::AccountLocked { retry_after_secs });
+        }
         let user = {
             let mut read = self.read(tenant).await.map_err(failed)?;
             users::find_by_email(&mut read, email)
                 .await
                 .map_err(failed)?
         };
-        let Some(user) = user else {
-            return Ok(PinOutcome::NoPin);
+        let outcome = match user {
+            Some(user) => self
+                .pin_outcome(tenant, &user, pin, None)
+                .await
+                .map_err(failed)?,
+            None => {
+                passwords::verify(pin.to_string(), None)
+                    .await
+                    .map_err(failed)?;
+                PinOutcome::NoPin
+            }
         };
-        self.pin_outcome(tenant, &user, pin, None)
-            .await
-            .map_err(failed)
+        if let PinOutcome::Accepted(_) = outcome {
+            guesses.succeeded(store, &account).await.map_err(failed)?;
+            return Ok(outcome);
+        }
+        guesses.failed(store, &account).await.map_err(failed)?;
+        Ok(PinOutcome::NotAccepted)
     }
 
     async fn confirm_pin(

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiQuery, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
@@ -103,6 +103,7 @@ async fn registration_url(
 async fn rotate_key(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
+    _body: NoBody,
 ) -> ApiResult<Json<RegistrationUrl>> {
     me.admin.require(Permission::ManageUsers)?;
     let mut scoped = state.store().scoped(&me.tenant).await?;

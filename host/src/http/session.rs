@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, NoBody};
 use super::{AppState, SESSION_COOKIE};
 use crate::admins::Admin;
 use crate::error::Error;
@@ -74,6 +74,7 @@ async fn sign_in(
         state.store(),
         state.secrets(),
         state.policy(),
+        state.guesses(),
         Credentials {
             tenant: req.tenant,
             email: req.email,
@@ -97,6 +98,7 @@ async fn sign_in(
 async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
+    _body: NoBody,
 ) -> ApiResult<impl IntoResponse> {
     if let Some(token) = session_token(&headers) {
         sessions::sign_out(state.store(), &token).await?;

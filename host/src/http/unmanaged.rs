@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiResult, ErrorBody};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
@@ -69,6 +69,7 @@ async fn update_feature(
 async fn enable(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
+    _body: NoBody,
 ) -> ApiResult<Json<Feature>> {
     me.admin.require(Permission::ManageUsers)?;
     let mut scoped = state.store().scoped(&me.tenant).await?;

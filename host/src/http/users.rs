@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiQuery, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
@@ -252,6 +252,7 @@ async fn delete_user(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
+    _body: NoBody,
 ) -> ApiResult<StatusCode> {
     me.admin.require(Permission::ManageUsers)?;
     let mut scoped = state.store().scoped(&me.tenant).await?;

@@ -594,6 +594,8 @@ pub async fn set_grants(
     capabilities: &[String],
     http_allow_hosts: &[String],
 ) -> Result<PluginSummary, Error> {
+    Error::refuse_repeats("capabilities", capabilities)?;
+    Error::refuse_repeats("http_allow_hosts", http_allow_hosts)?;
     let mut allowed = CapabilitySet::empty();
     for (i, name) in capabilities.iter().enumerate() {
         let cap = Capability::from_interface(name).ok_or_else(|| {

@@ -80,16 +80,18 @@ pub async fn check(
         .fetch_optional(read.conn())
         .await?
     };
-    let Some((id, hash, expires_at, failed)) = open else {
-        return Ok(PinCheck::NoPin);
-    };
-    if failed >= MAX_FAILED {
-        return Ok(PinCheck::Locked);
-    }
+    // Every outcome costs the same hash check, so that timing does not tell them apart.
     let now = now_ms();
-    if expires_at <= now {
-        return Ok(PinCheck::Expired);
-    }
+    let refusal = match &open {
+        None => Some(PinCheck::NoPin),
+        Some((_, _, _, failed)) if *failed >= MAX_FAILED => Some(PinCheck::Locked),
+        Some((_, _, expires_at, _)) if *expires_at <= now => Some(PinCheck::Expired),
+        _ => None,
+    };
+    let (Some((id, hash, _, failed)), None) = (open, refusal) else {
+        passwords::verify(pin.trim().to_string(), None).await?;
+        return Ok(refusal.unwrap_or(PinCheck::NoPin));
+    };
     let right = passwords::verify(pin.trim().to_string(), Some(hash)).await?;
     let mut tx = store.scoped(tenant).await?;
     let outcome = if right {

@@ -131,6 +131,45 @@ impl Drop for WriteTurn {
     }
 }
 
+/// The SQLite database holds password hashes and sealed secrets: its file (and its WAL and
+/// shared-memory files, which SQLite creates with the database file's mode) is readable by this
+/// user only. SQLite itself would create it 0644; an empty file is a valid empty database, so it
+/// is created here first. Files left readable by an older version are tightened.
+fn private_sqlite_files(url: &str) -> Result<(), Error> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return Ok(());
+    }
+    let denied =
+        |e: std::io::Error| Error::Config(format!("cannot prepare database file {path}: {e}"));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(denied(e)),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{path}{suffix}");
+        if let Ok(meta) = std::fs::metadata(&file) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(denied)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Settings of every SQLite connection. temp_store: statement journals (every multi-row
 /// UPDATE of a batch writes one) and temporary sort trees stay in memory instead of temporary
 /// files.
@@ -149,6 +188,9 @@ impl Store {
             }
             _ => url.to_string(),
         };
+        if backend == Backend::Sqlite {
+            private_sqlite_files(&url)?;
+        }
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| Error::Config(format!("invalid database URL: {e}")))?;
         let pool = Self::pool_options(backend, max_connections.max(1))

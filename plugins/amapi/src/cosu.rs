@@ -204,9 +204,9 @@ pub struct Cosu {
     pub disallow_uninstall_apps: bool,
     #[serde(default = "yes")]
     pub disallow_add_accounts: bool,
-    // Kiosk customisation.
-    #[serde(default)]
-    pub status_bar: StatusBar,
+    // Kiosk customisation. Left out: system info only, or nothing when the status bar is
+    // disabled (which leaves no status bar to customise).
+    pub status_bar: Option<StatusBar>,
     #[serde(default)]
     pub navigation: Navigation,
     #[serde(default)]
@@ -273,6 +273,15 @@ fn date_ok(d: MonthDay) -> bool {
     (1..=12).contains(&d.month) && d.day >= 1 && d.day <= DAYS_IN_MONTH[(d.month - 1) as usize]
 }
 
+/// A WEP key: 40 or 104 bits, as 5 or 13 ASCII characters or 10 or 26 hexadecimal digits.
+fn wep_key_ok(key: &str) -> bool {
+    match key.len() {
+        5 | 13 => key.is_ascii(),
+        10 | 26 => key.chars().all(|c| c.is_ascii_hexdigit()),
+        _ => false,
+    }
+}
+
 /// Checks a configuration; empty means valid.
 pub fn validate(c: &Cosu) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -305,17 +314,30 @@ pub fn validate(c: &Cosu) -> Vec<Problem> {
     if let Some(u) = &c.system_update {
         check_update(u, &mut out);
     }
+    if c.disable_status_bar && c.status_bar.is_some() {
+        out.push(problem(
+            "/statusBar",
+            "conflict",
+            "the status bar is disabled (disableStatusBar): leave out what it shows",
+        ));
+    }
     if let Some(w) = &c.wifi {
         if w.ssid.trim().is_empty() || w.ssid.len() > 32 {
             out.push(problem("/wifi/ssid", "invalid", "give 1 to 32 characters"));
         }
         match (w.security.as_str(), &w.passphrase) {
             ("none", _) => {}
-            ("wep" | "wpa", Some(p)) if (8..=63).contains(&p.len()) => {}
-            ("wep" | "wpa", _) => out.push(problem(
+            ("wpa", Some(p)) if (8..=63).contains(&p.len()) => {}
+            ("wpa", _) => out.push(problem(
                 "/wifi/passphrase",
                 "required",
                 "give the network's passphrase (8 to 63 characters)",
+            )),
+            ("wep", Some(p)) if wep_key_ok(p) => {}
+            ("wep", _) => out.push(problem(
+                "/wifi/passphrase",
+                "required",
+                "give the network's WEP key: 5 or 13 characters, or 10 or 26 hexadecimal digits",
             )),
             _ => out.push(problem("/wifi/security", "invalid", "none, wep or wpa")),
         }
@@ -426,7 +448,13 @@ fn check_update(u: &SystemUpdate, out: &mut Vec<Problem>) {
 pub fn policy(c: &Cosu) -> Value {
     let mut applications = Vec::new();
     if let Some(app) = &c.pinned_app {
-        applications.push(json!({"packageName": app.package_name, "installType": "KIOSK"}));
+        // The kiosk role (installType KIOSK is deprecated): the app is the home screen and
+        // allowed in lock task mode; it needs REQUIRED_FOR_SETUP.
+        applications.push(json!({
+            "packageName": app.package_name,
+            "installType": "REQUIRED_FOR_SETUP",
+            "roles": [{"roleType": "KIOSK"}],
+        }));
     }
     for app in &c.apps {
         // Only apps set to be installed reach the device.
@@ -475,13 +503,16 @@ pub fn policy(c: &Cosu) -> Value {
         "removeUserDisabled": c.disallow_remove_accounts,
         "setUserIconDisabled": c.disallow_set_user_icon,
         "setWallpaperDisabled": c.disallow_set_wallpaper,
-        "statusBarDisabled": c.disable_status_bar,
         "uninstallAppsDisabled": c.disallow_uninstall_apps,
         "addUserDisabled": c.disallow_add_accounts,
         "kioskCustomization": {
-            "statusBar": match c.status_bar {
-                StatusBar::NotificationsAndSystemInfo => "NOTIFICATIONS_AND_SYSTEM_INFO_ENABLED",
-                StatusBar::SystemInfoOnly => "SYSTEM_INFO_ONLY",
+            // "Disable status bar" through the current field (statusBarDisabled is deprecated).
+            "statusBar": match (c.disable_status_bar, c.status_bar.unwrap_or_default()) {
+                (true, _) => "NOTIFICATIONS_AND_SYSTEM_INFO_DISABLED",
+                (false, StatusBar::NotificationsAndSystemInfo) => {
+                    "NOTIFICATIONS_AND_SYSTEM_INFO_ENABLED"
+                }
+                (false, StatusBar::SystemInfoOnly) => "SYSTEM_INFO_ONLY",
             },
             "systemNavigation": match c.navigation {
                 Navigation::Enabled => "NAVIGATION_ENABLED",
