@@ -13,6 +13,7 @@ both_backends!(
     data_files_are_private,
     guessing_is_limited_and_tells_nobody_who_exists,
     one_address_is_limited_across_accounts,
+    input_edge_cases_are_refused_alike_on_both_databases,
 );
 
 async fn cookie_writes_from_other_sites_are_refused_and_change_nothing(db: Db) {
@@ -321,4 +322,146 @@ async fn one_address_is_limited_across_accounts(db: Db) {
     );
     // Reading is not limited.
     assert_eq!(client.get("/healthz").await.status, 200);
+}
+
+async fn input_edge_cases_are_refused_alike_on_both_databases(db: Db) {
+    let env = Env::new(db).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let c = env.signed_in_owner(&server, "acme", "owner").await;
+    let ann = c
+        .create_user(json!({"email": "ann@acme.example", "first_name": "Ann", "last_name": "Lee"}))
+        .await;
+
+    // NUL (and other control characters) in a field, a query parameter or the path: a field
+    // error, never a database error, on either database.
+    let r = c
+        .send(
+            "POST",
+            "/api/v1/users",
+            Some(json!({"email": "bo@acme.example", "first_name": "B\u{0}o", "last_name": "X"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (400, ("invalid_field", Some("first_name")))
+    );
+    let r = c
+        .send(
+            "POST",
+            "/api/v1/users/bulk",
+            Some(json!({"users": [
+                {"email": "cy@acme.example", "first_name": "Cy", "last_name": "X"},
+                {"email": "di@acme.example", "first_name": "Di", "last_name": "X\u{1b}[31m"}
+            ]})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (400, ("invalid_field", Some("users[1].last_name")))
+    );
+    let r = c
+        .send(
+            "PATCH",
+            &format!("/api/v1/users/{ann}"),
+            Some(json!({"first_name": "Ann\nMarie"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (400, ("invalid_field", Some("first_name")))
+    );
+    let r = c.get("/api/v1/users?prefix=a%00").await;
+    assert_eq!(
+        (r.status, r.error()),
+        (400, ("invalid_field", Some("prefix")))
+    );
+    let r = c.get("/api/v1/users/%00").await;
+    assert_eq!((r.status, r.error().0), (400, "invalid_path"), "{r:?}");
+    let r = c.get("/api/v1/users").await;
+    assert_eq!(r.body.as_array().unwrap().len(), 1, "nothing stored: {r:?}");
+
+    // PATCH: null changes nothing, so it is refused rather than answered 200.
+    let r = c
+        .send(
+            "PATCH",
+            &format!("/api/v1/users/{ann}"),
+            Some(json!({"email": null})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (400, ("invalid_field", Some("email")))
+    );
+
+    // One catalogue entry per store id and platform.
+    let app = json!({"kind": "store", "platform": "android", "name": "Scanner",
+                     "store_id": "com.acme.scanner"});
+    assert_eq!(
+        c.send("POST", "/api/v1/apps", Some(app.clone()))
+            .await
+            .status,
+        201
+    );
+    for again in [
+        app.clone(),
+        json!({"kind": "business", "platform": "android", "name": "Scanner (work)",
+               "store_id": "com.acme.scanner"}),
+    ] {
+        let r = c.send("POST", "/api/v1/apps", Some(again)).await;
+        assert_eq!((r.status, r.error().0), (409, "app_listed"), "{r:?}");
+    }
+    let ios = json!({"kind": "store", "platform": "ios", "name": "Scanner", "store_id": "12345"});
+    assert_eq!(c.send("POST", "/api/v1/apps", Some(ios)).await.status, 201);
+    assert_eq!(
+        c.get("/api/v1/apps").await.body.as_array().unwrap().len(),
+        2
+    );
+
+    // The same user three times in one invitation request: refused, nothing queued.
+    let r = c
+        .send(
+            "POST",
+            "/api/v1/users/invitations",
+            Some(json!({"user_ids": [ann, ann, ann]})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (400, ("invalid_field", Some("user_ids[1]")))
+    );
+    let mail = c.get("/api/v1/mail").await;
+    assert_eq!(mail.body.as_array().map(Vec::len), Some(0), "{mail:?}");
+    let r = c
+        .send(
+            "POST",
+            "/api/v1/users/bulk-delete",
+            Some(json!({"ids": [ann, ann]})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (400, ("invalid_field", Some("ids[1]")))
+    );
+    assert_eq!(c.get(&format!("/api/v1/users/{ann}")).await.status, 200);
+
+    // A NUL in a portal form asks again, like an empty field.
+    let link = c.get("/api/v1/registration").await.body["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = Browser::new(&server.url);
+    let page = b.get(&link).await;
+    let page = b
+        .submit(
+            &page,
+            "/sign-in",
+            &[
+                ("email", "ann@acme.example\u{0}"),
+                ("password", "whatever it is"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422, "{}", page.html);
+    assert!(page.error("email").is_some());
 }

@@ -24,7 +24,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let patch = req.method() == axum::http::Method::PATCH;
         let value = json_value(req, state).await?;
+        // In a PATCH a field left out keeps its value; `null` would say nothing more, and a
+        // client sending it most likely meant something (clearing the field) that does not
+        // happen: refused, naming the field.
+        if let (true, serde_json::Value::Object(map)) = (patch, &value) {
+            if let Some((name, _)) = map.iter().find(|(_, v)| v.is_null()) {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_field",
+                    "null changes nothing here: leave the field out to keep its value",
+                )
+                .with_field(name.clone()));
+            }
+        }
         let host_text = match &value {
             serde_json::Value::Object(map) => map
                 .iter()
