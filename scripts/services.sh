@@ -63,13 +63,15 @@ start_postgres() {
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $port"
 }
 
-# Python tools the tests drive (the aiosmtpd SMTP sink) in a venv of their own.
+# Python tools the tests drive (the aiosmtpd SMTP sink, schemathesis) in a venv of their own.
 # Exports CORRAL_TEST_PYTHON.
 ensure_test_python() {
   local venv=.venv-test
-  if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+  # aiosmtpd: the SMTP sink; schemathesis: the OpenAPI document's check (tests/tests/openapi.rs).
+  if ! "$venv/bin/python" -c 'import aiosmtpd, schemathesis' 2>/dev/null \
+    || [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version 4.32.5" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "aiosmtpd==1.4.6"
+    "$venv/bin/pip" install -q "aiosmtpd==1.4.6" "schemathesis==4.32.5"
   fi
   CORRAL_TEST_PYTHON="$(pwd)/$venv/bin/python"
   export CORRAL_TEST_PYTHON

@@ -133,23 +133,20 @@ async fn main() {
     let tenant = tenants::create(&store, &Actor::Operator, "bench", "Bench Corp")
         .await
         .unwrap();
-    let mut tx = store.scoped(&tenant.id).await.unwrap();
-    let user = users::create(
-        &mut tx,
-        &Actor::Operator,
-        NewUser {
-            email: "pat@bench.example".into(),
-            first_name: "Pat".into(),
-            last_name: "Roe".into(),
-            password: None,
-        },
-    )
+    let new = users::prepare(NewUser {
+        email: "pat@bench.example".into(),
+        first_name: "Pat".into(),
+        last_name: "Roe".into(),
+        password: None,
+    })
     .await
     .unwrap();
-    TenantPki::load_or_create(&mut tx, &secrets, &tenant.name)
+    let mut tx = store.scoped(&tenant.id).await.unwrap();
+    let user = users::create(&mut tx, &Actor::Operator, new).await.unwrap();
+    tx.commit().await.unwrap();
+    TenantPki::load_or_create(&store, &tenant.id, &secrets, &tenant.name)
         .await
         .unwrap();
-    tx.commit().await.unwrap();
     let bench = Arc::new(Bench {
         store,
         secrets,

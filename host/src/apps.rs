@@ -165,9 +165,14 @@ pub struct NewApp {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppSettings {
+    /// 1 to 200 characters.
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(nullable = false)]
     pub install_on_device: Option<bool>,
+    #[schema(nullable = false)]
     pub silent_install: Option<bool>,
+    #[schema(nullable = false)]
     pub allow_unmanaged: Option<bool>,
 }
 

@@ -248,18 +248,20 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 .await?
                 .ok_or(Error::NotFound("tenant"))?;
             let password = read_password()?;
+            let prepared = admins::prepare(NewAdmin {
+                email,
+                role,
+                password,
+                exchange_permissions,
+            })
+            .await?;
             let mut scoped = store.scoped(&tenant.id).await?;
             let created = admins::create(
                 &mut scoped,
                 &Actor::Operator,
                 &secrets,
                 &tenant.slug,
-                NewAdmin {
-                    email,
-                    role,
-                    password,
-                    exchange_permissions,
-                },
+                prepared,
             )
             .await?;
             scoped.commit().await?;

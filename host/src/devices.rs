@@ -43,6 +43,7 @@ impl Platform {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = DeviceState)]
 pub enum State {
     Active,
     Retired,

@@ -70,6 +70,7 @@ pub struct Directory {
 
 /// A user entry of the directory.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = DirectoryEntry)]
 pub struct Entry {
     pub dn: String,
     pub email: String,

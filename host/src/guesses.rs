@@ -23,6 +23,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
+use crate::store::batch::{Placeholders, ROWS_PER_STATEMENT};
 use crate::store::{now_ms, Scoped, Store};
 
 /// What a secret protects: each kind of account is counted apart.
@@ -157,10 +158,22 @@ impl Guesses {
     /// Forgets an account's failures inside the caller's transaction: an administrator's new
     /// invitation gives its user a fresh PIN and fresh tries.
     pub async fn forget(scoped: &mut Scoped, account: &Account) -> Result<(), Error> {
-        sqlx::query("DELETE FROM guess_lockouts WHERE account = $1")
-            .bind(&account.key)
-            .execute(scoped.conn())
-            .await?;
+        Self::forget_all(scoped, std::slice::from_ref(account)).await
+    }
+
+    /// [`Guesses::forget`] for many accounts (bulk invitations).
+    pub async fn forget_all(scoped: &mut Scoped, accounts: &[Account]) -> Result<(), Error> {
+        for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "DELETE FROM guess_lockouts WHERE account IN ({})",
+                Placeholders::new(scoped).list(chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for account in chunk {
+                query = query.bind(account.key.clone());
+            }
+            query.execute(scoped.conn()).await?;
+        }
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::Error;
-use crate::store::batch::Placeholders;
+use crate::store::batch::{Placeholders, ROWS_PER_STATEMENT};
 use crate::store::{new_id, now_ms, Scoped};
 
 /// Who made a change.
@@ -80,44 +80,47 @@ pub async fn record(scoped: &mut Scoped, actor: &Actor, change: Change) -> Resul
     record_all(scoped, actor, vec![change]).await
 }
 
-/// Records several changes by one actor with one statement, in order (batched writes).
+/// Records several changes by one actor, a few hundred per statement, in order (batched and
+/// bulk writes).
 pub async fn record_all(
     scoped: &mut Scoped,
     actor: &Actor,
     changes: Vec<Change>,
 ) -> Result<(), Error> {
-    if changes.is_empty() {
-        return Ok(());
-    }
     let tenant = scoped.tenant().as_str().to_string();
     let (actor_type, actor_id, actor_label) = actor.columns();
     let at = now_ms();
-    let sql = format!(
-        "INSERT INTO history (id, tenant_id, actor_type, actor_id, actor_label, object_type, \
-         object_id, action, before_json, after_json, at) VALUES {}",
-        Placeholders::new(scoped).rows(changes.len(), 11)
-    );
-    let mut query = sqlx::query(&sql);
-    for change in changes {
-        query = query
-            .bind(new_id())
-            .bind(tenant.clone())
-            .bind(actor_type)
-            .bind(actor_id.map(str::to_string))
-            .bind(actor_label.clone())
-            .bind(change.object_type)
-            .bind(change.object_id)
-            .bind(change.action)
-            .bind(change.before.map(|v| v.to_string()))
-            .bind(change.after.map(|v| v.to_string()))
-            .bind(at);
+    let mut changes = changes.into_iter().peekable();
+    while changes.peek().is_some() {
+        let chunk: Vec<Change> = changes.by_ref().take(ROWS_PER_STATEMENT).collect();
+        let sql = format!(
+            "INSERT INTO history (id, tenant_id, actor_type, actor_id, actor_label, \
+             object_type, object_id, action, before_json, after_json, at) VALUES {}",
+            Placeholders::new(scoped).rows(chunk.len(), 11)
+        );
+        let mut query = sqlx::query(&sql);
+        for change in chunk {
+            query = query
+                .bind(new_id())
+                .bind(tenant.clone())
+                .bind(actor_type)
+                .bind(actor_id.map(str::to_string))
+                .bind(actor_label.clone())
+                .bind(change.object_type)
+                .bind(change.object_id)
+                .bind(change.action)
+                .bind(change.before.map(|v| v.to_string()))
+                .bind(change.after.map(|v| v.to_string()))
+                .bind(at);
+        }
+        query.execute(scoped.conn()).await?;
     }
-    query.execute(scoped.conn()).await?;
     Ok(())
 }
 
 /// A recorded change, as the API returns it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = HistoryEntry)]
 pub struct Entry {
     pub id: String,
     pub actor_type: String,
@@ -155,6 +158,7 @@ pub struct Query {
     /// Object id; omit to read the history of every object of that type.
     pub object_id: Option<String>,
     /// At most this many entries (1 to 500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

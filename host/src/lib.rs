@@ -15,6 +15,7 @@ pub mod http;
 pub mod invitations;
 pub mod jobs;
 pub mod mail;
+pub mod onboarding;
 pub mod passwords;
 pub mod plugins;
 pub mod registration;

@@ -24,6 +24,7 @@ pub const CONFIRMATION: &str = "I understand that deactivating unmanaged devices
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = UnmanagedState)]
 pub enum State {
     /// Never switched on (the default).
     Off,

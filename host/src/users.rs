@@ -1,7 +1,9 @@
 //! End users of a tenant (SPEC B1): the people who enrol devices through the portal. Local users
 //! have an e-mail (their login name), a first and last name and an optional password (argon2id);
 //! a user without one sets it after entering a one-time PIN. Bulk operations are all-or-nothing:
-//! one bad entry refuses the whole batch, naming it (`users[3].email`).
+//! one bad entry refuses the whole batch, naming it (`users[3].email`). New users are checked and
+//! their passwords hashed first ([`prepare`], [`prepare_all`]), then written in one short
+//! transaction ([`insert_all`]).
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -9,7 +11,8 @@ use utoipa::ToSchema;
 use crate::admins::normalize_email;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
-use crate::passwords;
+use crate::passwords::{self, Hashed};
+use crate::store::batch::{rows_among, Placeholders, ROWS_PER_STATEMENT};
 use crate::store::{new_id, now_ms, unique_as_conflict, Scoped};
 
 /// A user as the API shows it (no password hash).
@@ -92,8 +95,12 @@ fn check_name(value: &str, field: &str) -> Result<String, Error> {
     Ok(value.to_string())
 }
 
-/// Prefixes the field of an `Invalid` error (for bulk requests).
+/// Prefixes the field of an `Invalid` error (for bulk requests); an empty prefix changes
+/// nothing.
 fn within(prefix: &str, err: Error) -> Error {
+    if prefix.is_empty() {
+        return err;
+    }
     match err {
         Error::Invalid { field, message } => Error::Invalid {
             field: format!("{prefix}.{field}"),
@@ -107,8 +114,123 @@ fn within(prefix: &str, err: Error) -> Error {
     }
 }
 
-pub async fn create(scoped: &mut Scoped, actor: &Actor, new: NewUser) -> Result<User, Error> {
-    insert(scoped, actor, new, "local").await
+/// Most users created by one request.
+pub const MAX_PER_REQUEST: usize = 5000;
+
+/// How errors name a user of a request: the fields alone (one user), or `users[i].field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    One,
+    Bulk,
+}
+
+impl Naming {
+    fn prefix(self, i: usize) -> String {
+        match self {
+            Naming::One => String::new(),
+            Naming::Bulk => format!("users[{i}]"),
+        }
+    }
+}
+
+/// A new user, checked and with its password hashed, ready to be written: made by [`prepare`]
+/// or [`prepare_all`] before the write transaction, so that none waits for argon2.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub(crate) id: String,
+    pub(crate) email: String,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    source: &'static str,
+    password_hash: Option<Hashed>,
+    pub(crate) unmanaged: bool,
+}
+
+impl Prepared {
+    /// The same user as an unmanaged-device (MAM-only) user (SPEC C3); the caller checks that
+    /// the tenant has the feature on and that the user is no administrator.
+    pub fn unmanaged(mut self, unmanaged: bool) -> Prepared {
+        self.unmanaged = unmanaged;
+        self
+    }
+
+    pub(crate) fn has_password(&self) -> bool {
+        self.password_hash.is_some()
+    }
+}
+
+/// Checks a new user's fields; the password, if any, is returned for hashing.
+fn check(new: NewUser, source: &'static str) -> Result<(Prepared, Option<String>), Error> {
+    let email = normalize_email(&new.email)?;
+    let first_name = check_name(&new.first_name, "first_name")?;
+    let last_name = check_name(&new.last_name, "last_name")?;
+    if let Some(password) = &new.password {
+        passwords::check_strength(password, "password")?;
+    }
+    let prepared = Prepared {
+        id: new_id(),
+        email,
+        first_name,
+        last_name,
+        source,
+        password_hash: None,
+        unmanaged: false,
+    };
+    Ok((prepared, new.password))
+}
+
+/// Checks one new local user and hashes its password.
+pub async fn prepare(new: NewUser) -> Result<Prepared, Error> {
+    let (mut prepared, password) = check(new, "local")?;
+    if let Some(password) = password {
+        prepared.password_hash = Some(passwords::hash(password).await?);
+    }
+    Ok(prepared)
+}
+
+/// Checks new local users (errors name the entry, `users[2].email`, and an e-mail given twice)
+/// before hashing any password; then hashes them through the bulk lane.
+pub async fn prepare_all(new: Vec<NewUser>) -> Result<Vec<Prepared>, Error> {
+    if new.is_empty() || new.len() > MAX_PER_REQUEST {
+        return Err(Error::invalid(
+            "users",
+            format!("give 1 to {MAX_PER_REQUEST} users"),
+        ));
+    }
+    let mut checked = Vec::with_capacity(new.len());
+    let mut seen = std::collections::HashMap::with_capacity(new.len());
+    for (i, user) in new.into_iter().enumerate() {
+        let (prepared, password) =
+            check(user, "local").map_err(|e| within(&Naming::Bulk.prefix(i), e))?;
+        if let Some(first) = seen.insert(prepared.email.clone(), i) {
+            return Err(Error::Conflict {
+                code: "email_taken",
+                message: format!(
+                    "users[{i}]: e-mail {} is given to users[{first}] too",
+                    prepared.email
+                ),
+            });
+        }
+        checked.push((prepared, password));
+    }
+    let with_password: Vec<String> = checked.iter().filter_map(|(_, p)| p.clone()).collect();
+    let mut hashes = passwords::hash_all(with_password).await?.into_iter();
+    Ok(checked
+        .into_iter()
+        .map(|(mut prepared, password)| {
+            if password.is_some() {
+                prepared.password_hash = hashes.next();
+            }
+            prepared
+        })
+        .collect())
+}
+
+/// Creates one prepared user (errors name the fields alone).
+pub async fn create(scoped: &mut Scoped, actor: &Actor, new: Prepared) -> Result<User, Error> {
+    Ok(insert_all(scoped, actor, vec![new], Naming::One)
+        .await?
+        .remove(0))
 }
 
 /// Creates a directory user (SPEC B1): no password here, the directory checks it.
@@ -125,67 +247,97 @@ pub async fn create_from_directory(
         last_name: last_name.to_string(),
         password: None,
     };
-    insert(scoped, actor, new, "ldap").await
+    let (prepared, _) = check(new, "ldap")?;
+    create(scoped, actor, prepared).await
 }
 
-async fn insert(
+/// Writes prepared users, every one or none (an e-mail already taken is a 409 naming the
+/// entry), a few hundred rows per statement, with their history.
+pub async fn insert_all(
     scoped: &mut Scoped,
     actor: &Actor,
-    new: NewUser,
-    source: &'static str,
-) -> Result<User, Error> {
-    let email = normalize_email(&new.email)?;
-    let first_name = check_name(&new.first_name, "first_name")?;
-    let last_name = check_name(&new.last_name, "last_name")?;
-    let password_hash = match new.password {
-        Some(password) => {
-            passwords::check_strength(&password, "password")?;
-            Some(passwords::hash(password).await?)
-        }
-        None => None,
-    };
-    let id = new_id();
-    let now = now_ms();
-    let tenant = scoped.tenant().as_str().to_string();
-    let inserted = sqlx::query(
-        "INSERT INTO users (id, tenant_id, email, first_name, last_name, source, password_hash, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-    )
-    .bind(&id)
-    .bind(tenant)
-    .bind(&email)
-    .bind(first_name)
-    .bind(last_name)
-    .bind(source)
-    .bind(password_hash)
-    .bind(now)
-    .execute(scoped.conn())
-    .await;
-    unique_as_conflict(inserted, "email_taken", || {
-        format!("a user with e-mail {email} already exists")
-    })?;
-    let user = get(scoped, &id).await?;
-    history::record(scoped, actor, Change::created("user", &id, &user)).await?;
-    Ok(user)
-}
-
-/// Creates every user or none; errors name the entry (`users[2].email`).
-pub async fn create_many(
-    scoped: &mut Scoped,
-    actor: &Actor,
-    new: Vec<NewUser>,
+    new: Vec<Prepared>,
+    naming: Naming,
 ) -> Result<Vec<User>, Error> {
-    if new.is_empty() || new.len() > 1000 {
-        return Err(Error::invalid("users", "give 1 to 1000 users"));
+    let tenant = scoped.tenant().as_str().to_string();
+    let emails: Vec<String> = new.iter().map(|u| u.email.clone()).collect();
+    let taken = existing_emails(scoped, &emails).await?;
+    if let Some(i) = emails.iter().position(|e| taken.contains(e)) {
+        return Err(within(
+            &naming.prefix(i),
+            Error::Conflict {
+                code: "email_taken",
+                message: format!("a user with e-mail {} already exists", emails[i]),
+            },
+        ));
     }
-    let mut created = Vec::with_capacity(new.len());
-    for (i, user) in new.into_iter().enumerate() {
-        let user = create(scoped, actor, user)
-            .await
-            .map_err(|e| within(&format!("users[{i}]"), e))?;
-        created.push(user);
+    let now = now_ms();
+    for chunk in new.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO users (id, tenant_id, email, first_name, last_name, source, \
+             password_hash, unmanaged, created_at, updated_at) VALUES {}",
+            Placeholders::new(scoped).rows(chunk.len(), 10)
+        );
+        let mut query = sqlx::query(&sql);
+        for user in chunk {
+            query = query
+                .bind(user.id.clone())
+                .bind(tenant.clone())
+                .bind(user.email.clone())
+                .bind(user.first_name.clone())
+                .bind(user.last_name.clone())
+                .bind(user.source)
+                .bind(user.password_hash.as_ref().map(|h| h.as_str().to_string()))
+                .bind(i64::from(user.unmanaged))
+                .bind(now)
+                .bind(now);
+        }
+        // Another request may have taken an e-mail since the check above.
+        unique_as_conflict(query.execute(scoped.conn()).await, "email_taken", || {
+            "a user with one of these e-mails was created meanwhile".to_string()
+        })?;
     }
+    let created: Vec<User> = new
+        .into_iter()
+        .map(|u| User {
+            has_password: u.has_password(),
+            id: u.id,
+            email: u.email,
+            first_name: u.first_name,
+            last_name: u.last_name,
+            source: u.source.to_string(),
+            unmanaged: u.unmanaged,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    let changes = created
+        .iter()
+        .map(|user| Change::created("user", &user.id, user))
+        .collect();
+    history::record_all(scoped, actor, changes).await?;
     Ok(created)
+}
+
+/// Which of `emails` (normalised) users of the tenant already have.
+async fn existing_emails(
+    scoped: &mut Scoped,
+    emails: &[String],
+) -> Result<std::collections::HashSet<String>, Error> {
+    let taken: Vec<(String,)> =
+        rows_among(scoped, "SELECT email FROM users", "email", emails).await?;
+    Ok(taken.into_iter().map(|(email,)| email).collect())
+}
+
+/// The users with these ids, in order (`None` for an unknown id), a few hundred per statement.
+pub async fn get_many(scoped: &mut Scoped, ids: &[String]) -> Result<Vec<Option<User>>, Error> {
+    let rows: Vec<UserRow> =
+        rows_among(scoped, &format!("SELECT {COLUMNS} FROM users"), "id", ids).await?;
+    let mut found: std::collections::HashMap<String, User> = rows
+        .into_iter()
+        .map(|row| (row.id.clone(), User::from(row)))
+        .collect();
+    Ok(ids.iter().map(|id| found.remove(id)).collect())
 }
 
 /// Users of the tenant ordered by e-mail; `prefix` filters e-mail, first or last name
@@ -352,20 +504,18 @@ pub async fn password_hash(scoped: &mut Scoped, id: &str) -> Result<Option<Strin
     .flatten())
 }
 
-/// Sets a user's password (hashed with argon2id); the caller checked its strength.
+/// Sets a user's password, hashed beforehand (see [`passwords::hash`]).
 pub async fn set_password(
     scoped: &mut Scoped,
     actor: &Actor,
     id: &str,
-    password: String,
+    hash: Hashed,
 ) -> Result<(), Error> {
-    passwords::check_strength(&password, "password")?;
-    let hash = passwords::hash(password).await?;
     let tenant = scoped.tenant().as_str().to_string();
     let updated = sqlx::query(
         "UPDATE users SET password_hash = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
     )
-    .bind(hash)
+    .bind(hash.into_string())
     .bind(now_ms())
     .bind(tenant)
     .bind(id)

@@ -1,9 +1,11 @@
 //! Registration URLs and one-time PINs on both backends.
 
 use corral_host::history::Actor;
+use corral_host::passwords;
 use corral_host::registration::keys::{self, Refusal};
 use corral_host::registration::pins::{self, PinCheck};
 use corral_host::secrets::SecretBox;
+use corral_host::store::Scoped;
 use corral_host::store::Store;
 use corral_host::tenants;
 use corral_host::users::{self, NewUser};
@@ -97,6 +99,16 @@ async fn registration_urls_follow_key_rotation(db: Db) {
     );
 }
 
+/// Issues a new PIN for one user (as an invitation does).
+async fn issue(tx: &mut Scoped, user_id: &str, validity_hours: i64) -> String {
+    let pin = pins::new_pin();
+    let hash = passwords::hash(pin.clone()).await.unwrap();
+    pins::store_all(tx, &[(user_id, &hash)], validity_hours)
+        .await
+        .unwrap();
+    pin
+}
+
 async fn pins_are_single_use_expire_and_lock(db: Db) {
     let (store, _dir) = store(db).await;
     let t = tenants::create(&store, &Actor::Operator, "alpha", "Alpha")
@@ -109,19 +121,31 @@ async fn pins_are_single_use_expire_and_lock(db: Db) {
         password: None,
     };
     let mut tx = store.scoped(&t.id).await.unwrap();
-    let ann = users::create(&mut tx, &Actor::Operator, new("ann@a.example"))
-        .await
-        .unwrap();
-    let bob = users::create(&mut tx, &Actor::Operator, new("bob@a.example"))
-        .await
-        .unwrap();
-    let cid = users::create(&mut tx, &Actor::Operator, new("cid@a.example"))
-        .await
-        .unwrap();
-    let ann_pin = pins::issue(&mut tx, &ann.id, 168).await.unwrap();
-    let old_bob_pin = pins::issue(&mut tx, &bob.id, 168).await.unwrap();
-    let bob_pin = pins::issue(&mut tx, &bob.id, 168).await.unwrap();
-    let cid_pin = pins::issue(&mut tx, &cid.id, 0).await.unwrap();
+    let ann = users::create(
+        &mut tx,
+        &Actor::Operator,
+        users::prepare(new("ann@a.example")).await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let bob = users::create(
+        &mut tx,
+        &Actor::Operator,
+        users::prepare(new("bob@a.example")).await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let cid = users::create(
+        &mut tx,
+        &Actor::Operator,
+        users::prepare(new("cid@a.example")).await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let ann_pin = issue(&mut tx, &ann.id, 168).await;
+    let old_bob_pin = issue(&mut tx, &bob.id, 168).await;
+    let bob_pin = issue(&mut tx, &bob.id, 168).await;
+    let cid_pin = issue(&mut tx, &cid.id, 0).await;
     tx.commit().await.unwrap();
     assert_eq!(ann_pin.len(), 8);
 

@@ -66,7 +66,9 @@ async fn scoped_handles_only_reach_their_tenant(db: Db) {
         &Actor::Operator,
         &secrets(),
         "bravo",
-        new_admin("bob@b.example", Role::Owner),
+        admins::prepare(new_admin("bob@b.example", Role::Owner))
+            .await
+            .unwrap(),
     )
     .await
     .unwrap()
@@ -166,7 +168,9 @@ async fn tenant_and_admin_uniqueness(db: Db) {
             &Actor::Operator,
             &secrets(),
             &t.slug,
-            new_admin("x@x.example", Role::Owner),
+            admins::prepare(new_admin("x@x.example", Role::Owner))
+                .await
+                .unwrap(),
         )
         .await
         .unwrap();
@@ -178,7 +182,9 @@ async fn tenant_and_admin_uniqueness(db: Db) {
         &Actor::Operator,
         &secrets(),
         "alpha",
-        new_admin("X@x.example", Role::Admin),
+        admins::prepare(new_admin("X@x.example", Role::Admin))
+            .await
+            .unwrap(),
     )
     .await;
     assert!(matches!(
@@ -201,7 +207,9 @@ async fn last_owner_is_kept(db: Db) {
         &Actor::Operator,
         &secrets(),
         "alpha",
-        new_admin("o@x.example", Role::Owner),
+        admins::prepare(new_admin("o@x.example", Role::Owner))
+            .await
+            .unwrap(),
     )
     .await
     .unwrap()
@@ -279,7 +287,9 @@ async fn add_ann(scoped: &mut Scoped) {
         &Actor::Operator,
         &secrets(),
         "alpha",
-        new_admin("ann@a.example", Role::Owner),
+        admins::prepare(new_admin("ann@a.example", Role::Owner))
+            .await
+            .unwrap(),
     )
     .await
     .unwrap();

@@ -304,7 +304,8 @@ impl Server {
     }
 }
 
-/// An HTTP client bound to one server.
+/// An HTTP client bound to one server (clones share the cookie jar).
+#[derive(Clone)]
 pub struct Client {
     pub base: String,
     pub http: reqwest::Client,

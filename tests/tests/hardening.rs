@@ -2,9 +2,10 @@
 //! cross-site writes, bodies where none is taken, private database files.
 
 use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
 
 use corral_tests::portal::{Browser, Page};
-use corral_tests::{both_backends, Db, Env};
+use corral_tests::{both_backends, Db, Env, SmtpSink};
 use serde_json::json;
 
 both_backends!(
@@ -14,6 +15,7 @@ both_backends!(
     guessing_is_limited_and_tells_nobody_who_exists,
     one_address_is_limited_across_accounts,
     input_edge_cases_are_refused_alike_on_both_databases,
+    a_bulk_import_keeps_no_one_waiting,
 );
 
 async fn cookie_writes_from_other_sites_are_refused_and_change_nothing(db: Db) {
@@ -393,6 +395,23 @@ async fn input_edge_cases_are_refused_alike_on_both_databases(db: Db) {
         (r.status, r.error()),
         (400, ("invalid_field", Some("email")))
     );
+    // A body is an object: serde would read the fields from an array in order.
+    for body in [
+        json!([null, null, null]),
+        json!(["x@acme.example"]),
+        json!("x"),
+    ] {
+        let r = c
+            .send("PATCH", &format!("/api/v1/users/{ann}"), Some(body.clone()))
+            .await;
+        assert_eq!(
+            (r.status, r.error().0),
+            (400, "invalid_json"),
+            "{body}: {r:?}"
+        );
+    }
+    let r = c.get(&format!("/api/v1/users/{ann}")).await;
+    assert_eq!(r.body["email"], "ann@acme.example", "unchanged: {r:?}");
 
     // One catalogue entry per store id and platform.
     let app = json!({"kind": "store", "platform": "android", "name": "Scanner",
@@ -464,4 +483,86 @@ async fn input_edge_cases_are_refused_alike_on_both_databases(db: Db) {
         .await;
     assert_eq!(page.status, 422, "{}", page.html);
     assert!(page.error("email").is_some());
+}
+
+/// Point 2: a bulk import hashes its PINs before taking the write turn. While 100 invited users
+/// are being prepared (100 argon2id hashes), another tenant and the same tenant write at once,
+/// and what they wrote is older than every imported user; the registration key is rotated
+/// meanwhile, and every invitation carries the URL that is valid when it is written.
+async fn a_bulk_import_keeps_no_one_waiting(db: Db) {
+    let sink = SmtpSink::start().await;
+    let env = Env::new(db).await.with_smtp(sink.port);
+    env.create_tenant("acme").await;
+    env.create_tenant("other").await;
+    let server = env.serve().await;
+    let acme = env.signed_in_owner(&server, "acme", "owner").await;
+    let other = env.signed_in_owner(&server, "other", "owner").await;
+    let old_url = acme.get("/api/v1/registration").await.body["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let users: Vec<_> = (0..100)
+        .map(|i| {
+            json!({"email": format!("u{i}@acme.example"), "first_name": "U",
+                "last_name": format!("Number {i}"), "send_invitation": true})
+        })
+        .collect();
+    let bulk = {
+        let acme = acme.clone();
+        tokio::spawn(async move {
+            acme.send(
+                "POST",
+                "/api/v1/users/bulk",
+                Some(json!({ "users": users })),
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut meanwhile = Vec::new();
+    for (c, email) in [(&other, "o@other.example"), (&acme, "a@acme.example")] {
+        let r = c
+            .send(
+                "POST",
+                "/api/v1/users",
+                Some(json!({
+                    "email": email, "first_name": "Meanwhile", "last_name": "Writer"
+                })),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+        meanwhile.push(r.body["created_at"].as_i64().unwrap());
+    }
+    let r = acme
+        .send("POST", "/api/v1/registration/rotate-key", None)
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let new_url = r.body["url"].as_str().unwrap().to_string();
+    assert_ne!(new_url, old_url);
+    assert!(
+        !bulk.is_finished(),
+        "the import was still hashing when the others had written"
+    );
+
+    let r = bulk.await.unwrap();
+    assert_eq!(r.status, 201, "{r:?}");
+    let created = r.body.as_array().unwrap();
+    assert_eq!(created.len(), 100);
+    let latest_meanwhile = meanwhile.into_iter().max().unwrap();
+    for user in created {
+        assert!(
+            user["created_at"].as_i64().unwrap() >= latest_meanwhile,
+            "an imported user was written before the others' writes: {user}"
+        );
+    }
+    let mails = sink.wait_for(100, Duration::from_secs(60)).await;
+    assert_eq!(mails.len(), 100);
+    for m in &mails {
+        assert!(
+            m.text.contains(&new_url) && !m.text.contains(&old_url),
+            "an invitation with a rotated-away URL: {}",
+            m.text
+        );
+    }
 }

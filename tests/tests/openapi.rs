@@ -1,8 +1,11 @@
-//! The OpenAPI document is valid OpenAPI 3 and lists exactly the routes the server serves.
+//! The OpenAPI document is valid OpenAPI 3, lists exactly the routes the server serves, and
+//! tells the truth about them: generated valid and invalid requests (schemathesis) get only
+//! answers the document describes.
 
 use std::collections::BTreeSet;
 
 use corral_tests::{Db, Env};
+use serde_json::json;
 
 /// Every route of the API. Adding a route means adding it here, and the test checks that the
 /// document and the server agree with this list.
@@ -163,4 +166,163 @@ fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
         serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
         _ => {}
     }
+}
+
+/// Issue 18: schemathesis (PyPI, installed by scripts/test.sh) calls every operation, signed in
+/// as an owner, with generated valid and invalid input for a bounded time, and checks that no
+/// answer is a server error, that every status, content type and body is one the document
+/// describes, and that input the document calls invalid is refused. Ids in paths point at a real
+/// user, app and plugin, so that the requests reach the rules behind them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_requests_get_the_answers_the_document_describes() {
+    let python = std::env::var("CORRAL_TEST_PYTHON").expect(
+        "CORRAL_TEST_PYTHON is not set: run the suite with scripts/test.sh (it installs schemathesis)",
+    );
+    let schemathesis = std::path::Path::new(&python).with_file_name("schemathesis");
+    let env = Env::new(Db::Sqlite).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let c = env.signed_in_owner(&server, "acme", "owner").await;
+    // A second sign-in of the same owner would be a TOTP replay: read the session cookie from
+    // a sign-in of another owner.
+    let password = "owner passphrase 1";
+    let totp = env
+        .create_admin("acme", "fuzz@acme.example", "owner", password)
+        .await;
+    let fuzz = server.client();
+    let r = fuzz
+        .sign_in(
+            "acme",
+            "fuzz@acme.example",
+            password,
+            &corral_tests::totp_code(&totp, 0),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let session = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("corral_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_string();
+
+    let user = c
+        .create_user(json!({"email": "ann@acme.example", "first_name": "Ann", "last_name": "Lee"}))
+        .await;
+    let r = c
+        .send(
+            "POST",
+            "/api/v1/apps",
+            Some(json!({"kind": "store", "platform": "android",
+            "name": "Example", "store_id": "com.example.app"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let app = r.body["id"].as_str().unwrap().to_string();
+    let (plugin, _) = c.install_active("corral_example_plugin").await;
+    // The other owner, not the one signed in here: deleting or demoting it leaves the session
+    // of the run in place.
+    let admins = c.get("/api/v1/admins").await.body;
+    let other_owner = admins
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["email"] == "owner@acme.example")
+        .and_then(|a| a["id"].as_str())
+        .unwrap()
+        .to_string();
+
+    // Per operation: the seeded id in its path, and a JSON content type on writes without a
+    // body (the API refuses cookie-authenticated writes in any other type).
+    let doc = c.get("/api/openapi.json").await.body;
+    let mut config = String::from("[auth.openapi.session]\napi_key = \"${CORRAL_SESSION}\"\n");
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = if path.starts_with("/api/v1/admins/{id}") {
+                Some(&other_owner)
+            } else if path.starts_with("/api/v1/users/{id}") {
+                Some(&user)
+            } else if path.starts_with("/api/v1/apps/{id}") {
+                Some(&app)
+            } else if path.starts_with("/api/v1/plugins/{id}") && method != "delete" {
+                Some(&plugin)
+            } else {
+                None
+            };
+            let bodyless_write = method != "get" && operation.get("requestBody").is_none();
+            if id.is_none() && !bodyless_write {
+                continue;
+            }
+            config.push_str(&format!(
+                "\n[[operations]]\ninclude-name = \"{} {path}\"\n",
+                method.to_uppercase()
+            ));
+            if let Some(id) = id {
+                config.push_str(&format!("parameters = {{ \"path.id\" = \"{id}\" }}\n"));
+            }
+            if bodyless_write {
+                config.push_str("headers = { Content-Type = \"application/json\" }\n");
+            }
+        }
+    }
+    let config_path = env.dir.path().join("schemathesis.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let hooks = env.dir.path().join("corral_hooks.py");
+    std::fs::write(
+        &hooks,
+        "import schemathesis\n\n\n@schemathesis.serializer(\"application/wasm\")\n\
+         def wasm(ctx, value):\n    \
+         return value if isinstance(value, bytes) else str(value).encode()\n",
+    )
+    .unwrap();
+
+    let out = tokio::process::Command::new(&schemathesis)
+        .current_dir(env.dir.path())
+        .env("CORRAL_SESSION", &session)
+        .env("PYTHONPATH", env.dir.path())
+        .env("SCHEMATHESIS_HOOKS", "corral_hooks")
+        .args(["--config-file"])
+        .arg(&config_path)
+        .arg("run")
+        .arg(format!("{}/api/openapi.json", server.url))
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,\
+             response_schema_conformance,negative_data_rejection",
+            // Signing out would end the session the rest of the run uses.
+            "--exclude-name",
+            "DELETE /api/v1/session",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            "10",
+            "--max-time",
+            "120",
+            "--workers",
+            "2",
+            "--no-shrink",
+            "--seed",
+            "18",
+        ])
+        .output()
+        .await
+        .expect("run schemathesis");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis found answers the document does not describe:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The session lasted the whole run (a run that signed itself out tests only the 401s).
+    let r = fuzz.get("/api/v1/session").await;
+    assert_eq!(r.status, 200, "the run's session ended: {r:?}");
+    // Every operation but the sign-out was called.
+    let tested = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Tested: "))
+        .and_then(|n| n.trim().parse::<usize>().ok());
+    assert_eq!(tested, Some(ROUTES.len() - 1), "{report}");
 }

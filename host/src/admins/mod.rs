@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::history::{self, Actor, Change};
 use crate::passwords;
 use crate::secrets::SecretBox;
+use crate::store::batch::rows_among;
 use crate::store::{new_id, now_ms, unique_as_conflict, Scoped};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -224,16 +225,39 @@ pub struct Created {
     pub totp_uri: String,
 }
 
+/// A new administrator, checked and with the password hashed, ready for [`create`] (made
+/// before the write transaction, which never waits for argon2).
+pub struct Prepared {
+    email: String,
+    new: NewAdmin,
+    password_hash: String,
+}
+
+/// Checks a new administrator and hashes the password.
+pub async fn prepare(new: NewAdmin) -> Result<Prepared, Error> {
+    let email = normalize_email(&new.email)?;
+    passwords::check_strength(&new.password, "password")?;
+    let password_hash = passwords::hash(new.password.clone()).await?.into_string();
+    Ok(Prepared {
+        email,
+        new,
+        password_hash,
+    })
+}
+
+/// Writes a prepared administrator and the history entry.
 pub async fn create(
     scoped: &mut Scoped,
     actor: &Actor,
     secrets: &SecretBox,
     tenant_slug: &str,
-    new: NewAdmin,
+    prepared: Prepared,
 ) -> Result<Created, Error> {
-    let email = normalize_email(&new.email)?;
-    passwords::check_strength(&new.password, "password")?;
-    let password_hash = passwords::hash(new.password).await?;
+    let Prepared {
+        email,
+        new,
+        password_hash,
+    } = prepared;
     let id = new_id();
     let seed = totp::Seed::generate();
     let totp_uri = seed.uri(tenant_slug, &email)?;
@@ -278,6 +302,16 @@ pub async fn get(scoped: &mut Scoped, id: &str) -> Result<Admin, Error> {
         .await?
         .ok_or(Error::NotFound("administrator"))?
         .to_admin()
+}
+
+/// Which of `emails` (normalised) belong to administrators of the tenant.
+pub(crate) async fn emails_among(
+    scoped: &mut Scoped,
+    emails: &[String],
+) -> Result<std::collections::HashSet<String>, Error> {
+    let found: Vec<(String,)> =
+        rows_among(scoped, "SELECT email FROM admins", "email", emails).await?;
+    Ok(found.into_iter().map(|(email,)| email).collect())
 }
 
 /// The full row by e-mail (already normalised) or id, for sign-in.

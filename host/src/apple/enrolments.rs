@@ -172,11 +172,8 @@ impl Downloads {
         let pki = match cached {
             Some(pki) => pki,
             None => {
-                let mut scoped = store.scoped(tenant_id).await?;
-                let pki = TenantPki::load_or_create(&mut scoped, &self.secrets, &link.tenant_name)
-                    .await?;
-                scoped.commit().await?;
-                pki
+                TenantPki::load_or_create(store, tenant_id, &self.secrets, &link.tenant_name)
+                    .await?
             }
         };
 
@@ -354,19 +351,18 @@ mod tests {
         let tenant = crate::tenants::create(store, &Actor::Operator, slug, slug)
             .await
             .unwrap();
-        let mut scoped = store.scoped(&tenant.id).await.unwrap();
-        let user = users::create(
-            &mut scoped,
-            &Actor::Operator,
-            NewUser {
-                email: format!("pat@{slug}.example"),
-                first_name: "Pat".into(),
-                last_name: "Roe".into(),
-                password: None,
-            },
-        )
+        let new = users::prepare(NewUser {
+            email: format!("pat@{slug}.example"),
+            first_name: "Pat".into(),
+            last_name: "Roe".into(),
+            password: None,
+        })
         .await
         .unwrap();
+        let mut scoped = store.scoped(&tenant.id).await.unwrap();
+        let user = users::create(&mut scoped, &Actor::Operator, new)
+            .await
+            .unwrap();
         let settings = AppleSettings::new(Some("https://mdm.example".into()));
         let mut links = Vec::new();
         for _ in 0..n {

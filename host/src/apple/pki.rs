@@ -30,7 +30,7 @@ use super::issuing::{Identity, Issuing, IDENTITY_DAYS};
 use super::signing::ProfileSigner;
 use crate::error::Error;
 use crate::secrets::SecretBox;
-use crate::store::{now_ms, Scoped};
+use crate::store::{now_ms, Scoped, Store};
 use crate::tenants::TenantId;
 
 /// Parsed PKIs by tenant id, with the stored row's version they were parsed from.
@@ -269,20 +269,27 @@ impl TenantPki {
 
     /// The tenant's PKI, generated and stored on first need.
     pub async fn load_or_create(
-        scoped: &mut Scoped,
+        store: &Store,
+        tenant: &TenantId,
         secrets: &SecretBox,
         organization: &str,
     ) -> Result<Arc<TenantPki>, Error> {
-        if let Some(pki) = Self::load(scoped, secrets).await? {
+        if let Some(pki) = Self::load(&mut store.reader(tenant).await?, secrets).await? {
             return Ok(pki);
         }
+        // Keys are made and certificates signed before the write turn is taken.
+        let organization = organization.to_string();
+        let generated = tokio::task::spawn_blocking(move || Self::generate(&organization))
+            .await
+            .map_err(|e| Error::Internal(format!("tenant PKI generation: {e}")))??;
+        let mut scoped = store.scoped(tenant).await?;
         scoped.lock_tenant().await?;
-        if let Some(pki) = Self::load(scoped, secrets).await? {
-            return Ok(pki);
+        if let Some(pki) = Self::load(&mut scoped, secrets).await? {
+            return Ok(pki); // another request made it meanwhile
         }
-        let pki = Self::generate(organization)?;
-        pki.store(scoped, secrets, "generated").await?;
-        Ok(Arc::new(pki))
+        generated.store(&mut scoped, secrets, "generated").await?;
+        scoped.commit().await?;
+        Ok(Arc::new(generated))
     }
 
     /// An operator's own PKI (PEM). Refused unless the signing certificate was issued by the

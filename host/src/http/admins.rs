@@ -26,7 +26,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct CreateAdminRequest {
     email: String,
     role: Role,
-    /// Initial password, at least 12 characters.
+    /// Initial password: 12 to 1024 characters, at least 4 different ones.
+    #[schema(min_length = 12, max_length = 1024)]
     password: String,
     #[serde(default)]
     exchange_permissions: Vec<ExchangePermission>,
@@ -42,7 +43,9 @@ pub struct CreatedAdmin {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAdminRequest {
+    #[schema(nullable = false)]
     role: Option<Role>,
+    #[schema(nullable = false)]
     exchange_permissions: Option<Vec<ExchangePermission>>,
 }
 
@@ -69,18 +72,20 @@ async fn create_admin(
     ApiJson(req): ApiJson<CreateAdminRequest>,
 ) -> ApiResult<impl IntoResponse> {
     me.admin.require(Permission::ManageAdministrators)?;
+    let prepared = admins::prepare(NewAdmin {
+        email: req.email,
+        role: req.role,
+        password: req.password,
+        exchange_permissions: req.exchange_permissions,
+    })
+    .await?;
     let mut scoped = state.store().scoped(&me.tenant).await?;
     let created = admins::create(
         &mut scoped,
         &me.admin.actor(),
         state.secrets(),
         &me.tenant_slug,
-        NewAdmin {
-            email: req.email,
-            role: req.role,
-            password: req.password,
-            exchange_permissions: req.exchange_permissions,
-        },
+        prepared,
     )
     .await?;
     scoped.commit().await?;

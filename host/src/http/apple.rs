@@ -40,10 +40,9 @@ async fn certificates(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
 ) -> ApiResult<Json<Certificates>> {
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let tenant = tenants::current(&mut scoped).await?;
-    let pki = TenantPki::load_or_create(&mut scoped, state.secrets(), &tenant.name).await?;
-    scoped.commit().await?;
+    let tenant = tenants::current(&mut state.store().reader(&me.tenant).await?).await?;
+    let pki =
+        TenantPki::load_or_create(state.store(), &me.tenant, state.secrets(), &tenant.name).await?;
     Ok(Json(Certificates {
         ca_certificate: pem(&pki.ca_cert)?,
         signing_certificate: pem(&pki.signer_cert)?,

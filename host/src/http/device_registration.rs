@@ -53,7 +53,9 @@ fn refused() -> ApiError {
 #[utoipa::path(post, path = "/api/v1/device-registrations", tag = "registration",
     request_body = RedeemRequest,
     responses((status = 200, body = RegistrationGrant), (status = 400, body = ErrorBody),
-        (status = 410, body = ErrorBody)))]
+        (status = 410, body = ErrorBody),
+        (status = 429, description = "This address tried too often (`too_many_attempts`, with \
+            Retry-After)", body = ErrorBody)))]
 async fn redeem(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RedeemRequest>,

@@ -111,6 +111,7 @@ async fn search_directory(
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
     /// Distinguished names of directory entries (from a search), 1 to 1000.
+    #[schema(min_items = 1, max_items = 1000)]
     dns: Vec<String>,
 }
 

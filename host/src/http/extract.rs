@@ -26,6 +26,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let patch = req.method() == axum::http::Method::PATCH;
         let value = json_value(req, state).await?;
+        // Every API body is an object: serde would also read a struct from an array of its
+        // fields in order (`[null, null]`), which no client means.
+        if !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                "the body must be a JSON object",
+            ));
+        }
         // In a PATCH a field left out keeps its value; `null` would say nothing more, and a
         // client sending it most likely meant something (clearing the field) that does not
         // happen: refused, naming the field.

@@ -3,6 +3,7 @@
 //! document served at `/api/openapi.json` is generated from the same code that routes.
 
 mod admins;
+mod answers;
 mod apple;
 mod apps;
 mod attempts;
@@ -186,6 +187,8 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(plugins::routes())
         .merge(history::routes())
         .split_for_parts();
+    let mut doc = doc;
+    answers::add_common(&mut doc);
     let router = router.layer(axum::middleware::from_fn_with_state(
         state.clone(),
         cross_site::guard,
@@ -246,4 +249,73 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_failure(()),
         )
+}
+
+#[cfg(test)]
+mod document_tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// Every Rust file under `dir`.
+    fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The OpenAPI document keeps one schema per name: two types of the same name (history's
+    /// and the directory's `Entry` once) silently become one, and every answer of the other
+    /// violates the document. Each type deriving `ToSchema` has a name of its own (or an
+    /// `#[schema(as = ...)]` one).
+    #[test]
+    fn schema_names_are_unique() {
+        let mut files = Vec::new();
+        sources(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut names: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                if !(line.trim_start().starts_with("#[derive(") && line.contains("ToSchema")) {
+                    continue;
+                }
+                let mut renamed = None;
+                for next in &lines[i + 1..] {
+                    let next = next.trim();
+                    if let Some(rest) = next.strip_prefix("#[schema(as = ") {
+                        renamed = Some(rest.trim_end_matches(")]").to_string());
+                    }
+                    let item = next
+                        .strip_prefix("pub ")
+                        .or_else(|| next.strip_prefix("pub(crate) "))
+                        .unwrap_or(next);
+                    let named = item
+                        .strip_prefix("struct ")
+                        .or_else(|| item.strip_prefix("enum "));
+                    if let Some(named) = named {
+                        let name: String = named
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        names
+                            .entry(renamed.take().unwrap_or(name))
+                            .or_default()
+                            .push(format!("{}:{}", file.display(), i + 1));
+                        break;
+                    }
+                }
+            }
+        }
+        assert!(names.len() > 50, "too few schemas found: {names:?}");
+        let repeated: Vec<_> = names.iter().filter(|(_, at)| at.len() > 1).collect();
+        assert!(repeated.is_empty(), "schema names used twice: {repeated:?}");
+    }
 }

@@ -377,6 +377,10 @@ impl Backend for PortalBackend {
                 passwords::Weakness::TooSimple => Weakness::TooSimple,
             }));
         }
+        // Hashed before the write transaction, which never waits for argon2.
+        let hash = passwords::hash(password.to_string())
+            .await
+            .map_err(failed)?;
         let mut tx = self.write(tenant).await.map_err(failed)?;
         let Some(session) = sessions::find_at(&mut tx, session_token, DbStage::NeedsPassword)
             .await
@@ -393,7 +397,7 @@ impl Backend for PortalBackend {
             id: user.id.clone(),
             email: user.email.clone(),
         };
-        users::set_password(&mut tx, &actor, &user.id, password.to_string())
+        users::set_password(&mut tx, &actor, &user.id, hash)
             .await
             .map_err(failed)?;
         sessions::advance(

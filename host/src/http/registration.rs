@@ -29,8 +29,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserSettingsRequest {
+    #[schema(nullable = false)]
     language: Option<Language>,
+    #[schema(nullable = false)]
     require_registration_pin: Option<bool>,
+    /// How long an invitation PIN stays valid, in hours (1 to 2160).
+    #[schema(nullable = false, minimum = 1, maximum = 2160)]
     pin_validity_hours: Option<i64>,
 }
 
@@ -43,7 +47,8 @@ pub struct RegistrationUrl {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
-    /// 1 to 1000 user ids; all are invited or none.
+    /// 1 to 5000 user ids; all are invited or none.
+    #[schema(min_items = 1, max_items = 5000)]
     user_ids: Vec<String>,
 }
 
@@ -127,17 +132,14 @@ async fn invite_users(
     ApiJson(req): ApiJson<InviteRequest>,
 ) -> ApiResult<Json<Vec<Invitation>>> {
     me.admin.require(Permission::ManageUsers)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
     let sent = invitations::invite(
-        &mut scoped,
+        state.store(),
+        &me.tenant,
         &me.admin.actor(),
-        state.secrets(),
-        state.base_url(),
-        &me.tenant_slug,
+        super::users::sender(&state, &me.tenant_slug),
         &req.user_ids,
     )
     .await?;
-    scoped.commit().await?;
     Ok(Json(sent))
 }
 

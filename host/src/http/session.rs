@@ -63,7 +63,9 @@ impl From<Authenticated> for SessionInfo {
     responses(
         (status = 200, description = "Signed in; the session cookie is set", body = SessionInfo),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 429, description = "Account locked after repeated failures", body = ErrorBody)))]
+        (status = 429, description = "Too many attempts: the account is locked after repeated \
+            failures, or this address tried too often (`too_many_attempts`, with Retry-After)",
+            body = ErrorBody)))]
 async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -109,6 +109,7 @@ async fn deactivate(
 #[serde(deny_unknown_fields)]
 pub struct LabelRequest {
     /// 1 to 1000 users (local or directory), changed all or none.
+    #[schema(min_items = 1, max_items = 1000)]
     user_ids: Vec<String>,
     /// true: assign as unmanaged; false: remove the unmanaged state.
     unmanaged: bool,

@@ -14,7 +14,8 @@ use super::session::CurrentAdmin;
 use super::AppState;
 use crate::admins::Permission;
 use crate::invitations;
-use crate::users::{self, NewUser, User, UserUpdate};
+use crate::onboarding::{self, Addition};
+use crate::users::{self, Naming, NewUser, User, UserUpdate};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,10 +29,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// Login name.
+    #[schema(min_length = 3, max_length = 254)]
     email: String,
+    #[schema(min_length = 1, max_length = 100)]
     first_name: String,
+    #[schema(min_length = 1, max_length = 100)]
     last_name: String,
-    /// Optional; a user without one sets it in the portal after a one-time PIN.
+    /// Optional; a user without one sets it in the portal after a one-time PIN. 12 to 1024
+    /// characters, at least 4 different ones.
+    #[schema(min_length = 12, max_length = 1024)]
     password: Option<String>,
     /// Send the invitation e-mail right away.
     #[serde(default)]
@@ -41,13 +47,17 @@ pub struct CreateUserRequest {
     unmanaged: bool,
 }
 
-impl From<CreateUserRequest> for NewUser {
-    fn from(r: CreateUserRequest) -> NewUser {
-        NewUser {
-            email: r.email,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            password: r.password,
+impl From<CreateUserRequest> for Addition {
+    fn from(r: CreateUserRequest) -> Addition {
+        Addition {
+            user: NewUser {
+                email: r.email,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                password: r.password,
+            },
+            unmanaged: r.unmanaged,
+            invite: r.send_invitation,
         }
     }
 }
@@ -55,7 +65,8 @@ impl From<CreateUserRequest> for NewUser {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUsersRequest {
-    /// 1 to 1000 users, created (and invited, where asked) all or none.
+    /// 1 to 5000 users, created (and invited, where asked) all or none.
+    #[schema(min_items = 1, max_items = 5000)]
     users: Vec<CreateUserRequest>,
 }
 
@@ -63,14 +74,18 @@ pub struct CreateUsersRequest {
 #[serde(deny_unknown_fields)]
 pub struct DeleteUsersRequest {
     /// 1 to 1000 user ids, deleted all or none.
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Vec<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
+    #[schema(nullable = false, min_length = 3, max_length = 254)]
     email: Option<String>,
+    #[schema(nullable = false, min_length = 1, max_length = 100)]
     first_name: Option<String>,
+    #[schema(nullable = false, min_length = 1, max_length = 100)]
     last_name: Option<String>,
 }
 
@@ -80,6 +95,7 @@ pub struct ListUsersQuery {
     /// Case-insensitive prefix of e-mail, first or last name (type-ahead).
     prefix: Option<String>,
     /// At most this many users (1 to 1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
@@ -111,33 +127,31 @@ async fn create_user(
     ApiJson(req): ApiJson<CreateUserRequest>,
 ) -> ApiResult<impl IntoResponse> {
     me.admin.require(Permission::ManageUsers)?;
-    let (send_invitation, unmanaged) = (req.send_invitation, req.unmanaged);
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let mut user = users::create(&mut scoped, &me.admin.actor(), req.into()).await?;
-    if unmanaged {
-        let ids = [user.id.clone()];
-        user = crate::unmanaged::label(&mut scoped, &me.admin.actor(), &ids, true, true)
-            .await?
-            .remove(0);
-    }
-    if send_invitation {
-        invitations::invite(
-            &mut scoped,
-            &me.admin.actor(),
-            state.secrets(),
-            state.base_url(),
-            &me.tenant_slug,
-            std::slice::from_ref(&user.id),
-        )
-        .await?;
-    }
-    scoped.commit().await?;
+    let user = onboarding::add(
+        state.store(),
+        &me.tenant,
+        &me.admin.actor(),
+        sender(&state, &me.tenant_slug),
+        vec![req.into()],
+        Naming::One,
+    )
+    .await?
+    .remove(0);
     let location = format!("/api/v1/users/{}", user.id);
     Ok((
         StatusCode::CREATED,
         AppendHeaders([(LOCATION, location)]),
         Json(user),
     ))
+}
+
+/// What invitations from this server are sent with.
+pub(super) fn sender<'a>(state: &'a AppState, tenant_slug: &'a str) -> invitations::Sender<'a> {
+    invitations::Sender {
+        secrets: state.secrets(),
+        base_url: state.base_url(),
+        tenant_slug,
+    }
 }
 
 /// Create many users at once: all or none; an error names the entry (`users[2].email`).
@@ -152,37 +166,15 @@ async fn create_users(
     ApiJson(req): ApiJson<CreateUsersRequest>,
 ) -> ApiResult<impl IntoResponse> {
     me.admin.require(Permission::ManageUsers)?;
-    let invite: Vec<bool> = req.users.iter().map(|u| u.send_invitation).collect();
-    let unmanaged: Vec<bool> = req.users.iter().map(|u| u.unmanaged).collect();
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let new = req.users.into_iter().map(NewUser::from).collect();
-    let mut created = users::create_many(&mut scoped, &me.admin.actor(), new).await?;
-    for (user, unmanaged) in created.iter_mut().zip(unmanaged) {
-        if unmanaged {
-            let ids = [user.id.clone()];
-            *user = crate::unmanaged::label(&mut scoped, &me.admin.actor(), &ids, true, true)
-                .await?
-                .remove(0);
-        }
-    }
-    let to_invite: Vec<String> = created
-        .iter()
-        .zip(invite)
-        .filter(|(_, invite)| *invite)
-        .map(|(user, _)| user.id.clone())
-        .collect();
-    if !to_invite.is_empty() {
-        invitations::invite(
-            &mut scoped,
-            &me.admin.actor(),
-            state.secrets(),
-            state.base_url(),
-            &me.tenant_slug,
-            &to_invite,
-        )
-        .await?;
-    }
-    scoped.commit().await?;
+    let created = onboarding::add(
+        state.store(),
+        &me.tenant,
+        &me.admin.actor(),
+        sender(&state, &me.tenant_slug),
+        req.users.into_iter().map(Addition::from).collect(),
+        Naming::Bulk,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::Error;
+use crate::store::batch::{Placeholders, ROWS_PER_STATEMENT};
 use crate::store::{new_id, now_ms, Scoped};
 
 /// `s` as HTML text (for message bodies).
@@ -43,31 +44,61 @@ pub async fn enqueue(
     about: About<'_>,
     message: Message,
 ) -> Result<String, Error> {
-    let id = new_id();
+    Ok(enqueue_all(scoped, vec![(about, message)]).await?.remove(0))
+}
+
+/// Queues messages in the caller's transaction, a few hundred per statement (bulk
+/// invitations); returns their ids in order.
+pub async fn enqueue_all(
+    scoped: &mut Scoped,
+    messages: Vec<(About<'_>, Message)>,
+) -> Result<Vec<String>, Error> {
     let now = now_ms();
     let tenant = scoped.tenant().as_str().to_string();
-    sqlx::query(
-        "INSERT INTO mail_outbox (id, tenant_id, kind, object_type, object_id, recipient, subject, \
-         body_text, body_html, status, attempts, next_attempt_at, lease_until, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, 0, $10)",
-    )
-    .bind(&id)
-    .bind(tenant)
-    .bind(about.kind)
-    .bind(about.object_type)
-    .bind(about.object_id)
-    .bind(&message.to)
-    .bind(&message.subject)
-    .bind(&message.text)
-    .bind(&message.html)
-    .bind(now)
-    .execute(scoped.conn())
-    .await?;
-    Ok(id)
+    let mut ids = Vec::with_capacity(messages.len());
+    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
+        let mut p = Placeholders::new(scoped);
+        let rows = (0..chunk.len())
+            .map(|_| {
+                format!(
+                    "({}, 'pending', 0, {}, 0, {})",
+                    p.list(9),
+                    p.next(),
+                    p.next()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO mail_outbox (id, tenant_id, kind, object_type, object_id, recipient, \
+             subject, body_text, body_html, status, attempts, next_attempt_at, lease_until, \
+             created_at) VALUES {rows}"
+        );
+        let mut query = sqlx::query(&sql);
+        for (about, message) in chunk {
+            let id = new_id();
+            query = query
+                .bind(id.clone())
+                .bind(tenant.clone())
+                .bind(about.kind)
+                .bind(about.object_type)
+                .bind(about.object_id.to_string())
+                .bind(message.to.clone())
+                .bind(message.subject.clone())
+                .bind(message.text.clone())
+                .bind(message.html.clone())
+                .bind(now)
+                .bind(now);
+            ids.push(id);
+        }
+        query.execute(scoped.conn()).await?;
+    }
+    Ok(ids)
 }
 
 /// A queued message as administrators see it (without its body).
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[schema(as = MailDelivery)]
 pub struct Delivery {
     pub id: String,
     pub kind: String,
@@ -91,8 +122,10 @@ pub struct DeliveryQuery {
     /// Only messages about this object id (e.g. a user id).
     pub object_id: Option<String>,
     /// Only messages in this status: `pending`, `sent` or `failed`.
+    #[param(pattern = "^(pending|sent|failed)$")]
     pub status: Option<String>,
     /// At most this many (1 to 500, default 100), newest first.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

@@ -34,6 +34,7 @@ const MAX_RETRY_MS: i64 = 3_600_000;
 
 /// A configuration change the plugin has not taken yet.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[schema(as = ConfigurationDelivery)]
 pub struct Delivery {
     /// `changed` or `withdrawn`.
     pub event: String,

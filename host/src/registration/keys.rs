@@ -88,20 +88,31 @@ pub async fn current_token(
     secrets: &SecretBox,
     slug: &str,
 ) -> Result<String, Error> {
-    let version = match current_version(scoped).await? {
-        Some(v) => v,
-        None => {
-            insert_key(scoped, secrets, 1).await?;
-            1
-        }
+    if let Some(token) = existing_token(scoped, secrets, slug).await? {
+        return Ok(token);
+    }
+    insert_key(scoped, secrets, 1).await?;
+    existing_token(scoped, secrets, slug)
+        .await?
+        .ok_or_else(|| Error::Internal("enrolment key vanished".into()))
+}
+
+/// The tenant's current registration token, `None` before its first key; reads only.
+pub async fn existing_token(
+    scoped: &mut Scoped,
+    secrets: &SecretBox,
+    slug: &str,
+) -> Result<Option<String>, Error> {
+    let Some(version) = current_version(scoped).await? else {
+        return Ok(None);
     };
     let key = load_key(scoped, secrets, version)
         .await?
         .ok_or_else(|| Error::Internal("enrolment key vanished".into()))?;
-    Ok(format!(
+    Ok(Some(format!(
         "{slug}.{version}.{}",
         mac(&key, scoped.tenant(), version)
-    ))
+    )))
 }
 
 /// Rotates the enrolment key: every URL made before stops working. Returns the new version.

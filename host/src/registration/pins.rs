@@ -5,7 +5,8 @@
 use rand::Rng;
 
 use crate::error::Error;
-use crate::passwords;
+use crate::passwords::{self, Hashed};
+use crate::store::batch::{Placeholders, ROWS_PER_STATEMENT};
 use crate::store::{new_id, now_ms, Scoped, Store};
 use crate::tenants::TenantId;
 
@@ -26,39 +27,53 @@ pub enum PinCheck {
     NoPin,
 }
 
-/// Issues a new PIN for `user_id`, revoking the user's open ones; returns the PIN in clear
-/// (for the invitation e-mail only; it is never stored or logged in clear).
-pub async fn issue(
+/// A new PIN in clear (for the invitation e-mail only; it is never stored or logged in clear).
+/// Hash it (off the write turn) and store the hash with [`store_all`].
+pub fn new_pin() -> String {
+    format!("{:08}", rand::thread_rng().gen_range(0..100_000_000u32))
+}
+
+/// Stores new PINs (user id and the PIN's hash), revoking each user's open ones.
+pub async fn store_all(
     scoped: &mut Scoped,
-    user_id: &str,
+    issued: &[(&str, &Hashed)],
     validity_hours: i64,
-) -> Result<String, Error> {
-    let pin = format!("{:08}", rand::thread_rng().gen_range(0..100_000_000u32));
-    let hash = passwords::hash(pin.clone()).await?;
+) -> Result<(), Error> {
     let now = now_ms();
     let tenant = scoped.tenant().as_str().to_string();
-    sqlx::query(
-        "UPDATE registration_pins SET closed_at = $1 \
-         WHERE tenant_id = $2 AND user_id = $3 AND closed_at IS NULL",
-    )
-    .bind(now)
-    .bind(&tenant)
-    .bind(user_id)
-    .execute(scoped.conn())
-    .await?;
-    sqlx::query(
-        "INSERT INTO registration_pins (id, tenant_id, user_id, pin_hash, expires_at, \
-         failed_attempts, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
-    )
-    .bind(new_id())
-    .bind(&tenant)
-    .bind(user_id)
-    .bind(hash)
-    .bind(now + validity_hours * 3_600_000)
-    .bind(now)
-    .execute(scoped.conn())
-    .await?;
-    Ok(pin)
+    for chunk in issued.chunks(ROWS_PER_STATEMENT) {
+        let mut p = Placeholders::new(scoped);
+        let sql = format!(
+            "UPDATE registration_pins SET closed_at = {} WHERE tenant_id = {} \
+             AND closed_at IS NULL AND user_id IN ({})",
+            p.next(),
+            p.next(),
+            p.list(chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now).bind(&tenant);
+        for (user_id, _) in chunk {
+            query = query.bind(user_id.to_string());
+        }
+        query.execute(scoped.conn()).await?;
+        let sql = format!(
+            "INSERT INTO registration_pins (id, tenant_id, user_id, pin_hash, expires_at, \
+             failed_attempts, created_at) VALUES {}",
+            Placeholders::new(scoped).rows(chunk.len(), 7)
+        );
+        let mut query = sqlx::query(&sql);
+        for (user_id, hash) in chunk {
+            query = query
+                .bind(new_id())
+                .bind(&tenant)
+                .bind(user_id.to_string())
+                .bind(hash.as_str().to_string())
+                .bind(now + validity_hours * 3_600_000)
+                .bind(0i64)
+                .bind(now);
+        }
+        query.execute(scoped.conn()).await?;
+    }
+    Ok(())
 }
 
 /// Checks `pin` for `user_id` and, when right, uses it up.

@@ -31,7 +31,7 @@ impl Language {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct UserSettings {
     /// Language of invitation e-mails and the portal's default.
     pub language: Language,

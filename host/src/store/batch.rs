@@ -215,6 +215,39 @@ enum Failed {
     Apply(Error),
 }
 
+/// Most rows in one multi-row statement of a bulk write: at 16 columns, 8,000 bind parameters,
+/// well within SQLite's (32,766) and PostgreSQL's (65,535) limits.
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
+
+/// The tenant's rows whose `column` is one of `values`: `select` (`SELECT ... FROM table`) is
+/// completed with the tenant filter and an `IN` list, a few hundred values per statement.
+pub(crate) async fn rows_among<T>(
+    scoped: &mut Scoped,
+    select: &str,
+    column: &str,
+    values: &[String],
+) -> Result<Vec<T>, Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let tenant = scoped.tenant().as_str().to_string();
+    let mut rows = Vec::with_capacity(values.len());
+    for chunk in values.chunks(ROWS_PER_STATEMENT) {
+        let mut p = Placeholders::new(scoped);
+        let sql = format!(
+            "{select} WHERE tenant_id = {} AND {column} IN ({})",
+            p.next(),
+            p.list(chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, T>(&sql).bind(tenant.clone());
+        for value in chunk {
+            query = query.bind(value.clone());
+        }
+        rows.extend(query.fetch_all(scoped.conn()).await?);
+    }
+    Ok(rows)
+}
+
 /// Placeholders numbered in order of appearance, for statements whose size follows the batch:
 /// `$1, $2, ...` on PostgreSQL, anonymous `?` on SQLite (sqlx looks every named SQLite parameter
 /// up by name, which is quadratic for a statement of hundreds of parameters). Take placeholders
