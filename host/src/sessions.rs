@@ -90,13 +90,14 @@ pub async fn sign_in(
         None
     };
 
-    let mut tx = store.scoped(&tenant.id).await?;
     let tenant_id = tenant.id.as_str().to_string();
     // The step is claimed with a conditional update, so two processes given the same code
-    // cannot both accept it.
+    // cannot both accept it. A refused password opens no write transaction: it costs what an
+    // unknown address costs.
     let claimed = match step {
         Some(step) => {
-            sqlx::query(
+            let mut tx = store.scoped(&tenant.id).await?;
+            let updated = sqlx::query(
                 "UPDATE admins SET totp_last_step = $1 \
                  WHERE tenant_id = $2 AND id = $3 AND totp_last_step < $1",
             )
@@ -105,13 +106,12 @@ pub async fn sign_in(
             .bind(&row.id)
             .execute(tx.conn())
             .await?
-            .rows_affected()
-                == 1
+            .rows_affected();
+            (updated == 1).then_some(tx)
         }
-        None => false,
+        None => None,
     };
-    if !claimed {
-        drop(tx);
+    let Some(mut tx) = claimed else {
         tracing::info!(
             tenant = %tenant.slug,
             admin = %row.id,
@@ -119,7 +119,7 @@ pub async fn sign_in(
             "sign-in refused"
         );
         return Err(refused().await);
-    }
+    };
 
     if let Some(previous) = previous_token {
         sqlx::query("DELETE FROM admin_sessions WHERE token_hash = $1")
