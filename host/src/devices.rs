@@ -454,6 +454,156 @@ pub async fn disable_mdm_if_live(scoped: &mut Scoped, id: &str) -> Result<Option
     }
 }
 
+/// A serial number as stored and looked up: trimmed, upper-case.
+fn serial_key(serial: &str) -> String {
+    serial.trim().to_uppercase()
+}
+
+/// An IMEI as stored and looked up: its digits (IMEIs are written with spaces or dashes too).
+fn imei_key(imei: &str) -> String {
+    imei.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Replaces what a device is known by: its serial number and IMEIs (either IMEI of a dual-SIM
+/// device finds it). Empty values are left out.
+pub async fn set_identifiers(
+    scoped: &mut Scoped,
+    device_id: &str,
+    serial: Option<&str>,
+    imeis: &[String],
+) -> Result<(), Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    let mut wanted: Vec<(&str, String)> = serial
+        .map(serial_key)
+        .filter(|s| !s.is_empty() && s.chars().count() <= 100)
+        .map(|s| ("serial", s))
+        .into_iter()
+        .chain(
+            imeis
+                .iter()
+                .map(|i| imei_key(i))
+                .filter(|i| (14..=16).contains(&i.len()))
+                .map(|i| ("imei", i)),
+        )
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    sqlx::query("DELETE FROM device_identifiers WHERE tenant_id = $1 AND device_id = $2")
+        .bind(&tenant)
+        .bind(device_id)
+        .execute(scoped.conn())
+        .await?;
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO device_identifiers (device_id, tenant_id, kind, value) VALUES {}",
+        Placeholders::new(scoped).rows(wanted.len(), 4)
+    );
+    let mut query = sqlx::query(&sql);
+    for (kind, value) in wanted {
+        query = query
+            .bind(device_id.to_string())
+            .bind(tenant.clone())
+            .bind(kind)
+            .bind(value);
+    }
+    query.execute(scoped.conn()).await?;
+    Ok(())
+}
+
+/// A device with what it is known by.
+#[derive(Debug, Clone)]
+pub struct Identified {
+    pub device: Device,
+    pub serial: Option<String>,
+    pub imeis: Vec<String>,
+}
+
+/// The tenant's live device with this serial number or IMEI, if any (the latest registered
+/// when, unusually, two share one).
+pub async fn find_identified(
+    scoped: &mut Scoped,
+    serial_or_imei: &str,
+) -> Result<Option<Identified>, Error> {
+    let serial = serial_key(serial_or_imei);
+    // Only a number (spaces and dashes allowed) is taken for an IMEI: the digits of a serial
+    // number such as `R58M123...` are no IMEI.
+    let imei = if serial_or_imei
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+    {
+        imei_key(serial_or_imei)
+    } else {
+        String::new()
+    };
+    if serial.is_empty() {
+        return Ok(None);
+    }
+    let tenant = scoped.tenant().as_str().to_string();
+    let row = sqlx::query_as::<_, Row>(&format!(
+        "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND archived = 0 AND id IN \
+         (SELECT device_id FROM device_identifiers WHERE tenant_id = $1 AND \
+         ((kind = 'serial' AND value = $2) OR (kind = 'imei' AND value = $3))) \
+         ORDER BY registered_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(tenant)
+    .bind(serial)
+    .bind(imei)
+    .fetch_optional(scoped.conn())
+    .await?;
+    Ok(
+        identify(scoped, row.into_iter().map(Device::from).collect())
+            .await?
+            .pop(),
+    )
+}
+
+/// The user's live devices, newest registration first, with what each is known by.
+pub async fn of_user(scoped: &mut Scoped, user_id: &str) -> Result<Vec<Identified>, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    let rows = sqlx::query_as::<_, Row>(&format!(
+        "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 AND user_id = $2 AND archived = 0 \
+         ORDER BY registered_at DESC, id DESC LIMIT 1000"
+    ))
+    .bind(tenant)
+    .bind(user_id)
+    .fetch_all(scoped.conn())
+    .await?;
+    identify(scoped, rows.into_iter().map(Device::from).collect()).await
+}
+
+async fn identify(scoped: &mut Scoped, devices: Vec<Device>) -> Result<Vec<Identified>, Error> {
+    let ids: Vec<String> = devices.iter().map(|d| d.id.clone()).collect();
+    let known: Vec<(String, String, String)> = crate::store::batch::rows_among(
+        scoped,
+        "SELECT device_id, kind, value FROM device_identifiers",
+        "device_id",
+        &ids,
+    )
+    .await?;
+    Ok(devices
+        .into_iter()
+        .map(|device| {
+            let mut imeis: Vec<String> = known
+                .iter()
+                .filter(|(id, kind, _)| *id == device.id && kind == "imei")
+                .map(|(_, _, value)| value.clone())
+                .collect();
+            imeis.sort();
+            let serial = known
+                .iter()
+                .find(|(id, kind, _)| *id == device.id && kind == "serial")
+                .map(|(_, _, value)| value.clone());
+            Identified {
+                device,
+                serial,
+                imeis,
+            }
+        })
+        .collect())
+}
+
 /// The live (not archived) entry of the device with this hardware id, if any.
 pub async fn live_by_hardware_id(
     scoped: &mut Scoped,

@@ -337,35 +337,75 @@ async fn plugin_kv_is_scoped_to_its_tenant(db: Db) {
 
 async fn directory_lookups_see_only_the_plugins_tenant(db: Db) {
     let env = Env::new(db).await;
-    env.create_tenant("alpha").await;
-    env.create_tenant("bravo").await;
+    let alpha_id = env.create_tenant("alpha").await;
+    let bravo_id = env.create_tenant("bravo").await;
     let server = env.serve().await;
     let alpha = env.signed_in_owner(&server, "alpha", "owner").await;
     let bravo = env.signed_in_owner(&server, "bravo", "owner").await;
+    let mut owners = Vec::new();
     for (c, email, first) in [
         (&alpha, "ann@alpha.example", "Ann"),
         (&bravo, "bob@bravo.example", "Bob"),
     ] {
         let user = json!({"email": email, "first_name": first, "last_name": "Lee"});
-        assert_eq!(
-            c.send("POST", "/api/v1/users", Some(user)).await.status,
-            201
-        );
+        owners.push(c.create_user(user).await);
     }
-    let emails = json!([
+    // A phone of each user, as the inventory records them (serial, both IMEIs of a dual-SIM
+    // phone); both tenants have a device under the same serial number.
+    for (tenant, owner, device, imeis) in [
+        (
+            &alpha_id,
+            &owners[0],
+            "dev-a",
+            ["356938035643809", "356938035643817"],
+        ),
+        (
+            &bravo_id,
+            &owners[1],
+            "dev-b",
+            ["490154203237518", "490154203237526"],
+        ),
+    ] {
+        env.execute_sql(&format!(
+            "INSERT INTO devices (id, tenant_id, user_id, platform, os_version, hardware_id, \
+             name, model, state, archived, mdm_enabled, registrations, registered_at, \
+             created_at, updated_at) VALUES ('{device}', '{tenant}', '{owner}', 'android', '14', \
+             'R58M12AB', '{device} phone', 'Pixel 8', 'active', 0, 1, 1, 1, 1, 1)"
+        ))
+        .await;
+        for (kind, value) in [
+            ("serial", "R58M12AB"),
+            ("imei", imeis[0]),
+            ("imei", imeis[1]),
+        ] {
+            env.execute_sql(&format!(
+                "INSERT INTO device_identifiers (device_id, tenant_id, kind, value) \
+                 VALUES ('{device}', '{tenant}', '{kind}', '{value}')"
+            ))
+            .await;
+        }
+    }
+    let keys = json!([
         "ann@alpha.example",
         "bob@bravo.example",
-        "nobody@alpha.example"
+        "nobody@alpha.example",
+        "R58M12AB",
+        "356938035643817",
+        "490154203237518"
     ]);
     let a = install(&alpha, guest("hostile_directory_probe"), &["directory"]).await;
     let b = install(&bravo, guest("hostile_directory_probe"), &["directory"]).await;
     assert_eq!(
-        rendered_text(&alpha, &a, &emails).await,
-        "ann@alpha.example=Ann Lee (local)"
+        rendered_text(&alpha, &a, &keys).await,
+        "ann@alpha.example=Ann Lee (local), 1 device(s)\n\
+         R58M12AB=dev-a phone: R58M12AB, 356938035643809+356938035643817, ann@alpha.example\n\
+         356938035643817=dev-a phone: R58M12AB, 356938035643809+356938035643817, ann@alpha.example"
     );
     assert_eq!(
-        rendered_text(&bravo, &b, &emails).await,
-        "bob@bravo.example=Bob Lee (local)"
+        rendered_text(&bravo, &b, &keys).await,
+        "bob@bravo.example=Bob Lee (local), 1 device(s)\n\
+         R58M12AB=dev-b phone: R58M12AB, 490154203237518+490154203237526, bob@bravo.example\n\
+         490154203237518=dev-b phone: R58M12AB, 490154203237518+490154203237526, bob@bravo.example"
     );
 
     // Without the grant the plugin cannot be activated at all.

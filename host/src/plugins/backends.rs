@@ -11,7 +11,10 @@ use corral_plugin_runtime::{
     OutboundRequest, OutboundResponse, Scope,
 };
 
-use crate::store::{now_ms, Store};
+use crate::devices;
+use crate::error::Error;
+use crate::store::{now_ms, Scoped, Store};
+use crate::tenants::TenantId;
 
 fn unavailable(e: sqlx::Error) -> BackendError {
     tracing::warn!(error = %e, "plugin backend: database error");
@@ -104,10 +107,40 @@ impl KvBackend for DbKv {
     }
 }
 
-/// Users of the plugin's tenant. Devices arrive with the device records; until then device
-/// look-ups find nothing.
+/// Users and devices of the plugin's tenant. Device look-ups go through the tenant-scoped
+/// handle, like the rest of the host's reads of tenant data.
 pub struct DbDirectory {
     pub store: Store,
+}
+
+impl DbDirectory {
+    async fn reader(&self, scope: &Scope) -> Result<Scoped, BackendError> {
+        self.store
+            .reader(&TenantId::from_db(scope.tenant_id.clone()))
+            .await
+            .map_err(failed)
+    }
+}
+
+fn failed(e: Error) -> BackendError {
+    tracing::warn!(error = %e, "plugin backend: database error");
+    BackendError::Unavailable("database unavailable".into())
+}
+
+/// A device as the `directory` capability shows it.
+fn directory_device(found: devices::Identified) -> DirectoryDevice {
+    let d = found.device;
+    DirectoryDevice {
+        id: d.id,
+        owner_user_id: d.user_id,
+        name: d.name,
+        serial_number: found.serial,
+        imeis: found.imeis,
+        manufacturer: None,
+        model: Some(d.model).filter(|m| m != "unknown"),
+        os: Some(d.platform.code().to_string()),
+        os_version: Some(d.os_version).filter(|v| v != devices::UNKNOWN_VERSION),
+    }
 }
 
 type UserRow = (String, String, String, String, String);
@@ -158,18 +191,26 @@ impl Directory for DbDirectory {
 
     async fn list_user_devices(
         &self,
-        _scope: &Scope,
-        _user_id: &str,
+        scope: &Scope,
+        user_id: &str,
     ) -> Result<Vec<DirectoryDevice>, BackendError> {
-        Ok(Vec::new())
+        let mut reader = self.reader(scope).await?;
+        let found = devices::of_user(&mut reader, user_id)
+            .await
+            .map_err(failed)?;
+        Ok(found.into_iter().map(directory_device).collect())
     }
 
     async fn find_device(
         &self,
-        _scope: &Scope,
-        _serial_or_imei: &str,
+        scope: &Scope,
+        serial_or_imei: &str,
     ) -> Result<Option<DirectoryDevice>, BackendError> {
-        Ok(None)
+        let mut reader = self.reader(scope).await?;
+        let found = devices::find_identified(&mut reader, serial_or_imei)
+            .await
+            .map_err(failed)?;
+        Ok(found.map(directory_device))
     }
 }
 

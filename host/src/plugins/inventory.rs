@@ -312,6 +312,13 @@ pub async fn report_device(
             (device.id, false, None)
         }
     };
+    devices::set_identifiers(
+        &mut scoped,
+        &device_id,
+        identity.serial_number.as_deref(),
+        &identity.imeis,
+    )
+    .await?;
     let should_have = winner(&mut scoped, &plugin_id, &device_id).await?;
     let compliant_now = compliant(&report, should_have.as_ref());
     sqlx::query(

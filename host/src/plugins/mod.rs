@@ -20,7 +20,7 @@
 //! Built-in vendor plugins take the same path as uploads (`corral plugin install`), so the host
 //! holds no vendor's rules and no special case.
 
-mod backends;
+pub mod backends;
 pub mod configurations;
 pub mod deliveries;
 pub mod enrolment_profiles;
