@@ -1,7 +1,8 @@
 //! What plugins' capabilities run on in this host: the key-value store and the tenant directory
 //! on the database, outbound HTTPS with reqwest. The runtime passes every call the scope it fixed
-//! at install time (tenant + plugin name); these implementations filter by it and nothing else,
-//! so a plugin can never name another tenant's data.
+//! at install time (tenant + plugin name); these implementations reach the database only through
+//! the tenant-scoped handle of that tenant (never the raw pool), so a plugin can never name
+//! another tenant's data.
 
 use std::time::Duration;
 
@@ -31,25 +32,31 @@ pub struct DbKv {
 #[async_trait]
 impl KvBackend for DbKv {
     async fn get(&self, scope: &Scope, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
+        let mut reader = reader(&self.store, scope).await?;
+        let tenant = reader.tenant().as_str().to_string();
         sqlx::query_scalar(
             "SELECT value FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key = $3",
         )
-        .bind(&scope.tenant_id)
+        .bind(tenant)
         .bind(&scope.plugin_id)
         .bind(key)
-        .fetch_optional(self.store.pool())
+        .fetch_optional(reader.conn())
         .await
         .map_err(unavailable)
     }
 
     async fn set(&self, scope: &Scope, key: &str, value: Vec<u8>) -> Result<(), BackendError> {
+        // The quota is checked and the value written in one transaction: two calls at once
+        // cannot both take the last free key.
+        let mut tx = writer(&self.store, scope).await?;
+        let tenant = tx.tenant().as_str().to_string();
         let count: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key <> $3",
         )
-        .bind(&scope.tenant_id)
+        .bind(&tenant)
         .bind(&scope.plugin_id)
         .bind(key)
-        .fetch_one(self.store.pool())
+        .fetch_one(tx.conn())
         .await
         .map_err(unavailable)?;
         if count >= self.max_keys {
@@ -62,26 +69,28 @@ impl KvBackend for DbKv {
             "INSERT INTO plugin_kv (tenant_id, plugin, key, value, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (tenant_id, plugin, key) DO UPDATE SET value = $4, updated_at = $5",
         )
-        .bind(&scope.tenant_id)
+        .bind(&tenant)
         .bind(&scope.plugin_id)
         .bind(key)
         .bind(value)
         .bind(now_ms())
-        .execute(self.store.pool())
+        .execute(tx.conn())
         .await
         .map_err(unavailable)?;
-        Ok(())
+        tx.commit().await.map_err(failed)
     }
 
     async fn delete(&self, scope: &Scope, key: &str) -> Result<(), BackendError> {
+        let mut tx = writer(&self.store, scope).await?;
+        let tenant = tx.tenant().as_str().to_string();
         sqlx::query("DELETE FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key = $3")
-            .bind(&scope.tenant_id)
+            .bind(tenant)
             .bind(&scope.plugin_id)
             .bind(key)
-            .execute(self.store.pool())
+            .execute(tx.conn())
             .await
             .map_err(unavailable)?;
-        Ok(())
+        tx.commit().await.map_err(failed)
     }
 
     async fn list_keys(
@@ -90,21 +99,39 @@ impl KvBackend for DbKv {
         prefix: &str,
         limit: u32,
     ) -> Result<Vec<String>, BackendError> {
+        let mut reader = reader(&self.store, scope).await?;
+        let tenant = reader.tenant().as_str().to_string();
         // Prefix match without LIKE (keys may hold % and _): range [prefix, prefix + U+FFFF).
         let upper = format!("{prefix}\u{ffff}");
         sqlx::query_scalar(
             "SELECT key FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key >= $3 AND key < $4 \
              ORDER BY key LIMIT $5",
         )
-        .bind(&scope.tenant_id)
+        .bind(tenant)
         .bind(&scope.plugin_id)
         .bind(prefix)
         .bind(upper)
         .bind(limit as i64)
-        .fetch_all(self.store.pool())
+        .fetch_all(reader.conn())
         .await
         .map_err(unavailable)
     }
+}
+
+/// The plugin's tenant's data, read through the tenant-scoped handle like the rest of the host.
+pub(crate) async fn reader(store: &Store, scope: &Scope) -> Result<Scoped, BackendError> {
+    store
+        .reader(&TenantId::from_db(scope.tenant_id.clone()))
+        .await
+        .map_err(failed)
+}
+
+/// A write transaction on the plugin's tenant.
+async fn writer(store: &Store, scope: &Scope) -> Result<Scoped, BackendError> {
+    store
+        .scoped(&TenantId::from_db(scope.tenant_id.clone()))
+        .await
+        .map_err(failed)
 }
 
 /// Users and devices of the plugin's tenant. Device look-ups go through the tenant-scoped
@@ -113,16 +140,7 @@ pub struct DbDirectory {
     pub store: Store,
 }
 
-impl DbDirectory {
-    async fn reader(&self, scope: &Scope) -> Result<Scoped, BackendError> {
-        self.store
-            .reader(&TenantId::from_db(scope.tenant_id.clone()))
-            .await
-            .map_err(failed)
-    }
-}
-
-fn failed(e: Error) -> BackendError {
+pub(crate) fn failed(e: Error) -> BackendError {
     tracing::warn!(error = %e, "plugin backend: database error");
     BackendError::Unavailable("database unavailable".into())
 }
@@ -162,12 +180,14 @@ impl Directory for DbDirectory {
         scope: &Scope,
         email: &str,
     ) -> Result<Option<DirectoryUser>, BackendError> {
+        let mut reader = reader(&self.store, scope).await?;
+        let tenant = reader.tenant().as_str().to_string();
         let row: Option<UserRow> = sqlx::query_as(
             "SELECT id, email, first_name, last_name, source FROM users WHERE tenant_id = $1 AND email = $2",
         )
-        .bind(&scope.tenant_id)
+        .bind(tenant)
         .bind(email.trim().to_lowercase())
-        .fetch_optional(self.store.pool())
+        .fetch_optional(reader.conn())
         .await
         .map_err(unavailable)?;
         Ok(row.map(user))
@@ -178,12 +198,14 @@ impl Directory for DbDirectory {
         scope: &Scope,
         id: &str,
     ) -> Result<Option<DirectoryUser>, BackendError> {
+        let mut reader = reader(&self.store, scope).await?;
+        let tenant = reader.tenant().as_str().to_string();
         let row: Option<UserRow> = sqlx::query_as(
             "SELECT id, email, first_name, last_name, source FROM users WHERE tenant_id = $1 AND id = $2",
         )
-        .bind(&scope.tenant_id)
+        .bind(tenant)
         .bind(id)
-        .fetch_optional(self.store.pool())
+        .fetch_optional(reader.conn())
         .await
         .map_err(unavailable)?;
         Ok(row.map(user))
@@ -194,7 +216,7 @@ impl Directory for DbDirectory {
         scope: &Scope,
         user_id: &str,
     ) -> Result<Vec<DirectoryDevice>, BackendError> {
-        let mut reader = self.reader(scope).await?;
+        let mut reader = reader(&self.store, scope).await?;
         let found = devices::of_user(&mut reader, user_id)
             .await
             .map_err(failed)?;
@@ -206,7 +228,7 @@ impl Directory for DbDirectory {
         scope: &Scope,
         serial_or_imei: &str,
     ) -> Result<Option<DirectoryDevice>, BackendError> {
-        let mut reader = self.reader(scope).await?;
+        let mut reader = reader(&self.store, scope).await?;
         let found = devices::find_identified(&mut reader, serial_or_imei)
             .await
             .map_err(failed)?;
@@ -289,5 +311,59 @@ impl HttpClient for TlsHttpClient {
             headers,
             body,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The capability backends reach tenant data only through the tenant-scoped handle: none of
+    /// their `impl` blocks touches the raw pool (which would leave the tenant filter to each
+    /// query). Reads the sources, so a new backend is held to it too.
+    #[test]
+    fn capability_backends_never_use_the_raw_pool() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/plugins");
+        let traits = [
+            "KvBackend",
+            "Directory",
+            "VendorBackend",
+            "InventoryBackend",
+        ];
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for backend in traits {
+                let head = format!("impl {backend} for ");
+                let Some(start) = text.find(&head) else {
+                    continue;
+                };
+                // The impl block, by matching braces.
+                let open = start + text[start..].find('{').unwrap();
+                let mut depth = 0;
+                let mut end = open;
+                for (i, c) in text[open..].char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        end = open + i;
+                        break;
+                    }
+                }
+                let block = &text[start..=end];
+                assert!(
+                    !block.contains("pool()"),
+                    "{backend} in {} uses the raw pool",
+                    path.display()
+                );
+                found.push(backend);
+            }
+        }
+        found.sort();
+        let mut expected = traits.to_vec();
+        expected.sort();
+        assert_eq!(found, expected, "every capability backend was checked");
     }
 }

@@ -362,26 +362,30 @@ fn unavailable(e: impl std::fmt::Display) -> BackendError {
 #[async_trait]
 impl VendorBackend for DbVendor {
     async fn setting(&self, scope: &Scope, name: &str) -> Result<Option<String>, BackendError> {
+        let mut reader = super::backends::reader(&self.store, scope).await?;
+        let tenant = reader.tenant().as_str().to_string();
         sqlx::query_scalar(
             "SELECT s.value FROM plugin_settings s JOIN plugins p ON p.id = s.plugin_id \
              WHERE s.tenant_id = $1 AND p.tenant_id = $1 AND p.name = $2 AND s.name = $3",
         )
-        .bind(&scope.tenant_id)
+        .bind(tenant)
         .bind(&scope.plugin_id)
         .bind(name)
-        .fetch_optional(self.store.pool())
+        .fetch_optional(reader.conn())
         .await
         .map_err(unavailable)
     }
 
     async fn credential(&self, scope: &Scope) -> Result<Option<VendorCredential>, BackendError> {
+        let mut reader = super::backends::reader(&self.store, scope).await?;
+        let tenant = reader.tenant().as_str().to_string();
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT c.plugin_id, c.sealed FROM plugin_credentials c JOIN plugins p ON p.id = c.plugin_id \
              WHERE c.tenant_id = $1 AND p.tenant_id = $1 AND p.name = $2",
         )
-        .bind(&scope.tenant_id)
+        .bind(tenant)
         .bind(&scope.plugin_id)
-        .fetch_optional(self.store.pool())
+        .fetch_optional(reader.conn())
         .await
         .map_err(unavailable)?;
         let Some((plugin_id, sealed)) = row else {
