@@ -4,7 +4,6 @@
 //! transaction then writes the users, their PINs, messages and history. Other requests, of this
 //! tenant or any other, never wait behind a bulk import's hashing.
 
-use crate::admins;
 use crate::error::Error;
 use crate::history::Actor;
 use crate::invitations::{self, Invitee, Sender};
@@ -65,29 +64,17 @@ pub async fn add(
         if prepared.iter().any(|u| u.unmanaged) {
             scoped.lock_tenant().await?;
             unmanaged::require_on(&mut scoped).await?;
-            let emails: Vec<String> = prepared
+            let (positions, emails): (Vec<usize>, Vec<String>) = prepared
                 .iter()
-                .filter(|u| u.unmanaged)
-                .map(|u| u.email.clone())
-                .collect();
-            let administrators = admins::emails_among(&mut scoped, &emails).await?;
-            if let Some(i) = prepared
-                .iter()
-                .position(|u| u.unmanaged && administrators.contains(&u.email))
-            {
-                let who = match naming {
-                    Naming::One => String::new(),
-                    Naming::Bulk => format!("users[{i}]: "),
-                };
-                return Err(Error::Conflict {
-                    code: "administrator_cannot_be_unmanaged",
-                    message: format!(
-                        "{who}{} is an administrator of this tenant; administrators cannot be \
-                         unmanaged-device users",
-                        prepared[i].email
-                    ),
-                });
-            }
+                .enumerate()
+                .filter(|(_, u)| u.unmanaged)
+                .map(|(i, u)| (i, u.email.clone()))
+                .unzip();
+            unmanaged::refuse_administrators(&mut scoped, &emails, |k| match naming {
+                Naming::One => String::new(),
+                Naming::Bulk => format!("users[{}]: ", positions[k]),
+            })
+            .await?;
         }
         let created = users::insert_all(&mut scoped, actor, prepared.clone(), naming).await?;
         if let Some(letters) = letters {

@@ -243,6 +243,28 @@ pub async fn deactivate(
     })
 }
 
+/// Refuses to make administrators unmanaged-device users: the first of `emails` (normalised)
+/// that belongs to an administrator of the tenant is answered 409, `who(i)` naming its entry.
+pub(crate) async fn refuse_administrators(
+    scoped: &mut Scoped,
+    emails: &[String],
+    who: impl Fn(usize) -> String,
+) -> Result<(), Error> {
+    let administrators = admins::emails_among(scoped, emails).await?;
+    match emails.iter().position(|e| administrators.contains(e)) {
+        None => Ok(()),
+        Some(i) => Err(Error::Conflict {
+            code: "administrator_cannot_be_unmanaged",
+            message: format!(
+                "{}{} is an administrator of this tenant; administrators cannot be \
+                 unmanaged-device users",
+                who(i),
+                emails[i]
+            ),
+        }),
+    }
+}
+
 async fn set_label(
     scoped: &mut Scoped,
     actor: &Actor,
@@ -314,19 +336,11 @@ pub async fn label(
             Error::NotFound(_) => Error::invalid(field.clone(), "no such user"),
             other => other,
         })?;
-        if unmanaged
-            && admins::find_row(scoped, "email", &user.email)
-                .await?
-                .is_some()
-        {
-            return Err(Error::Conflict {
-                code: "administrator_cannot_be_unmanaged",
-                message: format!(
-                    "{field}: {} is an administrator of this tenant; administrators cannot \
-                     be unmanaged-device users",
-                    user.email
-                ),
-            });
+        if unmanaged {
+            refuse_administrators(scoped, std::slice::from_ref(&user.email), |_| {
+                format!("{field}: ")
+            })
+            .await?;
         }
         out.push(set_label(scoped, actor, id, unmanaged, now).await?);
     }
