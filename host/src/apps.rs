@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::services::AsAdmin;
 use crate::store::{new_id, now_ms, Scoped};
 use crate::unmanaged::{self, State};
 use crate::users::User;
@@ -534,4 +536,63 @@ pub async fn for_user(scoped: &mut Scoped, user: &User) -> Result<Vec<UserApp>, 
             configuration: None,
         })
         .collect())
+}
+
+/// What administrators do with the app catalogue.
+impl AsAdmin<'_> {
+    pub async fn list_apps(&self) -> Result<Vec<App>, Error> {
+        list(&mut self.read().await?).await
+    }
+
+    pub async fn get_app(&self, id: &str) -> Result<App, Error> {
+        get(&mut self.read().await?, id).await
+    }
+
+    /// An in-house app's file name and content.
+    pub async fn app_file(&self, id: &str) -> Result<(String, Vec<u8>), Error> {
+        file(&mut self.read().await?, id).await
+    }
+
+    /// Adds a store or business app by its store id.
+    pub async fn add_app(&self, new: NewApp) -> Result<App, Error> {
+        let mut scoped = self.write(Permission::ManageConfigurations).await?;
+        let app = create(&mut scoped, &self.actor(), new).await?;
+        scoped.commit().await?;
+        Ok(app)
+    }
+
+    /// Adds an in-house app from its uploaded file.
+    pub async fn upload_app(
+        &self,
+        platform: AppPlatform,
+        file_name: &str,
+        content: &[u8],
+        settings: &AppSettings,
+    ) -> Result<App, Error> {
+        let mut scoped = self.write(Permission::ManageConfigurations).await?;
+        let app = upload(
+            &mut scoped,
+            &self.actor(),
+            platform,
+            file_name,
+            content,
+            settings,
+        )
+        .await?;
+        scoped.commit().await?;
+        Ok(app)
+    }
+
+    pub async fn update_app(&self, id: &str, settings: &AppSettings) -> Result<App, Error> {
+        let mut scoped = self.write(Permission::ManageConfigurations).await?;
+        let app = update(&mut scoped, &self.actor(), id, settings).await?;
+        scoped.commit().await?;
+        Ok(app)
+    }
+
+    pub async fn delete_app(&self, id: &str) -> Result<(), Error> {
+        let mut scoped = self.write(Permission::ManageConfigurations).await?;
+        delete(&mut scoped, &self.actor(), id).await?;
+        scoped.commit().await
+    }
 }

@@ -189,8 +189,8 @@ impl PluginArgs {
             extra_roots: self.plugin_extra_roots.clone(),
             delivery_retry: Duration::from_secs(self.plugin_delivery_retry_secs),
             clock: match &self.test_clock_file {
-                Some(path) => crate::plugins::inventory::Clock::File(path.clone()),
-                None => crate::plugins::inventory::Clock::System,
+                Some(path) => crate::devices::inventory::Clock::File(path.clone()),
+                None => crate::devices::inventory::Clock::System,
             },
         }
     }

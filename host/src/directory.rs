@@ -17,10 +17,13 @@ use ldap3::{ldap_escape, Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEnt
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
 use crate::secrets::SecretBox;
+use crate::services::AsAdmin;
 use crate::store::{now_ms, Scoped};
+use crate::users::{self, User};
 
 /// Connecting, binding and each search must answer within this.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -402,5 +405,98 @@ impl Directory {
                 format!("result code {rc} {}", outcome.text),
             )),
         }
+    }
+}
+
+/// A directory entry and, when it was imported, its user.
+#[derive(Serialize, ToSchema)]
+pub struct Found {
+    #[serde(flatten)]
+    pub entry: Entry,
+    /// The user imported from this entry (same e-mail address), if any.
+    pub user_id: Option<String>,
+}
+
+/// What administrators do with the tenant's LDAP directory.
+impl AsAdmin<'_> {
+    /// The directory's settings (never its bind password).
+    pub async fn directory_settings(&self) -> Result<Settings, Error> {
+        Ok(self.configured_directory().await?.settings)
+    }
+
+    /// Checks new settings (a search must succeed with them) and saves them.
+    pub async fn set_directory(&self, new: NewSettings) -> Result<Settings, Error> {
+        self.require(Permission::ManageUsers)?;
+        let secrets = self.services.secrets();
+        let current = get(&mut self.read().await?, secrets).await?;
+        let directory = check(new, current.as_ref())?;
+        directory.search("").await?;
+        let mut scoped = self.write(Permission::ManageUsers).await?;
+        let settings = save(&mut scoped, secrets, &self.actor(), &directory).await?;
+        scoped.commit().await?;
+        Ok(settings)
+    }
+
+    /// Searches the directory (at most 200 entries, by e-mail address), with the user each
+    /// entry was imported as.
+    pub async fn search_directory(&self, query: &str) -> Result<Vec<Found>, Error> {
+        let directory = self.configured_directory().await?;
+        let entries = directory.search(query).await?;
+        let mut read = self.read().await?;
+        let mut found = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let user_id = users::find_by_email(&mut read, &entry.email)
+                .await?
+                .map(|u| u.id);
+            found.push(Found { entry, user_id });
+        }
+        Ok(found)
+    }
+
+    /// Imports directory entries (1 to 1000 distinguished names) as users, all or none.
+    pub async fn import_from_directory(&self, dns: &[String]) -> Result<Vec<User>, Error> {
+        self.require(Permission::ManageUsers)?;
+        if dns.is_empty() || dns.len() > 1000 {
+            return Err(Error::invalid("dns", "give 1 to 1000 distinguished names"));
+        }
+        Error::refuse_repeats("dns", dns)?;
+        let directory = self.configured_directory().await?;
+        let entries = directory.entries_named(dns).await?;
+        let mut scoped = self.write(Permission::ManageUsers).await?;
+        let mut imported = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.into_iter().enumerate() {
+            let field = format!("dns[{i}]");
+            let Some(entry) = entry else {
+                return Err(Error::invalid(
+                    field,
+                    "not a user entry of the directory (or it has no e-mail address)",
+                ));
+            };
+            let user = users::create_from_directory(
+                &mut scoped,
+                &self.actor(),
+                &entry.email,
+                &entry.first_name,
+                &entry.last_name,
+            )
+            .await
+            .map_err(|e| match e {
+                Error::Invalid { message, .. } => Error::invalid(field.clone(), message),
+                Error::Conflict { code, message } => Error::Conflict {
+                    code,
+                    message: format!("{field}: {message}"),
+                },
+                other => other,
+            })?;
+            imported.push(user);
+        }
+        scoped.commit().await?;
+        Ok(imported)
+    }
+
+    async fn configured_directory(&self) -> Result<Directory, Error> {
+        get(&mut self.read().await?, self.services.secrets())
+            .await?
+            .ok_or(Error::NotFound("directory"))
     }
 }

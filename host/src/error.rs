@@ -9,12 +9,23 @@ pub enum Error {
     /// Input refused: `field` names the offending field (JSON path for nested ones).
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Input refused by a rule with its own code (a plugin's verdict on a configuration, ...):
+    /// `field` names the offending field.
+    #[error("{field}: {message}")]
+    Rejected {
+        code: &'static str,
+        field: String,
+        message: String,
+    },
     /// The object does not exist in the caller's tenant (or is not visible to it).
     #[error("{0} not found")]
     NotFound(&'static str),
     /// The request conflicts with current state (duplicate, last owner, ...).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// What the request presents (a link, a one-time token) no longer works, for good.
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
     /// Not signed in, or credentials refused.
     #[error("{0}")]
     Unauthenticated(&'static str),

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::Error;
+use crate::services::AsAdmin;
 use crate::store::batch::{Placeholders, ROWS_PER_STATEMENT};
 use crate::store::{new_id, now_ms, Scoped};
 
@@ -195,4 +196,16 @@ pub async fn query(scoped: &mut Scoped, q: &Query) -> Result<Vec<Entry>, Error> 
             at: r.at,
         })
         .collect())
+}
+
+impl AsAdmin<'_> {
+    /// The change history of one object or of every object of a type, newest first. An
+    /// object id with no history in the tenant is not found, like any object it cannot see.
+    pub async fn history(&self, q: &Query) -> Result<Vec<Entry>, Error> {
+        let entries = query(&mut self.read().await?, q).await?;
+        if q.object_id.is_some() && entries.is_empty() {
+            return Err(Error::NotFound("object history"));
+        }
+        Ok(entries)
+    }
 }

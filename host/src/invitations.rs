@@ -14,6 +14,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::guesses::{Account, Guesses, Secret};
 use crate::history::{self, Actor, Change};
@@ -22,6 +23,7 @@ use crate::passwords::{self, Hashed};
 use crate::registration::settings::{Language, UserSettings};
 use crate::registration::{keys, pins, settings};
 use crate::secrets::SecretBox;
+use crate::services::AsAdmin;
 use crate::store::{Scoped, Store};
 use crate::tenants::TenantId;
 use crate::users::{self, User};
@@ -417,5 +419,20 @@ fn compose(
         subject: subject.to_string(),
         text,
         html,
+    }
+}
+
+impl AsAdmin<'_> {
+    /// Sends (or sends again) invitations to users; see [`invite`].
+    pub async fn invite_users(&self, user_ids: &[String]) -> Result<Vec<Invitation>, Error> {
+        self.require(Permission::ManageUsers)?;
+        invite(
+            self.services.store(),
+            self.tenant(),
+            &self.actor(),
+            self.invitation_sender(),
+            user_ids,
+        )
+        .await
     }
 }

@@ -4,9 +4,11 @@
 //! transaction then writes the users, their PINs, messages and history. Other requests, of this
 //! tenant or any other, never wait behind a bulk import's hashing.
 
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::history::Actor;
 use crate::invitations::{self, Invitee, Sender};
+use crate::services::AsAdmin;
 use crate::store::Store;
 use crate::tenants::TenantId;
 use crate::unmanaged;
@@ -89,4 +91,25 @@ pub async fn add(
         return Ok(created);
     }
     Err(invitations::changed_meanwhile())
+}
+
+impl AsAdmin<'_> {
+    /// Adds users (one, `Naming::One`, or a list, `Naming::Bulk`), labels and invites those
+    /// asked for; see [`add`].
+    pub async fn add_users(
+        &self,
+        additions: Vec<Addition>,
+        naming: Naming,
+    ) -> Result<Vec<User>, Error> {
+        self.require(Permission::ManageUsers)?;
+        add(
+            self.services.store(),
+            self.tenant(),
+            &self.actor(),
+            self.invitation_sender(),
+            additions,
+            naming,
+        )
+        .await
+    }
 }

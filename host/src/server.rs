@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use crate::apple::{follow_up, AppleSettings};
 use crate::config::ServeArgs;
+use crate::configurations::deliveries;
+use crate::devices::inventory;
 use crate::error::Error;
 use crate::http::{self, AppState};
 use crate::jobs::{Job, Scheduler};
 use crate::mail::dispatch::Dispatcher;
-use crate::plugins::{deliveries, inventory, Plugins};
+use crate::plugins::Plugins;
 use crate::secrets::SecretBox;
 use crate::store::Store;
 

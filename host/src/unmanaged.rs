@@ -14,8 +14,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::admins;
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::services::AsAdmin;
 use crate::store::{now_ms, Scoped};
 use crate::users::{self, User};
 
@@ -345,4 +347,47 @@ pub async fn label(
         out.push(set_label(scoped, actor, id, unmanaged, now).await?);
     }
     Ok(out)
+}
+
+/// What administrators do with the unmanaged-devices feature (C4) and its label.
+impl AsAdmin<'_> {
+    pub async fn unmanaged_feature(&self) -> Result<Feature, Error> {
+        get(&mut self.read().await?).await
+    }
+
+    /// Whether newly added apps are allowed on unmanaged devices by default.
+    pub async fn set_unmanaged_default(&self, allow_new_apps: bool) -> Result<Feature, Error> {
+        let mut scoped = self.write(Permission::ManageUsers).await?;
+        let feature = set_default(&mut scoped, &self.actor(), allow_new_apps).await?;
+        scoped.commit().await?;
+        Ok(feature)
+    }
+
+    pub async fn enable_unmanaged(&self) -> Result<Feature, Error> {
+        let mut scoped = self.write(Permission::ManageUsers).await?;
+        let feature = enable(&mut scoped, &self.actor()).await?;
+        scoped.commit().await?;
+        Ok(feature)
+    }
+
+    /// Switches the feature off for good, behind the exact confirmation sentence.
+    pub async fn deactivate_unmanaged(&self, confirmation: &str) -> Result<Deactivation, Error> {
+        let mut scoped = self.write(Permission::ManageUsers).await?;
+        let done = deactivate(&mut scoped, &self.actor(), confirmation).await?;
+        scoped.commit().await?;
+        Ok(done)
+    }
+
+    /// Assigns (`unmanaged`) or removes the unmanaged label of users.
+    pub async fn label_unmanaged(
+        &self,
+        user_ids: &[String],
+        unmanaged: bool,
+        confirm: bool,
+    ) -> Result<Vec<User>, Error> {
+        let mut scoped = self.write(Permission::ManageUsers).await?;
+        let users = label(&mut scoped, &self.actor(), user_ids, unmanaged, confirm).await?;
+        scoped.commit().await?;
+        Ok(users)
+    }
 }

@@ -8,10 +8,11 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::admins::normalize_email;
+use crate::admins::{normalize_email, Permission};
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
 use crate::passwords::{self, Hashed};
+use crate::services::AsAdmin;
 use crate::store::batch::{rows_among, Placeholders, ROWS_PER_STATEMENT};
 use crate::store::{new_id, now_ms, unique_as_conflict, Scoped};
 
@@ -532,4 +533,36 @@ pub async fn set_password(
     )
     .await?;
     Ok(())
+}
+
+/// What administrators do with end users (the API and the console call these).
+impl AsAdmin<'_> {
+    /// Users whose e-mail starts with `prefix`, at most `limit` (1 to 1000) of them.
+    pub async fn list_users(&self, prefix: Option<&str>, limit: i64) -> Result<Vec<User>, Error> {
+        list(&mut self.read().await?, prefix, limit).await
+    }
+
+    pub async fn get_user(&self, id: &str) -> Result<User, Error> {
+        get(&mut self.read().await?, id).await
+    }
+
+    pub async fn update_user(&self, id: &str, changes: UserUpdate) -> Result<User, Error> {
+        let mut scoped = self.write(Permission::ManageUsers).await?;
+        let user = update(&mut scoped, &self.actor(), id, changes).await?;
+        scoped.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn delete_user(&self, id: &str) -> Result<(), Error> {
+        let mut scoped = self.write(Permission::ManageUsers).await?;
+        delete(&mut scoped, &self.actor(), id).await?;
+        scoped.commit().await
+    }
+
+    /// Deletes every listed user, or none if one is missing.
+    pub async fn delete_users(&self, ids: &[String]) -> Result<(), Error> {
+        let mut scoped = self.write(Permission::ManageUsers).await?;
+        delete_many(&mut scoped, &self.actor(), ids).await?;
+        scoped.commit().await
+    }
 }

@@ -4,7 +4,7 @@
 
 use corral_host::devices::{self, Platform, Registration};
 use corral_host::history::Actor;
-use corral_host::plugins::backends::DbDirectory;
+use corral_host::plugins::capabilities::directory::DbDirectory;
 use corral_host::store::Store;
 use corral_host::tenants;
 use corral_host::users::{self, NewUser};

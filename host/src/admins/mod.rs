@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::history::{self, Actor, Change};
 use crate::passwords;
 use crate::secrets::SecretBox;
+use crate::services::AsAdmin;
 use crate::store::batch::rows_among;
 use crate::store::{new_id, now_ms, unique_as_conflict, Scoped};
 
@@ -413,6 +414,50 @@ async fn count_owners(scoped: &mut Scoped) -> Result<i64, Error> {
             .fetch_one(scoped.conn())
             .await?,
     )
+}
+
+/// What administrators do with administrators (the API and the console call these). Every
+/// administrator may read them; only owners create, change and delete.
+impl AsAdmin<'_> {
+    pub async fn list_admins(&self) -> Result<Vec<Admin>, Error> {
+        list(&mut self.read().await?).await
+    }
+
+    pub async fn get_admin(&self, id: &str) -> Result<Admin, Error> {
+        get(&mut self.read().await?, id).await
+    }
+
+    pub async fn create_admin(&self, new: NewAdmin) -> Result<Created, Error> {
+        self.require(Permission::ManageAdministrators)?;
+        let prepared = prepare(new).await?;
+        let mut scoped = self.write(Permission::ManageAdministrators).await?;
+        let created = create(
+            &mut scoped,
+            &self.actor(),
+            self.services.secrets(),
+            &self.me.tenant_slug,
+            prepared,
+        )
+        .await?;
+        scoped.commit().await?;
+        Ok(created)
+    }
+
+    /// Changes an administrator's role or Exchange permissions. A tenant keeps at least one
+    /// owner.
+    pub async fn update_admin(&self, id: &str, changes: AdminUpdate) -> Result<Admin, Error> {
+        let mut scoped = self.write(Permission::ManageAdministrators).await?;
+        let admin = update(&mut scoped, &self.actor(), id, changes).await?;
+        scoped.commit().await?;
+        Ok(admin)
+    }
+
+    /// Deletes an administrator account and its sessions.
+    pub async fn delete_admin(&self, id: &str) -> Result<(), Error> {
+        let mut scoped = self.write(Permission::ManageAdministrators).await?;
+        delete(&mut scoped, &self.actor(), id).await?;
+        scoped.commit().await
+    }
 }
 
 #[cfg(test)]

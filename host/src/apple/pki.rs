@@ -30,8 +30,11 @@ use super::issuing::{Identity, Issuing, IDENTITY_DAYS};
 use super::signing::ProfileSigner;
 use crate::error::Error;
 use crate::secrets::SecretBox;
+use crate::services::AsAdmin;
 use crate::store::{now_ms, Scoped, Store};
 use crate::tenants::TenantId;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Parsed PKIs by tenant id, with the stored row's version they were parsed from.
 type Cache = Mutex<HashMap<String, (String, Arc<TenantPki>)>>;
@@ -517,6 +520,36 @@ impl TenantPki {
             .public_key()
             .and_then(|k| cert.verify(&k))
             .unwrap_or(false)
+    }
+}
+
+/// The tenant's certificate authority and profile-signing certificate as administrators see
+/// them (SPEC D3).
+#[derive(Serialize, ToSchema)]
+pub struct Certificates {
+    /// The tenant CA (PEM): trust anchor of device identities and profile signatures.
+    pub ca_certificate: String,
+    /// The profile-signing certificate (PEM), issued by the CA.
+    pub signing_certificate: String,
+}
+
+impl AsAdmin<'_> {
+    /// The tenant's CA and profile-signing certificate, made on first request.
+    pub async fn apple_certificates(&self) -> Result<Certificates, Error> {
+        let store = self.services.store();
+        let tenant = crate::tenants::current(&mut store.reader(self.tenant()).await?).await?;
+        let secrets = self.services.secrets();
+        let pki = TenantPki::load_or_create(store, self.tenant(), secrets, &tenant.name).await?;
+        let pem = |cert: &X509| {
+            cert.to_pem()
+                .ok()
+                .and_then(|p| String::from_utf8(p).ok())
+                .ok_or_else(|| Error::Internal("certificate encoding failed".into()))
+        };
+        Ok(Certificates {
+            ca_certificate: pem(&pki.ca_cert)?,
+            signing_certificate: pem(&pki.signer_cert)?,
+        })
     }
 }
 

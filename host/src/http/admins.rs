@@ -1,5 +1,5 @@
 //! `/api/v1/admins`: administrators of the signed-in tenant. Any administrator may read them;
-//! only owners create, change and delete (checked through `Admin::require`).
+//! only owners create, change and delete (checked by the operations in `admins`).
 
 use axum::extract::{Path, State};
 use axum::http::{header::LOCATION, StatusCode};
@@ -13,7 +13,7 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{ApiJson, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::admins::{self, Admin, AdminUpdate, ExchangePermission, NewAdmin, Permission, Role};
+use crate::admins::{Admin, AdminUpdate, ExchangePermission, NewAdmin, Role};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -56,8 +56,7 @@ async fn list_admins(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
 ) -> ApiResult<Json<Vec<Admin>>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(admins::list(&mut scoped).await?))
+    Ok(Json(state.as_admin(&me).list_admins().await?))
 }
 
 /// Create an administrator (owners only).
@@ -71,24 +70,15 @@ async fn create_admin(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<CreateAdminRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    me.admin.require(Permission::ManageAdministrators)?;
-    let prepared = admins::prepare(NewAdmin {
-        email: req.email,
-        role: req.role,
-        password: req.password,
-        exchange_permissions: req.exchange_permissions,
-    })
-    .await?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let created = admins::create(
-        &mut scoped,
-        &me.admin.actor(),
-        state.secrets(),
-        &me.tenant_slug,
-        prepared,
-    )
-    .await?;
-    scoped.commit().await?;
+    let created = state
+        .as_admin(&me)
+        .create_admin(NewAdmin {
+            email: req.email,
+            role: req.role,
+            password: req.password,
+            exchange_permissions: req.exchange_permissions,
+        })
+        .await?;
     let location = format!("/api/v1/admins/{}", created.admin.id);
     Ok((
         StatusCode::CREATED,
@@ -110,8 +100,7 @@ async fn get_admin(
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Admin>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(admins::get(&mut scoped, &id).await?))
+    Ok(Json(state.as_admin(&me).get_admin(&id).await?))
 }
 
 /// Change an administrator's role or Exchange permissions (owners only). A tenant keeps at
@@ -128,20 +117,11 @@ async fn update_admin(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateAdminRequest>,
 ) -> ApiResult<Json<Admin>> {
-    me.admin.require(Permission::ManageAdministrators)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let admin = admins::update(
-        &mut scoped,
-        &me.admin.actor(),
-        &id,
-        AdminUpdate {
-            role: req.role,
-            exchange_permissions: req.exchange_permissions,
-        },
-    )
-    .await?;
-    scoped.commit().await?;
-    Ok(Json(admin))
+    let changes = AdminUpdate {
+        role: req.role,
+        exchange_permissions: req.exchange_permissions,
+    };
+    Ok(Json(state.as_admin(&me).update_admin(&id, changes).await?))
 }
 
 /// Delete an administrator account and its sessions (owners only).
@@ -156,9 +136,6 @@ async fn delete_admin(
     Path(id): Path<String>,
     _body: NoBody,
 ) -> ApiResult<StatusCode> {
-    me.admin.require(Permission::ManageAdministrators)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    admins::delete(&mut scoped, &me.admin.actor(), &id).await?;
-    scoped.commit().await?;
+    state.as_admin(&me).delete_admin(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

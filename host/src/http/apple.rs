@@ -4,33 +4,15 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Serialize;
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiResult, ErrorBody};
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::apple::pki::TenantPki;
-use crate::tenants;
+use crate::apple::pki::Certificates;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(certificates))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Certificates {
-    /// The tenant CA (PEM): trust anchor of device identities and profile signatures.
-    ca_certificate: String,
-    /// The profile-signing certificate (PEM), issued by the CA.
-    signing_certificate: String,
-}
-
-fn pem(cert: &openssl::x509::X509) -> Result<String, ApiError> {
-    cert.to_pem()
-        .ok()
-        .and_then(|p| String::from_utf8(p).ok())
-        .ok_or_else(|| crate::Error::Internal("certificate encoding failed".into()).into())
 }
 
 /// Your tenant's certificate authority and profile-signing certificate.
@@ -40,11 +22,5 @@ async fn certificates(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
 ) -> ApiResult<Json<Certificates>> {
-    let tenant = tenants::current(&mut state.store().reader(&me.tenant).await?).await?;
-    let pki =
-        TenantPki::load_or_create(state.store(), &me.tenant, state.secrets(), &tenant.name).await?;
-    Ok(Json(Certificates {
-        ca_certificate: pem(&pki.ca_cert)?,
-        signing_certificate: pem(&pki.signer_cert)?,
-    }))
+    Ok(Json(state.as_admin(&me).apple_certificates().await?))
 }

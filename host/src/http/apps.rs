@@ -14,8 +14,7 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::admins::Permission;
-use crate::apps::{self, App, AppPlatform, AppSettings, NewApp, MAX_FILE_BYTES};
+use crate::apps::{App, AppPlatform, AppSettings, NewApp, MAX_FILE_BYTES};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -32,8 +31,7 @@ async fn list_apps(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
 ) -> ApiResult<Json<Vec<App>>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(apps::list(&mut scoped).await?))
+    Ok(Json(state.as_admin(&me).list_apps().await?))
 }
 
 /// Add a public store app or a business app by its store id.
@@ -47,10 +45,7 @@ async fn add_app(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<NewApp>,
 ) -> ApiResult<(StatusCode, Json<App>)> {
-    me.admin.require(Permission::ManageConfigurations)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let app = apps::create(&mut scoped, &me.admin.actor(), req).await?;
-    scoped.commit().await?;
+    let app = state.as_admin(&me).add_app(req).await?;
     Ok((StatusCode::CREATED, Json(app)))
 }
 
@@ -81,7 +76,6 @@ async fn upload_app(
     ApiQuery(q): ApiQuery<UploadQuery>,
     request: Request,
 ) -> ApiResult<(StatusCode, Json<App>)> {
-    me.admin.require(Permission::ManageConfigurations)?;
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -111,17 +105,10 @@ async fn upload_app(
         silent_install: q.silent_install,
         allow_unmanaged: q.allow_unmanaged,
     };
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let app = apps::upload(
-        &mut scoped,
-        &me.admin.actor(),
-        q.platform,
-        &q.file_name,
-        &bytes,
-        &settings,
-    )
-    .await?;
-    scoped.commit().await?;
+    let app = state
+        .as_admin(&me)
+        .upload_app(q.platform, &q.file_name, &bytes, &settings)
+        .await?;
     Ok((StatusCode::CREATED, Json(app)))
 }
 
@@ -135,8 +122,7 @@ async fn get_app(
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<App>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(apps::get(&mut scoped, &id).await?))
+    Ok(Json(state.as_admin(&me).get_app(&id).await?))
 }
 
 /// Change an app's name or settings ("allow distribution of this app to unmanaged devices"
@@ -152,11 +138,7 @@ async fn update_app(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AppSettings>,
 ) -> ApiResult<Json<App>> {
-    me.admin.require(Permission::ManageConfigurations)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let app = apps::update(&mut scoped, &me.admin.actor(), &id, &req).await?;
-    scoped.commit().await?;
-    Ok(Json(app))
+    Ok(Json(state.as_admin(&me).update_app(&id, &req).await?))
 }
 
 /// Remove an app from the catalogue (devices keep what they installed).
@@ -170,10 +152,7 @@ async fn delete_app(
     Path(id): Path<String>,
     _body: NoBody,
 ) -> ApiResult<StatusCode> {
-    me.admin.require(Permission::ManageConfigurations)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    apps::delete(&mut scoped, &me.admin.actor(), &id).await?;
-    scoped.commit().await?;
+    state.as_admin(&me).delete_app(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -187,8 +166,7 @@ async fn app_file(
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    let (name, content) = apps::file(&mut scoped, &id).await?;
+    let (name, content) = state.as_admin(&me).app_file(&id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),

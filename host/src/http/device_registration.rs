@@ -5,17 +5,15 @@
 //! registering for; Apple and Android enrolment build on it.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiResult, ErrorBody};
 use super::extract::ApiJson;
 use super::AppState;
-use crate::registration::{device_tokens, keys};
-use crate::users;
+use crate::registration::device_tokens::{self, RegistrationGrant};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(redeem))
@@ -30,25 +28,6 @@ pub struct RedeemRequest {
     device_token: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct RegistrationGrant {
-    /// Slug of the tenant the device registers with.
-    tenant: String,
-    user_id: String,
-    email: String,
-    first_name: String,
-    last_name: String,
-}
-
-fn refused() -> ApiError {
-    ApiError::new(
-        StatusCode::GONE,
-        "device_token_refused",
-        "this registration code is unknown, expired or already used: show a new QR code in \
-         the portal",
-    )
-}
-
 /// Redeem a QR code's one-time device token (the device app calls this after scanning).
 #[utoipa::path(post, path = "/api/v1/device-registrations", tag = "registration",
     request_body = RedeemRequest,
@@ -60,30 +39,6 @@ async fn redeem(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RedeemRequest>,
 ) -> ApiResult<Json<RegistrationGrant>> {
-    let tenant = match keys::verify(state.store(), state.secrets(), &req.registration_token).await?
-    {
-        Ok(tenant) => tenant,
-        Err(keys::Refusal::Rotated) => {
-            return Err(ApiError::new(
-                StatusCode::GONE,
-                "registration_url_rotated",
-                "this registration URL is no longer valid: ask your administrator for a new \
-                 invitation",
-            ))
-        }
-        Err(keys::Refusal::Invalid) => return Err(refused()),
-    };
-    let mut tx = state.store().scoped(&tenant.id).await?;
-    let Some(user_id) = device_tokens::redeem(&mut tx, &req.device_token).await? else {
-        return Err(refused());
-    };
-    let user = users::get(&mut tx, &user_id).await?;
-    tx.commit().await?;
-    Ok(Json(RegistrationGrant {
-        tenant: tenant.slug,
-        user_id: user.id,
-        email: user.email,
-        first_name: user.first_name,
-        last_name: user.last_name,
-    }))
+    let grant = device_tokens::redeem_with_url(&state, &req.registration_token, &req.device_token);
+    Ok(Json(grant.await?))
 }

@@ -13,11 +13,8 @@ use super::extract::ApiQuery;
 use super::extract::{ApiJson, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::admins::Permission;
-use crate::devices::{self, Action, Device, DeviceQuery};
-use crate::plugins::inventory::{self, CommandOutcome, CommandRequest, Management};
-use serde::Serialize;
-use utoipa::ToSchema;
+use crate::devices::commands::{CommandOutcome, CommandRequest};
+use crate::devices::{Action, Device, DeviceDetails, DeviceQuery};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,16 +23,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(retire_device))
         .routes(routes!(wipe_device))
         .routes(routes!(send_command))
-}
-
-/// A device with the plugin that manages it, if any.
-#[derive(Serialize, ToSchema)]
-pub struct DeviceDetails {
-    #[serde(flatten)]
-    device: Device,
-    /// The plugin managing the device at its vendor (e.g. AMAPI) and whether it is on; absent
-    /// for devices no plugin manages.
-    management: Option<Management>,
 }
 
 /// Devices of your tenant, newest registration first (archived entries on request).
@@ -48,8 +35,7 @@ async fn list_devices(
     CurrentAdmin(me): CurrentAdmin,
     ApiQuery(q): ApiQuery<DeviceQuery>,
 ) -> ApiResult<Json<Vec<Device>>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(devices::list(&mut scoped, &q).await?))
+    Ok(Json(state.as_admin(&me).list_devices(&q).await?))
 }
 
 /// One device.
@@ -61,10 +47,7 @@ async fn get_device(
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DeviceDetails>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    let device = devices::get(&mut scoped, &id).await?;
-    let management = inventory::management(&mut scoped, &id).await?;
-    Ok(Json(DeviceDetails { device, management }))
+    Ok(Json(state.as_admin(&me).get_device(&id).await?))
 }
 
 /// Send a command (lock, reboot, sync, wipe) to a device through the plugin that manages it.
@@ -81,22 +64,8 @@ async fn send_command(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CommandRequest>,
 ) -> ApiResult<Json<CommandOutcome>> {
-    me.admin.require(match request.command {
-        inventory::Command::Wipe => Permission::DeleteDevices,
-        _ => Permission::ManageConfigurations,
-    })?;
-    Ok(Json(
-        inventory::command(
-            state.plugins(),
-            state.store(),
-            &me.tenant,
-            &me.admin.actor(),
-            &id,
-            &request,
-        )
-        .await
-        .map_err(ApiError::from)?,
-    ))
+    let outcome = state.as_admin(&me).send_device_command(&id, &request).await;
+    Ok(Json(outcome.map_err(ApiError::from)?))
 }
 
 async fn act(
@@ -105,11 +74,7 @@ async fn act(
     id: &str,
     action: Action,
 ) -> ApiResult<Json<Device>> {
-    me.0.admin.require(Permission::DeleteDevices)?;
-    let mut scoped = state.store().scoped(&me.0.tenant).await?;
-    let device = devices::apply(&mut scoped, &me.0.admin.actor(), id, action).await?;
-    scoped.commit().await?;
-    Ok(Json(device))
+    Ok(Json(state.as_admin(&me.0).act_on_device(id, action).await?))
 }
 
 /// Retire a device: it is no longer managed and may register again.
@@ -150,9 +115,6 @@ async fn delete_device(
     Path(id): Path<String>,
     _body: NoBody,
 ) -> ApiResult<StatusCode> {
-    me.admin.require(Permission::DeleteDevices)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    devices::delete(&mut scoped, &me.admin.actor(), &id).await?;
-    scoped.commit().await?;
+    state.as_admin(&me).delete_device(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -14,10 +14,8 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::admins::Permission;
-use crate::directory::{self, Entry, NewSettings, Settings};
-use crate::error::Error;
-use crate::users::{self, User};
+use crate::directory::{Found, NewSettings, Settings};
+use crate::users::User;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,11 +32,7 @@ async fn get_directory(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
 ) -> ApiResult<Json<Settings>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    let directory = directory::get(&mut scoped, state.secrets())
-        .await?
-        .ok_or(Error::NotFound("directory"))?;
-    Ok(Json(directory.settings))
+    Ok(Json(state.as_admin(&me).directory_settings().await?))
 }
 
 /// Configure the directory. The settings are tried first (the service account binds and
@@ -54,18 +48,7 @@ async fn put_directory(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<NewSettings>,
 ) -> ApiResult<Json<Settings>> {
-    me.admin.require(Permission::ManageUsers)?;
-    let current = {
-        let mut read = state.store().scoped_read(&me.tenant).await?;
-        directory::get(&mut read, state.secrets()).await?
-    };
-    let directory = directory::check(req, current.as_ref())?;
-    directory.search("").await?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let settings =
-        directory::save(&mut scoped, state.secrets(), &me.admin.actor(), &directory).await?;
-    scoped.commit().await?;
-    Ok(Json(settings))
+    Ok(Json(state.as_admin(&me).set_directory(req).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -73,15 +56,6 @@ async fn put_directory(
 pub struct SearchQuery {
     /// Part of an e-mail address, a name or a uid; empty lists the first entries.
     q: Option<String>,
-}
-
-/// A directory entry and, when it was imported, its user.
-#[derive(Serialize, ToSchema)]
-pub struct Found {
-    #[serde(flatten)]
-    entry: Entry,
-    /// The user imported from this entry (same e-mail address), if any.
-    user_id: Option<String>,
 }
 
 /// Search the directory for users (at most 200, by e-mail address).
@@ -94,17 +68,8 @@ async fn search_directory(
     CurrentAdmin(me): CurrentAdmin,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<Vec<Found>>> {
-    let directory = configured(&state, &me.tenant).await?;
-    let entries = directory.search(q.q.as_deref().unwrap_or("")).await?;
-    let mut read = state.store().scoped_read(&me.tenant).await?;
-    let mut found = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let user_id = users::find_by_email(&mut read, &entry.email)
-            .await?
-            .map(|u| u.id);
-        found.push(Found { entry, user_id });
-    }
-    Ok(Json(found))
+    let query = q.q.as_deref().unwrap_or("");
+    Ok(Json(state.as_admin(&me).search_directory(query).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -129,52 +94,6 @@ async fn import_users(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<ImportRequest>,
 ) -> ApiResult<(StatusCode, Json<Vec<User>>)> {
-    me.admin.require(Permission::ManageUsers)?;
-    if req.dns.is_empty() || req.dns.len() > 1000 {
-        return Err(Error::invalid("dns", "give 1 to 1000 distinguished names").into());
-    }
-    Error::refuse_repeats("dns", &req.dns)?;
-    let directory = configured(&state, &me.tenant).await?;
-    let entries = directory.entries_named(&req.dns).await?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let mut imported = Vec::with_capacity(entries.len());
-    for (i, entry) in entries.into_iter().enumerate() {
-        let field = format!("dns[{i}]");
-        let Some(entry) = entry else {
-            return Err(Error::invalid(
-                field,
-                "not a user entry of the directory (or it has no e-mail address)",
-            )
-            .into());
-        };
-        let user = users::create_from_directory(
-            &mut scoped,
-            &me.admin.actor(),
-            &entry.email,
-            &entry.first_name,
-            &entry.last_name,
-        )
-        .await
-        .map_err(|e| match e {
-            Error::Invalid { message, .. } => Error::invalid(field.clone(), message),
-            Error::Conflict { code, message } => Error::Conflict {
-                code,
-                message: format!("{field}: {message}"),
-            },
-            other => other,
-        })?;
-        imported.push(user);
-    }
-    scoped.commit().await?;
+    let imported = state.as_admin(&me).import_from_directory(&req.dns).await?;
     Ok((StatusCode::CREATED, Json(imported)))
-}
-
-async fn configured(
-    state: &AppState,
-    tenant: &crate::tenants::TenantId,
-) -> Result<directory::Directory, Error> {
-    let mut read = state.store().scoped_read(tenant).await?;
-    directory::get(&mut read, state.secrets())
-        .await?
-        .ok_or(Error::NotFound("directory"))
 }

@@ -11,8 +11,7 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{ApiJson, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::admins::Permission;
-use crate::plugins::enrolment_profiles::{self, NewProfile, Profile};
+use crate::enrolment_profiles::{NewProfile, Profile};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -31,8 +30,9 @@ async fn list_profiles(
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Profile>>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(enrolment_profiles::list(&mut scoped, &id).await?))
+    Ok(Json(
+        state.as_admin(&me).list_enrolment_profiles(&id).await?,
+    ))
 }
 
 /// Create an enrolment profile: the plugin's active version creates its token at the vendor
@@ -51,16 +51,8 @@ async fn create_profile(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<NewProfile>,
 ) -> ApiResult<(StatusCode, Json<Profile>)> {
-    me.admin.require(Permission::ManageConfigurations)?;
-    let created = enrolment_profiles::create(
-        state.plugins(),
-        state.store(),
-        &me.tenant,
-        &me.admin.actor(),
-        &id,
-        req,
-    )
-    .await?;
+    let me = state.as_admin(&me);
+    let created = me.create_enrolment_profile(&id, req).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -75,10 +67,8 @@ async fn get_profile(
     CurrentAdmin(me): CurrentAdmin,
     Path((id, profile)): Path<(String, String)>,
 ) -> ApiResult<Json<Profile>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(
-        enrolment_profiles::get(&mut scoped, &id, &profile).await?,
-    ))
+    let me = state.as_admin(&me);
+    Ok(Json(me.get_enrolment_profile(&id, &profile).await?))
 }
 
 /// Change a profile's validity (`{"validity_days": 1..30}`); a new token replaces the old one.
@@ -98,18 +88,9 @@ async fn update_profile(
     Path((id, profile)): Path<(String, String)>,
     ApiJson(changes): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Json<Profile>> {
-    me.admin.require(Permission::ManageConfigurations)?;
+    let me = state.as_admin(&me);
     Ok(Json(
-        enrolment_profiles::update(
-            state.plugins(),
-            state.store(),
-            &me.tenant,
-            &me.admin.actor(),
-            &id,
-            &profile,
-            changes,
-        )
-        .await?,
+        me.update_enrolment_profile(&id, &profile, changes).await?,
     ))
 }
 
@@ -126,16 +107,8 @@ async fn delete_profile(
     Path((id, profile)): Path<(String, String)>,
     _body: NoBody,
 ) -> ApiResult<StatusCode> {
-    me.admin.require(Permission::ManageConfigurations)?;
-    enrolment_profiles::delete(
-        state.plugins(),
-        state.store(),
-        &me.tenant,
-        &me.admin.actor(),
-        &id,
-        &profile,
-    )
-    .await?;
+    let me = state.as_admin(&me);
+    me.delete_enrolment_profile(&id, &profile).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -152,14 +125,9 @@ async fn profile_qr(
     CurrentAdmin(me): CurrentAdmin,
     Path((id, profile)): Path<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    let found = enrolment_profiles::get(&mut scoped, &id, &profile).await?;
-    let payload = found
-        .token
-        .qr_payload
-        .ok_or(crate::error::Error::NotFound("QR code of this token"))?;
-    Ok((
-        [(header::CONTENT_TYPE, "image/svg+xml")],
-        enrolment_profiles::qr_svg(&payload)?,
-    ))
+    let svg = state
+        .as_admin(&me)
+        .enrolment_profile_qr(&id, &profile)
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg))
 }

@@ -58,12 +58,18 @@ impl From<Error> for ApiError {
             Error::Invalid { field, message } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message).with_field(field)
             }
+            Error::Rejected {
+                code,
+                field,
+                message,
+            } => ApiError::new(StatusCode::BAD_REQUEST, code, message).with_field(field),
             Error::NotFound(what) => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 format!("{what} not found"),
             ),
             Error::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            Error::Gone { code, message } => ApiError::new(StatusCode::GONE, code, message),
             Error::Unauthenticated(message) => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
             }

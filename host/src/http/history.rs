@@ -8,8 +8,7 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::ApiQuery;
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::error::Error;
-use crate::history::{self, Entry, Query};
+use crate::history::{Entry, Query};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(query_history))
@@ -26,10 +25,5 @@ async fn query_history(
     CurrentAdmin(me): CurrentAdmin,
     ApiQuery(query): ApiQuery<Query>,
 ) -> ApiResult<Json<Vec<Entry>>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    let entries = history::query(&mut scoped, &query).await?;
-    if query.object_id.is_some() && entries.is_empty() {
-        return Err(Error::NotFound("object history").into());
-    }
-    Ok(Json(entries))
+    Ok(Json(state.as_admin(&me).history(&query).await?))
 }

@@ -40,97 +40,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, ApiResult, ErrorBody};
 
-use crate::apple::checkin::CheckIns;
-use crate::apple::enrolments::Downloads;
-use crate::apple::AppleSettings;
-use crate::guesses::Guesses;
-use crate::plugins::Plugins;
-use crate::secrets::SecretBox;
-use crate::sessions::Policy;
-use crate::store::Store;
+pub use crate::services::Services as AppState;
 
 pub const SESSION_COOKIE: &str = "corral_session";
-
-/// What every handler can reach. Cheap to clone; holds nothing another process would need.
-#[derive(Clone)]
-pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    store: Store,
-    secrets: SecretBox,
-    policy: Policy,
-    secure_cookies: bool,
-    base_url: String,
-    plugins: Plugins,
-    apple: AppleSettings,
-    check_ins: CheckIns,
-    downloads: Downloads,
-    guesses: Guesses,
-}
-
-impl AppState {
-    pub fn new(
-        store: Store,
-        secrets: SecretBox,
-        policy: Policy,
-        base_url: &str,
-        plugins: Plugins,
-        apple: AppleSettings,
-    ) -> AppState {
-        AppState {
-            inner: Arc::new(Inner {
-                check_ins: CheckIns::new(store.clone()),
-                downloads: Downloads::new(store.clone(), secrets.clone(), apple.clone()),
-                guesses: Guesses::new(
-                    policy.max_failures,
-                    policy.lockout,
-                    policy.attempts_per_minute,
-                ),
-                store,
-                secrets,
-                policy,
-                secure_cookies: base_url.starts_with("https://"),
-                base_url: base_url.trim_end_matches('/').to_string(),
-                plugins,
-                apple,
-            }),
-        }
-    }
-    /// Public URL of this server, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        &self.inner.base_url
-    }
-    pub fn apple(&self) -> &AppleSettings {
-        &self.inner.apple
-    }
-    pub fn plugins(&self) -> &Plugins {
-        &self.inner.plugins
-    }
-    pub fn store(&self) -> &Store {
-        &self.inner.store
-    }
-    pub fn check_ins(&self) -> &CheckIns {
-        &self.inner.check_ins
-    }
-    pub fn downloads(&self) -> &Downloads {
-        &self.inner.downloads
-    }
-    pub fn secrets(&self) -> &SecretBox {
-        &self.inner.secrets
-    }
-    /// The limits on guessing secrets (per account and per client address).
-    pub fn guesses(&self) -> &Guesses {
-        &self.inner.guesses
-    }
-    pub fn policy(&self) -> &Policy {
-        &self.inner.policy
-    }
-    pub fn secure_cookies(&self) -> bool {
-        self.inner.secure_cookies
-    }
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -317,5 +229,55 @@ mod document_tests {
         assert!(names.len() > 50, "too few schemas found: {names:?}");
         let repeated: Vec<_> = names.iter().filter(|(_, at)| at.len() > 1).collect();
         assert!(repeated.is_empty(), "schema names used twice: {repeated:?}");
+    }
+}
+
+#[cfg(test)]
+mod layer_tests {
+    /// Handlers parse, call one service and present its answer: no module of the HTTP layer
+    /// opens a transaction, checks a permission or calls a plugin. Those belong to the
+    /// services (`AsAdmin` operations, `self_service`), which the console calls too. Reads the
+    /// sources, so a new handler is held to it as well.
+    #[test]
+    fn handlers_hold_no_rules() {
+        let forbidden = [
+            // transactions and raw database access
+            ".scoped(",
+            ".scoped_read(",
+            ".reader(",
+            ".commit(",
+            ".pool()",
+            "sqlx::",
+            // permissions
+            ".require(",
+            "Permission::",
+            // plugin calls
+            ".active(",
+            "Installation",
+            "plugins::hook",
+        ];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+        let mut offences = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for (n, line) in code.lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                for pattern in forbidden {
+                    if line.contains(pattern) {
+                        let file = path.file_name().unwrap().to_string_lossy();
+                        offences.push(format!("{file}:{}: {pattern} in {line:?}", n + 1));
+                    }
+                }
+            }
+        }
+        assert!(
+            offences.is_empty(),
+            "rules in the HTTP layer (move them to a service):\n{}",
+            offences.join("\n")
+        );
     }
 }

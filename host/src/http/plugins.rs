@@ -16,13 +16,11 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiJson, NoBody, PluginJson};
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::admins::Permission;
-use crate::plugins::configurations::{self, Configuration, Distribution};
-use crate::plugins::deliveries::{self, Delivery};
-use crate::plugins::inventory;
-use crate::plugins::vendor::{self, CredentialInput, VendorAccess};
-use crate::plugins::{self, registry, HookError, PluginSummary};
-use crate::tenants::TenantId;
+use crate::configurations::{
+    Configuration, ConfigurationView, Distribution, Draft, Rendered, Validation,
+};
+use crate::plugins::{HookError, PluginSummary};
+use crate::vendor_access::{CredentialInput, VendorAccess};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -121,28 +119,6 @@ impl From<ConfigurationRequest> for api::Configuration {
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct FieldProblem {
-    /// JSON Pointer into the configuration body.
-    path: String,
-    code: String,
-    message: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Validation {
-    valid: bool,
-    errors: Vec<FieldProblem>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Rendered {
-    media_type: String,
-    /// The vendor document as the plugin produced it: JSON for `application/json` media
-    /// types, a string otherwise.
-    document: serde_json::Value,
-}
-
 /// Plugins of your tenant with their versions.
 #[utoipa::path(get, path = "/api/v1/plugins", tag = "plugins", security(("session" = [])),
     responses((status = 200, body = Vec<PluginSummary>), (status = 401, body = ErrorBody)))]
@@ -150,8 +126,7 @@ async fn list_plugins(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
 ) -> ApiResult<Json<Vec<PluginSummary>>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(registry::list(&mut scoped).await?))
+    Ok(Json(state.as_admin(&me).list_plugins().await?))
 }
 
 /// Upload a component as a new version of the plugin it names. It is validated (a component,
@@ -167,7 +142,6 @@ async fn upload_plugin(
     CurrentAdmin(me): CurrentAdmin,
     request: Request,
 ) -> ApiResult<impl IntoResponse> {
-    me.admin.require(Permission::ManagePlugins)?;
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -189,15 +163,7 @@ async fn upload_plugin(
         )
         .with_field("component")
     })?;
-    let (plugin, version) = registry::upload(
-        state.plugins(),
-        state.store(),
-        &me.tenant,
-        &me.admin.actor(),
-        &me.admin.email,
-        &bytes,
-    )
-    .await?;
+    let (plugin, version) = state.as_admin(&me).upload_plugin(&bytes).await?;
     Ok((StatusCode::CREATED, Json(Uploaded { plugin, version })))
 }
 
@@ -211,8 +177,7 @@ async fn get_plugin(
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PluginSummary>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(registry::get(&mut scoped, &id).await?))
+    Ok(Json(state.as_admin(&me).get_plugin(&id).await?))
 }
 
 /// Remove a plugin, all its versions and its stored data.
@@ -226,8 +191,7 @@ async fn delete_plugin(
     Path(id): Path<String>,
     _body: NoBody,
 ) -> ApiResult<StatusCode> {
-    me.admin.require(Permission::ManagePlugins)?;
-    registry::delete(state.store(), &me.tenant, &me.admin.actor(), &id).await?;
+    state.as_admin(&me).delete_plugin(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -243,17 +207,12 @@ async fn activate_plugin(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ActivateRequest>,
 ) -> ApiResult<Json<PluginSummary>> {
-    me.admin.require(Permission::ManagePlugins)?;
-    let summary = registry::activate(
-        state.plugins(),
-        state.store(),
-        &me.tenant,
-        &me.admin.actor(),
-        &id,
-        req.version,
-    )
-    .await?;
-    Ok(Json(summary))
+    Ok(Json(
+        state
+            .as_admin(&me)
+            .activate_plugin(&id, req.version)
+            .await?,
+    ))
 }
 
 /// Deactivate the plugin (no version runs).
@@ -267,10 +226,7 @@ async fn deactivate_plugin(
     Path(id): Path<String>,
     _body: NoBody,
 ) -> ApiResult<Json<PluginSummary>> {
-    me.admin.require(Permission::ManagePlugins)?;
-    Ok(Json(
-        registry::deactivate(state.store(), &me.tenant, &me.admin.actor(), &id).await?,
-    ))
+    Ok(Json(state.as_admin(&me).deactivate_plugin(&id).await?))
 }
 
 /// Set the capabilities (and HTTPS hosts) your tenant allows the plugin.
@@ -285,16 +241,10 @@ async fn set_grants(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<GrantsRequest>,
 ) -> ApiResult<Json<PluginSummary>> {
-    me.admin.require(Permission::ManagePlugins)?;
-    let summary = registry::set_grants(
-        state.store(),
-        &me.tenant,
-        &me.admin.actor(),
-        &id,
-        &req.capabilities,
-        &req.http_allow_hosts,
-    )
-    .await?;
+    let summary = state
+        .as_admin(&me)
+        .set_plugin_grants(&id, &req.capabilities, &req.http_allow_hosts)
+        .await?;
     Ok(Json(summary))
 }
 
@@ -310,7 +260,6 @@ async fn delete_version(
     Path((id, version)): Path<(String, String)>,
     _body: NoBody,
 ) -> ApiResult<Json<PluginSummary>> {
-    me.admin.require(Permission::ManagePlugins)?;
     let seq = version.parse::<i64>().map_err(|_| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -319,7 +268,7 @@ async fn delete_version(
         )
     })?;
     Ok(Json(
-        registry::delete_version(state.store(), &me.tenant, &me.admin.actor(), &id, seq).await?,
+        state.as_admin(&me).delete_plugin_version(&id, seq).await?,
     ))
 }
 
@@ -336,24 +285,13 @@ async fn validate_configuration(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ConfigurationRequest>,
 ) -> ApiResult<Json<Validation>> {
-    let installation = state
-        .plugins()
-        .active(&me.tenant, &id)
-        .await
-        .map_err(HookError::from)?;
-    let result = installation.validate_config(&req.into()).await;
-    let errors = plugins::hook(&installation, result)?;
-    Ok(Json(Validation {
-        valid: errors.is_empty(),
-        errors: errors
-            .into_iter()
-            .map(|e| FieldProblem {
-                path: e.path,
-                code: e.code,
-                message: e.message,
-            })
-            .collect(),
-    }))
+    let config = req.into();
+    Ok(Json(
+        state
+            .as_admin(&me)
+            .validate_configuration(&id, &config)
+            .await?,
+    ))
 }
 
 /// Ask the active version to turn a configuration into its vendor document.
@@ -369,26 +307,13 @@ async fn render_configuration(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ConfigurationRequest>,
 ) -> ApiResult<Json<Rendered>> {
-    let installation = state
-        .plugins()
-        .active(&me.tenant, &id)
-        .await
-        .map_err(HookError::from)?;
-    let result = installation.render_config(&req.into()).await;
-    let rendered = plugins::hook(&installation, result)?;
-    // JSON documents are passed as JSON, anything else as a string.
-    let document = if rendered.media_type.starts_with("application/json") {
-        serde_json::from_str(&rendered.document).map_err(|e| HookError::Refused {
-            plugin: installation.plugin().to_string(),
-            message: format!("returned a document that is not the JSON it announced: {e}"),
-        })?
-    } else {
-        serde_json::Value::String(rendered.document)
-    };
-    Ok(Json(Rendered {
-        media_type: rendered.media_type,
-        document,
-    }))
+    let config = req.into();
+    Ok(Json(
+        state
+            .as_admin(&me)
+            .render_configuration(&id, &config)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -407,50 +332,21 @@ pub struct StoredConfigurationRequest {
     body: serde_json::Value,
 }
 
+impl From<StoredConfigurationRequest> for Draft {
+    fn from(r: StoredConfigurationRequest) -> Draft {
+        Draft {
+            kind: r.kind,
+            name: r.name,
+            priority: r.priority,
+            distribution: r.distribution,
+            body: r.body,
+        }
+    }
+}
+
 /// Asks the plugin's active version to validate `req`; its field problems are refused as a 400
 /// naming the first field (`body` + JSON Pointer) and listing all of them. Nothing is stored
 /// unless the plugin finds nothing wrong.
-async fn validated(
-    state: &AppState,
-    tenant: &crate::tenants::TenantId,
-    plugin_id: &str,
-    id: &str,
-    req: StoredConfigurationRequest,
-) -> ApiResult<configurations::Draft> {
-    let installation = state
-        .plugins()
-        .active(tenant, plugin_id)
-        .await
-        .map_err(HookError::from)?;
-    let config = api::Configuration {
-        kind: req.kind.clone(),
-        id: id.to_string(),
-        name: req.name.clone(),
-        priority: req.priority,
-        body: req.body.to_string(),
-    };
-    let result = installation.validate_config(&config).await;
-    let errors = plugins::hook(&installation, result)?;
-    if let Some(first) = errors.first() {
-        let message = errors
-            .iter()
-            .map(|e| format!("{} ({}): {}", e.path, e.code, e.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_configuration", message)
-                .with_field(format!("body{}", first.path)),
-        );
-    }
-    Ok(configurations::Draft {
-        kind: req.kind,
-        name: req.name,
-        priority: req.priority,
-        distribution: req.distribution,
-        body: req.body,
-    })
-}
-
 /// The plugin's stored configurations, by kind, highest priority first.
 #[utoipa::path(get, path = "/api/v1/plugins/{id}/configurations", tag = "plugins",
     security(("session" = [])), params(("id" = String, Path, description = "Plugin id")),
@@ -461,8 +357,7 @@ async fn list_configurations(
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Configuration>>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(configurations::list(&mut scoped, &id).await?))
+    Ok(Json(state.as_admin(&me).list_configurations(&id).await?))
 }
 
 /// Store a configuration, once the plugin's active version finds it valid.
@@ -480,16 +375,11 @@ async fn create_configuration(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<StoredConfigurationRequest>,
 ) -> ApiResult<(StatusCode, Json<ConfigurationView>)> {
-    me.admin.require(Permission::ManagePlugins)?;
-    let draft = validated(&state, &me.tenant, &id, "", req).await?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let created = configurations::create(&mut scoped, &me.admin.actor(), &id, draft).await?;
-    scoped.commit().await?;
-    deliver_now(&state, &me.tenant, &created.id).await;
-    Ok((
-        StatusCode::CREATED,
-        Json(view(&state, &me.tenant, created).await?),
-    ))
+    let created = state
+        .as_admin(&me)
+        .create_configuration(&id, req.into())
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// One stored configuration.
@@ -503,46 +393,13 @@ async fn get_configuration(
     CurrentAdmin(me): CurrentAdmin,
     Path((id, configuration)): Path<(String, String)>,
 ) -> ApiResult<Json<ConfigurationView>> {
-    let found = {
-        let mut scoped = state.store().scoped_read(&me.tenant).await?;
-        configurations::get(&mut scoped, &id, &configuration).await?
-    };
-    Ok(Json(view(&state, &me.tenant, found).await?))
+    let me = state.as_admin(&me);
+    Ok(Json(me.get_configuration(&id, &configuration).await?))
 }
 
 /// A stored configuration and what its plugin has not taken yet.
-#[derive(Serialize, ToSchema)]
-pub struct ConfigurationView {
-    #[serde(flatten)]
-    configuration: Configuration,
-    /// The change still to be handed to the plugin (`on-event`), with the last failure; none
-    /// when the plugin has everything.
-    delivery: Option<Delivery>,
-}
-
-async fn view(
-    state: &AppState,
-    tenant: &TenantId,
-    configuration: Configuration,
-) -> ApiResult<ConfigurationView> {
-    let mut scoped = state.store().scoped_read(tenant).await?;
-    let delivery = deliveries::pending(&mut scoped, &configuration.id).await?;
-    Ok(ConfigurationView {
-        configuration,
-        delivery,
-    })
-}
-
 /// Hands a just-committed change to the plugin. The change is stored either way: a failure
 /// stays in its delivery (shown, retried by the scheduled job).
-async fn deliver_now(state: &AppState, tenant: &TenantId, configuration: &str) {
-    if let Err(e) =
-        deliveries::deliver(state.plugins(), state.store(), tenant, Some(configuration)).await
-    {
-        tracing::warn!(error = %e, "configuration delivery could not run; the job will retry");
-    }
-}
-
 /// Replace a configuration's name, priority, distribution and body (validated by the plugin
 /// first); its kind cannot change.
 #[utoipa::path(put, path = "/api/v1/plugins/{id}/configurations/{configuration}", tag = "plugins",
@@ -560,14 +417,11 @@ async fn update_configuration(
     Path((id, configuration)): Path<(String, String)>,
     ApiJson(req): ApiJson<StoredConfigurationRequest>,
 ) -> ApiResult<Json<ConfigurationView>> {
-    me.admin.require(Permission::ManagePlugins)?;
-    let draft = validated(&state, &me.tenant, &id, &configuration, req).await?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let updated =
-        configurations::update(&mut scoped, &me.admin.actor(), &id, &configuration, draft).await?;
-    scoped.commit().await?;
-    deliver_now(&state, &me.tenant, &updated.id).await;
-    Ok(Json(view(&state, &me.tenant, updated).await?))
+    let me = state.as_admin(&me);
+    let updated = me
+        .update_configuration(&id, &configuration, req.into())
+        .await?;
+    Ok(Json(updated))
 }
 
 /// Remove a configuration.
@@ -583,11 +437,8 @@ async fn delete_configuration(
     Path((id, configuration)): Path<(String, String)>,
     _body: NoBody,
 ) -> ApiResult<StatusCode> {
-    me.admin.require(Permission::ManagePlugins)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    configurations::delete(&mut scoped, &me.admin.actor(), &id, &configuration).await?;
-    scoped.commit().await?;
-    deliver_now(&state, &me.tenant, &configuration).await;
+    let me = state.as_admin(&me);
+    me.delete_configuration(&id, &configuration).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -604,10 +455,8 @@ async fn applied_configurations(
     CurrentAdmin(me): CurrentAdmin,
     Path((id, device)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<Configuration>>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(
-        configurations::applied(&mut scoped, &id, &device).await?,
-    ))
+    let me = state.as_admin(&me);
+    Ok(Json(me.applied_configurations(&id, &device).await?))
 }
 
 /// How many devices the plugin reported.
@@ -630,8 +479,7 @@ async fn sync_devices(
     Path(id): Path<String>,
     _body: NoBody,
 ) -> ApiResult<Json<Synced>> {
-    me.admin.require(Permission::ManageConfigurations)?;
-    let reported = inventory::sync(state.plugins(), &me.tenant, &id).await?;
+    let reported = state.as_admin(&me).sync_plugin_devices(&id).await?;
     Ok(Json(Synced { reported }))
 }
 
@@ -645,8 +493,7 @@ async fn get_vendor_access(
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<VendorAccess>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(vendor::get(&mut scoped, &id).await?))
+    Ok(Json(state.as_admin(&me).vendor_access(&id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -669,12 +516,8 @@ async fn set_vendor_settings(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<SettingsRequest>,
 ) -> ApiResult<Json<VendorAccess>> {
-    me.admin.require(Permission::ManagePlugins)?;
-    vendor::check_with_plugin(state.plugins(), &me.tenant, &id, &req.settings).await?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let access = vendor::set_settings(&mut scoped, &me.admin.actor(), &id, req.settings).await?;
-    scoped.commit().await?;
-    Ok(Json(access))
+    let me = state.as_admin(&me);
+    Ok(Json(me.set_vendor_settings(&id, req.settings).await?))
 }
 
 /// Set (or replace) the credential the host uses for the plugin's vendor calls. It is stored
@@ -691,12 +534,9 @@ async fn set_vendor_credential(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CredentialInput>,
 ) -> ApiResult<Json<VendorAccess>> {
-    me.admin.require(Permission::ManagePlugins)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let access =
-        vendor::set_credential(&mut scoped, state.secrets(), &me.admin.actor(), &id, req).await?;
-    scoped.commit().await?;
-    Ok(Json(access))
+    Ok(Json(
+        state.as_admin(&me).set_vendor_credential(&id, req).await?,
+    ))
 }
 
 /// Remove the plugin's credential.
@@ -710,11 +550,9 @@ async fn delete_vendor_credential(
     Path(id): Path<String>,
     _body: NoBody,
 ) -> ApiResult<Json<VendorAccess>> {
-    me.admin.require(Permission::ManagePlugins)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let access = vendor::delete_credential(&mut scoped, &me.admin.actor(), &id).await?;
-    scoped.commit().await?;
-    Ok(Json(access))
+    Ok(Json(
+        state.as_admin(&me).delete_vendor_credential(&id).await?,
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -740,17 +578,7 @@ async fn perform_action(
     Path((id, action)): Path<(String, String)>,
     PluginJson(input): PluginJson<serde_json::Value>,
 ) -> ApiResult<Json<ActionResult>> {
-    me.admin.require(Permission::ManagePlugins)?;
-    let installation = state
-        .plugins()
-        .active(&me.tenant, &id)
-        .await
-        .map_err(HookError::from)?;
-    let answer = installation.perform(&action, &input.to_string()).await;
-    let answer = plugins::hook(&installation, answer)?;
-    let result = serde_json::from_str(&answer).map_err(|e| HookError::Refused {
-        plugin: installation.plugin().to_string(),
-        message: format!("the plugin answered something that is not JSON: {e}"),
-    })?;
+    let me = state.as_admin(&me);
+    let result = me.perform_plugin_action(&id, &action, &input).await?;
     Ok(Json(ActionResult { result }))
 }

@@ -11,11 +11,9 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::admins::Permission;
-use crate::invitations::{self, Invitation};
-use crate::mail::{self, Delivery, DeliveryQuery};
-use crate::registration::keys;
-use crate::registration::settings::{self, Language, UserSettings, UserSettingsUpdate};
+use crate::invitations::Invitation;
+use crate::mail::{Delivery, DeliveryQuery};
+use crate::registration::settings::{Language, UserSettings, UserSettingsUpdate};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -59,8 +57,7 @@ async fn get_user_settings(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
 ) -> ApiResult<Json<UserSettings>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(settings::get(&mut scoped).await?))
+    Ok(Json(state.as_admin(&me).user_settings().await?))
 }
 
 /// Change tenant user settings (language, registration PIN requirement, PIN validity).
@@ -73,16 +70,14 @@ async fn update_user_settings(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<UserSettingsRequest>,
 ) -> ApiResult<Json<UserSettings>> {
-    me.admin.require(Permission::ManageUsers)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
     let changes = UserSettingsUpdate {
         language: req.language,
         require_registration_pin: req.require_registration_pin,
         pin_validity_hours: req.pin_validity_hours,
     };
-    let after = settings::update(&mut scoped, &me.admin.actor(), changes).await?;
-    scoped.commit().await?;
-    Ok(Json(after))
+    Ok(Json(
+        state.as_admin(&me).update_user_settings(changes).await?,
+    ))
 }
 
 /// The tenant's current registration URL (generated on first use).
@@ -92,11 +87,8 @@ async fn registration_url(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
 ) -> ApiResult<Json<RegistrationUrl>> {
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let token = keys::current_token(&mut scoped, state.secrets(), &me.tenant_slug).await?;
-    scoped.commit().await?;
     Ok(Json(RegistrationUrl {
-        url: format!("{}/r/{token}", state.base_url()),
+        url: state.as_admin(&me).registration_url().await?,
     }))
 }
 
@@ -110,13 +102,8 @@ async fn rotate_key(
     CurrentAdmin(me): CurrentAdmin,
     _body: NoBody,
 ) -> ApiResult<Json<RegistrationUrl>> {
-    me.admin.require(Permission::ManageUsers)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    keys::rotate(&mut scoped, state.secrets(), &me.admin.actor()).await?;
-    let token = keys::current_token(&mut scoped, state.secrets(), &me.tenant_slug).await?;
-    scoped.commit().await?;
     Ok(Json(RegistrationUrl {
-        url: format!("{}/r/{token}", state.base_url()),
+        url: state.as_admin(&me).rotate_registration_key().await?,
     }))
 }
 
@@ -131,16 +118,7 @@ async fn invite_users(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<InviteRequest>,
 ) -> ApiResult<Json<Vec<Invitation>>> {
-    me.admin.require(Permission::ManageUsers)?;
-    let sent = invitations::invite(
-        state.store(),
-        &me.tenant,
-        &me.admin.actor(),
-        super::users::sender(&state, &me.tenant_slug),
-        &req.user_ids,
-    )
-    .await?;
-    Ok(Json(sent))
+    Ok(Json(state.as_admin(&me).invite_users(&req.user_ids).await?))
 }
 
 /// Outgoing mail of your tenant and its delivery status, newest first.
@@ -153,6 +131,5 @@ async fn list_mail(
     CurrentAdmin(me): CurrentAdmin,
     ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> ApiResult<Json<Vec<Delivery>>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(mail::deliveries(&mut scoped, &q).await?))
+    Ok(Json(state.as_admin(&me).mail_deliveries(&q).await?))
 }

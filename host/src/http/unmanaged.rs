@@ -11,8 +11,7 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{ApiJson, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::admins::Permission;
-use crate::unmanaged::{self, Deactivation, Feature};
+use crate::unmanaged::{Deactivation, Feature};
 use crate::users::User;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -31,8 +30,7 @@ async fn get_feature(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
 ) -> ApiResult<Json<Feature>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(unmanaged::get(&mut scoped).await?))
+    Ok(Json(state.as_admin(&me).unmanaged_feature().await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -53,12 +51,10 @@ async fn update_feature(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<UpdateFeature>,
 ) -> ApiResult<Json<Feature>> {
-    me.admin.require(Permission::ManageUsers)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let feature =
-        unmanaged::set_default(&mut scoped, &me.admin.actor(), req.default_allow_new_apps).await?;
-    scoped.commit().await?;
-    Ok(Json(feature))
+    let allow = req.default_allow_new_apps;
+    Ok(Json(
+        state.as_admin(&me).set_unmanaged_default(allow).await?,
+    ))
 }
 
 /// Switch unmanaged devices on. Refused (409) once they were deactivated.
@@ -71,11 +67,7 @@ async fn enable(
     CurrentAdmin(me): CurrentAdmin,
     _body: NoBody,
 ) -> ApiResult<Json<Feature>> {
-    me.admin.require(Permission::ManageUsers)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let feature = unmanaged::enable(&mut scoped, &me.admin.actor()).await?;
-    scoped.commit().await?;
-    Ok(Json(feature))
+    Ok(Json(state.as_admin(&me).enable_unmanaged().await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -98,11 +90,10 @@ async fn deactivate(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<DeactivateRequest>,
 ) -> ApiResult<Json<Deactivation>> {
-    me.admin.require(Permission::ManageUsers)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let done = unmanaged::deactivate(&mut scoped, &me.admin.actor(), &req.confirmation).await?;
-    scoped.commit().await?;
-    Ok(Json(done))
+    let sentence = &req.confirmation;
+    Ok(Json(
+        state.as_admin(&me).deactivate_unmanaged(sentence).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -130,16 +121,9 @@ async fn label_users(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<LabelRequest>,
 ) -> ApiResult<Json<Vec<User>>> {
-    me.admin.require(Permission::ManageUsers)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    let users = unmanaged::label(
-        &mut scoped,
-        &me.admin.actor(),
-        &req.user_ids,
-        req.unmanaged,
-        req.confirm,
-    )
-    .await?;
-    scoped.commit().await?;
+    let users = state
+        .as_admin(&me)
+        .label_unmanaged(&req.user_ids, req.unmanaged, req.confirm)
+        .await?;
     Ok(Json(users))
 }

@@ -12,10 +12,8 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::admins::Permission;
-use crate::invitations;
-use crate::onboarding::{self, Addition};
-use crate::users::{self, Naming, NewUser, User, UserUpdate};
+use crate::onboarding::Addition;
+use crate::users::{Naming, NewUser, User, UserUpdate};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -109,9 +107,12 @@ async fn list_users(
     CurrentAdmin(me): CurrentAdmin,
     ApiQuery(q): ApiQuery<ListUsersQuery>,
 ) -> ApiResult<Json<Vec<User>>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
+    let limit = q.limit.unwrap_or(100);
     Ok(Json(
-        users::list(&mut scoped, q.prefix.as_deref(), q.limit.unwrap_or(100)).await?,
+        state
+            .as_admin(&me)
+            .list_users(q.prefix.as_deref(), limit)
+            .await?,
     ))
 }
 
@@ -126,17 +127,11 @@ async fn create_user(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<CreateUserRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    me.admin.require(Permission::ManageUsers)?;
-    let user = onboarding::add(
-        state.store(),
-        &me.tenant,
-        &me.admin.actor(),
-        sender(&state, &me.tenant_slug),
-        vec![req.into()],
-        Naming::One,
-    )
-    .await?
-    .remove(0);
+    let user = state
+        .as_admin(&me)
+        .add_users(vec![req.into()], Naming::One)
+        .await?
+        .remove(0);
     let location = format!("/api/v1/users/{}", user.id);
     Ok((
         StatusCode::CREATED,
@@ -146,14 +141,6 @@ async fn create_user(
 }
 
 /// What invitations from this server are sent with.
-pub(super) fn sender<'a>(state: &'a AppState, tenant_slug: &'a str) -> invitations::Sender<'a> {
-    invitations::Sender {
-        secrets: state.secrets(),
-        base_url: state.base_url(),
-        tenant_slug,
-    }
-}
-
 /// Create many users at once: all or none; an error names the entry (`users[2].email`).
 #[utoipa::path(post, path = "/api/v1/users/bulk", tag = "users", security(("session" = [])),
     request_body = CreateUsersRequest,
@@ -165,16 +152,11 @@ async fn create_users(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<CreateUsersRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    me.admin.require(Permission::ManageUsers)?;
-    let created = onboarding::add(
-        state.store(),
-        &me.tenant,
-        &me.admin.actor(),
-        sender(&state, &me.tenant_slug),
-        req.users.into_iter().map(Addition::from).collect(),
-        Naming::Bulk,
-    )
-    .await?;
+    let additions = req.users.into_iter().map(Addition::from).collect();
+    let created = state
+        .as_admin(&me)
+        .add_users(additions, Naming::Bulk)
+        .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -188,10 +170,7 @@ async fn delete_users(
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(req): ApiJson<DeleteUsersRequest>,
 ) -> ApiResult<StatusCode> {
-    me.admin.require(Permission::ManageUsers)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    users::delete_many(&mut scoped, &me.admin.actor(), &req.ids).await?;
-    scoped.commit().await?;
+    state.as_admin(&me).delete_users(&req.ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,8 +184,7 @@ async fn get_user(
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
-    let mut scoped = state.store().scoped_read(&me.tenant).await?;
-    Ok(Json(users::get(&mut scoped, &id).await?))
+    Ok(Json(state.as_admin(&me).get_user(&id).await?))
 }
 
 /// Change a user's e-mail or names.
@@ -222,16 +200,12 @@ async fn update_user(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateUserRequest>,
 ) -> ApiResult<Json<User>> {
-    me.admin.require(Permission::ManageUsers)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
     let changes = UserUpdate {
         email: req.email,
         first_name: req.first_name,
         last_name: req.last_name,
     };
-    let user = users::update(&mut scoped, &me.admin.actor(), &id, changes).await?;
-    scoped.commit().await?;
-    Ok(Json(user))
+    Ok(Json(state.as_admin(&me).update_user(&id, changes).await?))
 }
 
 /// Delete a user.
@@ -246,9 +220,6 @@ async fn delete_user(
     Path(id): Path<String>,
     _body: NoBody,
 ) -> ApiResult<StatusCode> {
-    me.admin.require(Permission::ManageUsers)?;
-    let mut scoped = state.store().scoped(&me.tenant).await?;
-    users::delete(&mut scoped, &me.admin.actor(), &id).await?;
-    scoped.commit().await?;
+    state.as_admin(&me).delete_user(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::Error;
+use crate::services::AsAdmin;
 use crate::store::batch::{Placeholders, ROWS_PER_STATEMENT};
 use crate::store::{new_id, now_ms, Scoped};
 
@@ -152,4 +153,11 @@ pub async fn deliveries(scoped: &mut Scoped, q: &DeliveryQuery) -> Result<Vec<De
     .bind(limit)
     .fetch_all(scoped.conn())
     .await?)
+}
+
+impl AsAdmin<'_> {
+    /// The tenant's outgoing mail and its delivery status, newest first.
+    pub async fn mail_deliveries(&self, query: &DeliveryQuery) -> Result<Vec<Delivery>, Error> {
+        deliveries(&mut self.read().await?, query).await
+    }
 }

@@ -20,13 +20,8 @@
 //! Built-in vendor plugins take the same path as uploads (`corral plugin install`), so the host
 //! holds no vendor's rules and no special case.
 
-pub mod backends;
-pub mod configurations;
-pub mod deliveries;
-pub mod enrolment_profiles;
-pub mod inventory;
+pub mod capabilities;
 pub mod registry;
-pub mod vendor;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -39,8 +34,10 @@ use corral_plugin_runtime::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::secrets::SecretBox;
+use crate::services::AsAdmin;
 use crate::store::Store;
 use crate::tenants::TenantId;
 
@@ -59,7 +56,7 @@ pub struct Settings {
     /// First retry delay of a configuration change the plugin failed to take (`deliveries`).
     pub delivery_retry: Duration,
     /// Where the inventory's deadlines read the time (`inventory`).
-    pub clock: inventory::Clock,
+    pub clock: crate::devices::inventory::Clock,
 }
 
 /// The plugin host of this process. Cheap to clone.
@@ -86,22 +83,22 @@ impl Plugins {
             ..RuntimeConfig::default()
         };
         let services = HostServices {
-            kv: Arc::new(backends::DbKv {
+            kv: Arc::new(capabilities::kv::DbKv {
                 store: store.clone(),
                 max_keys: 10_000,
             }),
-            directory: Arc::new(backends::DbDirectory {
+            directory: Arc::new(capabilities::directory::DbDirectory {
                 store: store.clone(),
             }),
-            http: Arc::new(backends::TlsHttpClient {
+            http: Arc::new(capabilities::http::TlsHttpClient {
                 timeout: config.default_limits.http_timeout,
-                extra_roots: backends::load_roots(settings.extra_roots.as_deref())?,
+                extra_roots: capabilities::http::load_roots(settings.extra_roots.as_deref())?,
             }),
-            vendor: Arc::new(vendor::DbVendor {
+            vendor: Arc::new(capabilities::vendor::DbVendor {
                 store: store.clone(),
                 secrets: secrets.clone(),
             }),
-            inventory: Arc::new(inventory::DbInventory {
+            inventory: Arc::new(capabilities::inventory::DbInventory {
                 store: store.clone(),
                 clock: settings.clock.clone(),
             }),
@@ -179,6 +176,30 @@ impl Plugins {
             .expect("not poisoned")
             .insert(plugin_id.to_string(), (fingerprint, installation.clone()));
         Ok(installation)
+    }
+}
+
+impl AsAdmin<'_> {
+    /// Performs one of the actions the plugin lists (`perform`), with its JSON input; answers
+    /// the plugin's JSON result.
+    pub async fn perform_plugin_action(
+        &self,
+        plugin_id: &str,
+        action: &str,
+        input: &serde_json::Value,
+    ) -> Result<serde_json::Value, HookError> {
+        self.require(Permission::ManagePlugins)?;
+        let installation = self
+            .services
+            .plugins()
+            .active(self.tenant(), plugin_id)
+            .await?;
+        let answer = installation.perform(action, &input.to_string()).await;
+        let answer = hook(&installation, answer)?;
+        serde_json::from_str(&answer).map_err(|e| HookError::Refused {
+            plugin: installation.plugin().to_string(),
+            message: format!("the plugin answered something that is not JSON: {e}"),
+        })
     }
 }
 

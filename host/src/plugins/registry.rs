@@ -8,8 +8,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{content_hash, runtime_error, Plugins};
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::services::AsAdmin;
 use crate::store::{new_id, now_ms, Scoped, Store};
 use crate::tenants::TenantId;
 
@@ -738,4 +740,85 @@ pub async fn delete(
     history::record(&mut tx, actor, Change::deleted("plugin", plugin_id, &gone)).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What administrators do with the tenant's plugins (SPEC H3). Every administrator may read
+/// them; changing them needs the permission to manage plugins.
+impl AsAdmin<'_> {
+    pub async fn list_plugins(&self) -> Result<Vec<PluginSummary>, Error> {
+        list(&mut self.read().await?).await
+    }
+
+    pub async fn get_plugin(&self, plugin_id: &str) -> Result<PluginSummary, Error> {
+        get(&mut self.read().await?, plugin_id).await
+    }
+
+    /// Stores an uploaded component as a new version (validated and compiled first); answers
+    /// the plugin and the new version's `seq`.
+    pub async fn upload_plugin(&self, bytes: &[u8]) -> Result<(PluginSummary, i64), Error> {
+        self.require(Permission::ManagePlugins)?;
+        let (plugins, store) = (self.services.plugins(), self.services.store());
+        let email = &self.me.admin.email;
+        upload(plugins, store, self.tenant(), &self.actor(), email, bytes).await
+    }
+
+    /// Activates version `seq` (an earlier one than the active version rolls back).
+    pub async fn activate_plugin(&self, plugin_id: &str, seq: i64) -> Result<PluginSummary, Error> {
+        self.require(Permission::ManagePlugins)?;
+        let (plugins, store) = (self.services.plugins(), self.services.store());
+        activate(plugins, store, self.tenant(), &self.actor(), plugin_id, seq).await
+    }
+
+    pub async fn deactivate_plugin(&self, plugin_id: &str) -> Result<PluginSummary, Error> {
+        self.require(Permission::ManagePlugins)?;
+        deactivate(
+            self.services.store(),
+            self.tenant(),
+            &self.actor(),
+            plugin_id,
+        )
+        .await
+    }
+
+    /// Sets the capabilities the tenant allows the plugin and the hosts its HTTPS may reach.
+    pub async fn set_plugin_grants(
+        &self,
+        plugin_id: &str,
+        capabilities: &[String],
+        http_allow_hosts: &[String],
+    ) -> Result<PluginSummary, Error> {
+        self.require(Permission::ManagePlugins)?;
+        let (store, actor) = (self.services.store(), self.actor());
+        let tenant = self.tenant();
+        set_grants(
+            store,
+            tenant,
+            &actor,
+            plugin_id,
+            capabilities,
+            http_allow_hosts,
+        )
+        .await
+    }
+
+    pub async fn delete_plugin_version(
+        &self,
+        plugin_id: &str,
+        seq: i64,
+    ) -> Result<PluginSummary, Error> {
+        self.require(Permission::ManagePlugins)?;
+        let store = self.services.store();
+        delete_version(store, self.tenant(), &self.actor(), plugin_id, seq).await
+    }
+
+    pub async fn delete_plugin(&self, plugin_id: &str) -> Result<(), Error> {
+        self.require(Permission::ManagePlugins)?;
+        delete(
+            self.services.store(),
+            self.tenant(),
+            &self.actor(),
+            plugin_id,
+        )
+        .await
+    }
 }

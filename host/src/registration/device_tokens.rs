@@ -3,9 +3,15 @@
 //! [`VALID_MINUTES`], to register the device for the signed-in user without typing a password.
 //! Stored as SHA-256 hashes; a new one is made each time the home page is shown.
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::keys;
 use crate::error::Error;
 use crate::secrets::{random_token, token_hash};
+use crate::services::Services;
 use crate::store::{now_ms, Scoped};
+use crate::users;
 
 pub const VALID_MINUTES: i64 = 10;
 
@@ -58,4 +64,59 @@ pub async fn redeem(scoped: &mut Scoped, token: &str) -> Result<Option<String>, 
     .bind(&hash)
     .fetch_optional(scoped.conn())
     .await?)
+}
+
+/// Who a device registers for, once its tokens are redeemed.
+#[derive(Serialize, ToSchema)]
+pub struct RegistrationGrant {
+    /// Slug of the tenant the device registers with.
+    pub tenant: String,
+    pub user_id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+fn refused() -> Error {
+    Error::Gone {
+        code: "device_token_refused",
+        message: "this registration code is unknown, expired or already used: show a new QR \
+                  code in the portal"
+            .into(),
+    }
+}
+
+/// Redeems a QR code's one-time device token, presented with the registration URL's token
+/// (which must be current and of the same tenant).
+pub async fn redeem_with_url(
+    services: &Services,
+    registration_token: &str,
+    device_token: &str,
+) -> Result<RegistrationGrant, Error> {
+    let verified = keys::verify(services.store(), services.secrets(), registration_token).await?;
+    let tenant = match verified {
+        Ok(tenant) => tenant,
+        Err(keys::Refusal::Rotated) => {
+            return Err(Error::Gone {
+                code: "registration_url_rotated",
+                message: "this registration URL is no longer valid: ask your administrator for \
+                          a new invitation"
+                    .into(),
+            })
+        }
+        Err(keys::Refusal::Invalid) => return Err(refused()),
+    };
+    let mut tx = services.store().scoped(&tenant.id).await?;
+    let Some(user_id) = redeem(&mut tx, device_token).await? else {
+        return Err(refused());
+    };
+    let user = users::get(&mut tx, &user_id).await?;
+    tx.commit().await?;
+    Ok(RegistrationGrant {
+        tenant: tenant.slug,
+        user_id: user.id,
+        email: user.email,
+        first_name: user.first_name,
+        last_name: user.last_name,
+    })
 }

@@ -11,9 +11,11 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
 use crate::secrets::SecretBox;
+use crate::services::AsAdmin;
 use crate::store::{now_ms, Scoped, Store};
 use crate::tenants::{self, Tenant, TenantId};
 
@@ -166,4 +168,27 @@ pub async fn verify(
         return Ok(Err(Refusal::Rotated));
     }
     Ok(Ok(tenant))
+}
+
+/// What administrators do with the tenant's registration URL.
+impl AsAdmin<'_> {
+    /// The tenant's current registration URL (its key is generated on first use).
+    pub async fn registration_url(&self) -> Result<String, Error> {
+        let secrets = self.services.secrets();
+        let mut scoped = self.services.store().scoped(self.tenant()).await?;
+        let token = current_token(&mut scoped, secrets, &self.me.tenant_slug).await?;
+        scoped.commit().await?;
+        Ok(format!("{}/r/{token}", self.services.base_url()))
+    }
+
+    /// Rotates the tenant's enrolment key (every URL handed out before stops working) and
+    /// returns the new registration URL.
+    pub async fn rotate_registration_key(&self) -> Result<String, Error> {
+        let secrets = self.services.secrets();
+        let mut scoped = self.write(Permission::ManageUsers).await?;
+        rotate(&mut scoped, secrets, &self.actor()).await?;
+        let token = current_token(&mut scoped, secrets, &self.me.tenant_slug).await?;
+        scoped.commit().await?;
+        Ok(format!("{}/r/{token}", self.services.base_url()))
+    }
 }

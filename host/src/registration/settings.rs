@@ -4,8 +4,10 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::services::AsAdmin;
 use crate::store::Scoped;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -111,4 +113,21 @@ pub async fn update(
     )
     .await?;
     Ok(after)
+}
+
+/// What administrators do with the tenant's user settings.
+impl AsAdmin<'_> {
+    pub async fn user_settings(&self) -> Result<UserSettings, Error> {
+        get(&mut self.read().await?).await
+    }
+
+    pub async fn update_user_settings(
+        &self,
+        changes: UserSettingsUpdate,
+    ) -> Result<UserSettings, Error> {
+        let mut scoped = self.write(Permission::ManageUsers).await?;
+        let after = update(&mut scoped, &self.actor(), changes).await?;
+        scoped.commit().await?;
+        Ok(after)
+    }
 }

@@ -15,24 +15,22 @@
 //! history entry; later reports of the same device get the same verdict (so the plugin retries
 //! the wipe) without another entry. Time comes from [`Clock`], which tests can set.
 //!
-//! Administrators' device commands (lock, reboot, sync, wipe) go to the plugin that manages
-//! the device (`command`), each recorded in the history with its outcome.
+//! The capability itself (what a plugin calls) is `plugins::capabilities::inventory`; it hands
+//! each report to [`report_device`]. Commands to these devices are in `devices::commands`.
 
 use std::path::PathBuf;
 
-use async_trait::async_trait;
-use corral_plugin_runtime::api::{
-    self, DeviceAction, DeviceCommand, DeviceIdentity, DeviceReport, ManagedDevice, Verdict,
-    WipeOptions,
-};
-use corral_plugin_runtime::{BackendError, InventoryBackend, InventoryError, Scope};
+use corral_plugin_runtime::api::{self, DeviceAction, DeviceIdentity, DeviceReport, Verdict};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{configurations, hook, HookError, Plugins};
+use crate::admins::Permission;
+use crate::configurations;
 use crate::devices::{self, Device, Platform, Registration, State};
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::plugins::{hook, HookError, Plugins};
+use crate::services::AsAdmin;
 use crate::store::{now_ms, Scoped, Store};
 use crate::tenants::TenantId;
 
@@ -59,33 +57,6 @@ impl Clock {
     }
 }
 
-/// The [`InventoryBackend`] of this host: reports go to the tenant's device records.
-pub(crate) struct DbInventory {
-    pub store: Store,
-    pub clock: Clock,
-}
-
-#[async_trait]
-impl InventoryBackend for DbInventory {
-    async fn report_device(
-        &self,
-        scope: &Scope,
-        report: DeviceReport,
-    ) -> Result<Verdict, InventoryError> {
-        let tenant = TenantId::from_db(scope.tenant_id.clone());
-        let now = self.clock.now_ms();
-        match report_device(&self.store, &tenant, &scope.plugin_id, report, now).await {
-            Ok(verdict) => Ok(verdict),
-            Err(Error::Invalid { field, message }) => {
-                Err(InventoryError::Invalid(format!("{field}: {message}")))
-            }
-            Err(e) => Err(InventoryError::Backend(BackendError::Unavailable(
-                e.to_string(),
-            ))),
-        }
-    }
-}
-
 /// Why the host reset a device.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct ResetReason {
@@ -101,18 +72,18 @@ struct ResetRecord<'a> {
     reason: &'a ResetReason,
 }
 
-const LINK_COLUMNS: &str =
+pub(super) const LINK_COLUMNS: &str =
     "device_id, plugin_id, vendor_name, compliant_at, reset_code, reset_message";
 
 /// A device's row in `plugin_devices`: the plugin managing it and what the host decided.
 #[derive(sqlx::FromRow)]
-struct Link {
-    device_id: String,
-    plugin_id: String,
-    vendor_name: String,
-    compliant_at: Option<i64>,
-    reset_code: Option<String>,
-    reset_message: Option<String>,
+pub(super) struct Link {
+    pub device_id: String,
+    pub plugin_id: String,
+    pub vendor_name: String,
+    pub compliant_at: Option<i64>,
+    pub reset_code: Option<String>,
+    pub reset_message: Option<String>,
 }
 
 /// The plugin's row id for its name in the tenant (the runtime's scope names plugins by name).
@@ -413,7 +384,7 @@ async fn reset(
 
 /// The configuration the device should have: the highest priority among those distributed to
 /// it (across kinds).
-async fn winner(
+pub(super) async fn winner(
     scoped: &mut Scoped,
     plugin_id: &str,
     device_id: &str,
@@ -519,159 +490,12 @@ pub async fn sync_all(plugins: &Plugins, store: &Store) -> Result<usize, Error> 
     Ok(reported)
 }
 
-/// An administrator's command to a managed device (SPEC E6).
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Command {
-    Lock,
-    Reboot,
-    /// Send the device the configuration it should have again.
-    Sync,
-    /// Factory-reset the device at the vendor.
-    Wipe,
-}
-
-/// A command as an administrator sends it.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CommandRequest {
-    pub command: Command,
-    /// For `wipe`: shown on the device where the vendor supports it.
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// For `wipe`: keep factory-reset protection data. Default false.
-    #[serde(default)]
-    pub preserve_reset_protection: bool,
-}
-
-/// What the history keeps of a command.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CommandOutcome {
-    pub command: Command,
-    pub plugin: String,
-    pub vendor_name: String,
-    /// `done`, or why it failed.
-    pub outcome: String,
-}
-
-/// The device a command is for, the plugin managing it and the configuration it should have,
-/// once the request and the device's state allow the command.
-async fn target(
-    store: &Store,
-    tenant: &TenantId,
-    device_id: &str,
-    request: &CommandRequest,
-) -> Result<(Device, Link, Option<api::Configuration>), Error> {
-    if let Some(reason) = &request.reason {
-        if request.command != Command::Wipe {
-            return Err(Error::invalid("reason", "only a wipe takes a reason"));
-        }
-        if reason.chars().count() > 200 {
-            return Err(Error::invalid("reason", "at most 200 characters"));
-        }
+impl AsAdmin<'_> {
+    /// Asks the plugin to report every device it manages now; answers how many it reported.
+    pub async fn sync_plugin_devices(&self, plugin_id: &str) -> Result<u32, HookError> {
+        self.require(Permission::ManageConfigurations)?;
+        sync(self.services.plugins(), self.tenant(), plugin_id).await
     }
-    if request.preserve_reset_protection && request.command != Command::Wipe {
-        return Err(Error::invalid(
-            "preserve_reset_protection",
-            "only a wipe keeps or drops reset protection",
-        ));
-    }
-    let (device, link, configuration) = {
-        let mut read = store.scoped_read(tenant).await?;
-        let device = devices::get(&mut read, device_id).await?;
-        let link = sqlx::query_as::<_, Link>(&format!(
-            "SELECT {LINK_COLUMNS} FROM plugin_devices WHERE tenant_id = $1 AND device_id = $2"
-        ))
-        .bind(tenant.as_str())
-        .bind(device_id)
-        .fetch_optional(read.conn())
-        .await?
-        .ok_or_else(|| Error::Conflict {
-            code: "device_not_plugin_managed",
-            message: "no plugin manages this device; commands go through the plugin that \
-                      reported it"
-                .into(),
-        })?;
-        let configuration = winner(&mut read, &link.plugin_id, device_id).await?;
-        (device, link, configuration)
-    };
-    if device.archived || device.state != State::Active {
-        return Err(Error::Conflict {
-            code: "device_not_active",
-            message: format!(
-                "the device is {}; only an active device takes commands",
-                if device.archived {
-                    "archived"
-                } else {
-                    device.state.code()
-                }
-            ),
-        });
-    }
-    Ok((device, link, configuration))
-}
-
-/// Sends `request` to the plugin managing the device and records it (with its outcome) in the
-/// history. A wipe that succeeded leaves the device Wiped. The plugin's refusal or failure is
-/// recorded, then answered as the [`HookError`] it is.
-pub async fn command(
-    plugins: &Plugins,
-    store: &Store,
-    tenant: &TenantId,
-    actor: &Actor,
-    device_id: &str,
-    request: &CommandRequest,
-) -> Result<CommandOutcome, HookError> {
-    let (device, link, configuration) = target(store, tenant, device_id, request).await?;
-    let installation = plugins.active(tenant, &link.plugin_id).await?;
-    let managed = ManagedDevice {
-        device_id: device.id.clone(),
-        vendor_name: link.vendor_name.clone(),
-        identity: DeviceIdentity {
-            device_id: Some(device.id.clone()),
-            serial_number: Some(device.hardware_id.clone()),
-            imeis: Vec::new(),
-            meid: None,
-            manufacturer: None,
-            model: Some(device.model.clone()),
-            os: Some(device.platform.code().to_string()),
-            os_version: Some(device.os_version.clone()),
-            security_patch_level: None,
-        },
-        configuration,
-    };
-    let vendor_command = match request.command {
-        Command::Lock => DeviceCommand::Lock,
-        Command::Reboot => DeviceCommand::Reboot,
-        Command::Sync => DeviceCommand::Sync,
-        Command::Wipe => DeviceCommand::Wipe(WipeOptions {
-            preserve_reset_protection: request.preserve_reset_protection,
-            reason: request.reason.clone(),
-        }),
-    };
-    let answer = installation.execute(&managed, &vendor_command).await;
-    let result = hook(&installation, answer);
-    let outcome = CommandOutcome {
-        command: request.command,
-        plugin: installation.plugin().to_string(),
-        vendor_name: link.vendor_name,
-        outcome: match &result {
-            Ok(()) => "done".into(),
-            Err(e) => e.to_string(),
-        },
-    };
-    let mut scoped = store.scoped(tenant).await?;
-    if result.is_ok() && request.command == Command::Wipe {
-        devices::apply(&mut scoped, actor, device_id, devices::Action::Wipe).await?;
-    }
-    history::record(
-        &mut scoped,
-        actor,
-        Change::new::<(), _>("device", device_id, "command", None, Some(&outcome)),
-    )
-    .await?;
-    scoped.commit().await?;
-    result.map(|()| outcome)
 }
 
 #[cfg(test)]

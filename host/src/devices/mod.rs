@@ -7,12 +7,21 @@
 //! [`reregistration`], which every enrolment path (Apple check-in, the Android plugins) goes
 //! through by calling [`register`]. Every transition writes its history entry in the same
 //! transaction.
+//!
+//! - `inventory`: the devices plugins manage at their vendor, and the verdict the host answers
+//!   each report with;
+//! - `commands`: administrators' commands to those devices, through their plugin.
+
+pub mod commands;
+pub mod inventory;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::services::AsAdmin;
 use crate::store::batch::Placeholders;
 use crate::store::{new_id, now_ms, Scoped};
 
@@ -742,6 +751,46 @@ pub async fn delete(scoped: &mut Scoped, actor: &Actor, id: &str) -> Result<(), 
         .await?;
     history::record(scoped, actor, Change::deleted("device", id, &before)).await?;
     Ok(())
+}
+
+/// A device with the plugin that manages it, if any.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceDetails {
+    #[serde(flatten)]
+    pub device: Device,
+    /// The plugin managing the device at its vendor (e.g. AMAPI) and whether it is on; absent
+    /// for devices no plugin manages.
+    pub management: Option<inventory::Management>,
+}
+
+/// What administrators do with devices (SPEC D7): retire, wipe, delete. Each leaves the device
+/// free to register again.
+impl AsAdmin<'_> {
+    pub async fn list_devices(&self, query: &DeviceQuery) -> Result<Vec<Device>, Error> {
+        list(&mut self.read().await?, query).await
+    }
+
+    pub async fn get_device(&self, id: &str) -> Result<DeviceDetails, Error> {
+        let mut read = self.read().await?;
+        let device = get(&mut read, id).await?;
+        let management = inventory::management(&mut read, id).await?;
+        Ok(DeviceDetails { device, management })
+    }
+
+    /// Retires or wipes a device (its state; a plugin-managed device's vendor wipe is a
+    /// command, `devices::commands`).
+    pub async fn act_on_device(&self, id: &str, action: Action) -> Result<Device, Error> {
+        let mut scoped = self.write(Permission::DeleteDevices).await?;
+        let device = apply(&mut scoped, &self.actor(), id, action).await?;
+        scoped.commit().await?;
+        Ok(device)
+    }
+
+    pub async fn delete_device(&self, id: &str) -> Result<(), Error> {
+        let mut scoped = self.write(Permission::DeleteDevices).await?;
+        delete(&mut scoped, &self.actor(), id).await?;
+        scoped.commit().await
+    }
 }
 
 #[cfg(test)]

@@ -19,10 +19,10 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::configurations::{self, Distribution};
-use super::Plugins;
+use super::{self as configurations, Distribution};
 use crate::error::Error;
 use crate::jobs::LEASE;
+use crate::plugins::Plugins;
 use crate::store::{new_id, now_ms, Scoped, Store};
 use crate::tenants::TenantId;
 use corral_plugin_runtime::api::LifecycleEvent;
@@ -225,7 +225,7 @@ async fn send(
         None => LifecycleEvent::ConfigurationDeleted(row.configuration_id.clone()),
     };
     let answer = installation.on_event(&event).await;
-    super::hook(&installation, answer).map_err(|e| e.to_string())
+    crate::plugins::hook(&installation, answer).map_err(|e| e.to_string())
 }
 
 /// Every tenant's due deliveries (the scheduled job).

@@ -20,9 +20,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{hook, HookError, Plugins};
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::plugins::{hook, HookError, Plugins};
+use crate::services::AsAdmin;
 use crate::store::{new_id, now_ms, unique_as_conflict, Scoped, Store};
 use crate::tenants::TenantId;
 use corral_plugin_runtime::api::{Property, Token, TokenRequest};
@@ -168,7 +170,7 @@ fn check(new: &NewProfile) -> Result<u32, Error> {
 
 /// The profiles of a plugin, by name.
 pub async fn list(scoped: &mut Scoped, plugin_id: &str) -> Result<Vec<Profile>, Error> {
-    super::registry::require(scoped, plugin_id).await?;
+    crate::plugins::registry::require(scoped, plugin_id).await?;
     let tenant = scoped.tenant().as_str().to_string();
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE p.tenant_id = $1 AND p.plugin_id = $2 ORDER BY p.name"
@@ -274,7 +276,7 @@ pub async fn create(
     let name = new.name.trim().to_string();
     {
         let mut read = store.scoped_read(tenant).await?;
-        super::registry::require(&mut read, plugin_id).await?;
+        crate::plugins::registry::require(&mut read, plugin_id).await?;
         let owner = match crate::users::get(&mut read, &new.owner_user_id).await {
             Err(Error::NotFound(_)) => {
                 return Err(Error::invalid("owner_user_id", "no such user in this tenant").into())
@@ -475,4 +477,64 @@ pub fn qr_svg(payload: &str) -> Result<String, Error> {
         .min_dimensions(320, 320)
         .quiet_zone(true)
         .build())
+}
+
+/// What administrators do with a plugin's enrolment profiles.
+impl AsAdmin<'_> {
+    pub async fn list_enrolment_profiles(&self, plugin_id: &str) -> Result<Vec<Profile>, Error> {
+        list(&mut self.read().await?, plugin_id).await
+    }
+
+    pub async fn get_enrolment_profile(&self, plugin_id: &str, id: &str) -> Result<Profile, Error> {
+        get(&mut self.read().await?, plugin_id, id).await
+    }
+
+    /// The profile's enrolment QR code, as SVG.
+    pub async fn enrolment_profile_qr(&self, plugin_id: &str, id: &str) -> Result<String, Error> {
+        let found = self.get_enrolment_profile(plugin_id, id).await?;
+        let payload = found
+            .token
+            .qr_payload
+            .ok_or(Error::NotFound("QR code of this token"))?;
+        qr_svg(&payload)
+    }
+
+    /// Creates a profile and its token at the plugin's vendor.
+    pub async fn create_enrolment_profile(
+        &self,
+        plugin_id: &str,
+        new: NewProfile,
+    ) -> Result<Profile, HookError> {
+        self.require(Permission::ManageConfigurations)?;
+        let services = self.services;
+        let (plugins, store) = (services.plugins(), services.store());
+        create(plugins, store, self.tenant(), &self.actor(), plugin_id, new).await
+    }
+
+    pub async fn update_enrolment_profile(
+        &self,
+        plugin_id: &str,
+        id: &str,
+        changes: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Profile, HookError> {
+        self.require(Permission::ManageConfigurations)?;
+        let (plugins, store) = (self.services.plugins(), self.services.store());
+        let actor = self.actor();
+        update(
+            plugins,
+            store,
+            self.tenant(),
+            &actor,
+            plugin_id,
+            id,
+            changes,
+        )
+        .await
+    }
+
+    pub async fn delete_enrolment_profile(&self, plugin_id: &str, id: &str) -> Result<(), Error> {
+        self.require(Permission::ManageConfigurations)?;
+        let (plugins, store) = (self.services.plugins(), self.services.store());
+        delete(plugins, store, self.tenant(), &self.actor(), plugin_id, id).await
+    }
 }

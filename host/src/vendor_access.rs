@@ -13,17 +13,17 @@
 
 use std::collections::BTreeMap;
 
-use async_trait::async_trait;
 use corral_plugin_runtime::api::Property;
-use corral_plugin_runtime::{BackendError, Scope, VendorBackend, VendorCredential};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{hook, HookError, Plugins};
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::plugins::{hook, HookError, Plugins};
 use crate::secrets::SecretBox;
-use crate::store::{now_ms, Scoped, Store};
+use crate::services::AsAdmin;
+use crate::store::{now_ms, Scoped};
 use crate::tenants::TenantId;
 
 /// Longest accepted setting value.
@@ -67,19 +67,19 @@ pub struct ServiceAccountKey {
 
 /// The sealed form (JSON inside the sealed value).
 #[derive(Serialize, Deserialize)]
-struct StoredKey {
-    client_email: String,
-    private_key: String,
-    token_uri: String,
+pub(crate) struct StoredKey {
+    pub client_email: String,
+    pub private_key: String,
+    pub token_uri: String,
 }
 
-fn purpose(tenant: &str, plugin_id: &str) -> String {
+pub(crate) fn purpose(tenant: &str, plugin_id: &str) -> String {
     format!("plugin-credential:{tenant}:{plugin_id}")
 }
 
 /// The settings the latest uploaded version of the plugin declares: (name, required).
 async fn declared(scoped: &mut Scoped, plugin_id: &str) -> Result<Vec<(String, bool)>, Error> {
-    super::registry::require(scoped, plugin_id).await?;
+    crate::plugins::registry::require(scoped, plugin_id).await?;
     let tenant = scoped.tenant().as_str().to_string();
     let info: Option<String> = sqlx::query_scalar(
         "SELECT info_json FROM plugin_versions WHERE tenant_id = $1 AND plugin_id = $2 \
@@ -107,7 +107,7 @@ async fn declared(scoped: &mut Scoped, plugin_id: &str) -> Result<Vec<(String, b
 
 /// The plugin's settings and credential summary.
 pub async fn get(scoped: &mut Scoped, plugin_id: &str) -> Result<VendorAccess, Error> {
-    super::registry::require(scoped, plugin_id).await?;
+    crate::plugins::registry::require(scoped, plugin_id).await?;
     let tenant = scoped.tenant().as_str().to_string();
     let settings: Vec<(String, String)> = sqlx::query_as(
         "SELECT name, value FROM plugin_settings WHERE tenant_id = $1 AND plugin_id = $2",
@@ -272,7 +272,7 @@ pub async fn set_credential(
     plugin_id: &str,
     input: CredentialInput,
 ) -> Result<VendorAccess, Error> {
-    super::registry::require(scoped, plugin_id).await?;
+    crate::plugins::registry::require(scoped, plugin_id).await?;
     let CredentialInput::ServiceAccount { key } = input;
     check_key(&key)?;
     let before = get(scoped, plugin_id).await?;
@@ -348,58 +348,43 @@ pub async fn delete_credential(
     get(scoped, plugin_id).await
 }
 
-/// The runtime's view: settings and the opened credential of (tenant, plugin name).
-pub struct DbVendor {
-    pub store: Store,
-    pub secrets: SecretBox,
-}
-
-fn unavailable(e: impl std::fmt::Display) -> BackendError {
-    tracing::warn!(error = %e, "plugin vendor backend unavailable");
-    BackendError::Unavailable("vendor settings unavailable".into())
-}
-
-#[async_trait]
-impl VendorBackend for DbVendor {
-    async fn setting(&self, scope: &Scope, name: &str) -> Result<Option<String>, BackendError> {
-        let mut reader = super::backends::reader(&self.store, scope).await?;
-        let tenant = reader.tenant().as_str().to_string();
-        sqlx::query_scalar(
-            "SELECT s.value FROM plugin_settings s JOIN plugins p ON p.id = s.plugin_id \
-             WHERE s.tenant_id = $1 AND p.tenant_id = $1 AND p.name = $2 AND s.name = $3",
-        )
-        .bind(tenant)
-        .bind(&scope.plugin_id)
-        .bind(name)
-        .fetch_optional(reader.conn())
-        .await
-        .map_err(unavailable)
+/// What administrators do with what a plugin is given for its vendor calls.
+impl AsAdmin<'_> {
+    pub async fn vendor_access(&self, plugin_id: &str) -> Result<VendorAccess, Error> {
+        get(&mut self.read().await?, plugin_id).await
     }
 
-    async fn credential(&self, scope: &Scope) -> Result<Option<VendorCredential>, BackendError> {
-        let mut reader = super::backends::reader(&self.store, scope).await?;
-        let tenant = reader.tenant().as_str().to_string();
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT c.plugin_id, c.sealed FROM plugin_credentials c JOIN plugins p ON p.id = c.plugin_id \
-             WHERE c.tenant_id = $1 AND p.tenant_id = $1 AND p.name = $2",
-        )
-        .bind(tenant)
-        .bind(&scope.plugin_id)
-        .fetch_optional(reader.conn())
-        .await
-        .map_err(unavailable)?;
-        let Some((plugin_id, sealed)) = row else {
-            return Ok(None);
-        };
-        let plaintext = self
-            .secrets
-            .open(&purpose(&scope.tenant_id, &plugin_id), &sealed)
-            .map_err(unavailable)?;
-        let key: StoredKey = serde_json::from_slice(&plaintext).map_err(unavailable)?;
-        Ok(Some(VendorCredential::ServiceAccount {
-            client_email: key.client_email,
-            private_key_pem: key.private_key,
-            token_uri: key.token_uri,
-        }))
+    /// Replaces the plugin's settings, once the plugin's own check accepts them.
+    pub async fn set_vendor_settings(
+        &self,
+        plugin_id: &str,
+        settings: BTreeMap<String, String>,
+    ) -> Result<VendorAccess, HookError> {
+        self.require(Permission::ManagePlugins)?;
+        check_with_plugin(self.services.plugins(), self.tenant(), plugin_id, &settings).await?;
+        let mut scoped = self.write(Permission::ManagePlugins).await?;
+        let access = set_settings(&mut scoped, &self.actor(), plugin_id, settings).await?;
+        scoped.commit().await?;
+        Ok(access)
+    }
+
+    /// Checks and seals the plugin's credential (never returned).
+    pub async fn set_vendor_credential(
+        &self,
+        plugin_id: &str,
+        input: CredentialInput,
+    ) -> Result<VendorAccess, Error> {
+        let secrets = self.services.secrets();
+        let mut scoped = self.write(Permission::ManagePlugins).await?;
+        let access = set_credential(&mut scoped, secrets, &self.actor(), plugin_id, input).await?;
+        scoped.commit().await?;
+        Ok(access)
+    }
+
+    pub async fn delete_vendor_credential(&self, plugin_id: &str) -> Result<VendorAccess, Error> {
+        let mut scoped = self.write(Permission::ManagePlugins).await?;
+        let access = delete_credential(&mut scoped, &self.actor(), plugin_id).await?;
+        scoped.commit().await?;
+        Ok(access)
     }
 }

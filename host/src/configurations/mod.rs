@@ -11,14 +11,21 @@
 //!   a priority, so the answer is never a tie;
 //! - a configuration's kind is fixed at creation; every change writes its history entry.
 
+pub mod deliveries;
+
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::admins::Permission;
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::plugins::{hook, HookError};
+use crate::services::AsAdmin;
 use crate::store::{new_id, now_ms, unique_as_conflict, Scoped};
+use corral_plugin_runtime::api;
+use deliveries::Delivery;
 
 /// Which devices a configuration is distributed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -206,7 +213,7 @@ pub async fn create(
     plugin_id: &str,
     draft: Draft,
 ) -> Result<Configuration, Error> {
-    super::registry::require(scoped, plugin_id).await?;
+    crate::plugins::registry::require(scoped, plugin_id).await?;
     let name = check_name(&draft.name)?;
     check_devices(scoped, &draft.distribution).await?;
     let tenant = scoped.tenant().as_str().to_string();
@@ -230,7 +237,7 @@ pub async fn create(
         .await,
     )?;
     write_devices(scoped, &id, &draft.distribution).await?;
-    super::deliveries::enqueue(scoped, plugin_id, &id, None, Some(&draft.distribution)).await?;
+    deliveries::enqueue(scoped, plugin_id, &id, None, Some(&draft.distribution)).await?;
     let created = get(scoped, plugin_id, &id).await?;
     history::record(
         scoped,
@@ -279,7 +286,7 @@ pub async fn update(
         .await,
     )?;
     write_devices(scoped, id, &draft.distribution).await?;
-    super::deliveries::enqueue(
+    deliveries::enqueue(
         scoped,
         plugin_id,
         id,
@@ -317,7 +324,7 @@ pub async fn delete(
         .bind(id)
         .execute(scoped.conn())
         .await?;
-    super::deliveries::enqueue(scoped, plugin_id, id, Some(&before.distribution), None).await?;
+    deliveries::enqueue(scoped, plugin_id, id, Some(&before.distribution), None).await?;
     history::record(
         scoped,
         actor,
@@ -343,7 +350,7 @@ pub async fn get(scoped: &mut Scoped, plugin_id: &str, id: &str) -> Result<Confi
 
 /// The plugin's configurations, by kind, highest priority first.
 pub async fn list(scoped: &mut Scoped, plugin_id: &str) -> Result<Vec<Configuration>, Error> {
-    super::registry::require(scoped, plugin_id).await?;
+    crate::plugins::registry::require(scoped, plugin_id).await?;
     let tenant = scoped.tenant().as_str().to_string();
     let rows = sqlx::query_as::<_, Row>(&format!(
         "SELECT {COLUMNS} FROM plugin_configurations WHERE tenant_id = $1 AND plugin_id = $2 \
@@ -367,7 +374,7 @@ pub async fn applied(
     plugin_id: &str,
     device_id: &str,
 ) -> Result<Vec<Configuration>, Error> {
-    super::registry::require(scoped, plugin_id).await?;
+    crate::plugins::registry::require(scoped, plugin_id).await?;
     crate::devices::get(scoped, device_id).await?;
     let tenant = scoped.tenant().as_str().to_string();
     let rows = sqlx::query_as::<_, Row>(&format!(
@@ -390,4 +397,208 @@ pub async fn applied(
         }
     }
     Ok(out)
+}
+
+/// One problem the plugin found in a configuration body.
+#[derive(Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// JSON Pointer into the configuration body.
+    pub path: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// The plugin's verdict on a configuration.
+#[derive(Serialize, ToSchema)]
+pub struct Validation {
+    pub valid: bool,
+    pub errors: Vec<FieldProblem>,
+}
+
+/// A configuration rendered by its plugin into the vendor's document.
+#[derive(Serialize, ToSchema)]
+pub struct Rendered {
+    pub media_type: String,
+    /// The vendor document as the plugin produced it: JSON for `application/json` media
+    /// types, a string otherwise.
+    pub document: serde_json::Value,
+}
+
+/// A stored configuration and the change still on its way to the plugin, if any.
+#[derive(Serialize, ToSchema)]
+pub struct ConfigurationView {
+    #[serde(flatten)]
+    pub configuration: Configuration,
+    pub delivery: Option<Delivery>,
+}
+
+/// What administrators do with plugins' configurations (SPEC E4): the plugin validates every
+/// body before it is stored, and every change is delivered to it at once (or by the retrying
+/// job).
+impl AsAdmin<'_> {
+    /// Asks the plugin whether a configuration is valid (nothing is stored).
+    pub async fn validate_configuration(
+        &self,
+        plugin_id: &str,
+        config: &api::Configuration,
+    ) -> Result<Validation, HookError> {
+        let installation = self
+            .services
+            .plugins()
+            .active(self.tenant(), plugin_id)
+            .await?;
+        let result = installation.validate_config(config).await;
+        let errors = hook(&installation, result)?;
+        Ok(Validation {
+            valid: errors.is_empty(),
+            errors: errors
+                .into_iter()
+                .map(|e| FieldProblem {
+                    path: e.path,
+                    code: e.code,
+                    message: e.message,
+                })
+                .collect(),
+        })
+    }
+
+    /// Asks the plugin for the vendor document of a configuration (nothing is stored).
+    pub async fn render_configuration(
+        &self,
+        plugin_id: &str,
+        config: &api::Configuration,
+    ) -> Result<Rendered, HookError> {
+        let installation = self
+            .services
+            .plugins()
+            .active(self.tenant(), plugin_id)
+            .await?;
+        let result = installation.render_config(config).await;
+        let rendered = hook(&installation, result)?;
+        // JSON documents are passed as JSON, anything else as a string.
+        let document = if rendered.media_type.starts_with("application/json") {
+            serde_json::from_str(&rendered.document).map_err(|e| HookError::Refused {
+                plugin: installation.plugin().to_string(),
+                message: format!("returned a document that is not the JSON it announced: {e}"),
+            })?
+        } else {
+            serde_json::Value::String(rendered.document)
+        };
+        Ok(Rendered {
+            media_type: rendered.media_type,
+            document,
+        })
+    }
+
+    pub async fn list_configurations(&self, plugin_id: &str) -> Result<Vec<Configuration>, Error> {
+        list(&mut self.read().await?, plugin_id).await
+    }
+
+    pub async fn get_configuration(
+        &self,
+        plugin_id: &str,
+        id: &str,
+    ) -> Result<ConfigurationView, Error> {
+        let found = get(&mut self.read().await?, plugin_id, id).await?;
+        self.view(found).await
+    }
+
+    /// The configurations distributed to a device, of every kind of the plugin.
+    pub async fn applied_configurations(
+        &self,
+        plugin_id: &str,
+        device_id: &str,
+    ) -> Result<Vec<Configuration>, Error> {
+        applied(&mut self.read().await?, plugin_id, device_id).await
+    }
+
+    /// Stores a configuration the plugin accepts, then delivers it.
+    pub async fn create_configuration(
+        &self,
+        plugin_id: &str,
+        draft: Draft,
+    ) -> Result<ConfigurationView, HookError> {
+        self.require(Permission::ManagePlugins)?;
+        let draft = self.accepted(plugin_id, "", draft).await?;
+        let mut scoped = self.write(Permission::ManagePlugins).await?;
+        let created = create(&mut scoped, &self.actor(), plugin_id, draft).await?;
+        scoped.commit().await?;
+        self.deliver_now(&created.id).await;
+        Ok(self.view(created).await?)
+    }
+
+    /// Replaces a configuration with one the plugin accepts, then delivers the change.
+    pub async fn update_configuration(
+        &self,
+        plugin_id: &str,
+        id: &str,
+        draft: Draft,
+    ) -> Result<ConfigurationView, HookError> {
+        self.require(Permission::ManagePlugins)?;
+        let draft = self.accepted(plugin_id, id, draft).await?;
+        let mut scoped = self.write(Permission::ManagePlugins).await?;
+        let updated = update(&mut scoped, &self.actor(), plugin_id, id, draft).await?;
+        scoped.commit().await?;
+        self.deliver_now(&updated.id).await;
+        Ok(self.view(updated).await?)
+    }
+
+    /// Deletes a configuration, then delivers its removal.
+    pub async fn delete_configuration(&self, plugin_id: &str, id: &str) -> Result<(), Error> {
+        let mut scoped = self.write(Permission::ManagePlugins).await?;
+        delete(&mut scoped, &self.actor(), plugin_id, id).await?;
+        scoped.commit().await?;
+        self.deliver_now(id).await;
+        Ok(())
+    }
+
+    /// The draft, once the plugin's `validate-config` found nothing wrong with it; otherwise
+    /// 400 `invalid_configuration` naming the first field.
+    async fn accepted(&self, plugin_id: &str, id: &str, draft: Draft) -> Result<Draft, HookError> {
+        let installation = self
+            .services
+            .plugins()
+            .active(self.tenant(), plugin_id)
+            .await?;
+        let config = api::Configuration {
+            kind: draft.kind.clone(),
+            id: id.to_string(),
+            name: draft.name.clone(),
+            priority: draft.priority,
+            body: draft.body.to_string(),
+        };
+        let result = installation.validate_config(&config).await;
+        let errors = hook(&installation, result)?;
+        if let Some(first) = errors.first() {
+            let message = errors
+                .iter()
+                .map(|e| format!("{} ({}): {}", e.path, e.code, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(HookError::Setup(Error::Rejected {
+                code: "invalid_configuration",
+                field: format!("body{}", first.path),
+                message,
+            }));
+        }
+        Ok(draft)
+    }
+
+    async fn view(&self, configuration: Configuration) -> Result<ConfigurationView, Error> {
+        let delivery = deliveries::pending(&mut self.read().await?, &configuration.id).await?;
+        Ok(ConfigurationView {
+            configuration,
+            delivery,
+        })
+    }
+
+    /// Delivers a change at once; when that fails the delivery job retries it.
+    async fn deliver_now(&self, configuration: &str) {
+        let (plugins, store) = (self.services.plugins(), self.services.store());
+        if let Err(e) =
+            deliveries::deliver(plugins, store, self.tenant(), Some(configuration)).await
+        {
+            tracing::warn!(error = %e, "configuration delivery could not run; the job will retry");
+        }
+    }
 }
