@@ -16,7 +16,8 @@
 //!   `directory`, `clock`, 0.2.0's `vendor` and 0.4.0's `inventory`);
 //! * [`backend`]: async traits the database layer implements
 //!   ([`KvBackend`], [`Directory`], [`HttpClient`]); [`memory`]: in-memory ones;
-//! * [`bindings`]: one module per frozen WIT version; [`api`]: the types
+//! * [`wit`]: one module per frozen WIT version (bindings, linking, conversions) and the one
+//!   dispatch point from a version to its module; [`api`]: the types
 //!   callers use (today those of `corral:plugin@0.1.0`);
 //! * [`error`]: guest-visible errors vs. traps vs. validation failures.
 //!
@@ -33,7 +34,6 @@
 //! ```
 
 pub mod backend;
-pub mod bindings;
 mod cache;
 pub mod capability;
 pub mod error;
@@ -45,10 +45,11 @@ mod size;
 mod state;
 mod stock;
 mod validate;
+pub mod wit;
 
 /// Types exchanged with plugins (0.2.0 reuses 0.1.0's and adds the `extension` ones).
 pub mod api {
-    pub use crate::bindings::v0_1::corral::plugin::types::{
+    pub use crate::wit::since_v0_1_0::corral::plugin::types::{
         AccessDecision, AccessLevel, AccessRequest, Capability, CommandTarget, ConfigKind,
         Configuration, DeviceCommand, DeviceIdentity, EnrolmentAllow, EnrolmentChannel,
         EnrolmentDecision, EnrolmentRequest, FieldError, Hook, HttpMethod, ImportBatch, ImportRow,
@@ -56,19 +57,19 @@ pub mod api {
         RenderedDocument, RowAction, RowOutcome, RowResult, VendorRequest, WipeOptions,
     };
     /// The `extension` export of `corral:plugin@0.2.0`.
-    pub use crate::bindings::v0_2::exports::corral::plugin0_2_0::extension::{
+    pub use crate::wit::since_v0_2_0::exports::corral::plugin0_2_0::extension::{
         ActionInfo, ExtensionInfo, SettingInfo,
     };
     /// The `enrolment-tokens` export of `corral:plugin@0.3.0`.
-    pub use crate::bindings::v0_3::exports::corral::plugin0_3_0::enrolment_tokens::{
+    pub use crate::wit::since_v0_3_0::exports::corral::plugin0_3_0::enrolment_tokens::{
         Token, TokenRequest,
     };
     /// The `inventory` capability of `corral:plugin@0.4.0`.
-    pub use crate::bindings::v0_4::corral::plugin0_4_0::inventory::{
+    pub use crate::wit::since_v0_4_0::corral::plugin0_4_0::inventory::{
         DeviceAction, DeviceReport, Verdict,
     };
     /// The `devices` export of `corral:plugin@0.4.0`.
-    pub use crate::bindings::v0_4::exports::corral::plugin0_4_0::devices::ManagedDevice;
+    pub use crate::wit::since_v0_4_0::exports::corral::plugin0_4_0::devices::ManagedDevice;
 }
 
 pub use backend::{
@@ -76,10 +77,10 @@ pub use backend::{
     InventoryError, KvBackend, NoHttpClient, NoInventory, NoVendor, OutboundError, OutboundRequest,
     OutboundResponse, Scope, VendorBackend, VendorCredential,
 };
-pub use bindings::WorldVersion;
 pub use capability::{Capability, CapabilitySet, Grants};
 pub use error::{CallError, Oversize, PluginRef, RuntimeError, ValidationError};
 pub use plugin::{HookResult, InstallOptions, Installation, Instance};
 pub use runtime::{CallLimits, CompiledPlugin, HostServices, Runtime, RuntimeConfig};
 pub use stock::StockStats;
 pub use validate::ComponentShape;
+pub use wit::WorldVersion;

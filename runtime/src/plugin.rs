@@ -25,19 +25,18 @@
 use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
 use crate::api::*;
 use crate::backend::Scope;
-use crate::bindings::WorldVersion;
-use crate::bindings::{v0_1, v0_2, v0_3, v0_4};
-use crate::capability::{Capability, CapabilitySet, Grants};
+use crate::capability::Grants;
 use crate::error::{CallError, Oversize, PluginRef, RuntimeError};
 use crate::runtime::{CallLimits, CompiledPlugin, Runtime, RuntimeInner};
 use crate::size::ApproxSize;
 use crate::state::{HostState, InstallCtx, MemoryCapExceeded};
 use crate::stock::{Stock, StockStats};
+use crate::wit::{self, Exports, Prepared};
 
 /// Parameters of [`Runtime::install`].
 #[derive(Clone, Debug)]
@@ -52,20 +51,13 @@ pub struct InstallOptions {
     pub limits: Option<CallLimits>,
 }
 
-pub(crate) enum Pre {
-    V0_1(v0_1::PluginPre<HostState>),
-    V0_2(v0_2::PluginPre<HostState>),
-    V0_3(v0_3::PluginPre<HostState>),
-    V0_4(v0_4::PluginPre<HostState>),
-}
-
 /// What an instance is made from: fixed at install time (version, tenant
 /// scope, grants, limits), shared by the installation and its stock task.
 #[derive(Clone)]
 pub(crate) struct Core {
     pub runtime: Arc<RuntimeInner>,
     pub ctx: Arc<InstallCtx>,
-    pre: Arc<Pre>,
+    pre: Arc<dyn Prepared>,
 }
 
 /// A plugin version installed for a tenant. Cheap to clone; calls on it are
@@ -112,36 +104,16 @@ impl Runtime {
             .shape
             .capabilities
             .intersection(opts.grants.capabilities);
-        link_v0_1(&mut linker, linked)?;
         if compiled.shape.uses_wasi {
             wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         }
-        let pre = match compiled.shape.version {
-            WorldVersion::V0_1 => Pre::V0_1(v0_1::PluginPre::new(
-                linker.instantiate_pre(&compiled.component)?,
-            )?),
-            version @ (WorldVersion::V0_2 | WorldVersion::V0_3 | WorldVersion::V0_4) => {
-                type Me = HasSelf<HostState>;
-                if linked.contains(Capability::Vendor) {
-                    v0_2::corral::plugin0_2_0::vendor::add_to_linker::<HostState, Me>(
-                        &mut linker,
-                        |s| s,
-                    )?;
-                }
-                if linked.contains(Capability::Inventory) {
-                    v0_4::corral::plugin0_4_0::inventory::add_to_linker::<HostState, Me>(
-                        &mut linker,
-                        |s| s,
-                    )?;
-                }
-                let pre = linker.instantiate_pre(&compiled.component)?;
-                match version {
-                    WorldVersion::V0_2 => Pre::V0_2(v0_2::PluginPre::new(pre)?),
-                    WorldVersion::V0_3 => Pre::V0_3(v0_3::PluginPre::new(pre)?),
-                    _ => Pre::V0_4(v0_4::PluginPre::new(pre)?),
-                }
-            }
-        };
+        // The one dispatch point from the component's WIT version to its module.
+        let pre = wit::prepare(
+            compiled.shape.version,
+            &mut linker,
+            linked,
+            &compiled.component,
+        )?;
         let core = Core {
             runtime: self.inner.clone(),
             ctx: Arc::new(InstallCtx {
@@ -159,7 +131,7 @@ impl Runtime {
                 tick: self.inner.config.epoch_tick,
                 tokens: self.inner.tokens.clone(),
             }),
-            pre: Arc::new(pre),
+            pre: Arc::from(pre),
         };
         let target = prewarm.min(self.inner.stock_cap);
         let stock = (target > 0).then(|| Arc::new(Stock::new(core.clone(), target)));
@@ -167,38 +139,12 @@ impl Runtime {
     }
 }
 
-/// Links `types` and the granted 0.1.0 capabilities (which 0.2.0 imports unchanged).
-fn link_v0_1(linker: &mut Linker<HostState>, linked: CapabilitySet) -> wasmtime::Result<()> {
-    use v0_1::corral::plugin as p;
-    type Me = HasSelf<HostState>;
-    p::types::add_to_linker::<HostState, Me>(linker, |s| s)?;
-    for cap in linked.iter() {
-        match cap {
-            Capability::Logging => p::logging::add_to_linker::<HostState, Me>(linker, |s| s)?,
-            Capability::Kv => p::kv::add_to_linker::<HostState, Me>(linker, |s| s)?,
-            Capability::Http => p::http::add_to_linker::<HostState, Me>(linker, |s| s)?,
-            Capability::Directory => p::directory::add_to_linker::<HostState, Me>(linker, |s| s)?,
-            Capability::Clock => p::clock::add_to_linker::<HostState, Me>(linker, |s| s)?,
-            // 0.2.0 and 0.4.0: linked by the caller.
-            Capability::Vendor | Capability::Inventory => {}
-        }
-    }
-    Ok(())
-}
-
-enum Bindings {
-    V0_1(v0_1::Plugin),
-    V0_2(v0_2::Plugin),
-    V0_3(v0_3::Plugin),
-    V0_4(v0_4::Plugin),
-}
-
 /// A live instance: normally created and dropped inside one hook call, but can
 /// be kept for several calls by the same caller (e.g. the batches of one bulk
 /// import, or the warm benchmark). Becomes unusable after any failure.
 pub struct Instance {
     store: Store<HostState>,
-    bindings: Bindings,
+    exports: Box<dyn Exports>,
     poisoned: bool,
     prewarmed: bool,
     // Dropped after the store (field order): the pool slot is free first.
@@ -259,21 +205,8 @@ impl Core {
             Ok(UpdateDeadline::Yield(1))
         });
         let wall = self.ctx.limits.wall_timeout;
-        let instantiated = match &*self.pre {
-            Pre::V0_1(pre) => tokio::time::timeout(wall, pre.instantiate_async(&mut store))
-                .await
-                .map(|r| r.map(Bindings::V0_1)),
-            Pre::V0_2(pre) => tokio::time::timeout(wall, pre.instantiate_async(&mut store))
-                .await
-                .map(|r| r.map(Bindings::V0_2)),
-            Pre::V0_3(pre) => tokio::time::timeout(wall, pre.instantiate_async(&mut store))
-                .await
-                .map(|r| r.map(Bindings::V0_3)),
-            Pre::V0_4(pre) => tokio::time::timeout(wall, pre.instantiate_async(&mut store))
-                .await
-                .map(|r| r.map(Bindings::V0_4)),
-        };
-        let bindings = match instantiated {
+        let instantiated = tokio::time::timeout(wall, self.pre.instantiate(&mut store)).await;
+        let exports = match instantiated {
             Ok(Ok(b)) => b,
             Ok(Err(e)) => {
                 return Err(match classify(e, store.data()) {
@@ -285,7 +218,7 @@ impl Core {
         };
         Ok(Instance {
             store,
-            bindings,
+            exports,
             poisoned: false,
             prewarmed,
             _permit: permit,
@@ -389,166 +322,13 @@ macro_rules! guarded {
     }};
 }
 
-/// Call a `hooks` export (0.1.0's interface, exported by every version).
-macro_rules! call_hook {
+/// Call an export of the instance's WIT version (`wit::Exports`) under the call's guards.
+macro_rules! call {
     ($self:ident, $method:ident ( $($arg:expr),* )) => {
-        guarded!($self, wall, store => match &$self.bindings {
-            Bindings::V0_1(b) => {
-                let fut = b.corral_plugin_hooks().$method(store, $($arg),*);
-                tokio::time::timeout(wall, fut).await
-            }
-            Bindings::V0_2(b) => {
-                let fut = b.corral_plugin0_1_0_hooks().$method(store, $($arg),*);
-                tokio::time::timeout(wall, fut).await
-            }
-            Bindings::V0_3(b) => {
-                let fut = b.corral_plugin0_1_0_hooks().$method(store, $($arg),*);
-                tokio::time::timeout(wall, fut).await
-            }
-            Bindings::V0_4(b) => {
-                let fut = b.corral_plugin0_1_0_hooks().$method(store, $($arg),*);
-                tokio::time::timeout(wall, fut).await
-            }
+        guarded!($self, wall, store => {
+            tokio::time::timeout(wall, $self.exports.$method(store, $($arg),*)).await
         })
     };
-}
-
-/// Call an `extension` export (0.2.0 and later; callers answer for 0.1.0 themselves). 0.3.0's
-/// and 0.4.0's answers have their own copies of the types: `$from_v0_3` and `$from_v0_4`
-/// convert them.
-macro_rules! call_extension {
-    ($self:ident, $method:ident ( $($arg:expr),* ), $from_v0_3:expr, $from_v0_4:expr) => {
-        guarded!($self, wall, store => match &$self.bindings {
-            Bindings::V0_1(_) => Ok(Err(wasmtime::Error::msg(
-                "corral:plugin@0.1.0 has no extension export",
-            ))),
-            Bindings::V0_2(b) => {
-                let fut = b.corral_plugin0_2_0_extension().$method(store, $($arg),*);
-                tokio::time::timeout(wall, fut).await
-            }
-            Bindings::V0_3(b) => {
-                let fut = b.corral_plugin0_2_0_extension().$method(store, $($arg),*);
-                tokio::time::timeout(wall, fut).await.map(|r| r.map($from_v0_3))
-            }
-            Bindings::V0_4(b) => {
-                let fut = b.corral_plugin0_2_0_extension().$method(store, $($arg),*);
-                tokio::time::timeout(wall, fut).await.map(|r| r.map($from_v0_4))
-            }
-        })
-    };
-}
-
-/// Call an `enrolment-tokens` export (0.3.0 and later; callers answer for older ones). 0.4.0's
-/// copy of the types: `$v0_4_args` are its arguments, `$from_v0_4` converts its answer.
-macro_rules! call_tokens {
-    ($self:ident, $method:ident ( $($arg:expr),* ), ( $($arg4:expr),* ), $from_v0_4:expr) => {
-        guarded!($self, wall, store => match &$self.bindings {
-            Bindings::V0_1(_) | Bindings::V0_2(_) => Ok(Err(wasmtime::Error::msg(
-                "this corral:plugin version has no enrolment-tokens export",
-            ))),
-            Bindings::V0_3(b) => {
-                let fut = b.corral_plugin0_3_0_enrolment_tokens().$method(store, $($arg),*);
-                tokio::time::timeout(wall, fut).await
-            }
-            Bindings::V0_4(b) => {
-                let fut = b.corral_plugin0_3_0_enrolment_tokens().$method(store, $($arg4),*);
-                tokio::time::timeout(wall, fut).await.map(|r| r.map(|r| r.map($from_v0_4)))
-            }
-        })
-    };
-}
-
-/// Call an export new in 0.4.0 (`devices`, `settings`) through its accessor (callers answer
-/// for older versions).
-macro_rules! call_v0_4 {
-    ($self:ident, $export:ident, $method:ident ( $($arg:expr),* )) => {
-        guarded!($self, wall, store => match &$self.bindings {
-            Bindings::V0_4(b) => {
-                let fut = b.$export().$method(store, $($arg),*);
-                tokio::time::timeout(wall, fut).await
-            }
-            _ => Ok(Err(wasmtime::Error::msg(concat!(
-                "this corral:plugin version has no ",
-                stringify!($export)
-            )))),
-        })
-    };
-}
-
-/// A later version's copy of 0.2.0's `extension-info` (same fields), as the one API type.
-macro_rules! extension_info {
-    ($info:expr) => {{
-        let info = $info;
-        ExtensionInfo {
-            settings: info
-                .settings
-                .into_iter()
-                .map(|s| SettingInfo {
-                    name: s.name,
-                    description: s.description,
-                    required: s.required,
-                })
-                .collect(),
-            oauth_scopes: info.oauth_scopes,
-            actions: info
-                .actions
-                .into_iter()
-                .map(|a| ActionInfo {
-                    name: a.name,
-                    description: a.description,
-                })
-                .collect(),
-        }
-    }};
-}
-
-fn extension_from_v0_3(
-    info: v0_3::exports::corral::plugin0_2_0::extension::ExtensionInfo,
-) -> ExtensionInfo {
-    extension_info!(info)
-}
-
-fn extension_from_v0_4(
-    info: v0_4::exports::corral::plugin0_2_0::extension::ExtensionInfo,
-) -> ExtensionInfo {
-    extension_info!(info)
-}
-
-/// The API's token request as 0.4.0's copy of the type.
-fn token_request_v0_4(
-    r: &TokenRequest,
-) -> v0_4::exports::corral::plugin0_3_0::enrolment_tokens::TokenRequest {
-    v0_4::exports::corral::plugin0_3_0::enrolment_tokens::TokenRequest {
-        profile_id: r.profile_id.clone(),
-        owner_user_id: r.owner_user_id.clone(),
-        validity_days: r.validity_days,
-        attributes: r.attributes.clone(),
-    }
-}
-
-/// 0.4.0's copy of the token, as the API type.
-fn token_from_v0_4(t: v0_4::exports::corral::plugin0_3_0::enrolment_tokens::Token) -> Token {
-    Token {
-        name: t.name,
-        value: t.value,
-        expires_at_ms: t.expires_at_ms,
-        qr_payload: t.qr_payload,
-        vendor_document: t.vendor_document,
-    }
-}
-
-fn no_devices() -> PluginError {
-    PluginError::Unsupported(
-        "the plugin targets a corral:plugin version before 0.4.0, which has no device management"
-            .into(),
-    )
-}
-
-fn no_tokens() -> PluginError {
-    PluginError::Unsupported(
-        "the plugin targets a corral:plugin version before 0.3.0, which has no enrolment tokens"
-            .into(),
-    )
 }
 
 /// Result of a hook: outer error = the host stopped or refused the plugin;
@@ -582,17 +362,17 @@ impl Instance {
     }
 
     pub async fn describe(&mut self) -> Result<PluginInfo, CallError> {
-        let r = call_hook!(self, call_describe());
+        let r = call!(self, describe());
         self.checked(r, "plugin info")
     }
 
     pub async fn validate_config(&mut self, config: &Configuration) -> HookResult<Vec<FieldError>> {
-        let r = call_hook!(self, call_validate_config(config));
+        let r = call!(self, validate_config(config));
         self.checked(r, "validation errors")
     }
 
     pub async fn render_config(&mut self, config: &Configuration) -> HookResult<RenderedDocument> {
-        let r = call_hook!(self, call_render_config(config));
+        let r = call!(self, render_config(config));
         self.checked(r, "rendered document")
     }
 
@@ -600,12 +380,12 @@ impl Instance {
         &mut self,
         request: &EnrolmentRequest,
     ) -> HookResult<EnrolmentDecision> {
-        let r = call_hook!(self, call_decide_enrolment(request));
+        let r = call!(self, decide_enrolment(request));
         self.checked(r, "enrolment decision")
     }
 
     pub async fn map_import_rows(&mut self, batch: &ImportBatch) -> HookResult<Vec<RowResult>> {
-        let r = call_hook!(self, call_map_import_rows(batch));
+        let r = call!(self, map_import_rows(batch));
         self.checked(r, "row results")
     }
 
@@ -614,7 +394,7 @@ impl Instance {
         target: &CommandTarget,
         command: &DeviceCommand,
     ) -> HookResult<Vec<VendorRequest>> {
-        let r = call_hook!(self, call_translate_command(target, command));
+        let r = call!(self, translate_command(target, command));
         self.checked(r, "vendor requests")
     }
 
@@ -623,73 +403,40 @@ impl Instance {
         connector: &Configuration,
         request: &AccessRequest,
     ) -> HookResult<AccessDecision> {
-        let r = call_hook!(self, call_evaluate_access(connector, request));
+        let r = call!(self, evaluate_access(connector, request));
         self.checked(r, "access decision")
     }
 
     pub async fn on_event(&mut self, event: &LifecycleEvent) -> HookResult<()> {
-        call_hook!(self, call_on_event(event))
+        call!(self, on_event(event))
     }
 
     /// The `extension` export's settings, scopes and actions; None for a 0.1.0 plugin.
     pub async fn describe_extension(&mut self) -> Result<Option<ExtensionInfo>, CallError> {
-        if let Bindings::V0_1(_) = self.bindings {
-            return Ok(None);
-        }
-        let r = call_extension!(
-            self,
-            call_describe_extension(),
-            extension_from_v0_3,
-            extension_from_v0_4
-        );
-        self.checked(r, "extension info").map(Some)
+        let r = call!(self, describe_extension());
+        self.checked(r, "extension info")
     }
 
-    /// An administrator action (`extension.perform`); `unsupported` for a 0.1.0 plugin.
+    /// An administrator action (`extension.perform`, 0.2.0).
     pub async fn perform(&mut self, action: &str, input: &Json) -> HookResult<Json> {
-        if let Bindings::V0_1(_) = self.bindings {
-            return Ok(Err(PluginError::Unsupported(
-                "the plugin targets corral:plugin@0.1.0, which has no actions".into(),
-            )));
-        }
-        let r = call_extension!(
-            self,
-            call_perform(action, input),
-            |answer| answer,
-            |answer| answer
-        );
+        let r = call!(self, perform(action, input));
         self.checked(r, "action result")
     }
 
     /// A vendor enrolment token for a profile (`enrolment-tokens.create-token`, 0.3.0).
     pub async fn create_token(&mut self, request: &TokenRequest) -> HookResult<Token> {
-        if matches!(self.bindings, Bindings::V0_1(_) | Bindings::V0_2(_)) {
-            return Ok(Err(no_tokens()));
-        }
-        let v0_4 = token_request_v0_4(request);
-        let r = call_tokens!(self, call_create_token(request), (&v0_4), token_from_v0_4);
+        let r = call!(self, create_token(request));
         self.checked(r, "enrolment token")
     }
 
     /// Deletes a vendor enrolment token (`enrolment-tokens.delete-token`, 0.3.0).
     pub async fn delete_token(&mut self, name: &str) -> HookResult<()> {
-        if matches!(self.bindings, Bindings::V0_1(_) | Bindings::V0_2(_)) {
-            return Ok(Err(no_tokens()));
-        }
-        call_tokens!(self, call_delete_token(name), (name), |done| done)
-    }
-
-    /// Whether the plugin has 0.4.0's exports (`devices`, `settings`).
-    fn is_v0_4(&self) -> bool {
-        matches!(self.bindings, Bindings::V0_4(_))
+        call!(self, delete_token(name))
     }
 
     /// Report every device at the vendor to the host (`devices.sync-inventory`, 0.4.0).
     pub async fn sync_inventory(&mut self) -> HookResult<u32> {
-        if !self.is_v0_4() {
-            return Ok(Err(no_devices()));
-        }
-        call_v0_4!(self, corral_plugin0_4_0_devices, call_sync_inventory())
+        call!(self, sync_inventory())
     }
 
     /// Check the settings a tenant gives the plugin (`settings.validate-settings`, 0.4.0);
@@ -698,14 +445,7 @@ impl Instance {
         &mut self,
         settings: &[Property],
     ) -> HookResult<Vec<FieldError>> {
-        if !self.is_v0_4() {
-            return Ok(Ok(Vec::new()));
-        }
-        let r = call_v0_4!(
-            self,
-            corral_plugin0_4_0_settings,
-            call_validate_settings(settings)
-        );
+        let r = call!(self, validate_settings(settings));
         self.checked(r, "validation errors")
     }
 
@@ -715,14 +455,7 @@ impl Instance {
         device: &ManagedDevice,
         command: &DeviceCommand,
     ) -> HookResult<()> {
-        if !self.is_v0_4() {
-            return Ok(Err(no_devices()));
-        }
-        call_v0_4!(
-            self,
-            corral_plugin0_4_0_devices,
-            call_execute(device, command)
-        )
+        call!(self, execute(device, command))
     }
 }
 

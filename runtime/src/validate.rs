@@ -11,9 +11,9 @@
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::bindings::WorldVersion;
 use crate::capability::{Capability, CapabilitySet};
 use crate::error::ValidationError;
+use crate::wit::WorldVersion;
 
 const PACKAGE: &str = "corral:plugin/";
 

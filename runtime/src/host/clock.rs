@@ -2,8 +2,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::bindings::v0_1::corral::plugin::clock::Host;
 use crate::state::HostState;
+use crate::wit::since_v0_1_0::corral::plugin::clock::Host;
 
 impl Host for HostState {
     async fn now_ms(&mut self) -> u64 {

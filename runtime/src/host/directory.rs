@@ -3,8 +3,8 @@
 //! installation's scope.
 
 use crate::backend::{BackendError, DirectoryDevice, DirectoryUser};
-use crate::bindings::v0_1::corral::plugin::directory::{Device, DirectoryError, Host, User};
 use crate::state::HostState;
+use crate::wit::since_v0_1_0::corral::plugin::directory::{Device, DirectoryError, Host, User};
 
 fn map(e: BackendError) -> DirectoryError {
     DirectoryError::Unavailable(e.to_string())

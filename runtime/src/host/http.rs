@@ -10,9 +10,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::backend::{OutboundError, OutboundRequest};
-use crate::bindings::v0_1::corral::plugin::http::{Host, HttpError, Request, Response};
-use crate::bindings::v0_1::corral::plugin::types::{HttpMethod, Property};
 use crate::state::HostState;
+use crate::wit::since_v0_1_0::corral::plugin::http::{Host, HttpError, Request, Response};
+use crate::wit::since_v0_1_0::corral::plugin::types::{HttpMethod, Property};
 
 /// Whether an address is acceptable for outbound plugin traffic by default.
 pub(crate) fn is_public_address(ip: IpAddr) -> bool {

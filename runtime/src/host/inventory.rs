@@ -7,8 +7,8 @@
 
 use crate::api::{DeviceReport, PluginError, Verdict};
 use crate::backend::InventoryError;
-use crate::bindings::v0_4::corral::plugin0_4_0::inventory::Host;
 use crate::state::HostState;
+use crate::wit::since_v0_4_0::corral::plugin0_4_0::inventory::Host;
 
 impl Host for HostState {
     async fn report_device(&mut self, report: DeviceReport) -> Result<Verdict, PluginError> {

@@ -6,8 +6,8 @@
 //! `delete` and `list-keys` with one find nothing, on every backend alike.
 
 use crate::backend::BackendError;
-use crate::bindings::v0_1::corral::plugin::kv::{Host, KvError};
 use crate::state::HostState;
+use crate::wit::since_v0_1_0::corral::plugin::kv::{Host, KvError};
 
 fn map(e: BackendError) -> KvError {
     match e {

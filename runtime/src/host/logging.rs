@@ -2,8 +2,8 @@
 //! tenant, plugin and version. Long lines are truncated and lines beyond the
 //! per-call budget are dropped (a plugin cannot flood the host log).
 
-use crate::bindings::v0_1::corral::plugin::logging::{Host, Level};
 use crate::state::HostState;
+use crate::wit::since_v0_1_0::corral::plugin::logging::{Host, Level};
 
 impl Host for HostState {
     async fn log(&mut self, level: Level, message: String) {

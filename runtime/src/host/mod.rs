@@ -2,8 +2,8 @@
 //! interface. Each is linked into a plugin only when the capability is granted
 //! (see `plugin.rs`), so none of them has to re-check the grant; they enforce
 //! the per-call limits (sizes, counts) and the tenant scope instead. 0.2.0 reuses 0.1.0's
-//! interfaces, so only `vendor` (`v0_2`) and `inventory` (`v0_4`) are implemented against
-//! newer bindings.
+//! interfaces, so only `vendor` (`since_v0_2_0`) and `inventory` (`since_v0_4_0`) are
+//! implemented against newer bindings.
 
 mod clock;
 mod directory;
@@ -15,8 +15,8 @@ mod vendor;
 
 pub(crate) use vendor::TokenCache;
 
-use crate::bindings::v0_1::corral::plugin::types;
 use crate::state::HostState;
+use crate::wit::since_v0_1_0::corral::plugin::types;
 
 /// `types` has no functions; the empty impl lets its (type-only) instance be linked.
 impl types::Host for HostState {}

@@ -17,9 +17,9 @@ use sha2::{Digest, Sha256};
 
 use crate::api::{HttpMethod, Property};
 use crate::backend::VendorCredential;
-use crate::bindings::v0_1::corral::plugin::http::{HttpError, Request, Response};
-use crate::bindings::v0_2::corral::plugin0_2_0::vendor::Host;
 use crate::state::HostState;
+use crate::wit::since_v0_1_0::corral::plugin::http::{HttpError, Request, Response};
+use crate::wit::since_v0_2_0::corral::plugin0_2_0::vendor::Host;
 
 /// Lifetime asked for in an assertion (the most Google accepts).
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(3600);

@@ -1,18 +1,267 @@
-//! Host-side bindings, one module per frozen WIT version.
+//! The frozen WIT versions this runtime runs, one module per version, in the way Zed's
+//! extension host keeps `since_vX_Y_Z.rs`.
 //!
-//! Why: a frozen WIT package never changes, so plugins built against
-//! `corral:plugin@0.1.0` must keep working after `0.2.0` ships. Each version gets
-//! its own `bindgen!` module (`v0_1`, `v0_2`, ...). The runtime detects a
-//! component's version from the newest interface it exports (`devices@0.4.0`,
-//! `enrolment-tokens@0.3.0`, `extension@0.2.0`, else `hooks@0.1.0`), picks
-//! the matching module, and converts old types to the current API where they
-//! differ. 0.2.0 only adds interfaces, and its repeated types are mapped onto 0.1's, so
-//! [`crate::api`] re-exports `v0_1`'s types for both.
+//! Why: a frozen WIT package never changes, so plugins built against `corral:plugin@0.1.0`
+//! must keep working after later versions ship. Each `since_vX_Y_Z` module holds everything
+//! about its version: its `bindgen!` bindings, the imports it adds to the linker (`link`), and
+//! the [`Exports`] of its instances, which convert its types to the newest ones ([`crate::api`]).
+//! The runtime detects a component's version from the newest interface it exports
+//! (`devices@0.4.0`, `enrolment-tokens@0.3.0`, `extension@0.2.0`, else `hooks@0.1.0`) and
+//! [`prepare`] is the one dispatch point from a version to its module. Everything else in the
+//! runtime (`plugin.rs`) only sees [`Prepared`] and [`Exports`].
+//!
+//! Adding 0.5.0: a `since_v0_5_0.rs` module (bindings mapping the older interfaces with `with`,
+//! a `link` adding its new imports, `impl Exports` for its instances), one arm in [`prepare`]
+//! and one [`WorldVersion`] variant; a new export hook is a new [`Exports`] method whose
+//! default answers "this version does not have it".
 
-pub mod v0_1;
-pub mod v0_2;
-pub mod v0_3;
-pub mod v0_4;
+pub mod since_v0_1_0;
+pub mod since_v0_2_0;
+pub mod since_v0_3_0;
+pub mod since_v0_4_0;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker};
+
+use crate::api::*;
+use crate::capability::CapabilitySet;
+use crate::state::HostState;
+
+/// A call into an instance: the outer error is wasmtime's (trap, interrupt), the value is the
+/// export's answer.
+pub(crate) type Call<'a, T> = Pin<Box<dyn Future<Output = wasmtime::Result<T>> + Send + 'a>>;
+
+/// A hook's answer: the plugin's value or its own `plugin-error`.
+pub(crate) type Answer<T> = Result<T, PluginError>;
+
+/// A component of some version, linked and pre-instantiated.
+pub(crate) trait Prepared: Send + Sync {
+    fn instantiate<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Box<dyn Exports>>;
+}
+
+/// The exports of a live instance, as the newest API types. Every version has 0.1.0's hooks;
+/// the later exports answer, on versions that lack them, what the caller should see.
+pub(crate) trait Exports: Send + Sync {
+    fn describe<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, PluginInfo>;
+    fn validate_config<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        config: &'a Configuration,
+    ) -> Call<'a, Answer<Vec<FieldError>>>;
+    fn render_config<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        config: &'a Configuration,
+    ) -> Call<'a, Answer<RenderedDocument>>;
+    fn decide_enrolment<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        request: &'a EnrolmentRequest,
+    ) -> Call<'a, Answer<EnrolmentDecision>>;
+    fn map_import_rows<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        batch: &'a ImportBatch,
+    ) -> Call<'a, Answer<Vec<RowResult>>>;
+    fn translate_command<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        target: &'a CommandTarget,
+        command: &'a DeviceCommand,
+    ) -> Call<'a, Answer<Vec<VendorRequest>>>;
+    fn evaluate_access<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        connector: &'a Configuration,
+        request: &'a AccessRequest,
+    ) -> Call<'a, Answer<AccessDecision>>;
+    fn on_event<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        event: &'a LifecycleEvent,
+    ) -> Call<'a, Answer<()>>;
+
+    /// `extension.describe-extension` (0.2.0); None before.
+    fn describe_extension<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+    ) -> Call<'a, Option<ExtensionInfo>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// `extension.perform` (0.2.0).
+    fn perform<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+        _action: &'a str,
+        _input: &'a Json,
+    ) -> Call<'a, Answer<Json>> {
+        unsupported("0.2.0, which added actions")
+    }
+
+    /// `enrolment-tokens.create-token` (0.3.0).
+    fn create_token<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+        _request: &'a TokenRequest,
+    ) -> Call<'a, Answer<Token>> {
+        unsupported("0.3.0, which added enrolment tokens")
+    }
+
+    /// `enrolment-tokens.delete-token` (0.3.0).
+    fn delete_token<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+        _name: &'a str,
+    ) -> Call<'a, Answer<()>> {
+        unsupported("0.3.0, which added enrolment tokens")
+    }
+
+    /// `devices.sync-inventory` (0.4.0).
+    fn sync_inventory<'a>(&'a self, _store: &'a mut Store<HostState>) -> Call<'a, Answer<u32>> {
+        unsupported("0.4.0, which added device management")
+    }
+
+    /// `devices.execute` (0.4.0).
+    fn execute<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+        _device: &'a ManagedDevice,
+        _command: &'a DeviceCommand,
+    ) -> Call<'a, Answer<()>> {
+        unsupported("0.4.0, which added device management")
+    }
+
+    /// `settings.validate-settings` (0.4.0); older plugins check no settings.
+    fn validate_settings<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+        _settings: &'a [Property],
+    ) -> Call<'a, Answer<Vec<FieldError>>> {
+        Box::pin(async { Ok(Ok(Vec::new())) })
+    }
+}
+
+/// The answer of an export the plugin's version does not have.
+fn unsupported<'a, T: Send + 'a>(since: &'static str) -> Call<'a, Answer<T>> {
+    Box::pin(async move {
+        Ok(Err(PluginError::Unsupported(format!(
+            "the plugin targets a corral:plugin version before {since}"
+        ))))
+    })
+}
+
+/// The one dispatch point: links what `version` imports (the `linked` capabilities among
+/// them) and pre-instantiates the component with that version's bindings.
+pub(crate) fn prepare(
+    version: WorldVersion,
+    linker: &mut Linker<HostState>,
+    linked: CapabilitySet,
+    component: &Component,
+) -> wasmtime::Result<Box<dyn Prepared>> {
+    match version {
+        WorldVersion::V0_1 => since_v0_1_0::prepare(linker, linked, component),
+        WorldVersion::V0_2 => since_v0_2_0::prepare(linker, linked, component),
+        WorldVersion::V0_3 => since_v0_3_0::prepare(linker, linked, component),
+        WorldVersion::V0_4 => since_v0_4_0::prepare(linker, linked, component),
+    }
+}
+
+/// 0.1.0's hooks, the same in every version: `$hooks` is the bindings' accessor of the `hooks`
+/// export (whose types are 0.1.0's, mapped with `with`).
+macro_rules! hooks_v0_1 {
+    ($hooks:ident) => {
+        fn describe<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, PluginInfo> {
+            Box::pin(self.$hooks().call_describe(store))
+        }
+        fn validate_config<'a>(
+            &'a self,
+            store: &'a mut Store<HostState>,
+            config: &'a Configuration,
+        ) -> Call<'a, Answer<Vec<FieldError>>> {
+            Box::pin(self.$hooks().call_validate_config(store, config))
+        }
+        fn render_config<'a>(
+            &'a self,
+            store: &'a mut Store<HostState>,
+            config: &'a Configuration,
+        ) -> Call<'a, Answer<RenderedDocument>> {
+            Box::pin(self.$hooks().call_render_config(store, config))
+        }
+        fn decide_enrolment<'a>(
+            &'a self,
+            store: &'a mut Store<HostState>,
+            request: &'a EnrolmentRequest,
+        ) -> Call<'a, Answer<EnrolmentDecision>> {
+            Box::pin(self.$hooks().call_decide_enrolment(store, request))
+        }
+        fn map_import_rows<'a>(
+            &'a self,
+            store: &'a mut Store<HostState>,
+            batch: &'a ImportBatch,
+        ) -> Call<'a, Answer<Vec<RowResult>>> {
+            Box::pin(self.$hooks().call_map_import_rows(store, batch))
+        }
+        fn translate_command<'a>(
+            &'a self,
+            store: &'a mut Store<HostState>,
+            target: &'a CommandTarget,
+            command: &'a DeviceCommand,
+        ) -> Call<'a, Answer<Vec<VendorRequest>>> {
+            Box::pin(self.$hooks().call_translate_command(store, target, command))
+        }
+        fn evaluate_access<'a>(
+            &'a self,
+            store: &'a mut Store<HostState>,
+            connector: &'a Configuration,
+            request: &'a AccessRequest,
+        ) -> Call<'a, Answer<AccessDecision>> {
+            Box::pin(
+                self.$hooks()
+                    .call_evaluate_access(store, connector, request),
+            )
+        }
+        fn on_event<'a>(
+            &'a self,
+            store: &'a mut Store<HostState>,
+            event: &'a LifecycleEvent,
+        ) -> Call<'a, Answer<()>> {
+            Box::pin(self.$hooks().call_on_event(store, event))
+        }
+    };
+}
+pub(crate) use hooks_v0_1;
+
+/// A later version's copy of 0.2.0's `extension-info` (same fields), as the API type.
+macro_rules! extension_info {
+    ($info:expr) => {{
+        let info = $info;
+        ExtensionInfo {
+            settings: info
+                .settings
+                .into_iter()
+                .map(|s| SettingInfo {
+                    name: s.name,
+                    description: s.description,
+                    required: s.required,
+                })
+                .collect(),
+            oauth_scopes: info.oauth_scopes,
+            actions: info
+                .actions
+                .into_iter()
+                .map(|a| ActionInfo {
+                    name: a.name,
+                    description: a.description,
+                })
+                .collect(),
+        }
+    }};
+}
+pub(crate) use extension_info;
 
 /// WIT package versions this host can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,9 +1,14 @@
-//! Bindings for the frozen `corral:plugin@0.2.0` package (`wit/corral-plugin@0.2.0/`).
-//!
-//! 0.2.0's world imports and exports 0.1.0's interfaces themselves and adds the `vendor`
-//! capability and the `extension` export. The 0.1.0 interfaces are mapped onto the `v0_1`
-//! module (`with`), so both versions share one set of types ([`crate::api`]) and one
-//! implementation of each 0.1 capability; only `vendor` and `extension` are new here.
+//! `corral:plugin@0.2.0` (`wit/corral-plugin@0.2.0/`): adds the `vendor` capability and the
+//! `extension` export (settings, OAuth scopes, administrator actions). The 0.1.0 interfaces are
+//! mapped onto `since_v0_1_0` (`with`); the `extension` types are the API's.
+
+use wasmtime::Store;
+use wasmtime::component::{Component, HasSelf, Linker};
+
+use super::{Answer, Call, Exports, Prepared, hooks_v0_1};
+use crate::api::*;
+use crate::capability::{Capability, CapabilitySet};
+use crate::state::HostState;
 
 wasmtime::component::bindgen!({
     path: "../wit/corral-plugin@0.2.0",
@@ -11,11 +16,64 @@ wasmtime::component::bindgen!({
     imports: { default: async },
     exports: { default: async },
     with: {
-        "corral:plugin/types@0.1.0": super::v0_1::corral::plugin::types,
-        "corral:plugin/logging@0.1.0": super::v0_1::corral::plugin::logging,
-        "corral:plugin/kv@0.1.0": super::v0_1::corral::plugin::kv,
-        "corral:plugin/http@0.1.0": super::v0_1::corral::plugin::http,
-        "corral:plugin/directory@0.1.0": super::v0_1::corral::plugin::directory,
-        "corral:plugin/clock@0.1.0": super::v0_1::corral::plugin::clock,
+        "corral:plugin/types@0.1.0": super::since_v0_1_0::corral::plugin::types,
+        "corral:plugin/logging@0.1.0": super::since_v0_1_0::corral::plugin::logging,
+        "corral:plugin/kv@0.1.0": super::since_v0_1_0::corral::plugin::kv,
+        "corral:plugin/http@0.1.0": super::since_v0_1_0::corral::plugin::http,
+        "corral:plugin/directory@0.1.0": super::since_v0_1_0::corral::plugin::directory,
+        "corral:plugin/clock@0.1.0": super::since_v0_1_0::corral::plugin::clock,
     },
 });
+
+/// 0.1.0's imports and, when granted, `vendor`.
+pub(crate) fn link(linker: &mut Linker<HostState>, linked: CapabilitySet) -> wasmtime::Result<()> {
+    super::since_v0_1_0::link(linker, linked)?;
+    if linked.contains(Capability::Vendor) {
+        corral::plugin0_2_0::vendor::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn prepare(
+    linker: &mut Linker<HostState>,
+    linked: CapabilitySet,
+    component: &Component,
+) -> wasmtime::Result<Box<dyn Prepared>> {
+    link(linker, linked)?;
+    Ok(Box::new(PluginPre::new(
+        linker.instantiate_pre(component)?,
+    )?))
+}
+
+impl Prepared for PluginPre<HostState> {
+    fn instantiate<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Box<dyn Exports>> {
+        Box::pin(async move {
+            let plugin = self.instantiate_async(store).await?;
+            Ok(Box::new(plugin) as Box<dyn Exports>)
+        })
+    }
+}
+
+impl Exports for Plugin {
+    hooks_v0_1!(corral_plugin0_1_0_hooks);
+
+    fn describe_extension<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+    ) -> Call<'a, Option<ExtensionInfo>> {
+        let extension = self.corral_plugin0_2_0_extension();
+        Box::pin(async move { Ok(Some(extension.call_describe_extension(store).await?)) })
+    }
+
+    fn perform<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        action: &'a str,
+        input: &'a Json,
+    ) -> Call<'a, Answer<Json>> {
+        Box::pin(
+            self.corral_plugin0_2_0_extension()
+                .call_perform(store, action, input),
+        )
+    }
+}

@@ -1,9 +1,15 @@
-//! Bindings for the frozen `corral:plugin@0.3.0` package (`wit/corral-plugin@0.3.0/`).
-//!
-//! 0.3.0's world imports and exports the 0.1.0 and 0.2.0 interfaces themselves and adds the
-//! `enrolment-tokens` export. Imported interfaces are mapped onto `v0_1` and `v0_2` (`with`), so
-//! their implementations are shared; exports cannot be mapped, so the `extension` export has
-//! its own (identical) types here, converted in [`crate::plugin`].
+//! `corral:plugin@0.3.0` (`wit/corral-plugin@0.3.0/`): adds the `enrolment-tokens` export.
+//! Imported interfaces are mapped onto the older modules (`with`), so their implementations are
+//! shared; exports cannot be mapped, so its `extension` export has its own (identical) types,
+//! converted here. Its token types are the API's.
+
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker};
+
+use super::{Answer, Call, Exports, Prepared, extension_info, hooks_v0_1};
+use crate::api::*;
+use crate::capability::CapabilitySet;
+use crate::state::HostState;
 
 wasmtime::component::bindgen!({
     path: "../wit/corral-plugin@0.3.0",
@@ -11,12 +17,82 @@ wasmtime::component::bindgen!({
     imports: { default: async },
     exports: { default: async },
     with: {
-        "corral:plugin/types@0.1.0": super::v0_1::corral::plugin::types,
-        "corral:plugin/logging@0.1.0": super::v0_1::corral::plugin::logging,
-        "corral:plugin/kv@0.1.0": super::v0_1::corral::plugin::kv,
-        "corral:plugin/http@0.1.0": super::v0_1::corral::plugin::http,
-        "corral:plugin/directory@0.1.0": super::v0_1::corral::plugin::directory,
-        "corral:plugin/clock@0.1.0": super::v0_1::corral::plugin::clock,
-        "corral:plugin/vendor@0.2.0": super::v0_2::corral::plugin0_2_0::vendor,
+        "corral:plugin/types@0.1.0": super::since_v0_1_0::corral::plugin::types,
+        "corral:plugin/logging@0.1.0": super::since_v0_1_0::corral::plugin::logging,
+        "corral:plugin/kv@0.1.0": super::since_v0_1_0::corral::plugin::kv,
+        "corral:plugin/http@0.1.0": super::since_v0_1_0::corral::plugin::http,
+        "corral:plugin/directory@0.1.0": super::since_v0_1_0::corral::plugin::directory,
+        "corral:plugin/clock@0.1.0": super::since_v0_1_0::corral::plugin::clock,
+        "corral:plugin/vendor@0.2.0": super::since_v0_2_0::corral::plugin0_2_0::vendor,
     },
 });
+
+/// 0.3.0 imports nothing new.
+pub(crate) fn prepare(
+    linker: &mut Linker<HostState>,
+    linked: CapabilitySet,
+    component: &Component,
+) -> wasmtime::Result<Box<dyn Prepared>> {
+    super::since_v0_2_0::link(linker, linked)?;
+    Ok(Box::new(PluginPre::new(
+        linker.instantiate_pre(component)?,
+    )?))
+}
+
+impl Prepared for PluginPre<HostState> {
+    fn instantiate<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Box<dyn Exports>> {
+        Box::pin(async move {
+            let plugin = self.instantiate_async(store).await?;
+            Ok(Box::new(plugin) as Box<dyn Exports>)
+        })
+    }
+}
+
+impl Exports for Plugin {
+    hooks_v0_1!(corral_plugin0_1_0_hooks);
+
+    fn describe_extension<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+    ) -> Call<'a, Option<ExtensionInfo>> {
+        let extension = self.corral_plugin0_2_0_extension();
+        Box::pin(async move {
+            let info = extension.call_describe_extension(store).await?;
+            Ok(Some(extension_info!(info)))
+        })
+    }
+
+    fn perform<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        action: &'a str,
+        input: &'a Json,
+    ) -> Call<'a, Answer<Json>> {
+        Box::pin(
+            self.corral_plugin0_2_0_extension()
+                .call_perform(store, action, input),
+        )
+    }
+
+    fn create_token<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        request: &'a TokenRequest,
+    ) -> Call<'a, Answer<Token>> {
+        Box::pin(
+            self.corral_plugin0_3_0_enrolment_tokens()
+                .call_create_token(store, request),
+        )
+    }
+
+    fn delete_token<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        name: &'a str,
+    ) -> Call<'a, Answer<()>> {
+        Box::pin(
+            self.corral_plugin0_3_0_enrolment_tokens()
+                .call_delete_token(store, name),
+        )
+    }
+}

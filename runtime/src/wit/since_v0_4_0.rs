@@ -1,10 +1,17 @@
-//! Bindings for the frozen `corral:plugin@0.4.0` package (`wit/corral-plugin@0.4.0/`).
-//!
-//! 0.4.0's world imports and exports the interfaces of 0.1.0 to 0.3.0 themselves and adds the
-//! `inventory` capability and the `devices` export. Imported interfaces are mapped onto the
-//! older modules (`with`), so their implementations are shared; exports cannot be mapped, so
-//! the `extension` and `enrolment-tokens` exports have their own (identical) types here,
-//! converted in [`crate::plugin`].
+//! `corral:plugin@0.4.0` (`wit/corral-plugin@0.4.0/`): adds the `inventory` capability and
+//! the `devices` and `settings` exports. Imported interfaces are mapped onto the older modules
+//! (`with`), so their implementations are shared; exports cannot be mapped, so its `extension`
+//! and `enrolment-tokens` exports have their own (identical) types, converted here.
+
+use wasmtime::Store;
+use wasmtime::component::{Component, HasSelf, Linker};
+
+use super::{Answer, Call, Exports, Prepared, extension_info, hooks_v0_1};
+use crate::api::*;
+use crate::capability::{Capability, CapabilitySet};
+use crate::state::HostState;
+
+use exports::corral::plugin0_3_0::enrolment_tokens as tokens;
 
 wasmtime::component::bindgen!({
     path: "../wit/corral-plugin@0.4.0",
@@ -12,12 +19,133 @@ wasmtime::component::bindgen!({
     imports: { default: async },
     exports: { default: async },
     with: {
-        "corral:plugin/types@0.1.0": super::v0_1::corral::plugin::types,
-        "corral:plugin/logging@0.1.0": super::v0_1::corral::plugin::logging,
-        "corral:plugin/kv@0.1.0": super::v0_1::corral::plugin::kv,
-        "corral:plugin/http@0.1.0": super::v0_1::corral::plugin::http,
-        "corral:plugin/directory@0.1.0": super::v0_1::corral::plugin::directory,
-        "corral:plugin/clock@0.1.0": super::v0_1::corral::plugin::clock,
-        "corral:plugin/vendor@0.2.0": super::v0_2::corral::plugin0_2_0::vendor,
+        "corral:plugin/types@0.1.0": super::since_v0_1_0::corral::plugin::types,
+        "corral:plugin/logging@0.1.0": super::since_v0_1_0::corral::plugin::logging,
+        "corral:plugin/kv@0.1.0": super::since_v0_1_0::corral::plugin::kv,
+        "corral:plugin/http@0.1.0": super::since_v0_1_0::corral::plugin::http,
+        "corral:plugin/directory@0.1.0": super::since_v0_1_0::corral::plugin::directory,
+        "corral:plugin/clock@0.1.0": super::since_v0_1_0::corral::plugin::clock,
+        "corral:plugin/vendor@0.2.0": super::since_v0_2_0::corral::plugin0_2_0::vendor,
     },
 });
+
+/// 0.2.0's imports and, when granted, `inventory`.
+pub(crate) fn link(linker: &mut Linker<HostState>, linked: CapabilitySet) -> wasmtime::Result<()> {
+    super::since_v0_2_0::link(linker, linked)?;
+    if linked.contains(Capability::Inventory) {
+        corral::plugin0_4_0::inventory::add_to_linker::<HostState, HasSelf<HostState>>(
+            linker,
+            |s| s,
+        )?;
+    }
+    Ok(())
+}
+
+pub(crate) fn prepare(
+    linker: &mut Linker<HostState>,
+    linked: CapabilitySet,
+    component: &Component,
+) -> wasmtime::Result<Box<dyn Prepared>> {
+    link(linker, linked)?;
+    Ok(Box::new(PluginPre::new(
+        linker.instantiate_pre(component)?,
+    )?))
+}
+
+impl Prepared for PluginPre<HostState> {
+    fn instantiate<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Box<dyn Exports>> {
+        Box::pin(async move {
+            let plugin = self.instantiate_async(store).await?;
+            Ok(Box::new(plugin) as Box<dyn Exports>)
+        })
+    }
+}
+
+impl Exports for Plugin {
+    hooks_v0_1!(corral_plugin0_1_0_hooks);
+
+    fn describe_extension<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+    ) -> Call<'a, Option<ExtensionInfo>> {
+        let extension = self.corral_plugin0_2_0_extension();
+        Box::pin(async move {
+            let info = extension.call_describe_extension(store).await?;
+            Ok(Some(extension_info!(info)))
+        })
+    }
+
+    fn perform<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        action: &'a str,
+        input: &'a Json,
+    ) -> Call<'a, Answer<Json>> {
+        Box::pin(
+            self.corral_plugin0_2_0_extension()
+                .call_perform(store, action, input),
+        )
+    }
+
+    fn create_token<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        request: &'a TokenRequest,
+    ) -> Call<'a, Answer<Token>> {
+        let exports = self.corral_plugin0_3_0_enrolment_tokens();
+        let request = tokens::TokenRequest {
+            profile_id: request.profile_id.clone(),
+            owner_user_id: request.owner_user_id.clone(),
+            validity_days: request.validity_days,
+            attributes: request.attributes.clone(),
+        };
+        Box::pin(async move {
+            let answer = exports.call_create_token(store, &request).await?;
+            Ok(answer.map(|t| Token {
+                name: t.name,
+                value: t.value,
+                expires_at_ms: t.expires_at_ms,
+                qr_payload: t.qr_payload,
+                vendor_document: t.vendor_document,
+            }))
+        })
+    }
+
+    fn delete_token<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        name: &'a str,
+    ) -> Call<'a, Answer<()>> {
+        Box::pin(
+            self.corral_plugin0_3_0_enrolment_tokens()
+                .call_delete_token(store, name),
+        )
+    }
+
+    fn sync_inventory<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Answer<u32>> {
+        Box::pin(self.corral_plugin0_4_0_devices().call_sync_inventory(store))
+    }
+
+    fn execute<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        device: &'a ManagedDevice,
+        command: &'a DeviceCommand,
+    ) -> Call<'a, Answer<()>> {
+        Box::pin(
+            self.corral_plugin0_4_0_devices()
+                .call_execute(store, device, command),
+        )
+    }
+
+    fn validate_settings<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        settings: &'a [Property],
+    ) -> Call<'a, Answer<Vec<FieldError>>> {
+        Box::pin(
+            self.corral_plugin0_4_0_settings()
+                .call_validate_settings(store, settings),
+        )
+    }
+}
