@@ -11,6 +11,7 @@ pub mod devices;
 pub mod directory;
 pub mod enrolment_profiles;
 pub mod error;
+pub mod expiring_tokens;
 pub mod guesses;
 pub mod history;
 pub mod http;

@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use crate::admins::{self, totp::Seed, Admin};
 use crate::error::Error;
+use crate::expiring_tokens::{self, Kind, Value};
 use crate::guesses::{Account, Guesses, Secret};
 use crate::passwords;
-use crate::secrets::{random_token, token_hash, SecretBox};
+use crate::secrets::{token_hash, SecretBox};
 use crate::store::{now_ms, Store};
 use crate::tenants::{self, TenantId};
 
@@ -43,6 +44,13 @@ pub struct Authenticated {
     pub tenant_slug: String,
     pub admin: Admin,
 }
+
+const SESSIONS: Kind = Kind {
+    table: "admin_sessions",
+    hash_column: "token_hash",
+    expires_column: "expires_at",
+    purge_expired: true,
+};
 
 const REFUSED: Error = Error::Unauthenticated("e-mail, password or code not accepted");
 
@@ -127,23 +135,9 @@ pub async fn sign_in(
             .execute(tx.conn())
             .await?;
     }
-    sqlx::query("DELETE FROM admin_sessions WHERE tenant_id = $1 AND expires_at <= $2")
-        .bind(&tenant_id)
-        .bind(now)
-        .execute(tx.conn())
-        .await?;
-    let token = random_token();
-    sqlx::query(
-        "INSERT INTO admin_sessions (token_hash, tenant_id, admin_id, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(token_hash(&token))
-    .bind(&tenant_id)
-    .bind(&row.id)
-    .bind(now)
-    .bind(now + policy.session_ttl.as_millis() as i64)
-    .execute(tx.conn())
-    .await?;
+    let lifetime = policy.session_ttl.as_millis() as i64;
+    let columns = vec![("admin_id", Value::Text(row.id.clone()))];
+    let token = expiring_tokens::issue(&mut tx, SESSIONS, lifetime, columns).await?;
     let admin = admins::get(&mut tx, &row.id).await?;
     tx.commit().await?;
     guesses.succeeded(store, &account).await?;

@@ -1,7 +1,9 @@
 //! Registration URLs and one-time PINs on both backends.
 
+use corral_host::expiring_tokens::{self, Kind, Value};
 use corral_host::history::Actor;
 use corral_host::passwords;
+use corral_host::registration::device_tokens;
 use corral_host::registration::keys::{self, Refusal};
 use corral_host::registration::pins::{self, PinCheck};
 use corral_host::secrets::SecretBox;
@@ -13,7 +15,8 @@ use corral_tests::{both_backends, Db};
 
 both_backends!(
     registration_urls_follow_key_rotation,
-    pins_are_single_use_expire_and_lock
+    pins_are_single_use_expire_and_lock,
+    expiring_tokens_are_hashed_scoped_and_purged
 );
 
 async fn store(db: Db) -> (Store, tempfile::TempDir) {
@@ -208,3 +211,106 @@ async fn pins_are_single_use_expire_and_lock(db: Db) {
         PinCheck::NoPin
     );
 }
+
+/// One helper issues every expiring token (sessions, QR device tokens, Apple links): the token
+/// is stored only as its hash, in its tenant, and issuing one forgets that tenant's expired
+/// rows of a purged kind, never another tenant's and never those of a kind kept as records.
+async fn expiring_tokens_are_hashed_scoped_and_purged(db: Db) {
+    let (store, _dir) = store(db).await;
+    let a = tenants::create(&store, &Actor::Operator, "alpha", "Alpha")
+        .await
+        .unwrap();
+    let b = tenants::create(&store, &Actor::Operator, "beta", "Beta")
+        .await
+        .unwrap();
+    let user = |email: &str| NewUser {
+        email: email.into(),
+        first_name: "A".into(),
+        last_name: "B".into(),
+        password: None,
+    };
+    let mut tx = store.scoped(&a.id).await.unwrap();
+    let ann = users::create(
+        &mut tx,
+        &Actor::Operator,
+        users::prepare(user("ann@a.example")).await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let expired = device_tokens::issue(&mut tx, &ann.id).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.scoped(&b.id).await.unwrap();
+    let bob = users::create(
+        &mut tx,
+        &Actor::Operator,
+        users::prepare(user("bob@b.example")).await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let other_tenant = device_tokens::issue(&mut tx, &bob.id).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // Stored as the SHA-256 of the token, never the token.
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT token_hash FROM device_registration_tokens")
+            .fetch_all(store.raw_pool_for_tests())
+            .await
+            .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(!stored.contains(&expired) && !stored.contains(&other_tenant));
+    assert!(stored.iter().all(|h| h.len() == 64));
+
+    // Both expire; a new token in tenant A forgets A's expired one only.
+    sqlx::query("UPDATE device_registration_tokens SET expires_at = 1")
+        .execute(store.raw_pool_for_tests())
+        .await
+        .unwrap();
+    let mut tx = store.scoped(&a.id).await.unwrap();
+    let fresh = device_tokens::issue(&mut tx, &ann.id).await.unwrap();
+    assert_eq!(
+        device_tokens::redeem(&mut tx, &expired).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        device_tokens::redeem(&mut tx, &fresh).await.unwrap(),
+        Some(ann.id.clone())
+    );
+    tx.commit().await.unwrap();
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT tenant_id FROM device_registration_tokens ORDER BY tenant_id")
+            .fetch_all(store.raw_pool_for_tests())
+            .await
+            .unwrap();
+    let mut expected = vec![a.id.as_str().to_string(), b.id.as_str().to_string()];
+    expected.sort();
+    assert_eq!(left, expected, "A's fresh token and B's expired one");
+
+    // A kind kept as records (like Apple enrolments) is not purged.
+    let kept = Kind {
+        purge_expired: false,
+        ..KEPT
+    };
+    let mut tx = store.scoped(&a.id).await.unwrap();
+    let columns = || vec![("user_id", Value::Text(ann.id.clone()))];
+    expiring_tokens::issue(&mut tx, kept, -1, columns())
+        .await
+        .unwrap();
+    expiring_tokens::issue(&mut tx, kept, 60_000, columns())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM device_registration_tokens WHERE tenant_id = $1")
+            .bind(a.id.as_str())
+            .fetch_one(store.raw_pool_for_tests())
+            .await
+            .unwrap();
+    assert_eq!(count, 3, "the expired record stays");
+}
+
+const KEPT: Kind = Kind {
+    table: "device_registration_tokens",
+    hash_column: "token_hash",
+    expires_column: "expires_at",
+    purge_expired: false,
+};

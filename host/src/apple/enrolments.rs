@@ -5,6 +5,7 @@
 
 use crate::devices::Platform;
 use crate::error::Error;
+use crate::expiring_tokens::{self, Kind, Value};
 use crate::secrets::{random_token, token_hash, SecretBox};
 use crate::store::batch::{Batch, Batcher, Placeholders};
 use crate::store::{new_id, now_ms, Scoped, Store};
@@ -12,6 +13,14 @@ use crate::tenants::TenantId;
 
 use super::pki::TenantPki;
 use super::profile::{self, ProfileSpec, Scope};
+
+/// Download links: an enrolment row is a record beyond its link, so expired ones stay.
+const LINKS: Kind = Kind {
+    table: "apple_enrolments",
+    hash_column: "link_token_hash",
+    expires_column: "link_expires_at",
+    purge_expired: false,
+};
 
 /// Server-wide Apple enrolment settings.
 #[derive(Debug, Clone)]
@@ -69,28 +78,22 @@ pub async fn create_link(
         scope
     };
     let tenant = scoped.tenant().as_str().to_string();
-    let token = random_token();
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO apple_enrolments (id, tenant_id, user_id, platform, scope, \
-         link_token_hash, link_expires_at, status, topic, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'link', $8, $9, $9)",
-    )
-    .bind(new_id())
-    .bind(&tenant)
-    .bind(user_id)
-    .bind(if platform == Platform::Ios {
+    let platform = if platform == Platform::Ios {
         "ios"
     } else {
         "macos"
-    })
-    .bind(scope.code())
-    .bind(token_hash(&token))
-    .bind(now + settings.link_minutes * 60_000)
-    .bind(topic(&tenant))
-    .bind(now)
-    .execute(scoped.conn())
-    .await?;
+    };
+    let columns = vec![
+        ("id", Value::Text(new_id())),
+        ("user_id", Value::Text(user_id.to_string())),
+        ("platform", Value::Text(platform.into())),
+        ("scope", Value::Text(scope.code().into())),
+        ("status", Value::Text("link".into())),
+        ("topic", Value::Text(topic(&tenant))),
+        ("updated_at", Value::IssuedAt),
+    ];
+    let lifetime = settings.link_minutes * 60_000;
+    let token = expiring_tokens::issue(scoped, LINKS, lifetime, columns).await?;
     Ok(ProfileLink {
         token,
         valid_minutes: settings.link_minutes,

@@ -8,35 +8,25 @@ use utoipa::ToSchema;
 
 use super::keys;
 use crate::error::Error;
-use crate::secrets::{random_token, token_hash};
+use crate::expiring_tokens::{self, Kind, Value};
+use crate::secrets::token_hash;
 use crate::services::Services;
 use crate::store::{now_ms, Scoped};
 use crate::users;
 
 pub const VALID_MINUTES: i64 = 10;
 
+const TOKENS: Kind = Kind {
+    table: "device_registration_tokens",
+    hash_column: "token_hash",
+    expires_column: "expires_at",
+    purge_expired: true,
+};
+
 /// Issues a token for `user_id`; also forgets the tenant's expired tokens.
 pub async fn issue(scoped: &mut Scoped, user_id: &str) -> Result<String, Error> {
-    let tenant = scoped.tenant().as_str().to_string();
-    let now = now_ms();
-    sqlx::query("DELETE FROM device_registration_tokens WHERE tenant_id = $1 AND expires_at <= $2")
-        .bind(&tenant)
-        .bind(now)
-        .execute(scoped.conn())
-        .await?;
-    let token = random_token();
-    sqlx::query(
-        "INSERT INTO device_registration_tokens (token_hash, tenant_id, user_id, expires_at, \
-         created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(token_hash(&token))
-    .bind(&tenant)
-    .bind(user_id)
-    .bind(now + VALID_MINUTES * 60_000)
-    .bind(now)
-    .execute(scoped.conn())
-    .await?;
-    Ok(token)
+    let columns = vec![("user_id", Value::Text(user_id.to_string()))];
+    expiring_tokens::issue(scoped, TOKENS, VALID_MINUTES * 60_000, columns).await
 }
 
 /// Uses up a token; returns its user, or `None` when it is unknown, used or expired.

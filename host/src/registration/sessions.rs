@@ -4,7 +4,8 @@
 //! token is only looked up within the tenant of the URL it is presented on.
 
 use crate::error::Error;
-use crate::secrets::{random_token, token_hash};
+use crate::expiring_tokens::{self, Kind, Value};
+use crate::secrets::token_hash;
 use crate::store::{now_ms, Scoped};
 
 const PENDING_MS: i64 = 15 * 60 * 1000;
@@ -52,28 +53,19 @@ pub struct PortalSession {
 /// Starts a session for `user_id`; returns the token for the cookie. Also forgets the tenant's
 /// expired sessions.
 pub async fn start(scoped: &mut Scoped, user_id: &str, stage: Stage) -> Result<String, Error> {
-    let tenant = scoped.tenant().as_str().to_string();
-    let now = now_ms();
-    sqlx::query("DELETE FROM portal_sessions WHERE tenant_id = $1 AND expires_at <= $2")
-        .bind(&tenant)
-        .bind(now)
-        .execute(scoped.conn())
-        .await?;
-    let token = random_token();
-    sqlx::query(
-        "INSERT INTO portal_sessions (token_hash, tenant_id, user_id, stage, created_at, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(token_hash(&token))
-    .bind(&tenant)
-    .bind(user_id)
-    .bind(stage.code())
-    .bind(now)
-    .bind(now + stage.lifetime_ms())
-    .execute(scoped.conn())
-    .await?;
-    Ok(token)
+    let columns = vec![
+        ("user_id", Value::Text(user_id.to_string())),
+        ("stage", Value::Text(stage.code().to_string())),
+    ];
+    expiring_tokens::issue(scoped, SESSIONS, stage.lifetime_ms(), columns).await
 }
+
+const SESSIONS: Kind = Kind {
+    table: "portal_sessions",
+    hash_column: "token_hash",
+    expires_column: "expires_at",
+    purge_expired: true,
+};
 
 /// The live session behind `token` in this tenant.
 pub async fn find(scoped: &mut Scoped, token: &str) -> Result<Option<PortalSession>, Error> {
