@@ -15,6 +15,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::admins::Permission;
+use corral_messages::{self as messages, Lang};
+
 use crate::error::Error;
 use crate::guesses::{Account, Guesses, Secret};
 use crate::history::{self, Actor, Change};
@@ -310,6 +312,15 @@ pub async fn write(
     Ok(Some(sent))
 }
 
+/// The line giving a one-time PIN and how long it is valid.
+fn pin_text_of(lang: Lang, pin: &str, days: i64) -> String {
+    messages::format(
+        lang,
+        "invitation-pin",
+        &[("pin", pin.into()), ("days", days.into())],
+    )
+}
+
 /// The invitation of an unmanaged-device (MAM-only) user (SPEC C5): a "Get started" button to
 /// their app list, and how to allow installs from unknown sources on Android.
 fn compose_mam(
@@ -319,34 +330,19 @@ fn compose_mam(
     pin: Option<&str>,
     pin_hours: i64,
 ) -> Message {
+    let lang = language.lang();
     let days = (pin_hours + 23) / 24;
     let apps = format!("{url}/apps");
-    let (subject, hello, intro, button, pin_line, android) = match language {
-        Language::En => (
-            "Get your work apps",
-            format!("Hello {},", user.first_name),
-            "Your organisation offers you its apps for your own phone or tablet, without \
-             managing the device. Open this on the device to see them:",
-            "Get started",
-            pin.map(|p| format!("Your one-time PIN: {p} (valid {days} day(s), single use).")),
-            "Android: to install apps that do not come from Google Play, allow installs from \
-             unknown sources (Settings > Security > Unknown sources).",
-        ),
-        Language::Fr => (
-            "Obtenez vos applications professionnelles",
-            format!("Bonjour {},", user.first_name),
-            "Votre organisation met ses applications à votre disposition sur votre téléphone \
-             ou tablette, sans gérer l'appareil. Ouvrez ceci sur l'appareil pour les voir :",
-            "Commencer",
-            pin.map(|p| {
-                format!(
-                    "Votre code PIN à usage unique : {p} (valable {days} jour(s), une seule fois)."
-                )
-            }),
-            "Android : pour installer des applications qui ne viennent pas de Google Play, \
-             autorisez les sources inconnues (Réglages > Sécurité > Sources inconnues).",
-        ),
-    };
+    let subject = messages::text(lang, "mam-invitation-subject");
+    let hello = messages::format(
+        lang,
+        "invitation-hello",
+        &[("name", user.first_name.as_str().into())],
+    );
+    let intro = messages::text(lang, "mam-invitation-intro");
+    let button = messages::text(lang, "mam-invitation-button");
+    let pin_line = pin.map(|p| pin_text_of(lang, p, days));
+    let android = messages::text(lang, "mam-invitation-android");
     let pin_text = pin_line
         .as_deref()
         .map(|l| format!("{l}\n\n"))
@@ -355,17 +351,17 @@ fn compose_mam(
     let html = format!(
         "<p>{}</p><p>{}</p><p><a class=\"button\" href=\"{}\">{}</a></p>{}<p>{}</p>",
         mail::escape(&hello),
-        mail::escape(intro),
+        mail::escape(&intro),
         mail::escape(&apps),
-        mail::escape(button),
+        mail::escape(&button),
         pin_line
             .map(|l| format!("<p><strong>{}</strong></p>", mail::escape(&l)))
             .unwrap_or_default(),
-        mail::escape(android),
+        mail::escape(&android),
     );
     Message {
         to: user.email.clone(),
-        subject: subject.to_string(),
+        subject,
         text,
         html,
     }
@@ -378,27 +374,18 @@ fn compose(
     pin: Option<&str>,
     pin_hours: i64,
 ) -> Message {
+    let lang = language.lang();
     let days = (pin_hours + 23) / 24;
-    let (subject, hello, intro, pin_line, steps, lost) = match language {
-        Language::En => (
-            "Register your device",
-            format!("Hello {},", user.first_name),
-            "You are invited to register your phone, tablet or Mac. Open this link on the device:",
-            pin.map(|p| format!("Your one-time PIN: {p} (valid {days} day(s), single use).")),
-            "1. Open the link. 2. Sign in with your e-mail address and your password or the PIN. \
-             3. Follow the steps on screen.",
-            format!("Lost this e-mail? The same link works again, as does {url}/go."),
-        ),
-        Language::Fr => (
-            "Inscrivez votre appareil",
-            format!("Bonjour {},", user.first_name),
-            "Vous êtes invité à inscrire votre téléphone, tablette ou Mac. Ouvrez ce lien sur l'appareil :",
-            pin.map(|p| format!("Votre code PIN à usage unique : {p} (valable {days} jour(s), une seule fois).")),
-            "1. Ouvrez le lien. 2. Connectez-vous avec votre adresse e-mail et votre mot de passe ou le PIN. \
-             3. Suivez les étapes à l'écran.",
-            format!("Invitation perdue ? Le même lien fonctionne à nouveau, ainsi que {url}/go."),
-        ),
-    };
+    let subject = messages::text(lang, "invitation-subject");
+    let hello = messages::format(
+        lang,
+        "invitation-hello",
+        &[("name", user.first_name.as_str().into())],
+    );
+    let intro = messages::text(lang, "invitation-intro");
+    let pin_line = pin.map(|p| pin_text_of(lang, p, days));
+    let steps = messages::text(lang, "invitation-steps");
+    let lost = messages::format(lang, "invitation-lost", &[("url", url.into())]);
     let pin_text = pin_line
         .as_deref()
         .map(|l| format!("{l}\n\n"))
@@ -407,16 +394,16 @@ fn compose(
     let html = format!(
         "<p>{}</p><p>{}</p><p><a href=\"{url}\">{url}</a></p>{}<p>{}</p><p>{}</p>",
         mail::escape(&hello),
-        mail::escape(intro),
+        mail::escape(&intro),
         pin_line
             .map(|l| format!("<p><strong>{}</strong></p>", mail::escape(&l)))
             .unwrap_or_default(),
-        mail::escape(steps),
+        mail::escape(&steps),
         mail::escape(&lost),
     );
     Message {
         to: user.email.clone(),
-        subject: subject.to_string(),
+        subject,
         text,
         html,
     }

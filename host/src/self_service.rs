@@ -26,7 +26,7 @@ use crate::history::Actor;
 use crate::passwords;
 use crate::registration::pins::{self, PinCheck};
 use crate::registration::sessions::{self, Stage as DbStage};
-use crate::registration::settings::{self, Language};
+use crate::registration::settings;
 use crate::registration::{device_tokens, keys};
 use crate::services::Services;
 use crate::store::Scoped;
@@ -188,10 +188,11 @@ impl Backend for PortalBackend {
             .scoped_read(&tenant.id)
             .await
             .map_err(failed)?;
-        let language = match settings::get(&mut read).await.map_err(failed)?.language {
-            Language::En => corral_portal::i18n::Lang::En,
-            Language::Fr => corral_portal::i18n::Lang::Fr,
-        };
+        let language = settings::get(&mut read)
+            .await
+            .map_err(failed)?
+            .language
+            .lang();
         Ok(Opened::Tenant(PortalTenant {
             id: tenant.id.as_str().to_string(),
             name: tenant.name,

@@ -24,7 +24,7 @@ pub struct Frame {
 
 impl Frame {
     pub fn texts(&self) -> &'static Texts {
-        self.lang.texts()
+        crate::i18n::texts(self.lang)
     }
 }
 

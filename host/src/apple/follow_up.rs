@@ -11,6 +11,8 @@
 //! Each item is claimed by a conditional UPDATE in its own transaction, so an item is handled
 //! once even if two processes ran the same job at the same time.
 
+use corral_messages as messages;
+
 use crate::devices::{self, Platform};
 use crate::error::Error;
 use crate::mail::{self, About, Message};
@@ -160,41 +162,30 @@ fn compose(language: Language, user: &users::User, platform: &str, url: &str) ->
     } else {
         "iPhone / iPad"
     };
-    let (subject, hello, body, action) = match language {
-        Language::En => (
-            "Finish enrolling your device",
-            format!("Hello {},", user.first_name),
-            format!(
-                "You downloaded a management profile for your {device} but its installation \
-                 was not completed. Profiles are only valid for a few minutes: open the link \
-                 below on the device, sign in and download a fresh one, then install it in \
-                 Settings."
-            ),
-            "Continue enrolment",
-        ),
-        Language::Fr => (
-            "Terminez l'inscription de votre appareil",
-            format!("Bonjour {},", user.first_name),
-            format!(
-                "Vous avez téléchargé un profil de gestion pour votre {device}, mais son \
-                 installation n'a pas été terminée. Les profils ne sont valables que quelques \
-                 minutes : ouvrez le lien ci-dessous sur l'appareil, connectez-vous, \
-                 téléchargez-en un nouveau, puis installez-le dans Réglages."
-            ),
-            "Reprendre l'inscription",
-        ),
-    };
+    let lang = language.lang();
+    let subject = messages::text(lang, "enrolment-reminder-subject");
+    let hello = messages::format(
+        lang,
+        "invitation-hello",
+        &[("name", user.first_name.as_str().into())],
+    );
+    let body = messages::format(
+        lang,
+        "enrolment-reminder-body",
+        &[("device", device.into())],
+    );
+    let action = messages::text(lang, "enrolment-reminder-action");
     let text = format!("{hello}\n\n{body}\n\n{action}: {url}\n");
     let html = format!(
         "<p>{}</p><p>{}</p><p><a href=\"{}\">{}</a></p>",
         mail::escape(&hello),
         mail::escape(&body),
         mail::escape(url),
-        mail::escape(action),
+        mail::escape(&action),
     );
     Message {
         to: user.email.clone(),
-        subject: subject.to_string(),
+        subject,
         text,
         html,
     }

@@ -1,6 +1,7 @@
 //! Tenant user settings: portal and e-mail language, whether registering requires a one-time
 //! PIN, and how long a PIN stays valid. Changes are recorded in the tenant's history.
 
+use corral_messages::Lang;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -22,6 +23,13 @@ impl Language {
         match self {
             Language::En => "en",
             Language::Fr => "fr",
+        }
+    }
+    /// The catalogue's language (portal pages and e-mails).
+    pub fn lang(self) -> Lang {
+        match self {
+            Language::En => Lang::En,
+            Language::Fr => Lang::Fr,
         }
     }
     pub fn from_code(code: &str) -> Language {
