@@ -173,6 +173,46 @@ pub struct PluginArgs {
     #[arg(long, env = "CORRAL_PLUGIN_DELIVERY_RETRY_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub plugin_delivery_retry_secs: u64,
+    /// CPU time one plugin call may use, in milliseconds (CPU time: however many calls share
+    /// the cores).
+    #[arg(long, env = "CORRAL_PLUGIN_CPU_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub plugin_cpu_ms: u64,
+    /// Wall-clock time one plugin call may last, in seconds (the backstop; waiting on vendor
+    /// calls counts here).
+    #[arg(long, env = "CORRAL_PLUGIN_WALL_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub plugin_wall_secs: u64,
+    /// Threads plugin calls run on (their own, so the server's threads keep answering while
+    /// plugins burn CPU); 0: as many as the machine has cores.
+    #[arg(long, env = "CORRAL_PLUGIN_THREADS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=256))]
+    pub plugin_threads: u64,
+    /// Scheduling priority of those threads (`nice`, 0 to 19; higher leaves the cores to the
+    /// server's own threads first).
+    #[arg(long, env = "CORRAL_PLUGIN_NICE", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(0..=19))]
+    pub plugin_nice: i64,
+    /// Plugin calls running at once, all tenants together.
+    #[arg(long, env = "CORRAL_PLUGIN_CALLS", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(1..=96))]
+    pub plugin_calls: u64,
+    /// Plugin calls of one tenant running at once (its share; further calls wait their turn).
+    #[arg(long, env = "CORRAL_PLUGIN_TENANT_CALLS", default_value_t = 4,
+          value_parser = clap::value_parser!(u64).range(1..=96))]
+    pub plugin_tenant_calls: u64,
+    /// Calls of one plugin of a tenant running at once.
+    #[arg(long, env = "CORRAL_PLUGIN_PLUGIN_CALLS", default_value_t = 4,
+          value_parser = clap::value_parser!(u64).range(1..=96))]
+    pub plugin_plugin_calls: u64,
+    /// Calls of one tenant waiting for a turn; more get 429 at once.
+    #[arg(long, env = "CORRAL_PLUGIN_TENANT_QUEUE", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(0..=10000))]
+    pub plugin_tenant_queue: u64,
+    /// Longest wait for a turn, in milliseconds; a call still waiting then gets 429.
+    #[arg(long, env = "CORRAL_PLUGIN_QUEUE_WAIT_MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub plugin_queue_wait_ms: u64,
     /// Testing aid: read "now" for the device inventory's deadlines (the 10-minute compliance
     /// rule, token expiry) as Unix milliseconds from this file, when it exists. Never set it in
     /// production.
@@ -188,6 +228,22 @@ impl PluginArgs {
             allow_private_addresses: self.plugin_allow_private_addresses,
             extra_roots: self.plugin_extra_roots.clone(),
             delivery_retry: Duration::from_secs(self.plugin_delivery_retry_secs),
+            executor: corral_plugin_runtime::ExecutorConfig {
+                threads: match self.plugin_threads {
+                    0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+                    n => n as usize,
+                },
+                nice: self.plugin_nice as i32,
+            },
+            cpu_deadline: Duration::from_millis(self.plugin_cpu_ms),
+            wall_timeout: Duration::from_secs(self.plugin_wall_secs),
+            admission: corral_plugin_runtime::AdmissionLimits {
+                running: self.plugin_calls as usize,
+                tenant_running: self.plugin_tenant_calls as usize,
+                plugin_running: self.plugin_plugin_calls as usize,
+                tenant_waiting: self.plugin_tenant_queue as usize,
+                max_wait: Duration::from_millis(self.plugin_queue_wait_ms),
+            },
             clock: match &self.test_clock_file {
                 Some(path) => crate::devices::inventory::Clock::File(path.clone()),
                 None => crate::devices::inventory::Clock::System,

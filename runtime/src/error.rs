@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use crate::admission::Busy;
 use crate::capability::CapabilitySet;
 
 /// Identifies an installed plugin version in error messages.
@@ -29,8 +30,12 @@ impl std::fmt::Display for PluginRef {
 /// A hook call failed on the host side (the plugin did not produce an answer).
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
-    #[error("plugin {0} exceeded its CPU deadline of {1:?} and was interrupted")]
+    /// The call used its CPU budget (CPU time of the call, however many calls shared the
+    /// cores).
+    #[error("plugin {0} used its CPU deadline of {1:?} of CPU time and was stopped")]
     DeadlineExceeded(PluginRef, Duration),
+    /// The call lasted longer than its wall-clock timeout (the backstop: waiting on host calls
+    /// such as HTTP counts here, not in the CPU deadline).
     #[error("plugin {0} did not finish within its wall-clock timeout of {1:?}")]
     Timeout(PluginRef, Duration),
     #[error("plugin {0} ran out of memory (cap {1} bytes)")]
@@ -54,6 +59,9 @@ pub enum CallError {
     Poisoned(PluginRef),
     #[error("plugin {0}: host failure: {1}")]
     Host(PluginRef, String),
+    /// Not run: its tenant (or plugin) is over its share of the runtime (`admission.rs`).
+    #[error("plugin {0} was not run: {reason}; try again in {secs} s", reason = .1.reason, secs = .1.retry_after.as_secs().max(1))]
+    Busy(PluginRef, Busy),
 }
 
 /// Details of [`CallError::ResultTooLarge`].
@@ -77,7 +85,8 @@ impl CallError {
             | CallError::ResultTooLarge(p, _)
             | CallError::Instantiation(p, _)
             | CallError::Poisoned(p)
-            | CallError::Host(p, _) => p,
+            | CallError::Host(p, _)
+            | CallError::Busy(p, _) => p,
         }
     }
 }

@@ -33,10 +33,13 @@
 //! }
 //! ```
 
+mod admission;
 pub mod backend;
 mod cache;
 pub mod capability;
+mod cpu;
 pub mod error;
+mod executor;
 mod host;
 pub mod memory;
 pub mod plugin;
@@ -72,6 +75,7 @@ pub mod api {
     pub use crate::wit::since_v0_4_0::exports::corral::plugin0_4_0::devices::ManagedDevice;
 }
 
+pub use admission::{AdmissionLimits, Busy};
 pub use backend::{
     BackendError, Directory, DirectoryDevice, DirectoryUser, HttpClient, InventoryBackend,
     InventoryError, KvBackend, NoHttpClient, NoInventory, NoVendor, OutboundError, OutboundRequest,
@@ -79,6 +83,7 @@ pub use backend::{
 };
 pub use capability::{Capability, CapabilitySet, Grants};
 pub use error::{CallError, Oversize, PluginRef, RuntimeError, ValidationError};
+pub use executor::ExecutorConfig;
 pub use plugin::{HookResult, InstallOptions, Installation, Instance};
 pub use runtime::{CallLimits, CompiledPlugin, HostServices, Runtime, RuntimeConfig};
 pub use stock::StockStats;

@@ -28,9 +28,11 @@ use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::Linker;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
+use crate::admission::Ticket;
 use crate::api::*;
 use crate::backend::Scope;
 use crate::capability::Grants;
+use crate::cpu::Metered;
 use crate::error::{CallError, Oversize, PluginRef, RuntimeError};
 use crate::runtime::{CallLimits, CompiledPlugin, Runtime, RuntimeInner};
 use crate::size::ApproxSize;
@@ -128,7 +130,6 @@ impl Runtime {
                 grants: opts.grants,
                 services: self.inner.services.clone(),
                 limits,
-                tick: self.inner.config.epoch_tick,
                 tokens: self.inner.tokens.clone(),
             }),
             pre: Arc::from(pre),
@@ -149,6 +150,8 @@ pub struct Instance {
     prewarmed: bool,
     // Dropped after the store (field order): the pool slot is free first.
     _permit: OwnedSemaphorePermit,
+    /// The call's place among its tenant's (`admission.rs`); none while in stock.
+    _ticket: Option<Ticket>,
 }
 
 fn classify(e: wasmtime::Error, state: &HostState) -> CallError {
@@ -196,16 +199,18 @@ impl Core {
         store.limiter(|s| s);
         store.data_mut().start_call();
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|mut ctx| {
-            let s = ctx.data_mut();
-            if s.ticks_left == 0 {
+        // At every epoch tick: stop the call once it has used its CPU budget (CPU time, from
+        // `cpu.rs`), else yield to the scheduler so that calls sharing a thread take turns.
+        store.epoch_deadline_callback(|ctx| {
+            if ctx.data().out_of_cpu() {
                 return Err(Trap::Interrupt.into());
             }
-            s.ticks_left -= 1;
             Ok(UpdateDeadline::Yield(1))
         });
         let wall = self.ctx.limits.wall_timeout;
-        let instantiated = tokio::time::timeout(wall, self.pre.instantiate(&mut store)).await;
+        let meter = store.data().meter.clone();
+        let instantiate = Metered::new(meter, self.pre.instantiate(&mut store));
+        let instantiated = tokio::time::timeout(wall, instantiate).await;
         let exports = match instantiated {
             Ok(Ok(b)) => b,
             Ok(Err(e)) => {
@@ -222,6 +227,7 @@ impl Core {
             poisoned: false,
             prewarmed,
             _permit: permit,
+            _ticket: None,
         })
     }
 }
@@ -260,6 +266,7 @@ impl Installation {
         if let Some(stock) = &self.stock {
             stock.ensure_started();
         }
+        let ticket = self.admit().await?;
         let permit = self.permit().await?;
         if let Some(stock) = &self.stock
             && let Some(mut inst) = stock.take()
@@ -267,15 +274,32 @@ impl Installation {
             // Swap the stock permit for a call permit: the instance now
             // counts as a running call, and its stock slot can be refilled.
             inst._permit = permit;
+            inst._ticket = Some(ticket);
             return Ok(inst);
         }
-        self.core.new_instance(permit, false).await
+        let mut inst = self.core.new_instance(permit, false).await?;
+        inst._ticket = Some(ticket);
+        Ok(inst)
+    }
+
+    /// This call's turn among its tenant's and plugin's calls (`admission.rs`).
+    async fn admit(&self) -> Result<Ticket, CallError> {
+        let scope = &self.core.ctx.scope;
+        self.core
+            .runtime
+            .admission
+            .admit(&scope.tenant_id, &scope.plugin_id)
+            .await
+            .map_err(|busy| CallError::Busy(self.core.ctx.plugin.clone(), busy))
     }
 
     /// A fresh instance instantiated now, bypassing the stock.
     pub async fn instantiate_inline(&self) -> Result<Instance, CallError> {
+        let ticket = self.admit().await?;
         let permit = self.permit().await?;
-        self.core.new_instance(permit, false).await
+        let mut inst = self.core.new_instance(permit, false).await?;
+        inst._ticket = Some(ticket);
+        Ok(inst)
     }
 
     /// Dispose of an instance after a one-shot call: dropped by the stock
@@ -326,7 +350,9 @@ macro_rules! guarded {
 macro_rules! call {
     ($self:ident, $method:ident ( $($arg:expr),* )) => {
         guarded!($self, wall, store => {
-            tokio::time::timeout(wall, $self.exports.$method(store, $($arg),*)).await
+            let meter = store.data().meter.clone();
+            let call = Metered::new(meter, $self.exports.$method(store, $($arg),*));
+            tokio::time::timeout(wall, call).await
         })
     };
 }
@@ -460,18 +486,41 @@ impl Instance {
 }
 
 /// One-shot call: fresh instance (stock or inline), one hook, instance
-/// retired (dropped off the call path when there is a stock task).
+/// retired (dropped off the call path when there is a stock task). Runs on
+/// the plugin executor when there is one (`executor.rs`), with its own copies
+/// of the arguments.
 macro_rules! one_shot {
-    ($self:ident, $method:ident ( $($arg:expr),* )) => {{
-        let mut inst = $self.instantiate().await?;
-        let r = inst.$method($($arg),*).await;
-        $self.retire(inst);
-        r
+    ($self:ident, $method:ident ( $($arg:ident),* )) => {{
+        $(let $arg = $arg.to_owned();)*
+        let this = $self.clone();
+        $self.on_executor(async move {
+            let mut inst = this.instantiate().await?;
+            let r = inst.$method($(&$arg),*).await;
+            this.retire(inst);
+            r
+        })
+        .await
     }};
 }
 
 /// One-shot calls: fresh instance, one hook, instance dropped.
 impl Installation {
+    /// Runs a one-shot call where plugin calls run: the executor's threads, else here.
+    async fn on_executor<T: Send + 'static>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, CallError>> + Send + 'static,
+    ) -> Result<T, CallError> {
+        match &self.core.runtime.executor {
+            None => call.await,
+            Some(executor) => executor.run(call).await.unwrap_or_else(|e| {
+                Err(CallError::Host(
+                    self.core.ctx.plugin.clone(),
+                    format!("the plugin call's task ended: {e}"),
+                ))
+            }),
+        }
+    }
+
     pub async fn describe(&self) -> Result<PluginInfo, CallError> {
         one_shot!(self, describe())
     }

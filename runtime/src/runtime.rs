@@ -19,6 +19,7 @@ use tokio::sync::Semaphore;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use crate::admission::{Admission, AdmissionLimits};
 use crate::backend::{
     Directory, HttpClient, InventoryBackend, KvBackend, NoHttpClient, NoInventory, NoVendor,
     VendorBackend,
@@ -26,14 +27,15 @@ use crate::backend::{
 use crate::cache::{ArtifactCache, content_hash, engine_hash};
 use crate::capability::CapabilitySet;
 use crate::error::{RuntimeError, ValidationError};
+use crate::executor::{Executor, ExecutorConfig};
 use crate::memory::{MemoryDirectory, MemoryKv};
 use crate::validate::{ComponentShape, check_header, inspect};
 
 /// Limits applied to every call of an installation.
 #[derive(Clone, Debug)]
 pub struct CallLimits {
-    /// Time the guest may spend executing WebAssembly (epoch based, so
-    /// granularity is `RuntimeConfig::epoch_tick`).
+    /// CPU time a call may use (measured from its threads' CPU clocks, checked at every
+    /// epoch tick, so it may overshoot by about `RuntimeConfig::epoch_tick`).
     pub cpu_deadline: Duration,
     /// Whole call including host capability awaits (KV, HTTP, ...).
     pub wall_timeout: Duration,
@@ -117,6 +119,12 @@ pub struct RuntimeConfig {
     /// plus stock can never exhaust the pool. When the cap is reached an
     /// installation simply does not stock (its calls instantiate inline).
     pub max_stocked_instances: usize,
+    /// Threads of their own for plugin calls (`executor.rs`); none: calls run on the
+    /// caller's runtime.
+    pub executor: Option<ExecutorConfig>,
+    /// Fair shares of the running calls between tenants and plugins (`admission.rs`).
+    /// `admission.running` is clamped to `max_concurrent_calls`.
+    pub admission: AdmissionLimits,
 }
 
 impl Default for RuntimeConfig {
@@ -138,6 +146,8 @@ impl Default for RuntimeConfig {
             default_limits: CallLimits::default(),
             prewarm: 1,
             max_stocked_instances: 16,
+            admission: AdmissionLimits::default(),
+            executor: None,
         }
     }
 }
@@ -201,6 +211,10 @@ pub(crate) struct RuntimeInner {
     pub config: RuntimeConfig,
     pub services: HostServices,
     pub calls: Arc<Semaphore>,
+    /// Turns of the tenants' calls (`admission.rs`).
+    pub admission: Admission,
+    /// Where one-shot calls run, if not on the caller's runtime.
+    pub executor: Option<Executor>,
     /// One permit per stocked instance (see `RuntimeConfig::max_stocked_instances`).
     pub stock_permits: Arc<Semaphore>,
     pub stock_cap: usize,
@@ -264,6 +278,12 @@ impl Runtime {
                 "max_concurrent_calls must be in 1..max_instances".into(),
             ));
         }
+        let shares = &config.admission;
+        if shares.running == 0 || shares.tenant_running == 0 || shares.plugin_running == 0 {
+            return Err(RuntimeError::Config(
+                "admission limits must let at least one call run".into(),
+            ));
+        }
         if config.default_limits.memory_bytes > config.max_memory_bytes {
             return Err(RuntimeError::Config(
                 "default memory cap exceeds the pool's memory slot size".into(),
@@ -310,6 +330,16 @@ impl Runtime {
             inner: Arc::new(RuntimeInner {
                 engine,
                 calls: Arc::new(Semaphore::new(config.max_concurrent_calls)),
+                executor: config
+                    .executor
+                    .as_ref()
+                    .map(Executor::new)
+                    .transpose()
+                    .map_err(|e| RuntimeError::Config(format!("plugin executor: {e}")))?,
+                admission: Admission::new(AdmissionLimits {
+                    running: config.admission.running.min(config.max_concurrent_calls),
+                    ..config.admission.clone()
+                }),
                 stock_permits: Arc::new(Semaphore::new(stock_cap)),
                 stock_cap,
                 compiles: Semaphore::new(1),

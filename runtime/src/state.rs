@@ -3,8 +3,8 @@
 //! Why: everything a running instance may touch lives here, created fresh for
 //! every instance and dropped with it: the installation context (scope,
 //! grants, backends, limits), the memory accounting that turns a memory-cap hit
-//! into a clear [`crate::CallError::OutOfMemory`], the CPU tick budget read by
-//! the epoch callback, and a WASI context that is only built if the guest
+//! into a clear [`crate::CallError::OutOfMemory`], the CPU time of the call
+//! read by the epoch callback, and a WASI context that is only built if the guest
 //! actually touches WASI (most calls never do, and building one costs time).
 
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use wasmtime_wasi::{
 
 use crate::backend::Scope;
 use crate::capability::{Capability, Grants};
+use crate::cpu::CpuMeter;
 use crate::error::PluginRef;
 use crate::runtime::{CallLimits, HostServices};
 
@@ -28,7 +29,6 @@ pub(crate) struct InstallCtx {
     pub grants: Grants,
     pub services: HostServices,
     pub limits: CallLimits,
-    pub tick: Duration,
     pub tokens: Arc<crate::host::TokenCache>,
 }
 
@@ -43,7 +43,8 @@ pub(crate) struct MemoryCapExceeded {
 pub(crate) struct HostState {
     pub ctx: Arc<InstallCtx>,
     pub out_of_memory: bool,
-    pub ticks_left: u64,
+    /// CPU time of the current call (`cpu.rs`), read by the epoch callback.
+    pub meter: Arc<CpuMeter>,
     pub log_lines: u32,
     wasi: Option<WasiCtx>,
     table: ResourceTable,
@@ -54,18 +55,23 @@ impl HostState {
         HostState {
             ctx,
             out_of_memory: false,
-            ticks_left: 0,
+            meter: Arc::default(),
             log_lines: 0,
             wasi: None,
             table: ResourceTable::new(),
         }
     }
 
-    /// Reset the per-call budgets (a warm instance makes several calls).
+    /// Reset the per-call budgets (a warm instance makes several calls): a new meter, so that
+    /// no CPU of an earlier call is charged to this one.
     pub fn start_call(&mut self) {
-        let tick = self.ctx.tick.as_nanos().max(1);
-        self.ticks_left = (self.ctx.limits.cpu_deadline.as_nanos() / tick).max(1) as u64;
+        self.meter = Arc::default();
         self.log_lines = 0;
+    }
+
+    /// Whether the current call has used its CPU budget.
+    pub fn out_of_cpu(&self) -> bool {
+        self.meter.used() >= self.ctx.limits.cpu_deadline
     }
 }
 

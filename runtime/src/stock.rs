@@ -15,7 +15,7 @@
 //! * each stocked instance holds a permit of the runtime's global stock
 //!   semaphore (pool slots: running calls + stock < `max_instances`); when it
 //!   is popped the call swaps it for a call permit;
-//! * per-call limits are not baked in at instantiation: the CPU tick budget
+//! * per-call limits are not baked in at instantiation: the CPU meter
 //!   and epoch deadline are reset when the hook call starts, the wall-clock
 //!   timeout wraps the call, the memory cap is the installation's limiter;
 //! * the stock belongs to one `Installation` (one `InstancePre`: plugin

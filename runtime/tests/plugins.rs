@@ -225,6 +225,150 @@ fn infinite_loop_hits_cpu_deadline() {
     });
 }
 
+/// This process's CPU time (every thread).
+fn process_cpu() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: getrusage fills the valid, writable out-parameter.
+    assert_eq!(0, unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr())
+    });
+    // SAFETY: initialised by the successful call above.
+    let usage = unsafe { usage.assume_init() };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// The CPU deadline is CPU time: sixteen loops sharing two threads each run until they have
+/// used their own budget (so together they use sixteen budgets of CPU, not two), then stop with
+/// the CPU-deadline error, long before the wall-clock backstop.
+#[test]
+fn loops_sharing_the_cores_each_stop_after_their_cpu_budget() {
+    const LOOPS: u32 = 16;
+    mt().block_on(async {
+        let h = host();
+        let budget = Duration::from_millis(100);
+        let limits = CallLimits {
+            cpu_deadline: budget,
+            wall_timeout: Duration::from_secs(30),
+            ..CallLimits::default()
+        };
+        let bad = h
+            .install_with("hostile_infinite_loop", "t1", Grants::none(), Some(limits))
+            .await;
+        bad.validate_config(&config("x", "{}")).await.unwrap_err(); // compiled paths warm
+        let cpu_before = process_cpu();
+        let started = Instant::now();
+        let loops: Vec<_> = (0..LOOPS)
+            .map(|_| {
+                let bad = bad.clone();
+                tokio::spawn(async move { bad.validate_config(&config("x", "{}")).await })
+            })
+            .collect();
+        for l in loops {
+            let e = l.await.unwrap().unwrap_err();
+            assert!(matches!(e, CallError::DeadlineExceeded(..)), "{e}");
+            assert!(e.to_string().contains("CPU"), "{e}");
+        }
+        let (cpu, wall) = (process_cpu() - cpu_before, started.elapsed());
+        eprintln!("{LOOPS} loops: {cpu:?} of CPU in {wall:?}");
+        assert!(
+            cpu >= budget * LOOPS * 9 / 10,
+            "each loop ran its budget: {cpu:?}"
+        );
+        assert!(
+            cpu <= (budget + Duration::from_millis(50)) * LOOPS + Duration::from_millis(300),
+            "each loop stopped within its budget + 50 ms: {cpu:?}"
+        );
+    });
+}
+
+/// Pins the calling thread (and the threads it starts afterwards) to one CPU.
+fn pin_to_one_cpu() {
+    // SAFETY: plain libc calls on a zeroed, then filled, cpu_set_t owned here.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        assert_eq!(
+            0,
+            libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set)
+        );
+        let first = (0..libc::CPU_SETSIZE as usize)
+            .find(|&c| libc::CPU_ISSET(c, &set))
+            .expect("some CPU");
+        libc::CPU_ZERO(&mut set);
+        libc::CPU_SET(first, &mut set);
+        assert_eq!(
+            0,
+            libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set)
+        );
+    }
+}
+
+/// The CPU deadline counts the call's CPU time, not the time its thread was meant to run: on a
+/// core another thread keeps half busy, a loop still gets its whole budget of CPU (counting
+/// time instead would stop it after half of it).
+#[test]
+fn a_loop_on_a_shared_core_gets_its_whole_cpu_budget() {
+    pin_to_one_cpu();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spinner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let started = process_thread_cpu();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+            process_thread_cpu() - started
+        })
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (loop_cpu, wall) = rt.block_on(async {
+        let h = host();
+        let budget = Duration::from_millis(200);
+        let limits = CallLimits {
+            cpu_deadline: budget,
+            wall_timeout: Duration::from_secs(30),
+            ..CallLimits::default()
+        };
+        let bad = h
+            .install_with("hostile_infinite_loop", "t1", Grants::none(), Some(limits))
+            .await;
+        // `block_on` polls the call on this thread: its CPU clock is the loop's.
+        let cpu_before = process_thread_cpu();
+        let started = Instant::now();
+        let e = bad.validate_config(&config("x", "{}")).await.unwrap_err();
+        assert!(matches!(e, CallError::DeadlineExceeded(..)), "{e}");
+        (process_thread_cpu() - cpu_before, started.elapsed())
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let spun = spinner.join().unwrap();
+    eprintln!("the loop used {loop_cpu:?} of CPU in {wall:?} (the spinner {spun:?} in all)");
+    assert!(
+        loop_cpu >= Duration::from_millis(185) && loop_cpu <= Duration::from_millis(250),
+        "the loop got {loop_cpu:?} of CPU in {wall:?}"
+    );
+    assert!(
+        wall >= Duration::from_millis(300),
+        "the core was shared: {wall:?}"
+    );
+}
+
+/// CPU time of the calling thread.
+fn process_thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: reads the calling thread's CPU clock into a valid out-parameter.
+    assert_eq!(0, unsafe {
+        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts)
+    });
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
 #[test]
 fn memory_growth_hits_memory_cap() {
     mt().block_on(async {
@@ -433,6 +577,77 @@ fn http_allow_list_and_private_ranges() {
                 assert!(fake.sent.lock().unwrap().is_empty());
             }
         }
+    });
+}
+
+// ---------------------------------------------------------------- the plugin executor
+
+/// A key-value backend that notes the thread and scheduling priority each call runs on.
+#[derive(Default)]
+struct ThreadNotingKv {
+    seen: std::sync::Mutex<Vec<(Option<String>, i32)>>,
+}
+
+#[async_trait]
+impl KvBackend for ThreadNotingKv {
+    async fn get(&self, _: &Scope, _: &str) -> Result<Option<Vec<u8>>, BackendError> {
+        Ok(None)
+    }
+    async fn set(&self, _: &Scope, _: &str, _: Vec<u8>) -> Result<(), BackendError> {
+        // SAFETY: reads the calling thread's own priority.
+        let nice = unsafe {
+            libc::getpriority(
+                libc::PRIO_PROCESS,
+                libc::syscall(libc::SYS_gettid) as libc::id_t,
+            )
+        };
+        let name = std::thread::current().name().map(str::to_owned);
+        self.seen.lock().unwrap().push((name, nice));
+        Ok(())
+    }
+    async fn delete(&self, _: &Scope, _: &str) -> Result<(), BackendError> {
+        Ok(())
+    }
+    async fn list_keys(&self, _: &Scope, _: &str, _: u32) -> Result<Vec<String>, BackendError> {
+        Ok(Vec::new())
+    }
+}
+
+/// With an executor configured, calls run on its threads, at the lower priority asked for,
+/// whatever runtime the caller is on; without, on the caller's.
+#[test]
+fn calls_run_on_the_plugin_threads_at_their_priority() {
+    mt().block_on(async {
+        let kv = Arc::new(ThreadNotingKv::default());
+        let mut services = HostServices::in_memory();
+        services.kv = kv.clone();
+        let config = RuntimeConfig {
+            executor: Some(ExecutorConfig {
+                threads: 1,
+                nice: 7,
+            }),
+            ..test_config()
+        };
+        let rt = Runtime::new(config, services).unwrap();
+        let compiled = rt.compile(&guest("hostile_kv_snoop")).await.unwrap();
+        let inst = rt
+            .install(
+                &compiled,
+                InstallOptions {
+                    tenant_id: "t1".into(),
+                    plugin_id: "snoop".into(),
+                    version: "1".into(),
+                    grants: Grants::of([Capability::Kv]),
+                    limits: None,
+                },
+            )
+            .unwrap();
+        inst.on_event(&LifecycleEvent::Timer("k=v".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        let seen = kv.seen.lock().unwrap().clone();
+        assert_eq!(seen, vec![(Some("corral-plugin-call".to_string()), 7)]);
     });
 }
 

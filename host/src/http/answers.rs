@@ -2,7 +2,8 @@
 //! place after the routes are collected, so that the document lists every status a route
 //! answers without each handler repeating them: a malformed path, query or body (400), no or
 //! an expired session (401), a cookie-authenticated write from another site (403) or not in
-//! JSON (415), an unknown id (404), a busy database (503). The checks that give them are in
+//! JSON (415), an unknown id (404), a busy database (503), and for writes that call a plugin,
+//! a tenant over its share of the plugin runtime (429). The checks that give them are in
 //! `cross_site.rs`, `extract.rs` and `error.rs`.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -10,7 +11,10 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// Adds the common answers each operation of `doc` can give and does not list yet.
 pub fn add_common(doc: &mut OpenApi) {
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        // Writes that call a plugin may find its tenant over its share of the plugin runtime.
+        let calls_plugin = path.starts_with("/api/v1/plugins/{id}/")
+            || path.starts_with("/api/v1/devices/{id}/commands");
         let writes = [
             &mut item.post,
             &mut item.put,
@@ -19,6 +23,18 @@ pub fn add_common(doc: &mut OpenApi) {
         ];
         for operation in writes.into_iter().flatten() {
             add(operation, true);
+            if calls_plugin {
+                operation
+                    .responses
+                    .responses
+                    .entry("429".to_string())
+                    .or_insert_with(|| {
+                        error_answer(
+                            "Your tenant has as many plugin calls running and waiting as its \
+                             share allows (`plugin_busy`); try again after `Retry-After` seconds",
+                        )
+                    });
+            }
         }
         if let Some(operation) = &mut item.get {
             add(operation, false);

@@ -7,7 +7,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use corral_plugin_runtime::api;
+use corral_plugin_runtime::{api, CallError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -55,6 +55,10 @@ impl From<HookError> for ApiError {
                 "plugin_refused",
                 e.to_string(),
             ),
+            HookError::Failed(CallError::Busy(_, ref busy)) => ApiError {
+                retry_after: Some(busy.retry_after.as_secs().max(1) as i64),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "plugin_busy", e.to_string())
+            },
             HookError::Failed(failure) => {
                 tracing::warn!(error = %failure, "plugin call failed");
                 ApiError::new(

@@ -29,8 +29,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corral_plugin_runtime::{
-    api, CallError, Grants, HostServices, InstallOptions, Installation, Runtime, RuntimeConfig,
-    RuntimeError,
+    api, AdmissionLimits, CallError, CallLimits, ExecutorConfig, Grants, HostServices,
+    InstallOptions, Installation, Runtime, RuntimeConfig, RuntimeError,
 };
 use sha2::{Digest, Sha256};
 
@@ -57,6 +57,13 @@ pub struct Settings {
     pub delivery_retry: Duration,
     /// Where the inventory's deadlines read the time (`inventory`).
     pub clock: crate::devices::inventory::Clock,
+    /// The threads plugin calls run on.
+    pub executor: ExecutorConfig,
+    /// CPU time and wall-clock time of one call.
+    pub cpu_deadline: Duration,
+    pub wall_timeout: Duration,
+    /// Each tenant's and plugin's share of the running calls.
+    pub admission: AdmissionLimits,
 }
 
 /// The plugin host of this process. Cheap to clone.
@@ -80,6 +87,13 @@ impl Plugins {
             compile_timeout: settings.compile_timeout,
             cache_dir: Some(data_dir.join("plugin-cache")),
             cache_key: secrets.derive_key("plugin-artifact-cache").to_vec(),
+            admission: settings.admission.clone(),
+            executor: Some(settings.executor.clone()),
+            default_limits: CallLimits {
+                cpu_deadline: settings.cpu_deadline,
+                wall_timeout: settings.wall_timeout,
+                ..CallLimits::default()
+            },
             ..RuntimeConfig::default()
         };
         let services = HostServices {
