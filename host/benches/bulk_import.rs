@@ -39,13 +39,7 @@ struct Phase {
 
 impl Phase {
     fn percentile(&self, p: f64) -> f64 {
-        let mut sorted = self.latencies.clone();
-        sorted.sort_by(f64::total_cmp);
-        if sorted.is_empty() {
-            return f64::NAN;
-        }
-        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-        sorted[rank.clamp(1, sorted.len()) - 1]
+        corral_tests::percentile(&self.latencies, p)
     }
 
     fn report(&self, name: &str) {

@@ -193,6 +193,11 @@ pub struct PluginArgs {
     #[arg(long, env = "CORRAL_PLUGIN_NICE", default_value_t = 10,
           value_parser = clap::value_parser!(i64).range(0..=19))]
     pub plugin_nice: i64,
+    /// A plugin's compiled code and instances are let go after this many seconds without a
+    /// call (and at once when its version changes or it is switched off or deleted).
+    #[arg(long, env = "CORRAL_PLUGIN_IDLE_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub plugin_idle_secs: u64,
     /// Plugin calls running at once, all tenants together.
     #[arg(long, env = "CORRAL_PLUGIN_CALLS", default_value_t = 32,
           value_parser = clap::value_parser!(u64).range(1..=96))]

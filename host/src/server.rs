@@ -58,6 +58,10 @@ pub async fn serve(
         remind_days: args.enrolment_reminder_days,
     };
     let scheduler = scheduler(&store, &secrets, &plugins, &apple, &base_url, &args);
+    tokio::spawn(release_idle_plugins(
+        plugins.clone(),
+        Duration::from_secs(args.plugins.plugin_idle_secs),
+    ));
     let state = AppState::new(store, secrets, args.policy(), &base_url, plugins, apple);
     let app = http::router(state);
 
@@ -73,6 +77,19 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| Error::Internal(format!("server: {e}")))
+}
+
+/// Lets go of plugin installations no call used for `idle` (each process its own), so that a
+/// plugin used once does not keep its compiled code and instances for the life of the process.
+async fn release_idle_plugins(plugins: Plugins, idle: Duration) {
+    let mut every = tokio::time::interval(idle.min(Duration::from_secs(60)));
+    loop {
+        every.tick().await;
+        let released = plugins.release_idle(idle);
+        if released > 0 {
+            tracing::info!(released, "idle plugin installations released");
+        }
+    }
 }
 
 /// The scheduled work of every host process (each job runs in one process at a time).

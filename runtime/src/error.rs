@@ -31,9 +31,9 @@ impl std::fmt::Display for PluginRef {
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
     /// The call used its CPU budget (CPU time of the call, however many calls shared the
-    /// cores).
-    #[error("plugin {0} used its CPU deadline of {1:?} of CPU time and was stopped")]
-    DeadlineExceeded(PluginRef, Duration),
+    /// cores): the deadline, then the CPU time it had used when it was stopped.
+    #[error("plugin {0} reached its CPU deadline of {1:?} of CPU time (used {used_ms} ms) and was stopped", used_ms = .2.as_millis())]
+    DeadlineExceeded(PluginRef, Duration, Duration),
     /// The call lasted longer than its wall-clock timeout (the backstop: waiting on host calls
     /// such as HTTP counts here, not in the CPU deadline).
     #[error("plugin {0} did not finish within its wall-clock timeout of {1:?}")]
@@ -76,7 +76,7 @@ impl CallError {
     /// The plugin version concerned.
     pub fn plugin(&self) -> &PluginRef {
         match self {
-            CallError::DeadlineExceeded(p, _)
+            CallError::DeadlineExceeded(p, _, _)
             | CallError::Timeout(p, _)
             | CallError::OutOfMemory(p, _)
             | CallError::StackOverflow(p)

@@ -160,7 +160,9 @@ fn classify(e: wasmtime::Error, state: &HostState) -> CallError {
         return CallError::OutOfMemory(p, state.ctx.limits.memory_bytes);
     }
     match e.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => CallError::DeadlineExceeded(p, state.ctx.limits.cpu_deadline),
+        Some(Trap::Interrupt) => {
+            CallError::DeadlineExceeded(p, state.ctx.limits.cpu_deadline, state.meter.used())
+        }
         Some(Trap::StackOverflow) => CallError::StackOverflow(p),
         Some(Trap::MemoryOutOfBounds) => CallError::MemoryFault(p),
         Some(Trap::UnreachableCodeReached) => CallError::Trap(

@@ -701,3 +701,15 @@ pub async fn drop_postgres_database(url: &str) {
         .await
         .expect("drop test database");
 }
+
+/// The `p`th percentile (0 to 100, nearest rank) of `values`; NaN when there are none. For the
+/// benchmarks' latency reports.
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}

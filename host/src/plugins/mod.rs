@@ -26,7 +26,7 @@ pub mod registry;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use corral_plugin_runtime::{
     api, AdmissionLimits, CallError, CallLimits, ExecutorConfig, Grants, HostServices,
@@ -66,12 +66,20 @@ pub struct Settings {
     pub admission: AdmissionLimits,
 }
 
+/// An installation kept for the next calls of a plugin, while its active version and grants
+/// stay the same.
+struct Cached {
+    fingerprint: String,
+    installation: Installation,
+    last_used: Instant,
+}
+
 /// The plugin host of this process. Cheap to clone.
 #[derive(Clone)]
 pub struct Plugins {
     runtime: Runtime,
     store: Store,
-    installed: Arc<Mutex<HashMap<String, (String, Installation)>>>,
+    installed: Arc<Mutex<HashMap<String, Cached>>>,
     delivery_retry: Duration,
 }
 
@@ -139,7 +147,14 @@ impl Plugins {
     /// The installation of the plugin's active version for its tenant, with the grants the
     /// tenant allows (from cache when nothing changed).
     pub async fn active(&self, tenant: &TenantId, plugin_id: &str) -> Result<Installation, Error> {
-        let active = registry::active_version(&self.store, tenant, plugin_id).await?;
+        let active = match registry::active_version(&self.store, tenant, plugin_id).await {
+            Ok(active) => active,
+            Err(e) => {
+                // Deleted or switched off (perhaps through another process): let it go.
+                self.forget(plugin_id);
+                return Err(e);
+            }
+        };
         let fingerprint = format!(
             "{}|{}|{}",
             active.version_id,
@@ -151,11 +166,15 @@ impl Plugins {
                 .join(","),
             active.http_allow_hosts.join(",")
         );
-        if let Some((seen, installation)) =
-            self.installed.lock().expect("not poisoned").get(plugin_id)
+        if let Some(cached) = self
+            .installed
+            .lock()
+            .expect("not poisoned")
+            .get_mut(plugin_id)
         {
-            if *seen == fingerprint {
-                return Ok(installation.clone());
+            if cached.fingerprint == fingerprint {
+                cached.last_used = Instant::now();
+                return Ok(cached.installation.clone());
             }
         }
         let bytes = registry::component_bytes(&self.store, tenant, &active.version_id).await?;
@@ -185,11 +204,38 @@ impl Plugins {
                 },
             )
             .map_err(runtime_error)?;
+        let cached = Cached {
+            fingerprint,
+            installation: installation.clone(),
+            last_used: Instant::now(),
+        };
         self.installed
             .lock()
             .expect("not poisoned")
-            .insert(plugin_id.to_string(), (fingerprint, installation.clone()));
+            .insert(plugin_id.to_string(), cached);
         Ok(installation)
+    }
+
+    /// Lets go of the plugin's installation (its compiled code and stocked instances are freed
+    /// once its running calls end): after its version changes, it is switched off or deleted.
+    pub fn forget(&self, plugin_id: &str) {
+        self.installed
+            .lock()
+            .expect("not poisoned")
+            .remove(plugin_id);
+    }
+
+    /// Lets go of the installations not called for `idle`; answers how many.
+    pub fn release_idle(&self, idle: Duration) -> usize {
+        let mut installed = self.installed.lock().expect("not poisoned");
+        let before = installed.len();
+        installed.retain(|_, cached| cached.last_used.elapsed() < idle);
+        before - installed.len()
+    }
+
+    /// Installations kept in this process.
+    pub fn installed_count(&self) -> usize {
+        self.installed.lock().expect("not poisoned").len()
     }
 }
 

@@ -762,22 +762,23 @@ impl AsAdmin<'_> {
         upload(plugins, store, self.tenant(), &self.actor(), email, bytes).await
     }
 
-    /// Activates version `seq` (an earlier one than the active version rolls back).
+    /// Activates version `seq` (an earlier one than the active version rolls back); the
+    /// installation of the version it replaces is let go.
     pub async fn activate_plugin(&self, plugin_id: &str, seq: i64) -> Result<PluginSummary, Error> {
         self.require(Permission::ManagePlugins)?;
         let (plugins, store) = (self.services.plugins(), self.services.store());
-        activate(plugins, store, self.tenant(), &self.actor(), plugin_id, seq).await
+        let summary =
+            activate(plugins, store, self.tenant(), &self.actor(), plugin_id, seq).await?;
+        plugins.forget(plugin_id);
+        Ok(summary)
     }
 
     pub async fn deactivate_plugin(&self, plugin_id: &str) -> Result<PluginSummary, Error> {
         self.require(Permission::ManagePlugins)?;
-        deactivate(
-            self.services.store(),
-            self.tenant(),
-            &self.actor(),
-            plugin_id,
-        )
-        .await
+        let store = self.services.store();
+        let summary = deactivate(store, self.tenant(), &self.actor(), plugin_id).await?;
+        self.services.plugins().forget(plugin_id);
+        Ok(summary)
     }
 
     /// Sets the capabilities the tenant allows the plugin and the hosts its HTTPS may reach.
@@ -808,9 +809,12 @@ impl AsAdmin<'_> {
     ) -> Result<PluginSummary, Error> {
         self.require(Permission::ManagePlugins)?;
         let store = self.services.store();
-        delete_version(store, self.tenant(), &self.actor(), plugin_id, seq).await
+        let summary = delete_version(store, self.tenant(), &self.actor(), plugin_id, seq).await?;
+        self.services.plugins().forget(plugin_id);
+        Ok(summary)
     }
 
+    /// Removes the plugin and lets go of its installation.
     pub async fn delete_plugin(&self, plugin_id: &str) -> Result<(), Error> {
         self.require(Permission::ManagePlugins)?;
         delete(
@@ -819,6 +823,8 @@ impl AsAdmin<'_> {
             &self.actor(),
             plugin_id,
         )
-        .await
+        .await?;
+        self.services.plugins().forget(plugin_id);
+        Ok(())
     }
 }
