@@ -202,13 +202,15 @@ pub struct PluginArgs {
     #[arg(long, env = "CORRAL_PLUGIN_CALLS", default_value_t = 32,
           value_parser = clap::value_parser!(u64).range(1..=96))]
     pub plugin_calls: u64,
-    /// Plugin calls of one tenant running at once (its share; further calls wait their turn).
-    #[arg(long, env = "CORRAL_PLUGIN_TENANT_CALLS", default_value_t = 4,
-          value_parser = clap::value_parser!(u64).range(1..=96))]
+    /// Plugin calls of one tenant running at once (its share; further calls wait their turn);
+    /// 0: as many as there are plugin threads, so that a tenant's CPU-bound calls never hold
+    /// more threads than there are and another tenant's call waits at most one epoch tick.
+    #[arg(long, env = "CORRAL_PLUGIN_TENANT_CALLS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=96))]
     pub plugin_tenant_calls: u64,
-    /// Calls of one plugin of a tenant running at once.
-    #[arg(long, env = "CORRAL_PLUGIN_PLUGIN_CALLS", default_value_t = 4,
-          value_parser = clap::value_parser!(u64).range(1..=96))]
+    /// Calls of one plugin of a tenant running at once; 0: the tenant's share.
+    #[arg(long, env = "CORRAL_PLUGIN_PLUGIN_CALLS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=96))]
     pub plugin_plugin_calls: u64,
     /// Calls of one tenant waiting for a turn; more get 429 at once.
     #[arg(long, env = "CORRAL_PLUGIN_TENANT_QUEUE", default_value_t = 32,
@@ -227,6 +229,14 @@ pub struct PluginArgs {
 
 impl PluginArgs {
     pub fn settings(&self) -> crate::plugins::Settings {
+        let threads = match self.plugin_threads {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n as usize,
+        };
+        let tenant_running = match self.plugin_tenant_calls {
+            0 => threads,
+            n => n as usize,
+        };
         crate::plugins::Settings {
             max_upload_bytes: self.plugin_max_upload_bytes,
             compile_timeout: Duration::from_secs(self.plugin_compile_timeout_secs.max(1)),
@@ -234,18 +244,18 @@ impl PluginArgs {
             extra_roots: self.plugin_extra_roots.clone(),
             delivery_retry: Duration::from_secs(self.plugin_delivery_retry_secs),
             executor: corral_plugin_runtime::ExecutorConfig {
-                threads: match self.plugin_threads {
-                    0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-                    n => n as usize,
-                },
+                threads,
                 nice: self.plugin_nice as i32,
             },
             cpu_deadline: Duration::from_millis(self.plugin_cpu_ms),
             wall_timeout: Duration::from_secs(self.plugin_wall_secs),
             admission: corral_plugin_runtime::AdmissionLimits {
                 running: self.plugin_calls as usize,
-                tenant_running: self.plugin_tenant_calls as usize,
-                plugin_running: self.plugin_plugin_calls as usize,
+                tenant_running,
+                plugin_running: match self.plugin_plugin_calls {
+                    0 => tenant_running,
+                    n => n as usize,
+                },
                 tenant_waiting: self.plugin_tenant_queue as usize,
                 max_wait: Duration::from_millis(self.plugin_queue_wait_ms),
             },

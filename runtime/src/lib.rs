@@ -40,6 +40,7 @@ pub mod capability;
 mod cpu;
 pub mod error;
 mod executor;
+pub mod heap;
 mod host;
 pub mod memory;
 pub mod plugin;

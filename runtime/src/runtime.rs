@@ -98,6 +98,11 @@ pub struct RuntimeConfig {
     pub async_stack_keep_resident: usize,
     /// Pool slots are decommitted (madvise) in batches of this many.
     pub decommit_batch_size: usize,
+    /// Unused pool slots kept warm (their kept-resident pages stay in memory, ready for the
+    /// next instance of the same plugin); past this, a new instance takes the least recently
+    /// used slot instead of a cold one, so the slots a server has ever touched stay at most
+    /// the instances alive at once plus this many, whatever number of plugins came and went.
+    pub max_unused_warm_slots: u32,
     /// Upload size limit.
     pub max_upload_bytes: usize,
     /// Time budget for compiling one upload.
@@ -139,6 +144,7 @@ impl Default for RuntimeConfig {
             table_keep_resident: 64 << 10,
             async_stack_keep_resident: 128 << 10,
             decommit_batch_size: 1,
+            max_unused_warm_slots: 8,
             max_upload_bytes: 32 << 20,
             compile_timeout: Duration::from_secs(60),
             cache_dir: None,
@@ -255,7 +261,8 @@ fn engine_config(cfg: &RuntimeConfig) -> Config {
         .linear_memory_keep_resident(cfg.memory_keep_resident)
         .table_keep_resident(cfg.table_keep_resident)
         .async_stack_keep_resident(cfg.async_stack_keep_resident)
-        .decommit_batch_size(cfg.decommit_batch_size);
+        .decommit_batch_size(cfg.decommit_batch_size)
+        .max_unused_warm_slots(cfg.max_unused_warm_slots);
     let mut config = Config::new();
     config
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
@@ -265,6 +272,14 @@ fn engine_config(cfg: &RuntimeConfig) -> Config {
         .async_stack_size(cfg.max_wasm_stack + (256 << 10))
         .wasm_component_model(true)
         .parallel_compilation(true);
+    config
+}
+
+/// The configuration of a compile-only engine: the running engine's, whose artifacts it must
+/// produce, without the instance pool (it never instantiates).
+fn compile_config(cfg: &RuntimeConfig) -> Config {
+    let mut config = engine_config(cfg);
+    config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
     config
 }
 
@@ -289,6 +304,7 @@ impl Runtime {
                 "default memory cap exceeds the pool's memory slot size".into(),
             ));
         }
+        crate::heap::limit_retention();
         let engine = Engine::new(&engine_config(&config))?;
         let cache = match &config.cache_dir {
             Some(dir) => {
@@ -404,12 +420,19 @@ impl Runtime {
             .acquire()
             .await
             .expect("compile semaphore never closed");
-        let engine = inner.engine.clone();
+        let config = compile_config(&inner.config);
         let owned = bytes.to_vec();
         // Cranelift cannot be cancelled: on timeout the blocking thread runs to
         // completion in the background, but at most one compile runs at a time.
-        let job = tokio::task::spawn_blocking(move || engine.precompile_component(&owned));
-        let artifact = match tokio::time::timeout(inner.config.compile_timeout, job).await {
+        // Compiled by an engine of its own, dropped with the compile: Cranelift's
+        // working buffers grow to the largest function it has compiled and an engine
+        // keeps them for its life (hundreds of MB after an 18 MB Python component).
+        let job =
+            tokio::task::spawn_blocking(move || Engine::new(&config)?.precompile_component(&owned));
+        let finished = tokio::time::timeout(inner.config.compile_timeout, job).await;
+        // The compile engine and its buffers are gone: give their pages back.
+        crate::heap::give_back();
+        let artifact = match finished {
             Err(_) => {
                 return Err(ValidationError::CompileTimeout(inner.config.compile_timeout).into());
             }

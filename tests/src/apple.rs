@@ -42,6 +42,9 @@ pub struct PlayedDevice {
     /// Path of the command channel (`ServerURL`).
     pub server_path: String,
     pub udid: String,
+    /// One HTTP client for all its requests (making one loads the system's root certificates:
+    /// milliseconds of CPU, too much per request for the benchmarks that play devices).
+    pub http: reqwest::Client,
 }
 
 fn payload<'a>(profile: &'a Dictionary, kind: &str) -> &'a Dictionary {
@@ -76,6 +79,7 @@ impl PlayedDevice {
             checkin_path: path_of("CheckInURL"),
             server_path: path_of("ServerURL"),
             udid: udid.to_string(),
+            http: reqwest::Client::new(),
         }
     }
 
@@ -88,6 +92,7 @@ impl PlayedDevice {
             checkin_path: self.checkin_path.clone(),
             server_path: self.server_path.clone(),
             udid: self.udid.clone(),
+            http: self.http.clone(),
         }
     }
 
@@ -142,7 +147,8 @@ impl PlayedDevice {
         }
         let mut body = Vec::new();
         plist::to_writer_xml(&mut body, &Value::Dictionary(d)).unwrap();
-        let r = reqwest::Client::new()
+        let r = self
+            .http
             .put(format!("{base_url}{}", self.server_path))
             .header("mdm-signature", self.signature(&body))
             .body(body)
@@ -157,7 +163,8 @@ impl PlayedDevice {
     pub async fn check_in(&self, base_url: &str, message: &Dictionary, signed: bool) -> u16 {
         let mut body = Vec::new();
         plist::to_writer_xml(&mut body, &Value::Dictionary(message.clone())).unwrap();
-        let mut req = reqwest::Client::new()
+        let mut req = self
+            .http
             .put(format!("{base_url}{}", self.checkin_path))
             .header("content-type", "application/x-apple-aspen-mdm-checkin");
         if signed {

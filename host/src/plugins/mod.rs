@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use corral_plugin_runtime::{
-    api, AdmissionLimits, CallError, CallLimits, ExecutorConfig, Grants, HostServices,
+    api, heap, AdmissionLimits, CallError, CallLimits, ExecutorConfig, Grants, HostServices,
     InstallOptions, Installation, Runtime, RuntimeConfig, RuntimeError,
 };
 use sha2::{Digest, Sha256};
@@ -80,6 +80,8 @@ pub struct Plugins {
     runtime: Runtime,
     store: Store,
     installed: Arc<Mutex<HashMap<String, Cached>>>,
+    /// Per plugin: held while its installation is being made.
+    installing: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     delivery_retry: Duration,
 }
 
@@ -132,6 +134,7 @@ impl Plugins {
             runtime,
             store,
             installed: Arc::default(),
+            installing: Arc::default(),
             delivery_retry: settings.delivery_retry,
         })
     }
@@ -166,16 +169,22 @@ impl Plugins {
                 .join(","),
             active.http_allow_hosts.join(",")
         );
-        if let Some(cached) = self
-            .installed
+        if let Some(installation) = self.cached(plugin_id, &fingerprint) {
+            return Ok(installation);
+        }
+        // One installation at a time per plugin: calls arriving together for a plugin that is
+        // not installed wait for the first to install it instead of each compiling or loading
+        // it (32 at once did, and stalled the server for half a second).
+        let turn = self
+            .installing
             .lock()
             .expect("not poisoned")
-            .get_mut(plugin_id)
-        {
-            if cached.fingerprint == fingerprint {
-                cached.last_used = Instant::now();
-                return Ok(cached.installation.clone());
-            }
+            .entry(plugin_id.to_string())
+            .or_default()
+            .clone();
+        let _turn = turn.lock().await;
+        if let Some(installation) = self.cached(plugin_id, &fingerprint) {
+            return Ok(installation);
         }
         let bytes = registry::component_bytes(&self.store, tenant, &active.version_id).await?;
         let compiled = self.runtime.compile(&bytes).await.map_err(runtime_error)?;
@@ -216,13 +225,33 @@ impl Plugins {
         Ok(installation)
     }
 
+    /// The kept installation of the plugin, if it is of this fingerprint (version and grants).
+    fn cached(&self, plugin_id: &str, fingerprint: &str) -> Option<Installation> {
+        let mut installed = self.installed.lock().expect("not poisoned");
+        let cached = installed.get_mut(plugin_id)?;
+        if cached.fingerprint != fingerprint {
+            return None;
+        }
+        cached.last_used = Instant::now();
+        Some(cached.installation.clone())
+    }
+
     /// Lets go of the plugin's installation (its compiled code and stocked instances are freed
     /// once its running calls end): after its version changes, it is switched off or deleted.
     pub fn forget(&self, plugin_id: &str) {
-        self.installed
+        let removed = self
+            .installed
             .lock()
             .expect("not poisoned")
             .remove(plugin_id);
+        self.installing
+            .lock()
+            .expect("not poisoned")
+            .remove(plugin_id);
+        if let Some(cached) = removed {
+            drop(cached);
+            heap::give_back();
+        }
     }
 
     /// Lets go of the installations not called for `idle`; answers how many.
@@ -230,7 +259,12 @@ impl Plugins {
         let mut installed = self.installed.lock().expect("not poisoned");
         let before = installed.len();
         installed.retain(|_, cached| cached.last_used.elapsed() < idle);
-        before - installed.len()
+        let released = before - installed.len();
+        drop(installed);
+        if released > 0 {
+            heap::give_back();
+        }
+        released
     }
 
     /// Installations kept in this process.

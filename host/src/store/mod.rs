@@ -172,9 +172,12 @@ fn private_sqlite_files(url: &str) -> Result<(), Error> {
 
 /// Settings of every SQLite connection. temp_store: statement journals (every multi-row
 /// UPDATE of a batch writes one) and temporary sort trees stay in memory instead of temporary
-/// files.
+/// files. soft_heap_limit (process-wide): SQLite's page caches together stay near 8 MiB
+/// (each connection's own cache would otherwise keep up to 2 MiB of whatever it read last,
+/// plugin components included); the system's file cache serves the rest.
 const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-    PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;";
+    PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
+    PRAGMA soft_heap_limit = 8388608;";
 
 impl Store {
     /// Connects to `url` (creating the SQLite file when missing). Does not migrate.
