@@ -11,7 +11,7 @@
 //! - [`limit_retention`] (once, when the runtime starts) fixes the mmap threshold: blocks of
 //!   1 MiB and more are mapped on their own and unmapped when freed;
 //! - [`give_back`] returns the free pages of every arena to the system. It walks the arenas
-//!   (about a millisecond), so it runs after the bursts only: after a compile, and when the
+//!   (with their locks taken), so it runs after the bursts only: after a compile, and when the
 //!   host lets go of installations.
 
 /// Blocks of this size and above are mapped on their own and unmapped when freed.

@@ -247,14 +247,7 @@ fn loops_sharing_the_cores_each_stop_after_their_cpu_budget() {
     mt().block_on(async {
         let h = host();
         let budget = Duration::from_millis(100);
-        let limits = CallLimits {
-            cpu_deadline: budget,
-            wall_timeout: Duration::from_secs(30),
-            ..CallLimits::default()
-        };
-        let bad = h
-            .install_with("hostile_infinite_loop", "t1", Grants::none(), Some(limits))
-            .await;
+        let bad = h.install_looping(budget).await;
         bad.validate_config(&config("x", "{}")).await.unwrap_err(); // compiled paths warm
         let cpu_before = process_cpu();
         let started = Instant::now();
@@ -328,14 +321,7 @@ fn a_loop_on_a_shared_core_gets_its_whole_cpu_budget() {
     let (loop_cpu, wall) = rt.block_on(async {
         let h = host();
         let budget = Duration::from_millis(200);
-        let limits = CallLimits {
-            cpu_deadline: budget,
-            wall_timeout: Duration::from_secs(30),
-            ..CallLimits::default()
-        };
-        let bad = h
-            .install_with("hostile_infinite_loop", "t1", Grants::none(), Some(limits))
-            .await;
+        let bad = h.install_looping(budget).await;
         // `block_on` polls the call on this thread: its CPU clock is the loop's.
         let cpu_before = process_thread_cpu();
         let started = Instant::now();

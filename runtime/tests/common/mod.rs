@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use corral_plugin_runtime::Capability;
 use corral_plugin_runtime::api::*;
@@ -79,6 +80,18 @@ pub fn test_config() -> RuntimeConfig {
 impl Host {
     pub async fn install(&self, name: &str, tenant: &str, grants: Grants) -> Installation {
         self.install_with(name, tenant, grants, None).await
+    }
+
+    /// The looping test plugin with a CPU budget of `cpu_deadline` and a wall-clock backstop of
+    /// 30 s, far beyond any budget the tests give it: a call that ends sooner was stopped by CPU.
+    pub async fn install_looping(&self, cpu_deadline: Duration) -> Installation {
+        let limits = CallLimits {
+            cpu_deadline,
+            wall_timeout: Duration::from_secs(30),
+            ..CallLimits::default()
+        };
+        self.install_with("hostile_infinite_loop", "t1", Grants::none(), Some(limits))
+            .await
     }
 
     pub async fn install_with(
