@@ -19,7 +19,7 @@ ensure_toolchain() {
   local channel
   channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
   rustup toolchain install "$channel" --profile minimal --component rustfmt,clippy >/dev/null
-  rustup target add --toolchain "$channel" wasm32-wasip2 >/dev/null
+  rustup target add --toolchain "$channel" wasm32-wasip2 wasm32-unknown-unknown >/dev/null
 }
 
 free_port() {

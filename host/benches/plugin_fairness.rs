@@ -11,6 +11,11 @@
 //! ended: on the CPU deadline (with the most CPU any of them used, from the error message),
 //! turned away with 429 (`plugin_busy`), or otherwise.
 //!
+//! A's looping clients run in a process of their own (this binary, started again with
+//! `BENCH_LOOPS_OF` set), as another client machine's would: their work is not done on B's
+//! measuring threads. It shares the server's two cores, at `nice` 19 (`BENCH_LOOPS_NICE`)
+//! so that it stands for a client elsewhere rather than a third party taking the cores.
+//!
 //! Run: `scripts/bench-plugin-fairness.sh` (builds the test plugins, then
 //! `cargo bench -p corral-host --bench plugin_fairness`). `BENCH_PHASE_SECS` sets each phase's
 //! length (default 20). Figures are kept in docs/plugin-fairness-bench.md.
@@ -41,7 +46,7 @@ impl Probe {
 }
 
 /// How the looping calls of one phase ended.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Loops {
     on_cpu_deadline: usize,
     most_cpu_ms: u64,
@@ -141,12 +146,12 @@ async fn loops(
     a: &Client,
     plugin: &str,
     n: usize,
-    phase: &Arc<Mutex<Phase>>,
+    outcome: &Arc<Mutex<Loops>>,
     stop: &Arc<std::sync::atomic::AtomicBool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     (0..n)
         .map(|_| {
-            let (a, phase, stop) = (a.clone(), phase.clone(), stop.clone());
+            let (a, outcome, stop) = (a.clone(), outcome.clone(), stop.clone());
             let path = format!("/api/v1/plugins/{plugin}/validate");
             tokio::spawn(async move {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -161,8 +166,7 @@ async fn loops(
                         .as_str()
                         .unwrap_or("")
                         .to_string();
-                    let mut phase = phase.lock().await;
-                    let loops = &mut phase.loops;
+                    let mut loops = outcome.lock().await;
                     match (r.status, r.error().0) {
                         (502, "plugin_failed") if message.contains("CPU deadline") => {
                             loops.on_cpu_deadline += 1;
@@ -176,7 +180,7 @@ async fn loops(
                         }
                         (429, "plugin_busy") => {
                             loops.busy += 1;
-                            drop(phase);
+                            drop(loops);
                             // As a client told `Retry-After` would.
                             tokio::time::sleep(Duration::from_secs(1)).await;
                         }
@@ -188,29 +192,85 @@ async fn loops(
         .collect()
 }
 
+/// A's side: keeps `n` looping calls in flight (`loops`) from a process of its own until its
+/// standard input closes, then prints how they ended (JSON) and exits.
+async fn run_loops_process() {
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is set"));
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::COOKIE,
+        var("BENCH_LOOPS_COOKIE").parse().unwrap(),
+    );
+    let a = Client {
+        base: var("BENCH_LOOPS_BASE"),
+        http: reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap(),
+    };
+    let n: usize = var("BENCH_LOOPS").parse().unwrap();
+    let outcome = Arc::new(Mutex::new(Loops::default()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let running = loops(&a, &var("BENCH_LOOPS_OF"), n, &outcome, &stop).await;
+    let mut rest = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut rest)
+        .await
+        .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for l in running {
+        l.await.unwrap();
+    }
+    let outcome = outcome.lock().await;
+    println!("{}", serde_json::to_string(&*outcome).unwrap());
+}
+
+/// Signed-in session of one of A's administrators, as a `Cookie` header for the loops' process.
+struct Attacker {
+    base: String,
+    cookie: String,
+}
+
 async fn phase(
     name: &str,
     b: &Tenant,
-    a: &Client,
+    a: &Attacker,
     looping: &str,
     n: usize,
     length: Duration,
 ) -> Phase {
     let phase = Arc::new(Mutex::new(Phase::default()));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let running = loops(a, looping, n, &phase, &stop).await;
+    let mut loader = (n > 0).then(|| {
+        // A's process runs at `nice` 19 (BENCH_LOOPS_NICE): it stands for clients on other
+        // machines, and here shares the server's two cores; at 19 it uses what the server
+        // leaves instead of taking the cores from it.
+        let nice = std::env::var("BENCH_LOOPS_NICE").unwrap_or_else(|_| "19".into());
+        tokio::process::Command::new("nice")
+            .args(["-n", &nice])
+            .arg(std::env::current_exe().unwrap())
+            .env("BENCH_LOOPS_OF", looping)
+            .env("BENCH_LOOPS", n.to_string())
+            .env("BENCH_LOOPS_BASE", &a.base)
+            .env("BENCH_LOOPS_COOKIE", &a.cookie)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the loops' process starts")
+    });
     if n > 0 {
         // Let the loops fill their share first.
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
     measure(b, &phase, tokio::time::sleep(length)).await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    for l in running {
-        l.await.unwrap();
-    }
-    let phase = Arc::try_unwrap(phase)
+    let mut phase = Arc::try_unwrap(phase)
         .unwrap_or_else(|_| panic!("requests still running"))
         .into_inner();
+    if let Some(mut loader) = loader.take() {
+        drop(loader.stdin.take()); // tells it to stop
+        let out = loader.wait_with_output().await.unwrap();
+        assert!(out.status.success(), "the loops' process failed");
+        phase.loops = serde_json::from_slice(&out.stdout).expect("the loops' outcome");
+    }
     println!("{name}:");
     phase
 }
@@ -233,6 +293,9 @@ fn report(name: &str, probe: &Probe, reference: &Probe) {
 
 #[tokio::main]
 async fn main() {
+    if std::env::var_os("BENCH_LOOPS_OF").is_some() {
+        return run_loops_process().await;
+    }
     std::env::set_var("CORRAL_BIN", env!("CARGO_BIN_EXE_corral"));
     let length = Duration::from_secs(
         std::env::var("BENCH_PHASE_SECS")
@@ -240,7 +303,12 @@ async fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(20),
     );
-    let env = Env::new(Db::Sqlite).await;
+    let mut env = Env::new(Db::Sqlite).await;
+    // Experiments: any CORRAL_PLUGIN_* setting given to the bench is given to the server.
+    for (key, value) in std::env::vars().filter(|(k, _)| k.starts_with("CORRAL_PLUGIN_")) {
+        println!("server setting {key}={value}");
+        env = env.with_env(&key, &value);
+    }
     env.create_tenant("noisy").await;
     let apple = AppleTenant::start_in(env).await;
     let noisy = apple
@@ -249,6 +317,31 @@ async fn main() {
         .await;
     let (good, _) = apple.admin.install_active("corral_example_plugin").await;
     let (looping, _) = noisy.install_active("hostile_infinite_loop").await;
+    // The loops' process signs in as another of A's owners and gets the session cookie.
+    let (email, password) = ("loops@noisy.example", "loops passphrase 1");
+    let totp = apple
+        .env
+        .create_admin("noisy", email, "owner", password)
+        .await;
+    let plain = Client {
+        base: apple.server.url.clone(),
+        http: reqwest::Client::new(),
+    };
+    let r = plain
+        .sign_in("noisy", email, password, &corral_tests::totp_code(&totp, 0))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let cookie = r
+        .headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let attacker = Attacker {
+        base: apple.server.url.clone(),
+        cookie,
+    };
     let profile = apple.download("ios").await;
     let device = PlayedDevice::install(&profile.bytes, "00008110-BENCH0000000001");
     let base = apple.server.url.clone();
@@ -273,14 +366,14 @@ async fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "release binary, SQLite file, {cores} cores, default plugin settings (CPU deadline 1 s, \
-         a tenant runs as many calls as there are plugin threads, 32 wait); tenant B: a plugin call every {} ms, a portal \
+         a tenant runs as many calls as there are plugin threads, a plugin one less, 32 wait); tenant B: a plugin call every {} ms, a portal \
          page every {} ms, a check-in every {} ms; phases of {} s",
         PLUGIN_EVERY.as_millis(),
         PAGE_EVERY.as_millis(),
         CHECK_IN_EVERY.as_millis(),
         length.as_secs()
     );
-    let alone = phase("alone (reference)", &b, &noisy, &looping, 0, length).await;
+    let alone = phase("alone (reference)", &b, &attacker, &looping, 0, length).await;
     report("plugin call", &alone.plugin, &alone.plugin);
     report("portal page", &alone.page, &alone.page);
     report("check-in", &alone.check_in, &alone.check_in);
@@ -288,7 +381,7 @@ async fn main() {
         let p = phase(
             &format!("tenant A keeps {n} looping calls in flight"),
             &b,
-            &noisy,
+            &attacker,
             &looping,
             n,
             length,
@@ -309,7 +402,7 @@ async fn main() {
             println!("      otherwise: {other}");
         }
     }
-    let again = phase("alone again", &b, &noisy, &looping, 0, length).await;
+    let again = phase("alone again", &b, &attacker, &looping, 0, length).await;
     report("plugin call", &again.plugin, &alone.plugin);
     report("portal page", &again.page, &alone.page);
     report("check-in", &again.check_in, &alone.check_in);

@@ -203,12 +203,13 @@ pub struct PluginArgs {
           value_parser = clap::value_parser!(u64).range(1..=96))]
     pub plugin_calls: u64,
     /// Plugin calls of one tenant running at once (its share; further calls wait their turn);
-    /// 0: as many as there are plugin threads, so that a tenant's CPU-bound calls never hold
-    /// more threads than there are and another tenant's call waits at most one epoch tick.
+    /// 0: as many as there are plugin threads.
     #[arg(long, env = "CORRAL_PLUGIN_TENANT_CALLS", default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=96))]
     pub plugin_tenant_calls: u64,
-    /// Calls of one plugin of a tenant running at once; 0: the tenant's share.
+    /// Calls of one plugin of a tenant running at once; 0: one less than the plugin threads (at
+    /// least 1, at most the tenant's share), so that a plugin's CPU-bound calls always leave a
+    /// thread to the tenant's other plugins and to the other tenants.
     #[arg(long, env = "CORRAL_PLUGIN_PLUGIN_CALLS", default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=96))]
     pub plugin_plugin_calls: u64,
@@ -253,7 +254,7 @@ impl PluginArgs {
                 running: self.plugin_calls as usize,
                 tenant_running,
                 plugin_running: match self.plugin_plugin_calls {
-                    0 => tenant_running,
+                    0 => threads.saturating_sub(1).clamp(1, tenant_running),
                     n => n as usize,
                 },
                 tenant_waiting: self.plugin_tenant_queue as usize,

@@ -5,7 +5,8 @@
 //!     cargo bench -p corral-plugin-runtime --bench hook_call
 //!
 //! The hook is `decide-enrolment` of the example plugin (Knox-over-zero-touch
-//! precedence + patch-level check). "Native" runs the very same logic
+//! precedence + patch-level check), built for wasm32-unknown-unknown (no WASI
+//! imports); one row repeats (a) with its wasm32-wasip2 build. "Native" runs the very same logic
 //! (`plugins/example/src/logic.rs`, included below) without any sandbox.
 //! Everything runs on ONE tokio current-thread runtime: the stock's refill
 //! task (drop of the used instance + instantiation of the next one) shares
@@ -13,7 +14,8 @@
 //! between calls leaves it time to run.
 //! Environment knobs for experiments: BENCH_ITERS (default 20000),
 //! BENCH_PACES_US (default "100,50"), BENCH_PREWARM (default 2),
-//! BENCH_KEEP_RESIDENT (bytes of memory kept resident per pool slot).
+//! BENCH_KEEP_RESIDENT (bytes of memory kept resident per pool slot),
+//! BENCH_PROFILE=a|c (run only the fresh-inline or the warm loop, for perf).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -126,6 +128,10 @@ fn main() {
     // (a) and the warm instance: no stock, every fresh instance inline.
     let inline_inst = rt.block_on(async {
         let compiled =
+            h.rt.compile(&common::lean_guest("corral_example_plugin"))
+                .await
+                .unwrap();
+        let with_wasi =
             h.rt.compile(&common::guest("corral_example_plugin"))
                 .await
                 .unwrap();
@@ -146,9 +152,12 @@ fn main() {
         let stocked =
             h.rt.install_with_prewarm(&compiled, opts("stocked"), prewarm)
                 .unwrap();
-        (inline, stocked)
+        let wasi_inline =
+            h.rt.install_with_prewarm(&with_wasi, opts("wasi-inline"), 0)
+                .unwrap();
+        (inline, stocked, wasi_inline)
     });
-    let (inst, stocked) = inline_inst;
+    let (inst, stocked, wasi_inst) = inline_inst;
     let req = request();
 
     // sanity: same answer in both worlds
@@ -164,27 +173,50 @@ fn main() {
         matches!(sandboxed, EnrolmentDecision::Allow(ref a) if a.configuration_id.as_deref() == Some("kme-7"))
     );
 
+    // Profiling aid: `BENCH_PROFILE=a` (fresh inline) or `c` (warm) runs only that loop, for
+    // `perf record` on this binary.
+    if let Ok(which) = std::env::var("BENCH_PROFILE") {
+        rt.block_on(async {
+            let mut w = inst.instantiate().await.unwrap();
+            for _ in 0..iters {
+                let r = if which == "c" {
+                    w.decide_enrolment(black_box(&req)).await
+                } else {
+                    inst.decide_enrolment(black_box(&req)).await
+                };
+                black_box(r.unwrap().unwrap());
+            }
+        });
+        return;
+    }
     let warmup = iters / 10;
     let mut results = Vec::new();
     let mut notes = Vec::new();
 
-    // (a) fresh instance per call, instantiated inline (no stock)
-    let fresh = rt.block_on(async {
-        let mut v = Vec::with_capacity(iters);
-        for i in 0..iters + warmup {
-            let t = Instant::now();
-            let r = inst.decide_enrolment(black_box(&req)).await;
-            let d = t.elapsed();
-            black_box(r.unwrap().unwrap());
-            if i >= warmup {
-                v.push(d);
+    // (a) fresh instance per call, instantiated inline (no stock); then the same for the
+    // plugin built for wasm32-wasip2 (WASI imports linked)
+    let one_shots = |installation: &Installation| {
+        rt.block_on(async {
+            let mut v = Vec::with_capacity(iters);
+            for i in 0..iters + warmup {
+                let t = Instant::now();
+                let r = installation.decide_enrolment(black_box(&req)).await;
+                let d = t.elapsed();
+                black_box(r.unwrap().unwrap());
+                if i >= warmup {
+                    v.push(d);
+                }
             }
-        }
-        v
-    });
+            v
+        })
+    };
     results.push(stats(
         "(a) fresh instance, inline (instantiate + call + drop)",
-        fresh,
+        one_shots(&inst),
+    ));
+    results.push(stats(
+        "  (a) same, plugin built for wasm32-wasip2 (WASI imports)",
+        one_shots(&wasi_inst),
     ));
 
     // (a') instantiation alone; its closed-loop rate is the sustained
@@ -366,7 +398,7 @@ fn raw_breakdown(h: &common::Host, iters: usize, warmup: usize) {
     use wasmtime::Store;
     use wasmtime::component::{Component, Linker};
     let engine = h.rt.engine();
-    let component = Component::new(engine, common::guest("corral_example_plugin")).unwrap();
+    let component = Component::new(engine, common::lean_guest("corral_example_plugin")).unwrap();
     let mut linker: Linker<()> = Linker::new(engine);
     linker.define_unknown_imports_as_traps(&component).unwrap();
     let pre = linker.instantiate_pre(&component).unwrap();

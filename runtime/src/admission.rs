@@ -118,10 +118,7 @@ impl Admission {
                 return Ok(self.take(&mut state, tenant, plugin));
             }
             if t.waiting.len() >= limits.tenant_waiting {
-                return Err(Busy {
-                    reason: "its tenant's queue of waiting calls is full",
-                    retry_after: Duration::from_secs(1),
-                });
+                return Err(Self::queue_full());
             }
             let (grant, receiver) = oneshot::channel();
             let id = state.next_waiter;
@@ -149,6 +146,23 @@ impl Admission {
         let (waiting, refused) = receiver;
         drop(refused);
         waiting.wait(self.limits.max_wait).await
+    }
+
+    /// The refusal a call of `tenant` would get now because its queue is full, if so. Cheap
+    /// (one lock, no waiting): callers check it before any work of their own for the call
+    /// (authentication aside), so that a tenant flooding its share is turned away for the
+    /// price of a map look-up. It reserves nothing: [`Admission::admit`] decides for real.
+    pub fn refusal(&self, tenant: &str) -> Option<Busy> {
+        let state = self.state.lock().expect("not poisoned");
+        let t = state.tenants.get(tenant)?;
+        (t.waiting.len() >= self.limits.tenant_waiting).then(Self::queue_full)
+    }
+
+    fn queue_full() -> Busy {
+        Busy {
+            reason: "its tenant's queue of waiting calls is full",
+            retry_after: Duration::from_secs(1),
+        }
     }
 
     /// Counts a call as running and makes its ticket (the lock is held).
@@ -302,6 +316,9 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(10)).await;
         let refused = admission.admit("a", "p").await.err().unwrap();
         assert!(refused.reason.contains("queue"), "{}", refused.reason);
+        // The cheap check says so before any call is tried, for A only.
+        assert!(admission.refusal("a").is_some());
+        assert!(admission.refusal("b").is_none());
         // B runs meanwhile.
         let b = admission.admit("b", "q").await.unwrap();
         drop(b);
@@ -309,6 +326,7 @@ mod tests {
         // A's waiting calls take the freed places in turn (each ends at once).
         let outcomes: Vec<_> = outcomes(waiting).await;
         assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 2);
+        assert!(admission.refusal("a").is_none());
     }
 
     async fn outcomes(handles: Vec<tokio::task::JoinHandle<Result<(), Busy>>>) -> Vec<bool> {

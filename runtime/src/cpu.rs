@@ -21,7 +21,7 @@
 //! run at that moment is charged the thread's tick instead; it is far under any budget, and the
 //! long call it displaced overshoots its budget by at most that tick.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
@@ -55,6 +55,9 @@ struct Accounting {
     threads: Mutex<Vec<Weak<Slot>>>,
     /// Calls being polled or waiting between polls, across the process.
     active: AtomicUsize,
+    /// Whether the accounting thread waits on `wake` (it lingers for `LINGER_TICKS` after
+    /// the last call before it parks, so back-to-back calls do not wake it each time).
+    parked: AtomicBool,
     wake: Condvar,
     idle: Mutex<()>,
     tick: Duration,
@@ -71,6 +74,7 @@ fn accounting() -> &'static Accounting {
         Accounting {
             threads: Mutex::new(Vec::new()),
             active: AtomicUsize::new(0),
+            parked: AtomicBool::new(false),
             wake: Condvar::new(),
             idle: Mutex::new(()),
             tick,
@@ -78,15 +82,30 @@ fn accounting() -> &'static Accounting {
     })
 }
 
-/// The accounting loop: every tick while calls are active, charge each thread's CPU to the
-/// call it runs.
+/// Ticks without any active call after which the accounting thread parks. While it runs, a
+/// call starting costs one atomic increment; waking it costs a system call.
+const LINGER_TICKS: u32 = 100;
+
+/// The accounting loop: every tick while calls are active (and for `LINGER_TICKS` after the
+/// last one), charge each thread's CPU to the call it runs.
 fn run(accounting: &Accounting) {
+    let mut quiet = 0u32;
     loop {
-        {
-            let mut idle = accounting.idle.lock().expect("not poisoned");
-            while accounting.active.load(Ordering::Acquire) == 0 {
-                idle = accounting.wake.wait(idle).expect("not poisoned");
+        if accounting.active.load(Ordering::SeqCst) == 0 {
+            quiet += 1;
+            if quiet > LINGER_TICKS {
+                let mut idle = accounting.idle.lock().expect("not poisoned");
+                // `parked` then `active`, against `start`'s `active` then `parked` (all
+                // SeqCst): either this sees the new call or `start` sees this parked.
+                accounting.parked.store(true, Ordering::SeqCst);
+                while accounting.active.load(Ordering::SeqCst) == 0 {
+                    idle = accounting.wake.wait(idle).expect("not poisoned");
+                }
+                accounting.parked.store(false, Ordering::SeqCst);
+                quiet = 0;
             }
+        } else {
+            quiet = 0;
         }
         std::thread::sleep(accounting.tick);
         let threads: Vec<Arc<Slot>> = {
@@ -150,7 +169,11 @@ pub(crate) struct Active(());
 impl Active {
     pub fn start() -> Active {
         let accounting = accounting();
-        if accounting.active.fetch_add(1, Ordering::AcqRel) == 0 {
+        if accounting.active.fetch_add(1, Ordering::SeqCst) == 0
+            && accounting.parked.load(Ordering::SeqCst)
+        {
+            // Under the lock: the thread is either not yet waiting (and will see `active`) or
+            // waiting (and gets the notification).
             let _idle = accounting.idle.lock().expect("not poisoned");
             accounting.wake.notify_one();
         }

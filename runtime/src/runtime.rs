@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::admission::{Admission, AdmissionLimits};
+use crate::admission::{Admission, AdmissionLimits, Busy};
 use crate::backend::{
     Directory, HttpClient, InventoryBackend, KvBackend, NoHttpClient, NoInventory, NoVendor,
     VendorBackend,
@@ -144,7 +144,7 @@ impl Default for RuntimeConfig {
             table_keep_resident: 64 << 10,
             async_stack_keep_resident: 128 << 10,
             decommit_batch_size: 1,
-            max_unused_warm_slots: 8,
+            max_unused_warm_slots: 2,
             max_upload_bytes: 32 << 20,
             compile_timeout: Duration::from_secs(60),
             cache_dir: None,
@@ -366,6 +366,13 @@ impl Runtime {
                 stop,
             }),
         })
+    }
+
+    /// The refusal (`CallError::Busy`'s) a call of `tenant` would get now because its queue
+    /// of waiting calls is full, if so: for callers to turn such a call away before doing any
+    /// work for it. Reserves nothing.
+    pub fn tenant_refusal(&self, tenant: &str) -> Option<Busy> {
+        self.inner.admission.refusal(tenant)
     }
 
     pub fn engine(&self) -> &Engine {

@@ -19,7 +19,10 @@ async fn a_tenant_over_its_share_gets_429_while_another_tenants_call_succeeds() 
         .await
         .with_env("CORRAL_PLUGIN_TENANT_CALLS", "1")
         .with_env("CORRAL_PLUGIN_TENANT_QUEUE", "1")
-        .with_env("CORRAL_PLUGIN_CPU_MS", "1500");
+        .with_env("CORRAL_PLUGIN_CPU_MS", "1500")
+        // A wall-clock backstop far beyond the budget: on a loaded machine the loops' threads
+        // (at a lower priority) may take many seconds to use 1.5 s of CPU.
+        .with_env("CORRAL_PLUGIN_WALL_SECS", "60");
     env.create_tenant("alpha").await;
     env.create_tenant("bravo").await;
     let server = env.serve().await;
@@ -49,9 +52,16 @@ async fn a_tenant_over_its_share_gets_429_while_another_tenants_call_succeeds() 
     assert!(refused.headers.get("retry-after").is_some(), "{refused:?}");
     let message = refused.body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("hostile-infinite-loop") && message.contains("queue"),
+        message.contains(&looping) && message.contains("queue"),
         "{message}"
     );
+    // Refused before any look-up: while its queue is full, alpha is told to come back even
+    // for a plugin that does not exist, which bravo is told is not found.
+    let nowhere = "/api/v1/plugins/00000000-0000-0000-0000-000000000000/validate";
+    let r = alpha.send("POST", nowhere, Some(kiosk())).await;
+    assert_eq!((r.status, r.error().0), (429, "plugin_busy"), "{r:?}");
+    let r = bravo.send("POST", nowhere, Some(kiosk())).await;
+    assert_eq!(r.status, 404, "{r:?}");
 
     // Bravo's call goes through while alpha's loops hold alpha's share.
     let r = bravo

@@ -445,7 +445,7 @@ impl AsAdmin<'_> {
         let installation = self
             .services
             .plugins()
-            .active(self.tenant(), plugin_id)
+            .for_call(self.tenant(), plugin_id)
             .await?;
         let result = installation.validate_config(config).await;
         let errors = hook(&installation, result)?;
@@ -471,7 +471,7 @@ impl AsAdmin<'_> {
         let installation = self
             .services
             .plugins()
-            .active(self.tenant(), plugin_id)
+            .for_call(self.tenant(), plugin_id)
             .await?;
         let result = installation.render_config(config).await;
         let rendered = hook(&installation, result)?;
@@ -558,7 +558,7 @@ impl AsAdmin<'_> {
         let installation = self
             .services
             .plugins()
-            .active(self.tenant(), plugin_id)
+            .for_call(self.tenant(), plugin_id)
             .await?;
         let config = api::Configuration {
             kind: draft.kind.clone(),

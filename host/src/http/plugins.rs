@@ -55,10 +55,12 @@ impl From<HookError> for ApiError {
                 "plugin_refused",
                 e.to_string(),
             ),
-            HookError::Failed(CallError::Busy(_, ref busy)) => ApiError {
-                retry_after: Some(busy.retry_after.as_secs().max(1) as i64),
-                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "plugin_busy", e.to_string())
-            },
+            HookError::Failed(CallError::Busy(_, ref busy)) | HookError::Busy(_, ref busy) => {
+                ApiError {
+                    retry_after: Some(busy.retry_after.as_secs().max(1) as i64),
+                    ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "plugin_busy", e.to_string())
+                }
+            }
             HookError::Failed(failure) => {
                 tracing::warn!(error = %failure, "plugin call failed");
                 ApiError::new(

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use corral_plugin_runtime::{
-    api, heap, AdmissionLimits, CallError, CallLimits, ExecutorConfig, Grants, HostServices,
+    api, heap, AdmissionLimits, Busy, CallError, CallLimits, ExecutorConfig, Grants, HostServices,
     InstallOptions, Installation, Runtime, RuntimeConfig, RuntimeError,
 };
 use sha2::{Digest, Sha256};
@@ -145,6 +145,22 @@ impl Plugins {
 
     pub(crate) fn runtime(&self) -> &Runtime {
         &self.runtime
+    }
+
+    /// The installation to call a hook of the plugin's active version on, unless the tenant's
+    /// queue of plugin calls is full: such a call is turned away here, before any database
+    /// work, so that a tenant flooding its share costs the server a map look-up per request
+    /// (200 clients of one tenant coming back together after their `Retry-After` otherwise
+    /// cost each a look-up of the plugin and delayed other tenants' requests behind them).
+    pub async fn for_call(
+        &self,
+        tenant: &TenantId,
+        plugin_id: &str,
+    ) -> Result<Installation, HookError> {
+        if let Some(busy) = self.runtime.tenant_refusal(tenant.as_str()) {
+            return Err(HookError::Busy(plugin_id.to_string(), busy));
+        }
+        Ok(self.active(tenant, plugin_id).await?)
     }
 
     /// The installation of the plugin's active version for its tenant, with the grants the
@@ -286,7 +302,7 @@ impl AsAdmin<'_> {
         let installation = self
             .services
             .plugins()
-            .active(self.tenant(), plugin_id)
+            .for_call(self.tenant(), plugin_id)
             .await?;
         let answer = installation.perform(action, &input.to_string()).await;
         let answer = hook(&installation, answer)?;
@@ -318,6 +334,9 @@ pub enum HookError {
     Refused { plugin: String, message: String },
     #[error(transparent)]
     Failed(#[from] CallError),
+    /// Not tried: the tenant's queue of plugin calls is full (`Plugins::for_call`).
+    #[error("plugin {0} was not run: {reason}; try again in {secs} s", reason = .1.reason, secs = .1.retry_after.as_secs().max(1))]
+    Busy(String, Busy),
 }
 
 /// Turns a `HookResult` into a value or a [`HookError`].

@@ -27,6 +27,9 @@
 
 extern crate self as corral_plugin_sdk;
 
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod allocator;
+
 #[doc(hidden)]
 pub use wit_bindgen as __wit_bindgen;
 

@@ -15,6 +15,7 @@
 //! and one [`WorldVersion`] variant; a new export hook is a new [`Exports`] method whose
 //! default answers "this version does not have it".
 
+mod hooks;
 pub mod since_v0_1_0;
 pub mod since_v0_2_0;
 pub mod since_v0_3_0;
@@ -22,9 +23,12 @@ pub mod since_v0_4_0;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 
 use wasmtime::Store;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, Instance, InstancePre, Linker};
+
+use hooks::Hooks;
 
 use crate::api::*;
 use crate::capability::CapabilitySet;
@@ -36,6 +40,99 @@ pub(crate) type Call<'a, T> = Pin<Box<dyn Future<Output = wasmtime::Result<T>> +
 
 /// A hook's answer: the plugin's value or its own `plugin-error`.
 pub(crate) type Answer<T> = Result<T, PluginError>;
+
+/// A version's bindings of its whole world (`bindgen!`'s `Plugin` and `PluginIndices`), for the
+/// exports after 0.1.0's hooks.
+pub(crate) trait Bindings: Send + Sync + Sized + 'static {
+    type Indices: Send + Sync + 'static;
+    fn indices(pre: &InstancePre<HostState>) -> wasmtime::Result<Self::Indices>;
+    fn load(
+        indices: &Self::Indices,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Self>;
+}
+
+/// `Bindings` for the version module's `bindgen!` output (`Plugin`, `PluginIndices`).
+macro_rules! bindings {
+    () => {
+        impl super::Bindings for Plugin {
+            type Indices = PluginIndices;
+            fn indices(
+                pre: &wasmtime::component::InstancePre<HostState>,
+            ) -> wasmtime::Result<PluginIndices> {
+                PluginIndices::new(pre)
+            }
+            fn load(
+                indices: &PluginIndices,
+                store: &mut Store<HostState>,
+                instance: &wasmtime::component::Instance,
+            ) -> wasmtime::Result<Plugin> {
+                indices.load(store, instance)
+            }
+        }
+    };
+}
+pub(crate) use bindings;
+
+/// A component linked and pre-instantiated, with its hooks found (`hooks.rs`) and its world's
+/// bindings' export indices.
+pub(crate) struct Prep<B: Bindings> {
+    pre: InstancePre<HostState>,
+    hooks: Hooks,
+    indices: B::Indices,
+}
+
+/// A live instance: its hooks are called directly (`hooks.rs`); the version's later exports
+/// through its bindings, loaded (and type-checked) on the first call of one of them.
+pub(crate) struct Live<B: Bindings> {
+    instance: Instance,
+    prep: Arc<Prep<B>>,
+    bindings: OnceLock<B>,
+}
+
+impl<B: Bindings> Live<B> {
+    /// The version's bindings of this instance's exports.
+    fn bindings(&self, store: &mut Store<HostState>) -> wasmtime::Result<&B> {
+        if let Some(b) = self.bindings.get() {
+            return Ok(b);
+        }
+        let loaded = B::load(&self.prep.indices, store, &self.instance)?;
+        Ok(self.bindings.get_or_init(|| loaded))
+    }
+}
+
+/// Pre-instantiates `component` (linked) with version `B`'s bindings.
+fn prepared<B: Bindings>(
+    pre: InstancePre<HostState>,
+    component: &Component,
+) -> wasmtime::Result<Box<dyn Prepared>>
+where
+    Live<B>: Exports,
+{
+    let indices = B::indices(&pre)?;
+    Ok(Box::new(Arc::new(Prep::<B> {
+        hooks: Hooks::find(component)?,
+        indices,
+        pre,
+    })))
+}
+
+impl<B: Bindings> Prepared for Arc<Prep<B>>
+where
+    Live<B>: Exports,
+{
+    fn instantiate<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Box<dyn Exports>> {
+        Box::pin(async move {
+            let instance = self.pre.instantiate_async(store).await?;
+            Ok(Box::new(Live {
+                instance,
+                prep: self.clone(),
+                bindings: OnceLock::new(),
+            }) as Box<dyn Exports>)
+        })
+    }
+}
 
 /// A component of some version, linked and pre-instantiated.
 pub(crate) trait Prepared: Send + Sync {
@@ -170,40 +267,45 @@ pub(crate) fn prepare(
     }
 }
 
-/// 0.1.0's hooks, the same in every version: `$hooks` is the bindings' accessor of the `hooks`
-/// export (whose types are 0.1.0's, mapped with `with`).
+/// 0.1.0's hooks, the same in every version, for a `Live<_>` (`hooks.rs`).
 macro_rules! hooks_v0_1 {
-    ($hooks:ident) => {
+    () => {
         fn describe<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, PluginInfo> {
-            Box::pin(self.$hooks().call_describe(store))
+            self.prep.hooks.describe(store, &self.instance)
         }
         fn validate_config<'a>(
             &'a self,
             store: &'a mut Store<HostState>,
             config: &'a Configuration,
         ) -> Call<'a, Answer<Vec<FieldError>>> {
-            Box::pin(self.$hooks().call_validate_config(store, config))
+            self.prep
+                .hooks
+                .validate_config(store, &self.instance, config)
         }
         fn render_config<'a>(
             &'a self,
             store: &'a mut Store<HostState>,
             config: &'a Configuration,
         ) -> Call<'a, Answer<RenderedDocument>> {
-            Box::pin(self.$hooks().call_render_config(store, config))
+            self.prep.hooks.render_config(store, &self.instance, config)
         }
         fn decide_enrolment<'a>(
             &'a self,
             store: &'a mut Store<HostState>,
             request: &'a EnrolmentRequest,
         ) -> Call<'a, Answer<EnrolmentDecision>> {
-            Box::pin(self.$hooks().call_decide_enrolment(store, request))
+            self.prep
+                .hooks
+                .decide_enrolment(store, &self.instance, request)
         }
         fn map_import_rows<'a>(
             &'a self,
             store: &'a mut Store<HostState>,
             batch: &'a ImportBatch,
         ) -> Call<'a, Answer<Vec<RowResult>>> {
-            Box::pin(self.$hooks().call_map_import_rows(store, batch))
+            self.prep
+                .hooks
+                .map_import_rows(store, &self.instance, batch)
         }
         fn translate_command<'a>(
             &'a self,
@@ -211,7 +313,9 @@ macro_rules! hooks_v0_1 {
             target: &'a CommandTarget,
             command: &'a DeviceCommand,
         ) -> Call<'a, Answer<Vec<VendorRequest>>> {
-            Box::pin(self.$hooks().call_translate_command(store, target, command))
+            self.prep
+                .hooks
+                .translate_command(store, &self.instance, target, command)
         }
         fn evaluate_access<'a>(
             &'a self,
@@ -219,17 +323,16 @@ macro_rules! hooks_v0_1 {
             connector: &'a Configuration,
             request: &'a AccessRequest,
         ) -> Call<'a, Answer<AccessDecision>> {
-            Box::pin(
-                self.$hooks()
-                    .call_evaluate_access(store, connector, request),
-            )
+            self.prep
+                .hooks
+                .evaluate_access(store, &self.instance, connector, request)
         }
         fn on_event<'a>(
             &'a self,
             store: &'a mut Store<HostState>,
             event: &'a LifecycleEvent,
         ) -> Call<'a, Answer<()>> {
-            Box::pin(self.$hooks().call_on_event(store, event))
+            self.prep.hooks.on_event(store, &self.instance, event)
         }
     };
 }

@@ -8,7 +8,7 @@
 use wasmtime::Store;
 use wasmtime::component::{Component, HasSelf, Linker};
 
-use super::{Answer, Call, Exports, Prepared, hooks_v0_1};
+use super::{Answer, Call, Exports, Live, Prepared, hooks_v0_1};
 use crate::api::*;
 use crate::capability::{Capability, CapabilitySet};
 use crate::state::HostState;
@@ -46,20 +46,11 @@ pub(crate) fn prepare(
     component: &Component,
 ) -> wasmtime::Result<Box<dyn Prepared>> {
     link(linker, linked)?;
-    Ok(Box::new(PluginPre::new(
-        linker.instantiate_pre(component)?,
-    )?))
+    super::prepared::<Plugin>(linker.instantiate_pre(component)?, component)
 }
 
-impl Prepared for PluginPre<HostState> {
-    fn instantiate<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Box<dyn Exports>> {
-        Box::pin(async move {
-            let plugin = self.instantiate_async(store).await?;
-            Ok(Box::new(plugin) as Box<dyn Exports>)
-        })
-    }
-}
+super::bindings!();
 
-impl Exports for Plugin {
-    hooks_v0_1!(corral_plugin_hooks);
+impl Exports for Live<Plugin> {
+    hooks_v0_1!();
 }

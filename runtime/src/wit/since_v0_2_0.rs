@@ -5,7 +5,7 @@
 use wasmtime::Store;
 use wasmtime::component::{Component, HasSelf, Linker};
 
-use super::{Answer, Call, Exports, Prepared, hooks_v0_1};
+use super::{Answer, Call, Exports, Live, Prepared, hooks_v0_1};
 use crate::api::*;
 use crate::capability::{Capability, CapabilitySet};
 use crate::state::HostState;
@@ -40,29 +40,22 @@ pub(crate) fn prepare(
     component: &Component,
 ) -> wasmtime::Result<Box<dyn Prepared>> {
     link(linker, linked)?;
-    Ok(Box::new(PluginPre::new(
-        linker.instantiate_pre(component)?,
-    )?))
+    super::prepared::<Plugin>(linker.instantiate_pre(component)?, component)
 }
 
-impl Prepared for PluginPre<HostState> {
-    fn instantiate<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Box<dyn Exports>> {
-        Box::pin(async move {
-            let plugin = self.instantiate_async(store).await?;
-            Ok(Box::new(plugin) as Box<dyn Exports>)
-        })
-    }
-}
+super::bindings!();
 
-impl Exports for Plugin {
-    hooks_v0_1!(corral_plugin0_1_0_hooks);
+impl Exports for Live<Plugin> {
+    hooks_v0_1!();
 
     fn describe_extension<'a>(
         &'a self,
         store: &'a mut Store<HostState>,
     ) -> Call<'a, Option<ExtensionInfo>> {
-        let extension = self.corral_plugin0_2_0_extension();
-        Box::pin(async move { Ok(Some(extension.call_describe_extension(store).await?)) })
+        Box::pin(async move {
+            let extension = self.bindings(store)?.corral_plugin0_2_0_extension();
+            Ok(Some(extension.call_describe_extension(store).await?))
+        })
     }
 
     fn perform<'a>(
@@ -71,9 +64,11 @@ impl Exports for Plugin {
         action: &'a str,
         input: &'a Json,
     ) -> Call<'a, Answer<Json>> {
-        Box::pin(
-            self.corral_plugin0_2_0_extension()
-                .call_perform(store, action, input),
-        )
+        Box::pin(async move {
+            self.bindings(store)?
+                .corral_plugin0_2_0_extension()
+                .call_perform(store, action, input)
+                .await
+        })
     }
 }

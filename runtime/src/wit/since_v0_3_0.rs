@@ -6,7 +6,7 @@
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
 
-use super::{Answer, Call, Exports, Prepared, extension_info, hooks_v0_1};
+use super::{Answer, Call, Exports, Live, Prepared, extension_info, hooks_v0_1};
 use crate::api::*;
 use crate::capability::CapabilitySet;
 use crate::state::HostState;
@@ -34,29 +34,20 @@ pub(crate) fn prepare(
     component: &Component,
 ) -> wasmtime::Result<Box<dyn Prepared>> {
     super::since_v0_2_0::link(linker, linked)?;
-    Ok(Box::new(PluginPre::new(
-        linker.instantiate_pre(component)?,
-    )?))
+    super::prepared::<Plugin>(linker.instantiate_pre(component)?, component)
 }
 
-impl Prepared for PluginPre<HostState> {
-    fn instantiate<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Box<dyn Exports>> {
-        Box::pin(async move {
-            let plugin = self.instantiate_async(store).await?;
-            Ok(Box::new(plugin) as Box<dyn Exports>)
-        })
-    }
-}
+super::bindings!();
 
-impl Exports for Plugin {
-    hooks_v0_1!(corral_plugin0_1_0_hooks);
+impl Exports for Live<Plugin> {
+    hooks_v0_1!();
 
     fn describe_extension<'a>(
         &'a self,
         store: &'a mut Store<HostState>,
     ) -> Call<'a, Option<ExtensionInfo>> {
-        let extension = self.corral_plugin0_2_0_extension();
         Box::pin(async move {
+            let extension = self.bindings(store)?.corral_plugin0_2_0_extension();
             let info = extension.call_describe_extension(store).await?;
             Ok(Some(extension_info!(info)))
         })
@@ -68,10 +59,12 @@ impl Exports for Plugin {
         action: &'a str,
         input: &'a Json,
     ) -> Call<'a, Answer<Json>> {
-        Box::pin(
-            self.corral_plugin0_2_0_extension()
-                .call_perform(store, action, input),
-        )
+        Box::pin(async move {
+            self.bindings(store)?
+                .corral_plugin0_2_0_extension()
+                .call_perform(store, action, input)
+                .await
+        })
     }
 
     fn create_token<'a>(
@@ -79,10 +72,12 @@ impl Exports for Plugin {
         store: &'a mut Store<HostState>,
         request: &'a TokenRequest,
     ) -> Call<'a, Answer<Token>> {
-        Box::pin(
-            self.corral_plugin0_3_0_enrolment_tokens()
-                .call_create_token(store, request),
-        )
+        Box::pin(async move {
+            self.bindings(store)?
+                .corral_plugin0_3_0_enrolment_tokens()
+                .call_create_token(store, request)
+                .await
+        })
     }
 
     fn delete_token<'a>(
@@ -90,9 +85,11 @@ impl Exports for Plugin {
         store: &'a mut Store<HostState>,
         name: &'a str,
     ) -> Call<'a, Answer<()>> {
-        Box::pin(
-            self.corral_plugin0_3_0_enrolment_tokens()
-                .call_delete_token(store, name),
-        )
+        Box::pin(async move {
+            self.bindings(store)?
+                .corral_plugin0_3_0_enrolment_tokens()
+                .call_delete_token(store, name)
+                .await
+        })
     }
 }

@@ -6,7 +6,7 @@
 use wasmtime::Store;
 use wasmtime::component::{Component, HasSelf, Linker};
 
-use super::{Answer, Call, Exports, Prepared, extension_info, hooks_v0_1};
+use super::{Answer, Call, Exports, Live, Prepared, extension_info, hooks_v0_1};
 use crate::api::*;
 use crate::capability::{Capability, CapabilitySet};
 use crate::state::HostState;
@@ -47,29 +47,20 @@ pub(crate) fn prepare(
     component: &Component,
 ) -> wasmtime::Result<Box<dyn Prepared>> {
     link(linker, linked)?;
-    Ok(Box::new(PluginPre::new(
-        linker.instantiate_pre(component)?,
-    )?))
+    super::prepared::<Plugin>(linker.instantiate_pre(component)?, component)
 }
 
-impl Prepared for PluginPre<HostState> {
-    fn instantiate<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Box<dyn Exports>> {
-        Box::pin(async move {
-            let plugin = self.instantiate_async(store).await?;
-            Ok(Box::new(plugin) as Box<dyn Exports>)
-        })
-    }
-}
+super::bindings!();
 
-impl Exports for Plugin {
-    hooks_v0_1!(corral_plugin0_1_0_hooks);
+impl Exports for Live<Plugin> {
+    hooks_v0_1!();
 
     fn describe_extension<'a>(
         &'a self,
         store: &'a mut Store<HostState>,
     ) -> Call<'a, Option<ExtensionInfo>> {
-        let extension = self.corral_plugin0_2_0_extension();
         Box::pin(async move {
+            let extension = self.bindings(store)?.corral_plugin0_2_0_extension();
             let info = extension.call_describe_extension(store).await?;
             Ok(Some(extension_info!(info)))
         })
@@ -81,10 +72,12 @@ impl Exports for Plugin {
         action: &'a str,
         input: &'a Json,
     ) -> Call<'a, Answer<Json>> {
-        Box::pin(
-            self.corral_plugin0_2_0_extension()
-                .call_perform(store, action, input),
-        )
+        Box::pin(async move {
+            self.bindings(store)?
+                .corral_plugin0_2_0_extension()
+                .call_perform(store, action, input)
+                .await
+        })
     }
 
     fn create_token<'a>(
@@ -92,7 +85,6 @@ impl Exports for Plugin {
         store: &'a mut Store<HostState>,
         request: &'a TokenRequest,
     ) -> Call<'a, Answer<Token>> {
-        let exports = self.corral_plugin0_3_0_enrolment_tokens();
         let request = tokens::TokenRequest {
             profile_id: request.profile_id.clone(),
             owner_user_id: request.owner_user_id.clone(),
@@ -100,6 +92,7 @@ impl Exports for Plugin {
             attributes: request.attributes.clone(),
         };
         Box::pin(async move {
+            let exports = self.bindings(store)?.corral_plugin0_3_0_enrolment_tokens();
             let answer = exports.call_create_token(store, &request).await?;
             Ok(answer.map(|t| Token {
                 name: t.name,
@@ -116,14 +109,21 @@ impl Exports for Plugin {
         store: &'a mut Store<HostState>,
         name: &'a str,
     ) -> Call<'a, Answer<()>> {
-        Box::pin(
-            self.corral_plugin0_3_0_enrolment_tokens()
-                .call_delete_token(store, name),
-        )
+        Box::pin(async move {
+            self.bindings(store)?
+                .corral_plugin0_3_0_enrolment_tokens()
+                .call_delete_token(store, name)
+                .await
+        })
     }
 
     fn sync_inventory<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Answer<u32>> {
-        Box::pin(self.corral_plugin0_4_0_devices().call_sync_inventory(store))
+        Box::pin(async move {
+            self.bindings(store)?
+                .corral_plugin0_4_0_devices()
+                .call_sync_inventory(store)
+                .await
+        })
     }
 
     fn execute<'a>(
@@ -132,10 +132,12 @@ impl Exports for Plugin {
         device: &'a ManagedDevice,
         command: &'a DeviceCommand,
     ) -> Call<'a, Answer<()>> {
-        Box::pin(
-            self.corral_plugin0_4_0_devices()
-                .call_execute(store, device, command),
-        )
+        Box::pin(async move {
+            self.bindings(store)?
+                .corral_plugin0_4_0_devices()
+                .call_execute(store, device, command)
+                .await
+        })
     }
 
     fn validate_settings<'a>(
@@ -143,9 +145,11 @@ impl Exports for Plugin {
         store: &'a mut Store<HostState>,
         settings: &'a [Property],
     ) -> Call<'a, Answer<Vec<FieldError>>> {
-        Box::pin(
-            self.corral_plugin0_4_0_settings()
-                .call_validate_settings(store, settings),
-        )
+        Box::pin(async move {
+            self.bindings(store)?
+                .corral_plugin0_4_0_settings()
+                .call_validate_settings(store, settings)
+                .await
+        })
     }
 }

@@ -16,7 +16,8 @@ pub fn plugins_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins")
 }
 
-/// Run `cargo build --target wasm32-wasip2 --release` in `plugins/` once.
+/// Run `cargo build --target wasm32-wasip2 --release` in `plugins/` once, and build the example
+/// plugin without WASI (`wasm32-unknown-unknown`, see [`lean_guest`]).
 /// Set `CORRAL_SKIP_GUEST_BUILD=1` to use components built beforehand.
 pub fn guests() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
@@ -24,21 +25,32 @@ pub fn guests() -> &'static Path {
         let dir = plugins_dir();
         if std::env::var_os("CORRAL_SKIP_GUEST_BUILD").is_none() {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let mut cmd = Command::new(cargo);
-            cmd.args(["build", "--target", "wasm32-wasip2", "--release"])
-                .current_dir(&dir);
-            // Do not leak the host build's settings into the guest build.
-            for var in [
-                "CARGO_TARGET_DIR",
-                "RUSTFLAGS",
-                "CARGO_ENCODED_RUSTFLAGS",
-                "CARGO_BUILD_TARGET",
-                "CARGO_MANIFEST_DIR",
-            ] {
-                cmd.env_remove(var);
-            }
-            let status = cmd.status().expect("running cargo for the guests");
-            assert!(status.success(), "guest build failed");
+            let build = |args: &[&str]| {
+                let mut cmd = Command::new(&cargo);
+                cmd.arg("build")
+                    .args(args)
+                    .arg("--release")
+                    .current_dir(&dir);
+                // Do not leak the host build's settings into the guest build.
+                for var in [
+                    "CARGO_TARGET_DIR",
+                    "RUSTFLAGS",
+                    "CARGO_ENCODED_RUSTFLAGS",
+                    "CARGO_BUILD_TARGET",
+                    "CARGO_MANIFEST_DIR",
+                ] {
+                    cmd.env_remove(var);
+                }
+                let status = cmd.status().expect("running cargo for the guests");
+                assert!(status.success(), "guest build failed: {args:?}");
+            };
+            build(&["--target", "wasm32-wasip2"]);
+            build(&[
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "corral-example-plugin",
+            ]);
         }
         dir.join("target/wasm32-wasip2/release")
     })
@@ -46,6 +58,13 @@ pub fn guests() -> &'static Path {
 
 pub fn guest(name: &str) -> Vec<u8> {
     let path = guests().join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// A guest built for `wasm32-unknown-unknown` (no WASI imports; only the example plugin).
+pub fn lean_guest(name: &str) -> Vec<u8> {
+    guests();
+    let path = plugins_dir().join(format!("target/wasm32-unknown-unknown/release/{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
