@@ -207,9 +207,9 @@ pub struct PluginArgs {
     #[arg(long, env = "CORRAL_PLUGIN_TENANT_CALLS", default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=96))]
     pub plugin_tenant_calls: u64,
-    /// Calls of one plugin of a tenant running at once; 0: one less than the plugin threads (at
-    /// least 1, at most the tenant's share), so that a plugin's CPU-bound calls always leave a
-    /// thread to the tenant's other plugins and to the other tenants.
+    /// Calls of one plugin of a tenant running at once; 0: the tenant's share. (One less than
+    /// the plugin threads leaves a thread to everyone else while a plugin loops, but also
+    /// serialises a plugin's calls that wait on its vendor: see docs/plugin-fairness-bench.md.)
     #[arg(long, env = "CORRAL_PLUGIN_PLUGIN_CALLS", default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=96))]
     pub plugin_plugin_calls: u64,
@@ -254,7 +254,7 @@ impl PluginArgs {
                 running: self.plugin_calls as usize,
                 tenant_running,
                 plugin_running: match self.plugin_plugin_calls {
-                    0 => threads.saturating_sub(1).clamp(1, tenant_running),
+                    0 => tenant_running,
                     n => n as usize,
                 },
                 tenant_waiting: self.plugin_tenant_queue as usize,
