@@ -366,7 +366,8 @@ async fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "release binary, SQLite file, {cores} cores, default plugin settings (CPU deadline 1 s, \
-         a tenant (and each of its plugins) runs as many calls as there are plugin threads, 32 wait); tenant B: a plugin call every {} ms, a portal \
+         a tenant (and each of its plugins) runs as many calls as there are plugin threads, 32 \
+         wait, and one less once they have used 10 ms of CPU); tenant B: a plugin call every {} ms, a portal \
          page every {} ms, a check-in every {} ms; phases of {} s",
         PLUGIN_EVERY.as_millis(),
         PAGE_EVERY.as_millis(),

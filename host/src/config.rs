@@ -213,6 +213,16 @@ pub struct PluginArgs {
     #[arg(long, env = "CORRAL_PLUGIN_PLUGIN_CALLS", default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=96))]
     pub plugin_plugin_calls: u64,
+    /// Calls of one tenant running at once once they have used `CORRAL_PLUGIN_LONG_CALL_MS` of
+    /// CPU (CPU-bound calls; the others wait, parked, until one ends); 0: one less than the
+    /// plugin threads (at least 1), so that a tenant's loops always leave a thread free.
+    #[arg(long, env = "CORRAL_PLUGIN_TENANT_LONG_CALLS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=96))]
+    pub plugin_tenant_long_calls: u64,
+    /// CPU time (milliseconds) after which a plugin call counts as long.
+    #[arg(long, env = "CORRAL_PLUGIN_LONG_CALL_MS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub plugin_long_call_ms: u64,
     /// Calls of one tenant waiting for a turn; more get 429 at once.
     #[arg(long, env = "CORRAL_PLUGIN_TENANT_QUEUE", default_value_t = 32,
           value_parser = clap::value_parser!(u64).range(0..=10000))]
@@ -259,6 +269,11 @@ impl PluginArgs {
                 },
                 tenant_waiting: self.plugin_tenant_queue as usize,
                 max_wait: Duration::from_millis(self.plugin_queue_wait_ms),
+                tenant_long_running: match self.plugin_tenant_long_calls {
+                    0 => threads.saturating_sub(1).max(1),
+                    n => n as usize,
+                },
+                long_after: Duration::from_millis(self.plugin_long_call_ms),
             },
             clock: match &self.test_clock_file {
                 Some(path) => crate::devices::inventory::Clock::File(path.clone()),

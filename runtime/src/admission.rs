@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use crate::long_calls::LongCalls;
+
 /// Limits of [`Admission`]; see the module documentation.
 #[derive(Clone, Debug)]
 pub struct AdmissionLimits {
@@ -30,6 +32,10 @@ pub struct AdmissionLimits {
     pub tenant_waiting: usize,
     /// How long a call waits for its turn before it is refused.
     pub max_wait: Duration,
+    /// Calls of one tenant running at once once they are long (`long_calls.rs`).
+    pub tenant_long_running: usize,
+    /// CPU time after which a call is long.
+    pub long_after: Duration,
 }
 
 impl Default for AdmissionLimits {
@@ -40,6 +46,8 @@ impl Default for AdmissionLimits {
             plugin_running: 4,
             tenant_waiting: 32,
             max_wait: Duration::from_secs(5),
+            tenant_long_running: 3,
+            long_after: Duration::from_millis(10),
         }
     }
 }
@@ -81,6 +89,8 @@ struct Waiter {
 pub(crate) struct Admission {
     limits: Arc<AdmissionLimits>,
     state: Arc<Mutex<State>>,
+    /// Turns of the tenants' long calls, once admitted.
+    pub long: Arc<LongCalls>,
 }
 
 /// A running call's place: released (and the next call admitted) when dropped.
@@ -99,6 +109,10 @@ impl Drop for Ticket {
 impl Admission {
     pub fn new(limits: AdmissionLimits) -> Admission {
         Admission {
+            long: Arc::new(LongCalls::new(
+                limits.tenant_long_running,
+                limits.long_after,
+            )),
             limits: Arc::new(limits),
             state: Arc::default(),
         }
@@ -297,6 +311,7 @@ mod tests {
             plugin_running: 2,
             tenant_waiting: 2,
             max_wait: Duration::from_millis(200),
+            ..AdmissionLimits::default()
         }
     }
 
@@ -345,6 +360,7 @@ mod tests {
             plugin_running: 1,
             tenant_waiting: 10,
             max_wait: Duration::from_secs(5),
+            ..AdmissionLimits::default()
         });
         let first = admission.admit("a", "p").await.unwrap();
         let order = Arc::new(Mutex::new(Vec::new()));

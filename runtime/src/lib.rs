@@ -9,6 +9,8 @@
 //! * `cache`: authenticated on-disk cache of compiled artifacts;
 //! * [`plugin`]: installations (tenant x version x grants, `InstancePre`) and
 //!   hook calls on fresh instances;
+//! * `admission`, `long_calls`: each tenant's share of the running calls, and fewer turns
+//!   for its calls once they have shown they are CPU-bound;
 //! * `stock`: per-installation stock of pre-instantiated, never-used
 //!   instances (instantiation and teardown off the call path);
 //! * `state`: per-call store data, memory limiter, lazily built empty WASI;
@@ -42,6 +44,7 @@ pub mod error;
 mod executor;
 pub mod heap;
 mod host;
+mod long_calls;
 pub mod memory;
 pub mod plugin;
 pub mod runtime;
@@ -85,6 +88,7 @@ pub use backend::{
 pub use capability::{Capability, CapabilitySet, Grants};
 pub use error::{CallError, Oversize, PluginRef, RuntimeError, ValidationError};
 pub use executor::ExecutorConfig;
+pub use long_calls::LongCallCounts;
 pub use plugin::{HookResult, InstallOptions, Installation, Instance};
 pub use runtime::{CallLimits, CompiledPlugin, HostServices, Runtime, RuntimeConfig};
 pub use stock::StockStats;

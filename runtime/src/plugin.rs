@@ -116,6 +116,7 @@ impl Runtime {
             linked,
             &compiled.component,
         )?;
+        let long = self.inner.admission.long.gate(&opts.tenant_id);
         let core = Core {
             runtime: self.inner.clone(),
             ctx: Arc::new(InstallCtx {
@@ -131,6 +132,7 @@ impl Runtime {
                 services: self.inner.services.clone(),
                 limits,
                 tokens: self.inner.tokens.clone(),
+                long,
             }),
             pre: Arc::from(pre),
         };
@@ -202,12 +204,17 @@ impl Core {
         store.data_mut().start_call();
         store.set_epoch_deadline(1);
         // At every epoch tick: stop the call once it has used its CPU budget (CPU time, from
-        // `cpu.rs`), else yield to the scheduler so that calls sharing a thread take turns.
+        // `cpu.rs`); park it while it is long and waits for a turn (`long_calls.rs`); else
+        // yield to the scheduler so that calls sharing a thread take turns.
         store.epoch_deadline_callback(|ctx| {
-            if ctx.data().out_of_cpu() {
+            let state = ctx.data();
+            if state.out_of_cpu() {
                 return Err(Trap::Interrupt.into());
             }
-            Ok(UpdateDeadline::Yield(1))
+            Ok(match state.wait_for_turn() {
+                Some(wait) => UpdateDeadline::YieldCustom(1, wait),
+                None => UpdateDeadline::Yield(1),
+            })
         });
         let wall = self.ctx.limits.wall_timeout;
         let meter = store.data().meter.clone();

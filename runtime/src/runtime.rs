@@ -294,7 +294,11 @@ impl Runtime {
             ));
         }
         let shares = &config.admission;
-        if shares.running == 0 || shares.tenant_running == 0 || shares.plugin_running == 0 {
+        if shares.running == 0
+            || shares.tenant_running == 0
+            || shares.plugin_running == 0
+            || shares.tenant_long_running == 0
+        {
             return Err(RuntimeError::Config(
                 "admission limits must let at least one call run".into(),
             ));
@@ -373,6 +377,11 @@ impl Runtime {
     /// work for it. Reserves nothing.
     pub fn tenant_refusal(&self, tenant: &str) -> Option<Busy> {
         self.inner.admission.refusal(tenant)
+    }
+
+    /// `tenant`'s long calls now (`long_calls.rs`).
+    pub fn long_calls(&self, tenant: &str) -> crate::LongCallCounts {
+        self.inner.admission.long.counts(tenant)
     }
 
     pub fn engine(&self) -> &Engine {

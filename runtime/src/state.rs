@@ -20,6 +20,7 @@ use crate::backend::Scope;
 use crate::capability::{Capability, Grants};
 use crate::cpu::CpuMeter;
 use crate::error::PluginRef;
+use crate::long_calls::{LongGate, Turn};
 use crate::runtime::{CallLimits, HostServices};
 
 /// Fixed for an installation (tenant x plugin version x grants).
@@ -30,6 +31,8 @@ pub(crate) struct InstallCtx {
     pub services: HostServices,
     pub limits: CallLimits,
     pub tokens: Arc<crate::host::TokenCache>,
+    /// The turns of the tenant's long calls (`long_calls.rs`).
+    pub long: LongGate,
 }
 
 /// Marker error raised by the limiter when a memory would exceed its cap.
@@ -45,6 +48,8 @@ pub(crate) struct HostState {
     pub out_of_memory: bool,
     /// CPU time of the current call (`cpu.rs`), read by the epoch callback.
     pub meter: Arc<CpuMeter>,
+    /// The current call's turn among its tenant's long calls, once it is long.
+    pub turn: Turn,
     pub log_lines: u32,
     wasi: Option<WasiCtx>,
     table: ResourceTable,
@@ -56,6 +61,7 @@ impl HostState {
             ctx,
             out_of_memory: false,
             meter: Arc::default(),
+            turn: Turn::default(),
             log_lines: 0,
             wasi: None,
             table: ResourceTable::new(),
@@ -66,12 +72,20 @@ impl HostState {
     /// no CPU of an earlier call is charged to this one.
     pub fn start_call(&mut self) {
         self.meter = Arc::default();
+        self.turn = Turn::default();
         self.log_lines = 0;
     }
 
     /// Whether the current call has used its CPU budget.
     pub fn out_of_cpu(&self) -> bool {
         self.meter.used() >= self.ctx.limits.cpu_deadline
+    }
+
+    /// If the current call is long and has no turn yet, the wait for one.
+    pub fn wait_for_turn(
+        &self,
+    ) -> Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>> {
+        self.ctx.long.wait_for_turn(self.meter.used(), &self.turn)
     }
 }
 

@@ -225,6 +225,70 @@ fn infinite_loop_hits_cpu_deadline() {
     });
 }
 
+/// A tenant's CPU-bound calls take turns for fewer threads than its share (`long_calls.rs`):
+/// with one turn, one of a tenant's two loops runs while the other is parked (its CPU meter
+/// still, so it too ends on its own CPU deadline), and another tenant's loop runs meanwhile.
+#[test]
+fn a_tenants_long_calls_take_turns() {
+    mt().block_on(async {
+        let one_turn = RuntimeConfig {
+            admission: AdmissionLimits {
+                tenant_long_running: 1,
+                ..AdmissionLimits::default()
+            },
+            ..test_config()
+        };
+        let h = host_with(one_turn, Arc::new(NoHttpClient));
+        let limits = CallLimits {
+            cpu_deadline: Duration::from_millis(300),
+            wall_timeout: Duration::from_secs(30),
+            ..CallLimits::default()
+        };
+        let a = h
+            .install_with(
+                "hostile_infinite_loop",
+                "ta",
+                Grants::none(),
+                Some(limits.clone()),
+            )
+            .await;
+        let b = h
+            .install_with("hostile_infinite_loop", "tb", Grants::none(), Some(limits))
+            .await;
+        let calls: Vec<_> = [a.clone(), a, b]
+            .into_iter()
+            .map(|i| tokio::spawn(async move { i.validate_config(&config("x", "{}")).await }))
+            .collect();
+        let (mut most_a, mut most_b) = (LongCallCounts::default(), LongCallCounts::default());
+        while !calls.iter().all(|c| c.is_finished()) {
+            let (now_a, now_b) = (h.rt.long_calls("ta"), h.rt.long_calls("tb"));
+            most_a.running = most_a.running.max(now_a.running);
+            most_a.waiting = most_a.waiting.max(now_a.waiting);
+            most_b.running = most_b.running.max(now_b.running);
+            most_b.waiting = most_b.waiting.max(now_b.waiting);
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        assert_eq!(
+            (most_a, most_b),
+            (
+                LongCallCounts {
+                    running: 1,
+                    waiting: 1
+                },
+                LongCallCounts {
+                    running: 1,
+                    waiting: 0
+                }
+            )
+        );
+        for call in calls {
+            let e = call.await.unwrap().unwrap_err();
+            assert!(matches!(e, CallError::DeadlineExceeded(..)), "{e}");
+        }
+        assert_eq!(h.rt.long_calls("ta"), LongCallCounts::default());
+    });
+}
+
 /// This process's CPU time (every thread).
 fn process_cpu() -> Duration {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();

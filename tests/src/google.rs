@@ -94,6 +94,8 @@ struct Shared {
     token_uri: String,
     log: Mutex<Log>,
     devices: Mutex<Devices>,
+    /// TLS connections accepted (the host keeps its connections to a vendor open).
+    connections: std::sync::atomic::AtomicUsize,
 }
 
 /// The running stand-in (stops when dropped).
@@ -187,6 +189,9 @@ impl GoogleStandIn {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
+                    shared
+                        .connections
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let service = hyper::service::service_fn(move |req| {
                         let shared = shared.clone();
                         async move { Ok::<_, Infallible>(shared.answer(req).await) }
@@ -222,6 +227,13 @@ impl GoogleStandIn {
             "auth_uri": "https://accounts.google.com/o/oauth2/auth",
             "token_uri": self.shared.token_uri,
         })
+    }
+
+    /// TLS connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// API requests accepted so far, oldest first.
@@ -410,6 +422,7 @@ impl Shared {
             token_uri,
             log: Mutex::default(),
             devices: Mutex::default(),
+            connections: Default::default(),
         }
     }
 

@@ -385,6 +385,13 @@ async fn enrolment_requirements_refuse_devices() {
         d.as_object_mut().unwrap().remove("softwareInfo");
     });
     sync(&s, 7).await;
+    // The host keeps its connection to the vendor: one TLS handshake, not one per request.
+    assert!(
+        s.google.connections() <= 2 && s.google.requests().len() >= 6,
+        "{} connections for {} requests",
+        s.google.connections(),
+        s.google.requests().len()
+    );
 
     for (d, refused) in [
         (&ok, None),

@@ -90,8 +90,9 @@ async fn a_tenant_over_its_share_gets_429_while_another_tenants_call_succeeds() 
     assert_eq!(r.status, 200);
 }
 
-/// Eight loops at once, sharing the cores: each is stopped by the CPU deadline (not the
-/// wall-clock timeout), and the server answers meanwhile.
+/// Eight loops at once, sharing the cores or parked until their tenant's long-call turn:
+/// each is stopped by the CPU deadline (not the wall-clock timeout), and the server answers
+/// meanwhile.
 #[tokio::test]
 async fn eight_loops_at_once_are_each_stopped_by_the_cpu_deadline() {
     let env = Env::new(Db::Sqlite)

@@ -114,10 +114,10 @@ impl Plugins {
             directory: Arc::new(capabilities::directory::DbDirectory {
                 store: store.clone(),
             }),
-            http: Arc::new(capabilities::http::TlsHttpClient {
-                timeout: config.default_limits.http_timeout,
-                extra_roots: capabilities::http::load_roots(settings.extra_roots.as_deref())?,
-            }),
+            http: Arc::new(capabilities::http::TlsHttpClient::new(
+                config.default_limits.http_timeout,
+                capabilities::http::load_roots(settings.extra_roots.as_deref())?,
+            )),
             vendor: Arc::new(capabilities::vendor::DbVendor {
                 store: store.clone(),
                 secrets: secrets.clone(),

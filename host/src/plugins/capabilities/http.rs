@@ -1,5 +1,14 @@
 //! The `http` capability: outbound HTTPS for plugins granted it, to the hosts the tenant allows.
+//!
+//! Why clients are kept: building a `reqwest::Client` loads the system's certificate
+//! authorities and a new client opens a new connection, so a client per request cost a
+//! certificate store and a TLS handshake per vendor call (a 7-device AMAPI sync spent most of
+//! its second of CPU there). A client is kept per host and approved addresses, so calls to a
+//! vendor reuse its connections, and a host that resolves elsewhere gets a new client.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,9 +19,53 @@ use corral_plugin_runtime::{HttpClient, OutboundError, OutboundRequest, Outbound
 /// connection goes only to those addresses, and redirects are not followed (each hop would
 /// need the same checks).
 pub struct TlsHttpClient {
-    pub timeout: Duration,
+    timeout: Duration,
     /// Trusted besides the system's certificate authorities (operator setting).
-    pub extra_roots: Vec<reqwest::Certificate>,
+    extra_roots: Vec<reqwest::Certificate>,
+    clients: Mutex<HashMap<ClientKey, reqwest::Client>>,
+}
+
+/// A host and the addresses it was approved at (ports aside: the URL's port is used).
+type ClientKey = (String, Vec<SocketAddr>);
+
+/// Clients kept at most (all are dropped when full: one costs a handshake to rebuild).
+const MAX_CLIENTS: usize = 256;
+/// Idle connections kept per host and client.
+const IDLE_PER_HOST: usize = 8;
+
+impl TlsHttpClient {
+    pub fn new(timeout: Duration, extra_roots: Vec<reqwest::Certificate>) -> TlsHttpClient {
+        TlsHttpClient {
+            timeout,
+            extra_roots,
+            clients: Mutex::default(),
+        }
+    }
+
+    /// The client that connects `host` only to `addrs`.
+    fn client(&self, host: &str, addrs: &[SocketAddr]) -> Result<reqwest::Client, OutboundError> {
+        let key = (host.to_owned(), addrs.to_vec());
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(&key) {
+            return Ok(client.clone());
+        }
+        let mut builder = reqwest::Client::builder();
+        for root in &self.extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        let client = builder
+            .resolve_to_addrs(host, addrs)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.timeout)
+            .pool_max_idle_per_host(IDLE_PER_HOST)
+            .build()
+            .map_err(|e| OutboundError::Transport(e.to_string()))?;
+        if clients.len() >= MAX_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
 }
 
 /// The certificate authorities of the operator's PEM file, if one is set.
@@ -38,16 +91,7 @@ impl HttpClient for TlsHttpClient {
             .host_str()
             .ok_or_else(|| OutboundError::Transport("URL without host".into()))?
             .to_string();
-        let mut client = reqwest::Client::builder();
-        for root in &self.extra_roots {
-            client = client.add_root_certificate(root.clone());
-        }
-        let client = client
-            .resolve_to_addrs(&host, &request.addrs)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(self.timeout)
-            .build()
-            .map_err(|e| OutboundError::Transport(e.to_string()))?;
+        let client = self.client(&host, &request.addrs)?;
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|e| OutboundError::Transport(e.to_string()))?;
         let mut builder = client.request(method, request.url.as_str());
