@@ -165,7 +165,9 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Authenticated, E
     .await?;
     let (tenant, tenant_slug, admin_id) = found.ok_or(Error::Unauthenticated("sign in first"))?;
     let tenant = TenantId::from_db(tenant);
-    let mut read = store.scoped_read(&tenant).await?;
+    // Every API request and console page comes here: one read, outside any transaction
+    // (a transaction added a BEGIN and a ROLLBACK to each, 429 answers included).
+    let mut read = store.reader(&tenant).await?;
     let admin = admins::get(&mut read, &admin_id)
         .await
         .map_err(|_| Error::Unauthenticated("sign in first"))?;
