@@ -15,7 +15,8 @@
 //! Environment knobs for experiments: BENCH_ITERS (default 20000),
 //! BENCH_PACES_US (default "100,50"), BENCH_PREWARM (default 2),
 //! BENCH_KEEP_RESIDENT (bytes of memory kept resident per pool slot),
-//! BENCH_PROFILE=a|c (run only the fresh-inline or the warm loop, for perf).
+//! BENCH_PROFILE=a|c|c' (run only the fresh-inline, the warm or the warm describe loop, for
+//! perf).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -179,6 +180,10 @@ fn main() {
         rt.block_on(async {
             let mut w = inst.instantiate().await.unwrap();
             for _ in 0..iters {
+                if which == "c'" {
+                    black_box(w.describe().await.unwrap());
+                    continue;
+                }
                 let r = if which == "c" {
                     w.decide_enrolment(black_box(&req)).await
                 } else {
@@ -335,6 +340,24 @@ fn main() {
         v
     });
     results.push(stats("(c) warm instance (call only)", warm));
+
+    // (c') the same instance's `describe`: nothing to lower, a small record to lift; what a
+    // warm call costs apart from the request's 12 strings
+    let bare = rt.block_on(async {
+        let mut w = inst.instantiate().await.unwrap();
+        let mut v = Vec::with_capacity(iters);
+        for i in 0..iters + warmup {
+            let t = Instant::now();
+            let r = w.describe().await;
+            let d = t.elapsed();
+            black_box(r.unwrap());
+            if i >= warmup {
+                v.push(d);
+            }
+        }
+        v
+    });
+    results.push(stats("(c') warm instance, describe (no arguments)", bare));
 
     // (d) native Rust, same logic
     let native = {

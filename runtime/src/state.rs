@@ -72,7 +72,9 @@ impl HostState {
     /// no CPU of an earlier call is charged to this one.
     pub fn start_call(&mut self) {
         self.meter = Arc::default();
-        self.turn = Turn::default();
+        if self.turn.get().is_some() {
+            self.turn = Turn::default();
+        }
         self.log_lines = 0;
     }
 
