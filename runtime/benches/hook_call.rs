@@ -7,7 +7,9 @@
 //! The hook is `decide-enrolment` of the example plugin (Knox-over-zero-touch
 //! precedence + patch-level check), built for wasm32-unknown-unknown (no WASI
 //! imports); one row repeats (a) with its wasm32-wasip2 build. "Native" runs the very same logic
-//! (`plugins/example/src/logic.rs`, included below) without any sandbox.
+//! (`plugins/example/src/logic.rs`, included below) without any sandbox. The (c-raw) rows
+//! make the warm call on a bare wasmtime store of the same engine, without any of Corral's
+//! code: what wasmtime itself costs for this call, side by side.
 //! Everything runs on ONE tokio current-thread runtime: the stock's refill
 //! task (drop of the used instance + instantiation of the next one) shares
 //! the calling thread, so the paced measurement only works because the gap
@@ -53,31 +55,6 @@ fn stats(name: impl Into<String>, mut v: Vec<Duration>) -> Stats {
 
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
-}
-
-fn request() -> EnrolmentRequest {
-    EnrolmentRequest {
-        device: common::device(),
-        channel: EnrolmentChannel::ZeroTouch,
-        user_id: None,
-        profile_id: None,
-        registrations: vec![
-            ProvisioningRegistration {
-                channel: EnrolmentChannel::ZeroTouch,
-                configuration_id: Some("zt-1".into()),
-                registered_at_ms: None,
-            },
-            ProvisioningRegistration {
-                channel: EnrolmentChannel::KnoxMobileEnrollment,
-                configuration_id: Some("kme-7".into()),
-                registered_at_ms: None,
-            },
-        ],
-        attributes: vec![Property {
-            name: "min-patch-level".into(),
-            value: "2024-06-01".into(),
-        }],
-    }
 }
 
 fn main() {
@@ -159,7 +136,7 @@ fn main() {
         (inline, stocked, wasi_inline)
     });
     let (inst, stocked, wasi_inst) = inline_inst;
-    let req = request();
+    let req = common::enrolment_request();
 
     // sanity: same answer in both worlds
     let sandboxed = rt.block_on(inst.decide_enrolment(&req)).unwrap().unwrap();
@@ -359,6 +336,19 @@ fn main() {
     });
     results.push(stats("(c') warm instance, describe (no arguments)", bare));
 
+    // (c-raw) the same warm call on a bare wasmtime store, without any of Corral's code
+    // (`Store<()>`, imports as traps, no meter, no timeout): wasmtime's own cost for this
+    // call; then with every optional field of the request empty (the answer unchanged).
+    let (raw_full, raw_empty) = raw_warm(&h, &req, iters, warmup);
+    results.push(stats(
+        "(c-raw) same warm call, bare wasmtime store (no Corral code)",
+        raw_full,
+    ));
+    results.push(stats(
+        "(c-raw) same, request without its strings and lists",
+        raw_empty,
+    ));
+
     // (d) native Rust, same logic
     let native = {
         let mut v = Vec::with_capacity(iters);
@@ -413,6 +403,75 @@ fn main() {
     for n in &notes {
         println!("* {n}");
     }
+}
+
+/// A warm `decide-enrolment` on a bare store of the runtime's engine (no host state, imports as
+/// traps, no CPU meter, no timeout), with `req` and then with `req` stripped of its strings and
+/// lists: wasmtime's own cost of the call, measured next to Corral's (c).
+fn raw_warm(
+    h: &common::Host,
+    req: &EnrolmentRequest,
+    iters: usize,
+    warmup: usize,
+) -> (Vec<Duration>, Vec<Duration>) {
+    use wasmtime::Store;
+    use wasmtime::component::{Component, Linker};
+    let engine = h.rt.engine();
+    let component = Component::new(engine, common::lean_guest("corral_example_plugin")).unwrap();
+    let mut linker: Linker<()> = Linker::new(engine);
+    linker.define_unknown_imports_as_traps(&component).unwrap();
+    let pre = linker.instantiate_pre(&component).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut store = Store::new(engine, ());
+    store.set_epoch_deadline(1 << 40);
+    let instance = rt.block_on(pre.instantiate_async(&mut store)).unwrap();
+    let hooks = component
+        .get_export_index(None, "corral:plugin/hooks@0.1.0")
+        .unwrap();
+    let index = component
+        .get_export_index(Some(&hooks), "decide-enrolment")
+        .unwrap();
+    let decide = instance
+        .get_typed_func::<(&EnrolmentRequest,), (Result<EnrolmentDecision, PluginError>,)>(
+            &mut store, index,
+        )
+        .unwrap();
+    let empty = EnrolmentRequest {
+        device: DeviceIdentity {
+            device_id: None,
+            serial_number: None,
+            imeis: vec![],
+            meid: None,
+            manufacturer: None,
+            model: None,
+            os: None,
+            os_version: None,
+            security_patch_level: None,
+        },
+        user_id: None,
+        profile_id: None,
+        registrations: vec![],
+        attributes: vec![],
+        ..req.clone()
+    };
+    let mut run = |req: &EnrolmentRequest| {
+        rt.block_on(async {
+            let mut v = Vec::with_capacity(iters);
+            for i in 0..iters + warmup {
+                let t = Instant::now();
+                let r = decide.call_async(&mut store, (black_box(req),)).await;
+                let d = t.elapsed();
+                black_box(r.unwrap().0.unwrap());
+                if i >= warmup {
+                    v.push(d);
+                }
+            }
+            v
+        })
+    };
+    (run(req), run(&empty))
 }
 
 /// Lower bounds measured directly on the runtime's engine, without Corral's

@@ -103,17 +103,21 @@ fn run(accounting: &Accounting) {
                 }
                 accounting.parked.store(false, Ordering::SeqCst);
                 quiet = 0;
+                // While parked, the threads kept working outside any call (serving requests,
+                // compiling): that CPU belongs to no call, so readings start again from now.
+                // Without this, the first call after a quiet spell was charged all of it
+                // and could be stopped at its CPU deadline before it had done anything.
+                for slot in registered(accounting) {
+                    if let Some(now) = cpu_ns(slot.clock) {
+                        slot.last_ns.store(now, Ordering::Relaxed);
+                    }
+                }
             }
         } else {
             quiet = 0;
         }
         std::thread::sleep(accounting.tick);
-        let threads: Vec<Arc<Slot>> = {
-            let mut threads = accounting.threads.lock().expect("not poisoned");
-            threads.retain(|t| t.strong_count() > 0);
-            threads.iter().filter_map(Weak::upgrade).collect()
-        };
-        for slot in threads {
+        for slot in registered(accounting) {
             let Some(now) = cpu_ns(slot.clock) else {
                 continue;
             };
@@ -123,6 +127,13 @@ fn run(accounting: &Accounting) {
             }
         }
     }
+}
+
+/// The threads registered and still alive.
+fn registered(accounting: &Accounting) -> Vec<Arc<Slot>> {
+    let mut threads = accounting.threads.lock().expect("not poisoned");
+    threads.retain(|t| t.strong_count() > 0);
+    threads.iter().filter_map(Weak::upgrade).collect()
 }
 
 fn cpu_ns(clock: libc::clockid_t) -> Option<u64> {
@@ -270,5 +281,46 @@ mod tests {
         spin(Duration::from_millis(30));
         std::thread::sleep(Duration::from_millis(10));
         assert!(meter.used() <= used + Duration::from_millis(2));
+    }
+
+    /// CPU a thread used while no call was active (the accounting thread parked) is charged to
+    /// no call: the first call after a quiet spell starts from zero.
+    #[test]
+    fn cpu_used_while_parked_is_charged_to_no_call() {
+        let spin = |d: Duration| {
+            let mut clock: libc::clockid_t = 0;
+            // SAFETY: the calling thread's CPU clock, into a valid out-parameter.
+            assert_eq!(0, unsafe {
+                libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock)
+            });
+            let start = cpu_ns(clock).unwrap();
+            while cpu_ns(clock).unwrap() - start < d.as_nanos() as u64 {
+                std::hint::black_box(0u64);
+            }
+        };
+        // Register this thread and let the accounting thread run, then park.
+        metered(&Arc::new(CpuMeter::default()), || {
+            drop(Active::start());
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !accounting().parked.load(Ordering::SeqCst) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the accounting thread never parked"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Work outside any call while it is parked.
+        spin(Duration::from_millis(200));
+        // A call that then uses almost no CPU.
+        let meter = Arc::new(CpuMeter::default());
+        let active = Active::start();
+        metered(&meter, || std::thread::sleep(Duration::from_millis(20)));
+        drop(active);
+        assert!(
+            meter.used() < Duration::from_millis(20),
+            "charged {:?} of CPU used before the call",
+            meter.used()
+        );
     }
 }

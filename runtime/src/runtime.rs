@@ -262,7 +262,9 @@ fn engine_config(cfg: &RuntimeConfig) -> Config {
         .table_keep_resident(cfg.table_keep_resident)
         .async_stack_keep_resident(cfg.async_stack_keep_resident)
         .decommit_batch_size(cfg.decommit_batch_size)
-        .max_unused_warm_slots(cfg.max_unused_warm_slots);
+        .max_unused_warm_slots(cfg.max_unused_warm_slots)
+        // Linux 6.7+: reset only the pages an instance wrote, not all it keeps resident.
+        .pagemap_scan(wasmtime::Enabled::Auto);
     let mut config = Config::new();
     config
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))

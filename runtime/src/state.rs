@@ -71,7 +71,12 @@ impl HostState {
     /// Reset the per-call budgets (a warm instance makes several calls): a new meter, so that
     /// no CPU of an earlier call is charged to this one.
     pub fn start_call(&mut self) {
-        self.meter = Arc::default();
+        // A new meter, in place when no one else holds the last call's (the usual case: the
+        // accounting thread only holds it while the call is being polled).
+        match Arc::get_mut(&mut self.meter) {
+            Some(meter) => *meter = CpuMeter::default(),
+            None => self.meter = Arc::default(),
+        }
         if self.turn.get().is_some() {
             self.turn = Turn::default();
         }

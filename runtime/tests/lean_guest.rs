@@ -92,3 +92,37 @@ async fn the_example_built_without_wasi_answers_as_the_wasi_build_does() {
     let small = lean.map_import_rows(&batch(2)).await.unwrap().unwrap();
     same(&small[..], &from_lean[..2]);
 }
+
+/// The SDK's allocator hands freed small blocks out again: a warm instance serves thousands of
+/// calls, each passing and returning a dozen strings, within a memory cap that a few hundred
+/// calls' worth of leaked blocks would exceed.
+#[tokio::test]
+async fn a_warm_instance_reuses_its_small_blocks() {
+    let h = host();
+    let lean =
+        h.rt.compile(&lean_guest("corral_example_plugin"))
+            .await
+            .unwrap();
+    let opts = InstallOptions {
+        limits: Some(CallLimits {
+            memory_bytes: 2 << 20,
+            ..CallLimits::default()
+        }),
+        ..install_opts("capped")
+    };
+    let inst = h.rt.install(&lean, opts).unwrap();
+    let request = enrolment_request();
+    let mut warm = inst.instantiate().await.unwrap();
+    for i in 0..20_000 {
+        let decision = warm.decide_enrolment(&request).await;
+        assert!(
+            matches!(decision, Ok(Ok(EnrolmentDecision::Allow(_)))),
+            "call {i}: {decision:?}"
+        );
+    }
+    // Blocks of every size come back too: a batch of rows of growing sizes, twice.
+    for _ in 0..2 {
+        let rows = warm.map_import_rows(&batch(500)).await.unwrap().unwrap();
+        assert_eq!(rows.len(), 500);
+    }
+}

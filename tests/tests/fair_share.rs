@@ -21,8 +21,10 @@ async fn a_tenant_over_its_share_gets_429_while_another_tenants_call_succeeds() 
         .with_env("CORRAL_PLUGIN_TENANT_QUEUE", "1")
         .with_env("CORRAL_PLUGIN_CPU_MS", "1500")
         // A wall-clock backstop far beyond the budget: on a loaded machine the loops' threads
-        // (at a lower priority) may take many seconds to use 1.5 s of CPU.
-        .with_env("CORRAL_PLUGIN_WALL_SECS", "60");
+        // (at a lower priority) may take many seconds to use 1.5 s of CPU, and the waiting
+        // call waits that long for its turn.
+        .with_env("CORRAL_PLUGIN_WALL_SECS", "60")
+        .with_env("CORRAL_PLUGIN_QUEUE_WAIT_MS", "60000");
     env.create_tenant("alpha").await;
     env.create_tenant("bravo").await;
     let server = env.serve().await;
@@ -42,7 +44,17 @@ async fn a_tenant_over_its_share_gets_429_while_another_tenants_call_succeeds() 
         let (alpha, path) = (alpha.clone(), loop_path.clone());
         tokio::spawn(async move { alpha.send("POST", &path, Some(kiosk())).await })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Until alpha's queue is full (a plugin that does not exist is not found until then, and
+    // queues nothing), however slowly a loaded machine takes the two calls in.
+    let nowhere = "/api/v1/plugins/00000000-0000-0000-0000-000000000000/validate";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while alpha.send("POST", nowhere, Some(kiosk())).await.status != 429 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "alpha's queue never filled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let refused = alpha.send("POST", &loop_path, Some(kiosk())).await;
     assert_eq!(
         (refused.status, refused.error().0),
@@ -57,7 +69,6 @@ async fn a_tenant_over_its_share_gets_429_while_another_tenants_call_succeeds() 
     );
     // Refused before any look-up: while its queue is full, alpha is told to come back even
     // for a plugin that does not exist, which bravo is told is not found.
-    let nowhere = "/api/v1/plugins/00000000-0000-0000-0000-000000000000/validate";
     let r = alpha.send("POST", nowhere, Some(kiosk())).await;
     assert_eq!((r.status, r.error().0), (429, "plugin_busy"), "{r:?}");
     let r = bravo.send("POST", nowhere, Some(kiosk())).await;

@@ -160,6 +160,33 @@ pub fn device() -> DeviceIdentity {
     }
 }
 
+/// A zero-touch enrolment of [`device`], registered in zero-touch and Knox Mobile Enrollment,
+/// with a minimum patch level: the example plugin allows it through its KME configuration.
+pub fn enrolment_request() -> EnrolmentRequest {
+    EnrolmentRequest {
+        device: device(),
+        channel: EnrolmentChannel::ZeroTouch,
+        user_id: None,
+        profile_id: None,
+        registrations: vec![
+            ProvisioningRegistration {
+                channel: EnrolmentChannel::ZeroTouch,
+                configuration_id: Some("zt-1".into()),
+                registered_at_ms: None,
+            },
+            ProvisioningRegistration {
+                channel: EnrolmentChannel::KnoxMobileEnrollment,
+                configuration_id: Some("kme-7".into()),
+                registered_at_ms: None,
+            },
+        ],
+        attributes: vec![Property {
+            name: "min-patch-level".into(),
+            value: "2024-06-01".into(),
+        }],
+    }
+}
+
 pub const KIOSK: &str = r#"{"pinnedApp":"com.example.kiosk","statusBar":false}"#;
 
 /// Good installation of the example plugin for concurrency checks.
