@@ -219,7 +219,9 @@ pub struct PluginArgs {
     #[arg(long, env = "CORRAL_PLUGIN_TENANT_LONG_CALLS", default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=96))]
     pub plugin_tenant_long_calls: u64,
-    /// CPU time (milliseconds) after which a plugin call counts as long.
+    /// CPU time (milliseconds) after which a plugin call counts as long: it then needs one of
+    /// its tenant's long-call turns, and runs on the long calls' threads (`nice` 19), after
+    /// every short call.
     #[arg(long, env = "CORRAL_PLUGIN_LONG_CALL_MS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub plugin_long_call_ms: u64,
@@ -257,6 +259,7 @@ impl PluginArgs {
             executor: corral_plugin_runtime::ExecutorConfig {
                 threads,
                 nice: self.plugin_nice as i32,
+                long_after: Duration::from_millis(self.plugin_long_call_ms),
             },
             cpu_deadline: Duration::from_millis(self.plugin_cpu_ms),
             wall_timeout: Duration::from_secs(self.plugin_wall_secs),

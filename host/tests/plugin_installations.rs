@@ -38,6 +38,7 @@ async fn installations_are_let_go_when_their_plugin_changes_stops_or_idles() {
         executor: ExecutorConfig {
             threads: 1,
             nice: 10,
+            long_after: Duration::from_millis(10),
         },
         cpu_deadline: Duration::from_secs(1),
         wall_timeout: Duration::from_secs(10),

@@ -26,6 +26,7 @@
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -44,6 +45,8 @@ pub struct StockStats {
     pub misses: u64,
     /// Instances the background task instantiated for the stock.
     pub prewarmed: u64,
+    /// Instantiations for the stock that failed (retried after a pause, see `refill`).
+    pub failures: u64,
 }
 
 struct Shared {
@@ -58,6 +61,7 @@ struct Shared {
     hits: AtomicU64,
     misses: AtomicU64,
     prewarmed: AtomicU64,
+    failures: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -84,6 +88,7 @@ impl Stock {
                 hits: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
                 prewarmed: AtomicU64::new(0),
+                failures: AtomicU64::new(0),
             }),
             core,
         };
@@ -152,6 +157,7 @@ impl Stock {
             hits: self.shared.hits.load(Ordering::Relaxed),
             misses: self.shared.misses.load(Ordering::Relaxed),
             prewarmed: self.shared.prewarmed.load(Ordering::Relaxed),
+            failures: self.shared.failures.load(Ordering::Relaxed),
         }
     }
 }
@@ -179,8 +185,14 @@ impl Drop for Running {
     }
 }
 
+/// The pause after a failed instantiation before the stock tries again (unless a call wakes it
+/// first), doubling up to `RETRY_MAX` while it keeps failing.
+const RETRY_FIRST: Duration = Duration::from_millis(50);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
 async fn refill(shared: Arc<Shared>, core: Core) {
     let _running = Running(shared.clone());
+    let mut retry = RETRY_FIRST;
     loop {
         if shared.closed.load(Ordering::SeqCst) {
             break;
@@ -210,14 +222,24 @@ async fn refill(shared: Arc<Shared>, core: Core) {
                         break;
                     }
                     shared.prewarmed.fetch_add(1, Ordering::Relaxed);
+                    retry = RETRY_FIRST;
                     // Let waiting calls run between two instantiations.
                     tokio::task::yield_now().await;
                     continue;
                 }
-                // Retry only when woken by a call (no hot loop on a component
-                // that cannot be instantiated).
+                // A pool momentarily full, a budget reached while the machine was busy: try
+                // again after a pause, or at the next call. The pauses double while it keeps
+                // failing, so a component that cannot be instantiated costs an attempt every
+                // few seconds, not a hot loop.
                 Err(e) => {
-                    tracing::warn!(plugin = %core.ctx.plugin, error = %e, "pre-instantiation failed")
+                    shared.failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(plugin = %core.ctx.plugin, error = %e, "pre-instantiation failed");
+                    tokio::select! {
+                        _ = shared.wake.notified() => {}
+                        _ = tokio::time::sleep(retry) => {}
+                    }
+                    retry = (retry * 2).min(RETRY_MAX);
+                    continue;
                 }
             }
         }

@@ -675,6 +675,7 @@ fn calls_run_on_the_plugin_threads_at_their_priority() {
             executor: Some(ExecutorConfig {
                 threads: 1,
                 nice: 7,
+                long_after: Duration::from_millis(10),
             }),
             ..test_config()
         };
@@ -698,6 +699,67 @@ fn calls_run_on_the_plugin_threads_at_their_priority() {
             .unwrap();
         let seen = kv.seen.lock().unwrap().clone();
         assert_eq!(seen, vec![(Some("corral-plugin-call".to_string()), 7)]);
+    });
+}
+
+/// CPU time (milliseconds) and `nice` of this process's threads whose name starts with
+/// `prefix` (their `comm`, the name cut to 15 bytes), from `/proc/self/task`.
+fn threads_cpu(prefix: &str) -> Vec<(u64, i64)> {
+    // SAFETY: reads a system constant.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let mut found = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let dir = task.path();
+        let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else {
+            continue;
+        };
+        if !comm.trim_end().starts_with(prefix) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
+            continue;
+        };
+        // After the name's closing parenthesis: state is field 3, utime 14, stime 15, nice 19.
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+        let cpu: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        found.push((cpu * 1000 / ticks, fields[16].parse().unwrap()));
+    }
+    found
+}
+
+/// A call that has run `long_after` goes on on the long calls' threads, at the lowest
+/// priority: a loop's CPU is spent there, at `nice` 19, not on the short calls' threads.
+#[test]
+fn a_long_call_moves_to_the_lowest_priority_threads() {
+    mt().block_on(async {
+        let settings = RuntimeConfig {
+            executor: Some(ExecutorConfig {
+                threads: 1,
+                nice: 7,
+                long_after: Duration::from_millis(20),
+            }),
+            ..test_config()
+        };
+        let h = host_with(settings, Arc::new(NoHttpClient));
+        let looping = h.install_looping(Duration::from_millis(600)).await;
+        let short_before: u64 = threads_cpu("corral-plugin-c").iter().map(|t| t.0).sum();
+        let e = looping
+            .validate_config(&config("x", "{}"))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CallError::DeadlineExceeded(..)), "{e}");
+        let short: u64 = threads_cpu("corral-plugin-c").iter().map(|t| t.0).sum();
+        let long = threads_cpu("corral-plugin-l");
+        assert!(
+            long.iter().all(|&(_, nice)| nice == 19) && !long.is_empty(),
+            "{long:?}"
+        );
+        let long_cpu: u64 = long.iter().map(|t| t.0).sum();
+        assert!(
+            long_cpu >= 450 && short - short_before < 150,
+            "the loop ran {long_cpu} ms on the long calls' threads and {} ms on the short ones'",
+            short - short_before
+        );
     });
 }
 
@@ -1225,6 +1287,47 @@ fn infinite_loop_from_stock_hits_deadline_counted_from_call_start() {
         stock_ready(&bad, 1).await;
         let e = bad.validate_config(&config("x", "{}")).await.unwrap_err();
         assert!(matches!(e, CallError::DeadlineExceeded(..)), "{e}");
+    });
+}
+
+/// A stock whose instantiation fails tries again on its own, after pauses that grow: it fills
+/// once the cause is gone without waiting for a call, and a component that can never be
+/// instantiated costs a few attempts a second, not a hot loop.
+#[test]
+fn a_stock_that_fails_to_instantiate_retries_with_pauses() {
+    mt().block_on(async {
+        let h = host_with(
+            RuntimeConfig {
+                prewarm: 1,
+                ..test_config()
+            },
+            Arc::new(NoHttpClient),
+        );
+        let compiled = h.rt.compile(&guest("hostile_call_counter")).await.unwrap();
+        // A memory cap below the component's initial memory: every instantiation fails.
+        let inst =
+            h.rt.install(
+                &compiled,
+                InstallOptions {
+                    tenant_id: "t1".into(),
+                    plugin_id: "counter".into(),
+                    version: "1.0.0".into(),
+                    grants: Grants::none(),
+                    limits: Some(CallLimits {
+                        memory_bytes: 64 << 10,
+                        ..CallLimits::default()
+                    }),
+                },
+            )
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let stats = inst.stock_stats();
+        assert_eq!(stats.ready, 0);
+        // Attempts at about 0, 50, 150, 350 and 750 ms, with no call to wake the stock.
+        assert!(
+            (2..=10).contains(&stats.failures),
+            "retried without a call, with pauses: {stats:?}"
+        );
     });
 }
 
