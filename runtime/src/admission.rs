@@ -61,6 +61,15 @@ pub struct Busy {
     pub retry_after: Duration,
 }
 
+/// "its tenant's queue is full; try again in 1 s": the end of every message about a refused
+/// call, whoever refused it.
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.retry_after.as_secs().max(1);
+        write!(f, "{}; try again in {secs} s", self.reason)
+    }
+}
+
 /// Counts and queues, behind one lock (held for a few map operations, never across an await).
 #[derive(Default)]
 struct State {
@@ -303,6 +312,20 @@ impl Drop for Waiting<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The runtime's and the host's refusals end alike: what was full, and when to come back
+    /// (at least 1 s, as `Retry-After` says).
+    #[test]
+    fn a_refusal_says_what_was_full_and_when_to_come_back() {
+        let busy = Busy {
+            reason: "its tenant's queue is full",
+            retry_after: Duration::from_millis(300),
+        };
+        assert_eq!(
+            busy.to_string(),
+            "its tenant's queue is full; try again in 1 s"
+        );
+    }
 
     fn limits() -> AdmissionLimits {
         AdmissionLimits {

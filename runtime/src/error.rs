@@ -60,7 +60,7 @@ pub enum CallError {
     #[error("plugin {0}: host failure: {1}")]
     Host(PluginRef, String),
     /// Not run: its tenant (or plugin) is over its share of the runtime (`admission.rs`).
-    #[error("plugin {0} was not run: {reason}; try again in {secs} s", reason = .1.reason, secs = .1.retry_after.as_secs().max(1))]
+    #[error("plugin {0} was not run: {1}")]
     Busy(PluginRef, Busy),
 }
 

@@ -33,7 +33,6 @@ pub(crate) struct LongCalls {
 /// One tenant's turns.
 struct Turns {
     semaphore: Arc<Semaphore>,
-    limit: usize,
     waiting: AtomicUsize,
 }
 
@@ -75,7 +74,6 @@ impl LongCalls {
         tenants.retain(|_, t| t.strong_count() > 0);
         let turns = Arc::new(Turns {
             semaphore: Arc::new(Semaphore::new(self.limit)),
-            limit: self.limit,
             waiting: AtomicUsize::new(0),
         });
         tenants.insert(tenant.to_string(), Arc::downgrade(&turns));
@@ -90,7 +88,7 @@ impl LongCalls {
         let tenants = self.tenants.lock().expect("not poisoned");
         match tenants.get(tenant).and_then(Weak::upgrade) {
             Some(t) => LongCallCounts {
-                running: t.limit - t.semaphore.available_permits(),
+                running: self.limit - t.semaphore.available_permits(),
                 waiting: t.waiting.load(Ordering::Relaxed),
             },
             None => LongCallCounts::default(),

@@ -335,7 +335,7 @@ pub enum HookError {
     #[error(transparent)]
     Failed(#[from] CallError),
     /// Not tried: the tenant's queue of plugin calls is full (`Plugins::for_call`).
-    #[error("plugin {0} was not run: {reason}; try again in {secs} s", reason = .1.reason, secs = .1.retry_after.as_secs().max(1))]
+    #[error("plugin {0} was not run: {1}")]
     Busy(String, Busy),
 }
 
