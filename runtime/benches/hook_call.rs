@@ -318,8 +318,8 @@ fn main() {
     });
     results.push(stats("(c) warm instance (call only)", warm));
 
-    // (c') the same instance's `describe`: nothing to lower, a small record to lift; what a
-    // warm call costs apart from the request's 12 strings
+    // (c') the same instance's `describe`: nothing to lower, a record to lift; what a warm
+    // call costs apart from the request's 10 strings and 2 lists
     let bare = rt.block_on(async {
         let mut w = inst.instantiate().await.unwrap();
         let mut v = Vec::with_capacity(iters);
@@ -405,6 +405,23 @@ fn main() {
     }
 }
 
+/// The example plugin (built without WASI) on the runtime's engine, ready to instantiate in a
+/// bare `Store<()>`: every import a trap stub.
+fn bare_example(
+    h: &common::Host,
+) -> (
+    wasmtime::component::Component,
+    wasmtime::component::InstancePre<()>,
+) {
+    use wasmtime::component::{Component, Linker};
+    let engine = h.rt.engine();
+    let component = Component::new(engine, common::lean_guest("corral_example_plugin")).unwrap();
+    let mut linker: Linker<()> = Linker::new(engine);
+    linker.define_unknown_imports_as_traps(&component).unwrap();
+    let pre = linker.instantiate_pre(&component).unwrap();
+    (component, pre)
+}
+
 /// A warm `decide-enrolment` on a bare store of the runtime's engine (no host state, imports as
 /// traps, no CPU meter, no timeout), with `req` and then with `req` stripped of its strings and
 /// lists: wasmtime's own cost of the call, measured next to Corral's (c).
@@ -414,17 +431,11 @@ fn raw_warm(
     iters: usize,
     warmup: usize,
 ) -> (Vec<Duration>, Vec<Duration>) {
-    use wasmtime::Store;
-    use wasmtime::component::{Component, Linker};
-    let engine = h.rt.engine();
-    let component = Component::new(engine, common::lean_guest("corral_example_plugin")).unwrap();
-    let mut linker: Linker<()> = Linker::new(engine);
-    linker.define_unknown_imports_as_traps(&component).unwrap();
-    let pre = linker.instantiate_pre(&component).unwrap();
+    let (component, pre) = bare_example(h);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let mut store = Store::new(engine, ());
+    let mut store = wasmtime::Store::new(h.rt.engine(), ());
     store.set_epoch_deadline(1 << 40);
     let instance = rt.block_on(pre.instantiate_async(&mut store)).unwrap();
     let hooks = component
@@ -450,11 +461,11 @@ fn raw_warm(
             os_version: None,
             security_patch_level: None,
         },
+        channel: req.channel,
         user_id: None,
         profile_id: None,
         registrations: vec![],
         attributes: vec![],
-        ..req.clone()
     };
     let mut run = |req: &EnrolmentRequest| {
         rt.block_on(async {
@@ -478,12 +489,8 @@ fn raw_warm(
 /// store data, limits or capabilities: `Store<()>`, every import a trap stub.
 fn raw_breakdown(h: &common::Host, iters: usize, warmup: usize) {
     use wasmtime::Store;
-    use wasmtime::component::{Component, Linker};
     let engine = h.rt.engine();
-    let component = Component::new(engine, common::lean_guest("corral_example_plugin")).unwrap();
-    let mut linker: Linker<()> = Linker::new(engine);
-    linker.define_unknown_imports_as_traps(&component).unwrap();
-    let pre = linker.instantiate_pre(&component).unwrap();
+    let (_, pre) = bare_example(h);
     let measure = |name: &str, f: &mut dyn FnMut()| {
         let mut v = Vec::with_capacity(iters);
         for i in 0..iters + warmup {

@@ -247,26 +247,25 @@ impl<F: std::future::Future> std::future::Future for Metered<F> {
 mod tests {
     use super::*;
 
+    /// Spins until this thread has used `d` of CPU (however busy the machine is).
+    fn spin(d: Duration) {
+        let mut clock: libc::clockid_t = 0;
+        // SAFETY: the calling thread's CPU clock, into a valid out-parameter.
+        assert_eq!(0, unsafe {
+            libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock)
+        });
+        let start = cpu_ns(clock).unwrap();
+        while cpu_ns(clock).unwrap() - start < d.as_nanos() as u64 {
+            std::hint::black_box(0u64);
+        }
+    }
+
     /// A busy loop's thread CPU is charged to its meter, within a few ticks of the truth,
     /// while time spent asleep is not.
     #[test]
     fn charges_a_threads_cpu_to_the_running_call() {
         let meter = Arc::new(CpuMeter::default());
         let _active = Active::start();
-        // Spins until this thread has used `d` of CPU (however busy the machine is).
-        let spin = |d: Duration| {
-            let mut clock: libc::clockid_t = 0;
-            // SAFETY: the calling thread's CPU clock, into a valid out-parameter.
-            assert_eq!(0, unsafe {
-                libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock)
-            });
-            let start = cpu_ns(clock).unwrap();
-            let mut x = 0u64;
-            while cpu_ns(clock).unwrap() - start < d.as_nanos() as u64 {
-                x = x.wrapping_add(std::hint::black_box(1));
-            }
-            x
-        };
         metered(&meter, || {
             spin(Duration::from_millis(60));
             std::thread::sleep(Duration::from_millis(60));
@@ -287,17 +286,6 @@ mod tests {
     /// no call: the first call after a quiet spell starts from zero.
     #[test]
     fn cpu_used_while_parked_is_charged_to_no_call() {
-        let spin = |d: Duration| {
-            let mut clock: libc::clockid_t = 0;
-            // SAFETY: the calling thread's CPU clock, into a valid out-parameter.
-            assert_eq!(0, unsafe {
-                libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock)
-            });
-            let start = cpu_ns(clock).unwrap();
-            while cpu_ns(clock).unwrap() - start < d.as_nanos() as u64 {
-                std::hint::black_box(0u64);
-            }
-        };
         // Register this thread and let the accounting thread run, then park.
         metered(&Arc::new(CpuMeter::default()), || {
             drop(Active::start());
