@@ -7,6 +7,7 @@ pub mod apps;
 pub mod cli;
 pub mod config;
 pub mod configurations;
+pub mod console;
 pub mod devices;
 pub mod directory;
 pub mod enrolment_profiles;

@@ -46,6 +46,13 @@ pub struct Feature {
     pub changed_at: Option<i64>,
 }
 
+impl Feature {
+    /// Whether users may be labelled unmanaged now.
+    pub fn is_on(&self) -> bool {
+        self.state == State::On
+    }
+}
+
 /// What a deactivation changed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Deactivation {

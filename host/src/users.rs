@@ -366,6 +366,83 @@ pub async fn list(
     Ok(rows.into_iter().map(User::from).collect())
 }
 
+/// How a page of users is asked for (the console's users table).
+#[derive(Debug, Clone)]
+pub struct UserQuery {
+    /// E-mail, first or last name starts with (case-insensitive).
+    pub search: Option<String>,
+    pub sort: UserSort,
+    pub descending: bool,
+    pub offset: i64,
+    /// 1 to 1000.
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSort {
+    Email,
+    LastName,
+    Created,
+}
+
+impl UserSort {
+    fn order_by(self, descending: bool) -> String {
+        let direction = if descending { "DESC" } else { "ASC" };
+        match self {
+            UserSort::Email => format!("email {direction}"),
+            UserSort::LastName => {
+                format!("LOWER(last_name) {direction}, LOWER(first_name) {direction}, email")
+            }
+            UserSort::Created => format!("created_at {direction}, email"),
+        }
+    }
+}
+
+/// A page of users and how many match in all.
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    pub total: i64,
+}
+
+/// A sorted page of the tenant's users matching the search.
+pub async fn page(scoped: &mut Scoped, query: &UserQuery) -> Result<UserPage, Error> {
+    if !(1..=1000).contains(&query.limit) {
+        return Err(Error::invalid("limit", "must be between 1 and 1000"));
+    }
+    if query.offset < 0 {
+        return Err(Error::invalid("offset", "must be 0 or more"));
+    }
+    let pattern = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|p| format!("{}%", escape_like(&p.to_lowercase())));
+    let tenant = scoped.tenant().as_str().to_string();
+    let filter = "tenant_id = $1 AND ($2 IS NULL OR email LIKE $2 ESCAPE '\\' \
+         OR LOWER(first_name) LIKE $2 ESCAPE '\\' OR LOWER(last_name) LIKE $2 ESCAPE '\\')";
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users WHERE {filter}"))
+        .bind(&tenant)
+        .bind(&pattern)
+        .fetch_one(scoped.conn())
+        .await?;
+    let rows = sqlx::query_as::<_, UserRow>(&format!(
+        "SELECT {COLUMNS} FROM users WHERE {filter} ORDER BY {} LIMIT $3 OFFSET $4",
+        query.sort.order_by(query.descending)
+    ))
+    .bind(&tenant)
+    .bind(&pattern)
+    .bind(query.limit)
+    .bind(query.offset)
+    .fetch_all(scoped.conn())
+    .await?;
+    Ok(UserPage {
+        users: rows.into_iter().map(User::from).collect(),
+        total,
+    })
+}
+
 fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -540,6 +617,11 @@ impl AsAdmin<'_> {
     /// Users whose e-mail starts with `prefix`, at most `limit` (1 to 1000) of them.
     pub async fn list_users(&self, prefix: Option<&str>, limit: i64) -> Result<Vec<User>, Error> {
         list(&mut self.read().await?, prefix, limit).await
+    }
+
+    /// A sorted page of users matching a search, and how many match.
+    pub async fn user_page(&self, query: &UserQuery) -> Result<UserPage, Error> {
+        page(&mut self.read().await?, query).await
     }
 
     pub async fn get_user(&self, id: &str) -> Result<User, Error> {

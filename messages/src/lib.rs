@@ -1,6 +1,8 @@
-//! The message catalogue: every text end users see, on the portal's pages and in e-mails, in
-//! English and French (SPEC I2), kept as [Fluent](https://projectfluent.org) resources in
-//! `locales/en.ftl` and `locales/fr.ftl` and compiled into the binary.
+//! The message catalogue: every text people see, on the portal's pages, in e-mails and on the
+//! administrator console, in English and French (SPEC I2), kept as
+//! [Fluent](https://projectfluent.org) resources in `locales/` (`en.ftl`, `fr.ftl` for the
+//! portal and e-mails, `console-en.ftl`, `console-fr.ftl` for the console) and compiled into
+//! the binary.
 //!
 //! Why Fluent (`fluent-bundle`): texts with numbers need plural forms that differ by language
 //! ("1 try left" / "3 tries left"; French counts 0 and 1 as singular), which Fluent takes from
@@ -62,10 +64,17 @@ impl Lang {
         best.map(|(_, l)| l)
     }
 
-    fn source(self) -> &'static str {
+    /// The catalogue's files in this language: the portal and e-mails, then the console.
+    fn sources(self) -> [(&'static str, &'static str); 2] {
         match self {
-            Lang::En => include_str!("../locales/en.ftl"),
-            Lang::Fr => include_str!("../locales/fr.ftl"),
+            Lang::En => [
+                ("en.ftl", include_str!("../locales/en.ftl")),
+                ("console-en.ftl", include_str!("../locales/console-en.ftl")),
+            ],
+            Lang::Fr => [
+                ("fr.ftl", include_str!("../locales/fr.ftl")),
+                ("console-fr.ftl", include_str!("../locales/console-fr.ftl")),
+            ],
         }
     }
 
@@ -80,17 +89,61 @@ impl Lang {
 }
 
 fn bundle(lang: Lang) -> FluentBundle<FluentResource> {
-    let resource = FluentResource::try_new(lang.source().to_string())
-        .unwrap_or_else(|(_, errors)| panic!("locales/{}.ftl: {errors:?}", lang.code()));
     let id = lang.code().parse().expect("a valid language tag");
     let mut bundle = FluentBundle::new_concurrent(vec![id]);
     // Texts go into plain-text and HTML e-mails and pages: no Unicode isolation marks around
     // the variables.
     bundle.set_use_isolating(false);
+    for (file, source) in lang.sources() {
+        let resource = FluentResource::try_new(source.to_string())
+            .unwrap_or_else(|(_, errors)| panic!("locales/{file}: {errors:?}"));
+        // Refuses a message id defined twice, in one file or across the two.
+        bundle
+            .add_resource(resource)
+            .unwrap_or_else(|errors| panic!("locales/{file}: {errors:?}"));
+    }
     bundle
-        .add_resource(resource)
-        .unwrap_or_else(|errors| panic!("locales/{}.ftl: {errors:?}", lang.code()));
-    bundle
+}
+
+/// The id of the message a [`texts!`] field names: `prefix`, then the field's name with `-`
+/// for `_` and no trailing `_` (`continue_` is `continue`).
+pub fn field_message_id(prefix: &str, field: &str) -> String {
+    format!("{prefix}{}", field.trim_end_matches('_').replace('_', "-"))
+}
+
+/// Declares `pub struct Texts`: a language and one `&'static str` field per message without
+/// variables, each the message [`field_message_id`]`(prefix, field)`, loaded once per
+/// language (`Texts::load`) so that pages read texts as fields. `Texts::ids()` (for tests)
+/// lists the message ids.
+#[macro_export]
+macro_rules! texts {
+    (prefix = $prefix:literal; $($field:ident),* $(,)?) => {
+        /// Every text of this front end without variables, in one language.
+        pub struct Texts {
+            pub lang: $crate::Lang,
+            $(pub $field: &'static str,)*
+        }
+
+        impl Texts {
+            /// The message ids of the fields.
+            #[allow(dead_code)]
+            pub fn ids() -> Vec<String> {
+                vec![$($crate::field_message_id($prefix, stringify!($field))),*]
+            }
+
+            fn load(lang: $crate::Lang) -> Texts {
+                let text = |field: &str| -> &'static str {
+                    let id = $crate::field_message_id($prefix, field);
+                    // Loaded once per language and process: the leak is the catalogue's size.
+                    Box::leak($crate::text(lang, &id).into_boxed_str())
+                };
+                Texts {
+                    lang,
+                    $($field: text(stringify!($field)),)*
+                }
+            }
+        }
+    };
 }
 
 /// Whether the catalogue has message `id` in `lang`.
@@ -143,9 +196,12 @@ mod tests {
 
     /// Every message of a language, with the variables it uses.
     fn messages(lang: Lang) -> BTreeMap<String, BTreeSet<String>> {
-        let resource = fluent_syntax::parser::parse(lang.source()).expect("parses");
         let mut out = BTreeMap::new();
-        for entry in resource.body {
+        let entries = lang
+            .sources()
+            .into_iter()
+            .flat_map(|(_, source)| fluent_syntax::parser::parse(source).expect("parses").body);
+        for entry in entries {
             if let ast::Entry::Message(message) = entry {
                 let mut variables = BTreeSet::new();
                 if let Some(pattern) = &message.value {

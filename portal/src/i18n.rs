@@ -10,35 +10,8 @@ use std::sync::LazyLock;
 pub use corral_messages::Lang;
 use corral_messages::{format, text};
 
-/// Declares [`Texts`], one field per message without variables (the message id is the field
-/// name with `-` for `_`, and no trailing `_`).
-macro_rules! texts {
-    ($($field:ident),* $(,)?) => {
-        /// Every text of the portal, in one language.
-        pub struct Texts {
-            pub lang: Lang,
-            $(pub $field: &'static str,)*
-        }
-
-        impl Texts {
-            /// The message ids of the fields.
-            #[cfg(test)]
-            fn ids() -> Vec<String> {
-                vec![$(message_id(stringify!($field))),*]
-            }
-
-            fn load(lang: Lang) -> Texts {
-                Texts {
-                    lang,
-                    // Loaded once per language and process: the leak is the catalogue's size.
-                    $($field: Box::leak(text(lang, &message_id(stringify!($field))).into_boxed_str()),)*
-                }
-            }
-        }
-    };
-}
-
-texts!(
+corral_messages::texts!(
+    prefix = "";
     switch_label,
     sign_in_title,
     sign_in_intro,
@@ -111,10 +84,6 @@ texts!(
     error_title,
     error_text
 );
-
-fn message_id(field: &str) -> String {
-    field.trim_end_matches('_').replace('_', "-")
-}
 
 /// The portal's texts in `lang`.
 pub fn texts(lang: Lang) -> &'static Texts {

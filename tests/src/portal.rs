@@ -189,7 +189,21 @@ impl Browser {
                     page.url, page.html
                 )
             });
-        let mut all = vec![("csrf".to_string(), page.csrf())];
+        // As a browser does: the form's hidden fields, then what the user filled in.
+        let doc = page.doc();
+        let form = doc
+            .select(&sel("form"))
+            .find(|f| f.value().attr("action") == Some(target.as_str()))
+            .expect("the form");
+        let mut all: Vec<(String, String)> = form
+            .select(&sel("input[type=hidden]"))
+            .filter_map(|i| Some((i.value().attr("name")?, i.value().attr("value")?)))
+            .filter(|(name, _)| !fields.iter().any(|(k, _)| k == name))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if !all.iter().any(|(k, _)| k == "csrf") {
+            all.push(("csrf".to_string(), page.csrf()));
+        }
         all.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         (target, all)
     }

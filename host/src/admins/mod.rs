@@ -26,7 +26,7 @@ pub enum Role {
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "owner",
             Role::Admin => "admin",
@@ -40,6 +40,16 @@ impl Role {
                 "unknown role {other:?} in database"
             ))),
         }
+    }
+}
+
+impl std::str::FromStr for ExchangePermission {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ExchangePermission, String> {
+        ExchangePermission::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown Exchange permission {s:?}"))
     }
 }
 
@@ -69,13 +79,14 @@ pub enum ExchangePermission {
 }
 
 impl ExchangePermission {
-    const ALL: [ExchangePermission; 4] = [
+    pub const ALL: [ExchangePermission; 4] = [
         ExchangePermission::ModifySite,
         ExchangePermission::ModifyConnectorPolicy,
         ExchangePermission::DeleteResource,
         ExchangePermission::ModifyResource,
     ];
-    fn as_str(self) -> &'static str {
+    /// The permission's name in the API (`modify_site`...).
+    pub fn as_str(self) -> &'static str {
         match self {
             ExchangePermission::ModifySite => "modify_site",
             ExchangePermission::ModifyConnectorPolicy => "modify_connector_policy",
@@ -100,6 +111,18 @@ pub enum Permission {
     /// Add administrators, change roles and permissions, delete administrator accounts.
     ManageAdministrators,
     Exchange(ExchangePermission),
+}
+
+/// What an administrator may do, from [`Admin::abilities`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Abilities {
+    pub manage_users: bool,
+    pub manage_configurations: bool,
+    pub import_export: bool,
+    pub delete_devices: bool,
+    pub manage_plugins: bool,
+    pub manage_administrators: bool,
+    pub exchange: Vec<ExchangePermission>,
 }
 
 /// An administrator as the API shows it (no secrets).
@@ -134,6 +157,23 @@ impl Admin {
         }
     }
 
+    /// What this administrator may do, for a front end to offer only that (the services
+    /// check every operation again).
+    pub fn abilities(&self) -> Abilities {
+        Abilities {
+            manage_users: self.may(Permission::ManageUsers),
+            manage_configurations: self.may(Permission::ManageConfigurations),
+            import_export: self.may(Permission::ImportExport),
+            delete_devices: self.may(Permission::DeleteDevices),
+            manage_plugins: self.may(Permission::ManagePlugins),
+            manage_administrators: self.may(Permission::ManageAdministrators),
+            exchange: ExchangePermission::ALL
+                .into_iter()
+                .filter(|p| self.may(Permission::Exchange(*p)))
+                .collect(),
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         Actor::Admin {
             id: self.id.clone(),
@@ -152,12 +192,14 @@ pub(crate) struct AdminRow {
     pub password_hash: String,
     pub totp_secret: String,
     pub totp_last_step: i64,
+    /// When the first code confirmed the authenticator app (`None`: not set up yet).
+    pub totp_confirmed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const COLUMNS: &str = "id, email, role, exchange_permissions, password_hash, totp_secret, \
-    totp_last_step, created_at, updated_at";
+    totp_last_step, totp_confirmed_at, created_at, updated_at";
 
 impl AdminRow {
     pub fn to_admin(&self) -> Result<Admin, Error> {

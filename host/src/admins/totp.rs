@@ -46,6 +46,14 @@ impl Seed {
         Ok(self.totp(tenant_slug, email)?.get_url())
     }
 
+    /// The secret in base32, for typing into an authenticator app that cannot scan.
+    pub fn base32(&self) -> String {
+        match totp_rs::Secret::Raw(self.0.clone()).to_encoded() {
+            totp_rs::Secret::Encoded(text) => text,
+            totp_rs::Secret::Raw(_) => unreachable!("to_encoded answers Encoded"),
+        }
+    }
+
     /// The step at which `code` is valid near `now_secs`, if any, and later than `after_step`.
     pub fn accepted_step(&self, code: &str, now_secs: u64, after_step: i64) -> Option<i64> {
         let totp = self.totp("x", "x@x.x").ok()?;

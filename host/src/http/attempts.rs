@@ -1,10 +1,10 @@
 //! The per-address limit of [`crate::guesses`] in front of every route where a secret is
-//! guessed: administrator sign-in (password and TOTP), the device app's registration (a
-//! registration token and a one-time device token), and the portal's forms (password, PIN,
-//! new password). Portal pages that are only read are not counted: the tokens in their URLs
-//! carry a MAC or 256 random bits, which no rate of guessing reaches. Over the limit, the API
-//! answers its JSON 429 and the portal a small page in both of its languages, each with
-//! `Retry-After`.
+//! guessed: administrator sign-in (password and TOTP) in the API and the console, the
+//! console's authenticator set-up, the device app's registration (a registration token and a
+//! one-time device token), and the portal's forms (password, PIN, new password). Portal pages
+//! that are only read are not counted: the tokens in their URLs carry a MAC or 256 random bits,
+//! which no rate of guessing reaches. Over the limit, the API answers its JSON 429 and the
+//! portal and console a small page in both of their languages, each with `Retry-After`.
 
 use std::net::SocketAddr;
 
@@ -21,7 +21,13 @@ use crate::error::Error;
 fn guesses_a_secret(method: &Method, path: &str) -> bool {
     *method == Method::POST
         && (path.starts_with("/r/")
-            || matches!(path, "/api/v1/session" | "/api/v1/device-registrations"))
+            || matches!(
+                path,
+                "/api/v1/session"
+                    | "/api/v1/device-registrations"
+                    | "/console/sign-in"
+                    | "/console/sign-in/authenticator"
+            ))
 }
 
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -35,7 +41,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     match state.guesses().admit(address) {
         Ok(()) => next.run(req).await,
         Err(err @ Error::TooManyAttempts { retry_after_secs }) => {
-            if req.uri().path().starts_with("/r/") {
+            if !req.uri().path().starts_with("/api/") {
                 portal_page(retry_after_secs)
             } else {
                 ApiError::from(err).into_response()

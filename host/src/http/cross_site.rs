@@ -42,29 +42,19 @@ fn check(method: &Method, headers: &HeaderMap, base_url: &str) -> Result<(), Api
     if !writes || !has_session_cookie(headers) {
         return Ok(());
     }
+    if let Some(source) = from_elsewhere(headers, base_url) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            format!("{source}: a write signed in by the session cookie must come from this site"),
+        ));
+    }
     let header = |name: header::HeaderName| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.trim().to_ascii_lowercase())
     };
-    let cross_site = |what: String| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "cross_site_request",
-            format!("{what}: a write signed in by the session cookie must come from this site"),
-        )
-    };
-    if let Some(site) = header(header::HeaderName::from_static("sec-fetch-site")) {
-        if site != "same-origin" && site != "none" {
-            return Err(cross_site(format!("the request comes from a {site} page")));
-        }
-    }
-    if let Some(origin) = header(header::ORIGIN) {
-        if origin != origin_of(base_url) {
-            return Err(cross_site(format!("the request comes from {origin}")));
-        }
-    }
     let content_type = header(header::CONTENT_TYPE).unwrap_or_default();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
     if essence.is_empty() || FORM_CONTENT_TYPES.contains(&essence) {
@@ -86,6 +76,30 @@ fn has_session_cookie(headers: &HeaderMap) -> bool {
         .flat_map(cookie::Cookie::split_parse)
         .filter_map(Result::ok)
         .any(|c| c.name() == SESSION_COOKIE)
+}
+
+/// Where a request comes from when the browser says it is another site (`Sec-Fetch-Site`
+/// other than `same-origin` or `none`, or an `Origin` other than the public base URL's), in
+/// words; `None` when it comes from this site or the client does not say. Also the console's
+/// first check on every form it receives.
+pub(crate) fn from_elsewhere(headers: &HeaderMap, base_url: &str) -> Option<String> {
+    let header = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    if let Some(site) = header(header::HeaderName::from_static("sec-fetch-site")) {
+        if site != "same-origin" && site != "none" {
+            return Some(format!("the request comes from a {site} page"));
+        }
+    }
+    match header(header::ORIGIN) {
+        Some(origin) if origin != origin_of(base_url) => {
+            Some(format!("the request comes from {origin}"))
+        }
+        _ => None,
+    }
 }
 
 /// `scheme://host[:port]` of a URL, lower-cased, as browsers send it in `Origin`.

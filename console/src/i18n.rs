@@ -1,0 +1,193 @@
+//! The console's texts in French and English (SPEC I2), from the one message catalogue
+//! (`corral-messages`, `locales/console-*.ftl`). Pages read them as fields of [`Texts`], loaded
+//! once per language: a text the catalogue lacks fails this crate's tests, never shows an
+//! English word on a French page. Texts with variables are methods.
+
+use std::sync::LazyLock;
+
+pub use corral_messages::Lang;
+use corral_messages::{format, FluentValue};
+
+corral_messages::texts!(
+    prefix = "console-";
+    // layout
+    skip_to_content,
+    menu,
+    switch_label,
+    sign_out,
+    problems,
+    pages,
+    previous,
+    next,
+    role_owner,
+    role_admin,
+    // errors
+    csrf_title,
+    csrf_text,
+    forbidden_title,
+    not_found_title,
+    error_title,
+    error_text,
+    // sign-in
+    sign_in_title,
+    sign_in_intro,
+    tenant,
+    email,
+    password,
+    totp_code,
+    totp_code_hint,
+    sign_in,
+    sign_in_refused,
+    tenant_required,
+    email_required,
+    password_required,
+    totp_required,
+    enrol_title,
+    enrol_intro,
+    enrol_qr_alt,
+    enrol_key,
+    enrol_code_hint,
+    enrol_confirm,
+    enrol_expired,
+    totp_refused,
+    // menu
+    menu_users,
+    menu_unmanaged,
+    menu_apps,
+    menu_devices,
+    menu_enrolment,
+    menu_configurations,
+    menu_plugins,
+    menu_admins,
+    menu_history,
+    // users
+    users_title,
+    users_lead,
+    search,
+    search_label,
+    first_name,
+    last_name,
+    source,
+    password_set,
+    unmanaged,
+    yes,
+    no,
+    no_users,
+    add_user,
+    add_user_submit,
+    initial_password,
+    initial_password_hint,
+    unmanaged_label,
+    user_added,
+    invite_selected,
+    label_selected,
+    unlabel_selected,
+    selection_action,
+    invite_now,
+    invitations_sent,
+    labels_changed,
+    nothing_selected,
+    confirm_label_title,
+    confirm_label_intro,
+    confirm,
+    cancel,
+    created,
+    users_caption,
+    // administrators
+    admins_title,
+    admins_lead,
+    admins_caption,
+    role_label,
+    exchange_permissions,
+    all_permissions,
+    perm_modify_site,
+    perm_modify_connector_policy,
+    perm_delete_resource,
+    perm_modify_resource,
+    add_admin,
+    add_admin_submit,
+    admin_password_hint,
+    admin_added,
+    admin_saved,
+    admin_deleted,
+    edit_admin,
+    save,
+    delete_admin,
+    delete_admin_warning,
+    back_to_list,
+    history_link,
+);
+
+/// The console's texts in `lang`.
+pub fn texts(lang: Lang) -> &'static Texts {
+    static EN: LazyLock<Texts> = LazyLock::new(|| Texts::load(Lang::En));
+    static FR: LazyLock<Texts> = LazyLock::new(|| Texts::load(Lang::Fr));
+    match lang {
+        Lang::En => &EN,
+        Lang::Fr => &FR,
+    }
+}
+
+impl Texts {
+    fn format(&self, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+        format(
+            self.lang,
+            &corral_messages::field_message_id("console-", id),
+            args,
+        )
+    }
+    /// "21–40 of 135".
+    pub fn rows_of(&self, first: i64, last: i64, total: i64) -> String {
+        self.format(
+            "rows_of",
+            &[
+                ("first", first.into()),
+                ("last", last.into()),
+                ("total", total.into()),
+            ],
+        )
+    }
+    /// Too many failed attempts: try again in so many minutes.
+    pub fn locked(&self, retry_after_secs: i64) -> String {
+        let minutes = ((retry_after_secs + 59) / 60).max(1);
+        self.format("locked", &[("n", minutes.into())])
+    }
+    pub fn selected(&self, n: usize) -> String {
+        self.format("selected", &[("n", (n as i64).into())])
+    }
+    /// The label of a user's check box in a table.
+    pub fn select_user(&self, email: &str) -> String {
+        self.format("select_user", &[("email", email.into())])
+    }
+    pub fn role(&self, owner: bool) -> &'static str {
+        if owner {
+            self.role_owner
+        } else {
+            self.role_admin
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_is_in_the_catalogue_in_both_languages() {
+        for lang in Lang::ALL {
+            for id in Texts::ids() {
+                assert!(corral_messages::has(lang, &id), "{id} missing in {lang:?}");
+            }
+        }
+        assert_eq!(texts(Lang::En).sign_in_title, "Sign in to the console");
+        assert_eq!(texts(Lang::Fr).sign_in_title, "Connexion à la console");
+    }
+
+    #[test]
+    fn texts_with_numbers_are_translated() {
+        assert_eq!(texts(Lang::En).rows_of(21, 40, 135), "21–40 of 135");
+        assert_eq!(texts(Lang::Fr).rows_of(21, 40, 135), "21–40 sur 135");
+        assert!(texts(Lang::En).locked(61).ends_with("2 minutes."));
+        assert_eq!(texts(Lang::Fr).selected(1), "1 utilisateur sélectionné");
+    }
+}

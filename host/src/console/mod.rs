@@ -1,0 +1,505 @@
+//! The administrator console (SPEC A2 to A6, C1 to C4): every administrator task in the
+//! browser, in the same binary as the API, calling the same service operations (`AsAdmin`).
+//!
+//! A page handler here parses the request, calls one service operation and describes the
+//! answer with the page kit of `corral-console`; it holds no rule. What a role may do is asked
+//! of the services ([`crate::admins::Abilities`]) only to leave out the controls it may not
+//! use: a forged post still meets the service's own check and gets 403, changing nothing.
+//!
+//! Every request goes through [`Visit`] (language, cookies); a signed-in page through [`Desk`]
+//! (the administrator behind the console's session cookie); every form post through
+//! [`Posted`], which refuses a post from another site or without the session's CSRF token
+//! before any handler runs. Adding a plugin's pages: a module with its handlers and a line in
+//! [`router`] and [`menu`] (see `docs/architecture.md`).
+
+mod admins;
+mod sign_in;
+mod users;
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine;
+use cookie::Cookie;
+use corral_console::{
+    self as kit, texts, Block, Lang, MenuItem, Notice, Page, Shell, Texts, Who, CSRF_COOKIE,
+    LANG_COOKIE, SESSION_COOKIE, SETUP_COOKIE,
+};
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::services::{AsAdmin, Services};
+use crate::sessions::{self, Authenticated};
+
+/// The console's routes, to merge into the server's router.
+pub fn router(services: Services) -> Router {
+    Router::new()
+        .route("/console", get(home))
+        .route(kit::STYLESHEET_PATH, get(|| async { kit::stylesheet() }))
+        .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
+        .route(
+            "/console/sign-in/authenticator",
+            get(sign_in::setup_page).post(sign_in::confirm),
+        )
+        .route("/console/sign-out", post(sign_in::sign_out))
+        .route("/console/users", get(users::list).post(users::add))
+        .route("/console/users/invite", post(users::invite))
+        .route("/console/users/unmanaged", post(users::label))
+        .route("/console/admins", get(admins::list).post(admins::add))
+        .route(
+            "/console/admins/{id}",
+            get(admins::show).post(admins::update),
+        )
+        .route("/console/admins/{id}/delete", post(admins::delete))
+        .with_state(services)
+}
+
+/// The menu: the pages this administrator may open, in the order of their work.
+fn menu(me: &Authenticated, t: &Texts) -> Vec<MenuItem> {
+    let _ = me;
+    let items = vec![
+        ("users", "/console/users", t.menu_users),
+        ("admins", "/console/admins", t.menu_admins),
+    ];
+    items
+        .into_iter()
+        .map(|(key, href, label)| MenuItem {
+            key,
+            href: href.to_string(),
+            label: label.to_string(),
+        })
+        .collect()
+}
+
+async fn home(desk: Desk) -> Response {
+    desk.visit.redirect("/console/users")
+}
+
+/// A time (unix milliseconds) as the console shows it: `2026-12-04 09:30 UTC`.
+pub fn when(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// One request to the console: language, cookies, where it is.
+pub struct Visit {
+    pub lang: Lang,
+    /// Path and query (of the page to come back to, for an answer to a post).
+    here: String,
+    /// Whether the request is a form post (its answer's language switch cannot repeat it).
+    posted: bool,
+    query: HashMap<String, String>,
+    session: Option<String>,
+    csrf_cookie: Option<String>,
+    /// The ticket of an authenticator set-up under way.
+    setup_ticket: Option<String>,
+    secure: bool,
+    /// Cookies to set on whatever answer this visit gets.
+    cookies: Vec<Cookie<'static>>,
+}
+
+fn cookie_jar(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .map(|c| (c.name().to_string(), c.value().to_string()))
+        .collect()
+}
+
+impl FromRequestParts<Services> for Visit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Services) -> Result<Visit, Response> {
+        let query: HashMap<String, String> = parts
+            .uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let jar = cookie_jar(&parts.headers);
+        let secure = state.secure_cookies();
+        let mut cookies = Vec::new();
+        let switched = query.get("lang").and_then(|l| Lang::from_code(l));
+        if let Some(lang) = switched {
+            let year = Some(365 * 24 * 3600);
+            cookies.push(kit::cookie(LANG_COOKIE, lang.code().into(), secure, year));
+        }
+        let lang = switched
+            .or_else(|| jar.get(LANG_COOKIE).and_then(|l| Lang::from_code(l)))
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept_language)
+            })
+            .unwrap_or(Lang::En);
+        let here = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/console".into());
+        Ok(Visit {
+            lang,
+            here,
+            posted: parts.method != axum::http::Method::GET,
+            query,
+            session: jar.get(SESSION_COOKIE).filter(|v| !v.is_empty()).cloned(),
+            csrf_cookie: jar.get(CSRF_COOKIE).filter(|v| v.len() >= 32).cloned(),
+            setup_ticket: jar.get(SETUP_COOKIE).filter(|v| !v.is_empty()).cloned(),
+            secure,
+            cookies,
+        })
+    }
+}
+
+impl Visit {
+    pub fn texts(&self) -> &'static Texts {
+        texts(self.lang)
+    }
+
+    /// A query parameter (empty when absent).
+    pub fn query(&self, name: &str) -> &str {
+        self.query.get(name).map(String::as_str).unwrap_or_default()
+    }
+
+    /// The CSRF token of the forms shown before sign-in (the double-submit cookie's, made on
+    /// first use).
+    fn signed_out_csrf(&mut self) -> String {
+        if let Some(token) = &self.csrf_cookie {
+            return token.clone();
+        }
+        let token = kit::random_token();
+        self.cookies
+            .push(kit::cookie(CSRF_COOKIE, token.clone(), self.secure, None));
+        self.csrf_cookie = Some(token.clone());
+        token
+    }
+
+    /// The shell of a page shown before sign-in.
+    fn signed_out_shell(&mut self) -> Shell {
+        let here = if self.posted {
+            "/console/sign-in".to_string()
+        } else {
+            self.here.clone()
+        };
+        Shell {
+            lang: self.lang,
+            here,
+            csrf: self.signed_out_csrf(),
+            who: None,
+            menu: Vec::new(),
+            current: None,
+        }
+    }
+
+    pub fn html(&self, status: StatusCode, shell: &Shell, page: Page) -> Response {
+        kit::html(status, kit::render(shell, page), &self.cookies)
+    }
+
+    pub fn redirect(&self, to: &str) -> Response {
+        kit::see_other(to, &self.cookies)
+    }
+
+    /// Starts the console session (the cookie is set on the next answer).
+    fn start_session(&mut self, token: String) {
+        self.cookies
+            .push(kit::cookie(SESSION_COOKIE, token, self.secure, None));
+    }
+
+    fn end_session(&mut self) {
+        self.cookies.push(kit::cookie(
+            SESSION_COOKIE,
+            String::new(),
+            self.secure,
+            Some(0),
+        ));
+    }
+
+    /// A page saying why nothing was done (403 for a forged or expired form).
+    fn refusal(&mut self, status: StatusCode, title: &str, text: &str) -> Response {
+        let shell = self.signed_out_shell();
+        let page = Page::new(title).block(Block::Text(text.to_string()));
+        self.html(status, &shell, page)
+    }
+}
+
+/// The CSRF token of a signed-in administrator's forms: derived from the session token, which
+/// only their browser holds (in an HttpOnly cookie), so no other page can know it.
+fn session_csrf(session_token: &str) -> String {
+    let digest = Sha256::digest(format!("corral-console-csrf:{session_token}").as_bytes());
+    B64URL.encode(digest)
+}
+
+/// A signed-in administrator's visit. Pages taking it send anyone else to the sign-in page.
+pub struct Desk {
+    pub visit: Visit,
+    pub me: Authenticated,
+    csrf: String,
+}
+
+impl FromRequestParts<Services> for Desk {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Services) -> Result<Desk, Response> {
+        let visit = Visit::from_request_parts(parts, state).await?;
+        let Some(token) = visit.session.clone() else {
+            return Err(to_sign_in(&visit));
+        };
+        match sessions::authenticate(state.store(), &token).await {
+            Ok(me) => Ok(Desk {
+                csrf: session_csrf(&token),
+                visit,
+                me,
+            }),
+            Err(Error::Unauthenticated(_)) => Err(to_sign_in(&visit)),
+            Err(e) => Err(failure(&visit, e)),
+        }
+    }
+}
+
+fn to_sign_in(visit: &Visit) -> Response {
+    let next: String = form_urlencoded::byte_serialize(visit.here.as_bytes()).collect();
+    visit.redirect(&format!("/console/sign-in?next={next}"))
+}
+
+/// The page for a failure of the server itself (database down...): logged, nothing shown.
+fn failure(visit: &Visit, e: Error) -> Response {
+    tracing::error!(error = %e, "console: the services failed");
+    let t = visit.texts();
+    let shell = Shell {
+        lang: visit.lang,
+        here: visit.here.clone(),
+        csrf: String::new(),
+        who: None,
+        menu: Vec::new(),
+        current: None,
+    };
+    let page = Page::new(t.error_title).block(Block::Text(t.error_text.to_string()));
+    visit.html(StatusCode::SERVICE_UNAVAILABLE, &shell, page)
+}
+
+/// What a refused operation means for the page that asked for it.
+pub enum Refused {
+    /// Show the form again with this message at this field.
+    Field { field: String, message: String },
+    /// Show the form again with this message on the whole form.
+    Form(String),
+    /// Answer this instead (403, 404, sign-in, server failure).
+    Page(Response),
+}
+
+impl Desk {
+    pub fn texts(&self) -> &'static Texts {
+        self.visit.texts()
+    }
+
+    /// The services, acting as this administrator.
+    pub fn act<'a>(&'a self, services: &'a Services) -> AsAdmin<'a> {
+        services.as_admin(&self.me)
+    }
+
+    pub fn shell(&self, current: &'static str) -> Shell {
+        let t = self.texts();
+        let menu = menu(&self.me, t);
+        let here = match menu.iter().find(|m| m.key == current) {
+            Some(item) if self.visit.posted => item.href.clone(),
+            _ => self.visit.here.clone(),
+        };
+        Shell {
+            lang: self.visit.lang,
+            here,
+            csrf: self.csrf.clone(),
+            who: Some(Who {
+                email: self.me.admin.email.clone(),
+                role: t
+                    .role(self.me.admin.role == crate::admins::Role::Owner)
+                    .to_string(),
+                tenant: self.me.tenant_slug.clone(),
+            }),
+            menu,
+            current: Some(current),
+        }
+    }
+
+    /// A page of the console, under the menu entry `current`.
+    pub fn page(&self, current: &'static str, page: Page) -> Response {
+        self.page_with(StatusCode::OK, current, page)
+    }
+
+    pub fn page_with(&self, status: StatusCode, current: &'static str, page: Page) -> Response {
+        self.visit.html(status, &self.shell(current), page)
+    }
+
+    pub fn redirect(&self, to: &str) -> Response {
+        self.visit.redirect(to)
+    }
+
+    /// Sorts a refusal of the services: what the form shows again, or the page to answer.
+    pub fn refused(&self, e: Error) -> Refused {
+        let t = self.texts();
+        let page = |status: StatusCode, title: &str, text: String| {
+            let page = Page::new(title).block(Block::Text(text));
+            Refused::Page(self.page_with(status, "", page))
+        };
+        match e {
+            Error::Invalid { field, message } | Error::Rejected { field, message, .. } => {
+                Refused::Field { field, message }
+            }
+            Error::Conflict { message, .. }
+            | Error::Gone { message, .. }
+            | Error::Upstream { message, .. } => Refused::Form(message),
+            Error::Locked { retry_after_secs } | Error::TooManyAttempts { retry_after_secs } => {
+                Refused::Form(t.locked(retry_after_secs))
+            }
+            Error::Forbidden(why) => page(StatusCode::FORBIDDEN, t.forbidden_title, why.into()),
+            Error::NotFound(what) => page(
+                StatusCode::NOT_FOUND,
+                t.not_found_title,
+                format!("{what} not found"),
+            ),
+            Error::Unauthenticated(_) => Refused::Page(to_sign_in(&self.visit)),
+            other => Refused::Page(failure(&self.visit, other)),
+        }
+    }
+
+    /// The answer when the services refuse to show a page: theirs (403, 404, sign-in), or
+    /// their message.
+    pub fn refused_page(&self, current: &'static str, e: Error) -> Response {
+        match self.refused(e) {
+            Refused::Page(res) => res,
+            Refused::Field { message, .. } | Refused::Form(message) => {
+                let page = Page::new(self.texts().error_title).block(Block::Text(message));
+                self.page_with(StatusCode::BAD_REQUEST, current, page)
+            }
+        }
+    }
+
+    /// The notice named by `?done=` after a post (only the keys the page knows).
+    pub fn done(&self, known: &[(&str, &str)]) -> Option<Notice> {
+        let key = self.visit.query("done");
+        known
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, text)| Notice::Done(text.to_string()))
+    }
+}
+
+/// A posted form's fields, in order (a name may come several times: check boxes).
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(body: &[u8]) -> Fields {
+        Fields(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The first value of `name`, trimmed (empty when absent).
+    pub fn text(&self, name: &str) -> String {
+        self.raw(name).trim().to_string()
+    }
+
+    /// The first value of `name` as sent (passwords keep their spaces).
+    pub fn raw(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether the check box `name` is ticked.
+    pub fn checked(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && v == "on")
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// The largest form body the console reads (uploads come later, as multipart).
+const FORM_LIMIT: usize = 256 * 1024;
+
+/// Reads a form post after the checks every post passes: it comes from this site, and its
+/// `csrf` field is `expected` (or the sign-in CSRF cookie's when `expected` is `None`).
+async fn read_form(
+    req: Request,
+    state: &Services,
+    visit: &mut Visit,
+    expected: Option<&str>,
+) -> Result<Fields, Response> {
+    let t = visit.texts();
+    if crate::http::cross_site::from_elsewhere(req.headers(), state.base_url()).is_some() {
+        return Err(visit.refusal(StatusCode::FORBIDDEN, t.csrf_title, t.csrf_text));
+    }
+    let body = match Bytes::from_request(req, state).await {
+        Ok(body) if body.len() <= FORM_LIMIT => body,
+        _ => {
+            let status = StatusCode::PAYLOAD_TOO_LARGE;
+            return Err(visit.refusal(status, t.error_title, t.error_text));
+        }
+    };
+    let fields = Fields::parse(&body);
+    let expected = match expected {
+        Some(token) => Some(token.to_string()),
+        None => visit.csrf_cookie.clone(),
+    };
+    let sent = fields.raw("csrf");
+    match expected {
+        Some(token) if kit::same_secret(&token, &sent) => Ok(fields),
+        _ => Err(visit.refusal(StatusCode::FORBIDDEN, t.csrf_title, t.csrf_text)),
+    }
+}
+
+/// A signed-in administrator's form post, checked (this site, the session's CSRF token).
+pub struct Posted {
+    pub desk: Desk,
+    pub fields: Fields,
+}
+
+impl FromRequest<Services> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &Services) -> Result<Posted, Response> {
+        let (mut parts, body) = req.into_parts();
+        let mut desk = Desk::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let csrf = desk.csrf.clone();
+        let fields = read_form(req, state, &mut desk.visit, Some(&csrf)).await?;
+        Ok(Posted { desk, fields })
+    }
+}
+
+/// A form post before sign-in, checked (this site, the CSRF cookie's token).
+pub struct SignedOutPost {
+    pub visit: Visit,
+    pub fields: Fields,
+}
+
+impl FromRequest<Services> for SignedOutPost {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &Services) -> Result<SignedOutPost, Response> {
+        let (mut parts, body) = req.into_parts();
+        let mut visit = Visit::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let fields = read_form(req, state, &mut visit, None).await?;
+        Ok(SignedOutPost { visit, fields })
+    }
+}

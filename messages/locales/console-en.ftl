@@ -1,0 +1,124 @@
+# Corral, English: the administrator console (SPEC A2 to A6, C1 to C4).
+# Every id starts with console-; console-fr.ftl has the same messages with the same variables.
+
+## Layout
+console-skip-to-content = Skip to the content
+console-menu = Console menu
+console-switch-label = Language
+console-sign-out = Sign out
+console-problems = There is a problem
+console-pages = Pages
+console-previous = Previous
+console-next = Next
+console-role-owner = owner
+console-role-admin = administrator
+console-rows-of = { $first }–{ $last } of { $total }
+
+## Errors
+console-csrf-title = This form has expired
+console-csrf-text = The page was open too long or came from another site. Nothing was changed: open the page again and retry.
+console-forbidden-title = Not allowed
+console-not-found-title = Not found
+console-error-title = Something went wrong
+console-error-text = The server could not answer. Nothing was lost: try again in a moment.
+
+## Sign-in (SPEC A3)
+console-sign-in-title = Sign in to the console
+console-sign-in-intro = Administrators sign in with their password and the code of their authenticator app.
+console-tenant = Organisation
+console-email = E-mail address
+console-password = Password
+console-totp-code = Authenticator code
+console-totp-code-hint = 6 digits from your authenticator app. Leave empty on your first sign-in: you will set the app up next.
+console-sign-in = Sign in
+console-sign-in-refused = The organisation, e-mail address, password or code was not accepted.
+console-tenant-required = Enter your organisation.
+console-email-required = Enter your e-mail address.
+console-password-required = Enter your password.
+console-totp-required = Enter the 6-digit code.
+console-locked = Too many failed attempts. Try again in { $n ->
+        [one] { $n } minute.
+       *[other] { $n } minutes.
+    }
+console-enrol-title = Set up your authenticator app
+console-enrol-intro = This is your first sign-in. Scan the QR code with an authenticator app (or type the key), then enter the code it shows to finish.
+console-enrol-qr-alt = QR code to add this account to an authenticator app
+console-enrol-key = Key:
+console-enrol-code-hint = The 6-digit code your app shows now for this account.
+console-enrol-confirm = Finish and sign in
+console-enrol-expired = This set-up page has expired. Sign in again.
+console-totp-refused = This code is not the one expected. Check the app's clock and the account, then try the next code.
+
+## Menu
+console-menu-users = Users
+console-menu-unmanaged = Unmanaged devices
+console-menu-apps = Apps
+console-menu-devices = Devices
+console-menu-enrolment = Enrolment
+console-menu-configurations = Configurations
+console-menu-plugins = Plugins
+console-menu-admins = Administrators
+console-menu-history = History
+
+## Users
+console-users-title = Users
+console-users-lead = The people who enrol devices or receive apps.
+console-users-caption = Users of the organisation
+console-search = Search
+console-search-label = E-mail or name starts with
+console-first-name = First name
+console-last-name = Last name
+console-source = Source
+console-password-set = Password
+console-unmanaged = Unmanaged
+console-yes = yes
+console-no = no
+console-no-users = No user matches.
+console-add-user = Add a user
+console-add-user-submit = Add the user
+console-initial-password = Initial password
+console-initial-password-hint = Optional: without one, the user sets a password from the invitation's one-time PIN.
+console-unmanaged-label = Unmanaged-device user (gets apps, never enrols a device)
+console-user-added = The user was added.
+console-invite-selected = Invite the selected users
+console-label-selected = Label as unmanaged
+console-unlabel-selected = Remove the unmanaged label
+console-select-user = Select { $email }
+console-selected = { $n ->
+        [one] { $n } user selected
+       *[other] { $n } users selected
+    }
+console-invitations-sent = Invitations sent.
+console-labels-changed = Labels changed.
+console-nothing-selected = Select at least one user first.
+console-confirm-label-title = Change the unmanaged label?
+console-confirm-label-intro = These users will be changed:
+console-selection-action = What to do with the selection
+console-invite-now = Send the invitation now
+console-confirm = Confirm
+console-cancel = Cancel
+console-created = Created
+
+## Administrators (SPEC A2, A3)
+console-admins-title = Administrators
+console-admins-lead = Who runs this organisation's console and API. Owners manage administrators.
+console-admins-caption = Administrators of the organisation
+console-role-label = Role
+console-exchange-permissions = Exchange permissions
+console-all-permissions = all (owner)
+console-perm-modify-site = Add, edit or remove connectors
+console-perm-modify-connector-policy = Change a connector's policy
+console-perm-delete-resource = Wipe a device
+console-perm-modify-resource = Cancel a wipe, allow or block a device
+console-add-admin = Add an administrator
+console-add-admin-submit = Add the administrator
+console-admin-password-hint = Give it to them privately. At their first sign-in they set up their authenticator app from a QR code.
+console-admin-added = The administrator was added.
+console-admin-saved = The changes were saved.
+console-admin-deleted = The administrator was removed.
+console-edit-admin = Role and permissions
+console-save = Save
+console-delete-admin = Remove this administrator
+console-delete-admin-warning = They are signed out at once and can no longer sign in. The organisation keeps at least one owner.
+console-back-to-list = Back to the list
+console-history-link = History

@@ -1,0 +1,124 @@
+# Corral, français : la console d'administration (SPEC A2 à A6, C1 à C4).
+# Chaque id commence par console- ; console-en.ftl a les mêmes messages et les mêmes variables.
+
+## Mise en page
+console-skip-to-content = Aller au contenu
+console-menu = Menu de la console
+console-switch-label = Langue
+console-sign-out = Se déconnecter
+console-problems = Il y a un problème
+console-pages = Pages
+console-previous = Précédent
+console-next = Suivant
+console-role-owner = propriétaire
+console-role-admin = administrateur
+console-rows-of = { $first }–{ $last } sur { $total }
+
+## Erreurs
+console-csrf-title = Ce formulaire a expiré
+console-csrf-text = La page est restée ouverte trop longtemps ou venait d'un autre site. Rien n'a été modifié : rouvrez la page et recommencez.
+console-forbidden-title = Non autorisé
+console-not-found-title = Introuvable
+console-error-title = Une erreur est survenue
+console-error-text = Le serveur n'a pas pu répondre. Rien n'est perdu : réessayez dans un instant.
+
+## Connexion (SPEC A3)
+console-sign-in-title = Connexion à la console
+console-sign-in-intro = Les administrateurs se connectent avec leur mot de passe et le code de leur application d'authentification.
+console-tenant = Organisation
+console-email = Adresse e-mail
+console-password = Mot de passe
+console-totp-code = Code d'authentification
+console-totp-code-hint = 6 chiffres affichés par votre application d'authentification. Laissez vide lors de votre première connexion : vous configurerez l'application ensuite.
+console-sign-in = Se connecter
+console-sign-in-refused = L'organisation, l'adresse e-mail, le mot de passe ou le code n'a pas été accepté.
+console-tenant-required = Saisissez votre organisation.
+console-email-required = Saisissez votre adresse e-mail.
+console-password-required = Saisissez votre mot de passe.
+console-totp-required = Saisissez le code à 6 chiffres.
+console-locked = Trop de tentatives échouées. Réessayez dans { $n ->
+        [one] { $n } minute.
+       *[other] { $n } minutes.
+    }
+console-enrol-title = Configurez votre application d'authentification
+console-enrol-intro = C'est votre première connexion. Scannez le QR code avec une application d'authentification (ou saisissez la clé), puis entrez le code qu'elle affiche pour terminer.
+console-enrol-qr-alt = QR code pour ajouter ce compte à une application d'authentification
+console-enrol-key = Clé :
+console-enrol-code-hint = Le code à 6 chiffres que votre application affiche maintenant pour ce compte.
+console-enrol-confirm = Terminer et se connecter
+console-enrol-expired = Cette page de configuration a expiré. Connectez-vous à nouveau.
+console-totp-refused = Ce code n'est pas celui attendu. Vérifiez l'heure de l'appareil et le compte, puis essayez le code suivant.
+
+## Menu
+console-menu-users = Utilisateurs
+console-menu-unmanaged = Appareils non gérés
+console-menu-apps = Applications
+console-menu-devices = Appareils
+console-menu-enrolment = Enrôlement
+console-menu-configurations = Configurations
+console-menu-plugins = Plugins
+console-menu-admins = Administrateurs
+console-menu-history = Historique
+
+## Utilisateurs
+console-users-title = Utilisateurs
+console-users-lead = Les personnes qui enrôlent des appareils ou reçoivent des applications.
+console-users-caption = Utilisateurs de l'organisation
+console-search = Rechercher
+console-search-label = L'e-mail ou le nom commence par
+console-first-name = Prénom
+console-last-name = Nom
+console-source = Source
+console-password-set = Mot de passe
+console-unmanaged = Non géré
+console-yes = oui
+console-no = non
+console-no-users = Aucun utilisateur ne correspond.
+console-add-user = Ajouter un utilisateur
+console-add-user-submit = Ajouter l'utilisateur
+console-initial-password = Mot de passe initial
+console-initial-password-hint = Facultatif : sans mot de passe, l'utilisateur en choisit un grâce au code PIN à usage unique de son invitation.
+console-unmanaged-label = Utilisateur d'appareils non gérés (reçoit des applications, n'enrôle jamais d'appareil)
+console-user-added = L'utilisateur a été ajouté.
+console-invite-selected = Inviter les utilisateurs sélectionnés
+console-label-selected = Marquer comme non géré
+console-unlabel-selected = Retirer le marquage non géré
+console-select-user = Sélectionner { $email }
+console-selected = { $n ->
+        [one] { $n } utilisateur sélectionné
+       *[other] { $n } utilisateurs sélectionnés
+    }
+console-invitations-sent = Invitations envoyées.
+console-labels-changed = Marquages modifiés.
+console-nothing-selected = Sélectionnez d'abord au moins un utilisateur.
+console-confirm-label-title = Modifier le marquage non géré ?
+console-confirm-label-intro = Ces utilisateurs seront modifiés :
+console-selection-action = Action sur la sélection
+console-invite-now = Envoyer l'invitation maintenant
+console-confirm = Confirmer
+console-cancel = Annuler
+console-created = Créé le
+
+## Administrateurs (SPEC A2, A3)
+console-admins-title = Administrateurs
+console-admins-lead = Les personnes qui gèrent la console et l'API de l'organisation. Les propriétaires gèrent les administrateurs.
+console-admins-caption = Administrateurs de l'organisation
+console-role-label = Rôle
+console-exchange-permissions = Permissions Exchange
+console-all-permissions = toutes (propriétaire)
+console-perm-modify-site = Ajouter, modifier ou supprimer des connecteurs
+console-perm-modify-connector-policy = Modifier la stratégie d'un connecteur
+console-perm-delete-resource = Effacer un appareil
+console-perm-modify-resource = Annuler un effacement, autoriser ou bloquer un appareil
+console-add-admin = Ajouter un administrateur
+console-add-admin-submit = Ajouter l'administrateur
+console-admin-password-hint = Transmettez-le en privé. À sa première connexion, la personne configure son application d'authentification à partir d'un QR code.
+console-admin-added = L'administrateur a été ajouté.
+console-admin-saved = Les modifications ont été enregistrées.
+console-admin-deleted = L'administrateur a été supprimé.
+console-edit-admin = Rôle et permissions
+console-save = Enregistrer
+console-delete-admin = Supprimer cet administrateur
+console-delete-admin-warning = La personne est déconnectée immédiatement et ne peut plus se connecter. L'organisation garde au moins un propriétaire.
+console-back-to-list = Retour à la liste
+console-history-link = Historique

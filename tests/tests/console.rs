@@ -1,0 +1,454 @@
+//! The administrator console against the real server and real databases, driven like a
+//! browser without JavaScript (cookies, forms with their hidden fields): first sign-in with the
+//! authenticator set-up, the users and administrators pages, and every refusal: forms from
+//! another site or without their token, controls a role may not use, forged posts for them.
+
+use std::time::Duration;
+
+use corral_tests::portal::{decode_qr_svg, Browser, Page};
+use corral_tests::{both_backends, totp_code, totp_from_uri, Db, Env, Server, SmtpSink};
+use serde_json::json;
+use totp_rs::TOTP;
+
+both_backends!(
+    first_sign_in_sets_up_the_authenticator_then_asks_for_codes,
+    forms_from_elsewhere_or_without_their_token_change_nothing,
+    an_administrator_sees_no_owner_control_and_forged_posts_get_403,
+    users_are_added_searched_sorted_paged_invited_and_labelled,
+);
+
+const PASSWORD: &str = "console passphrase 1";
+
+/// The error shown at `field` of form `form`, checked to be tied to its control.
+fn field_error(page: &Page, form: &str, field: &str) -> Option<String> {
+    let id = format!("{form}-{field}");
+    let described = page.attr(&format!("#{id}"), "aria-describedby")?;
+    assert!(
+        described.split(' ').any(|d| d == format!("{id}-error")),
+        "the error of {id} is not tied to it: {described}"
+    );
+    page.text(&format!("#{id}-error"))
+}
+
+/// Signs in through the pages; `code` may be empty (first sign-in).
+async fn sign_in(browser: &Browser, tenant: &str, email: &str, code: &str) -> Page {
+    let page = browser.get("/console/sign-in").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    browser
+        .submit(
+            &page,
+            "/console/sign-in",
+            &[
+                ("tenant", tenant),
+                ("email", email),
+                ("password", PASSWORD),
+                ("code", code),
+            ],
+        )
+        .await
+}
+
+/// Creates an administrator with the CLI and signs them in on a new browser with the first
+/// code of their app.
+async fn signed_in(env: &Env, server: &Server, email: &str, role: &str) -> (Browser, TOTP) {
+    let totp = env.create_admin("acme", email, role, PASSWORD).await;
+    let browser = Browser::new(&server.url);
+    let page = sign_in(&browser, "acme", email, &totp_code(&totp, 0)).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.url.ends_with("/console/users"), "{}", page.url);
+    (browser, totp)
+}
+
+async fn first_sign_in_sets_up_the_authenticator_then_asks_for_codes(db: Db) {
+    let env = Env::new(db).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let (owner, _) = signed_in(&env, &server, "owner@acme.example", "owner").await;
+
+    // The owner adds an administrator through the page; the console never shows their secret.
+    let page = owner.get("/console/admins").await;
+    let added = owner
+        .submit(
+            &page,
+            "/console/admins",
+            &[
+                ("email", "new@acme.example"),
+                ("role", "admin"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.html);
+    assert!(added.text(".notice").is_some(), "{}", added.html);
+    assert!(!added.html.contains("otpauth"), "{}", added.html);
+
+    // A page asked for before sign-in sends to the sign-in page, and back after it.
+    let browser = Browser::new(&server.url);
+    let page = browser.get("/console/admins").await;
+    assert!(page.url.contains("/console/sign-in?next="), "{}", page.url);
+
+    // Without a code and with the right password: the set-up page, with the QR code.
+    let setup = sign_in(&browser, "acme", "new@acme.example", "").await;
+    assert_eq!(setup.status, 200, "{}", setup.html);
+    assert!(
+        setup.url.ends_with("/console/sign-in/authenticator"),
+        "{}",
+        setup.url
+    );
+    let svg = setup
+        .doc()
+        .select(&scraper::Selector::parse(".qr svg").unwrap())
+        .next()
+        .unwrap()
+        .html();
+    let uri = decode_qr_svg(&svg);
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    let key = setup.text(".qr code").expect("the key as text");
+    assert!(uri.contains(&format!("secret={key}")), "{uri} {key}");
+    let totp = totp_from_uri(&uri);
+
+    // A wrong first code is refused at its field; the right one signs in.
+    let wrong = browser
+        .submit(
+            &setup,
+            "/console/sign-in/authenticator",
+            &[("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.html);
+    assert!(
+        field_error(&wrong, "set-up", "code").is_some(),
+        "{}",
+        wrong.html
+    );
+    let done = browser
+        .submit(
+            &wrong,
+            "/console/sign-in/authenticator",
+            &[("code", &totp_code(&totp, 0))],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.html);
+    assert!(done.url.ends_with("/console/users"), "{}", done.url);
+    assert!(done.html.contains("new@acme.example"));
+
+    // Once set up, a sign-in without a code is refused, and so is the same code again.
+    let again = Browser::new(&server.url);
+    let refused = sign_in(&again, "acme", "new@acme.example", "").await;
+    assert_eq!(refused.status, 401, "{}", refused.html);
+    assert!(!refused.html.contains("otpauth") && !refused.has(".qr"));
+    let replay = sign_in(&again, "acme", "new@acme.example", &totp_code(&totp, 0)).await;
+    assert_eq!(replay.status, 401, "{}", replay.html);
+    let ok = sign_in(&again, "acme", "new@acme.example", &totp_code(&totp, 1)).await;
+    assert_eq!(ok.status, 200, "{}", ok.html);
+    assert_eq!(ok.h1(), "Users");
+
+    // Signing out ends the session: the next page is the sign-in page again.
+    let out = again.submit(&ok, "/console/sign-out", &[]).await;
+    assert!(out.url.contains("/console/sign-in"), "{}", out.url);
+    let after = again.get("/console/users").await;
+    assert!(after.url.contains("/console/sign-in"), "{}", after.url);
+
+    // French on request, remembered.
+    let fr = browser.get("/console/users?lang=fr").await;
+    assert_eq!(fr.h1(), "Utilisateurs");
+    assert_eq!(fr.attr("html", "lang").as_deref(), Some("fr"));
+    assert_eq!(browser.get("/console/admins").await.h1(), "Administrateurs");
+}
+
+async fn forms_from_elsewhere_or_without_their_token_change_nothing(db: Db) {
+    let env = Env::new(db).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let (owner, _) = signed_in(&env, &server, "owner@acme.example", "owner").await;
+    let page = owner.get("/console/users").await;
+
+    // Every answer carries the security headers; the cookies are strict.
+    let h = &page.headers;
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert_eq!(h["cache-control"], "no-store");
+    let login = reqwest::Client::new()
+        .get(format!("{}/console/sign-in", server.url))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+
+    let csrf = page.csrf();
+    let add = |csrf: &str| {
+        vec![
+            ("csrf".to_string(), csrf.to_string()),
+            ("email".to_string(), "forged@acme.example".to_string()),
+            ("first_name".to_string(), "Forged".to_string()),
+            ("last_name".to_string(), "Post".to_string()),
+        ]
+    };
+    // No token, a wrong token, another site's page (Origin or Sec-Fetch-Site): 403, nothing
+    // added.
+    for (fields, headers) in [
+        (add(""), vec![]),
+        (add("not-the-token-not-the-token-not-the-token"), vec![]),
+        (add(&csrf), vec![("origin", "https://evil.example")]),
+        (add(&csrf), vec![("sec-fetch-site", "cross-site")]),
+    ] {
+        let mut req = owner
+            .no_follow
+            .post(format!("{}/console/users", server.url))
+            .form(&fields);
+        for (k, v) in &headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 403, "{fields:?} {headers:?}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("This form has expired"), "{html}");
+    }
+    let list = owner.get("/console/users?q=forged").await;
+    assert!(!list.html.contains("forged@acme.example"), "{}", list.html);
+    // The same post from this site with its token goes through.
+    let ok = owner
+        .submit(
+            &page,
+            "/console/users",
+            &[
+                ("email", "forged@acme.example"),
+                ("first_name", "F"),
+                ("last_name", "P"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.html);
+    assert!(ok.html.contains("forged@acme.example"), "{}", ok.html);
+
+    // The sign-in form has its own token: a post without it is refused before any check.
+    let stranger = Browser::new(&server.url);
+    let refused = stranger
+        .post_raw(
+            "/console/sign-in",
+            &[
+                ("tenant", "acme"),
+                ("email", "owner@acme.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    // The token of one session does not work in another.
+    let (other, _) = signed_in(&env, &server, "other@acme.example", "owner").await;
+    let res = other
+        .no_follow
+        .post(format!("{}/console/users", server.url))
+        .form(&add(&csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+}
+
+async fn an_administrator_sees_no_owner_control_and_forged_posts_get_403(db: Db) {
+    let env = Env::new(db).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let (owner, _) = signed_in(&env, &server, "owner@acme.example", "owner").await;
+    let (admin, _) = signed_in(&env, &server, "admin@acme.example", "admin").await;
+
+    // The owner has the add, edit and remove controls.
+    let page = owner.get("/console/admins").await;
+    assert!(page.has("form[action='/console/admins']"), "{}", page.html);
+    let owner_id = {
+        let href = page.attr("a[href^='/console/admins/']", "href").unwrap();
+        href.rsplit('/').next().unwrap().to_string()
+    };
+    let detail = owner.get(&format!("/console/admins/{owner_id}")).await;
+    assert!(
+        detail.has("form#edit") && detail.has("form#delete"),
+        "{}",
+        detail.html
+    );
+
+    // The administrator reads the list, but is offered none of them.
+    let page = admin.get("/console/admins").await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("owner@acme.example"));
+    assert!(!page.has("form[action='/console/admins']"), "{}", page.html);
+    let detail = admin.get(&format!("/console/admins/{owner_id}")).await;
+    assert!(
+        !detail.has("form#edit") && !detail.has("form#delete"),
+        "{}",
+        detail.html
+    );
+
+    // Forged posts, with the administrator's own valid token: 403 and nothing changes.
+    let csrf = page.csrf();
+    for (path, fields) in [
+        (
+            "/console/admins".to_string(),
+            vec![
+                ("email", "sneaky@acme.example"),
+                ("role", "owner"),
+                ("password", PASSWORD),
+            ],
+        ),
+        (
+            format!("/console/admins/{owner_id}"),
+            vec![("role", "admin")],
+        ),
+        (format!("/console/admins/{owner_id}/delete"), vec![]),
+    ] {
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend(fields);
+        let refused = admin.post_raw(&path, &all).await;
+        assert_eq!(refused.status, 403, "{path}: {}", refused.html);
+        assert_eq!(refused.h1(), "Not allowed");
+    }
+    let page = owner.get("/console/admins").await;
+    assert!(!page.html.contains("sneaky@acme.example"));
+    let detail = owner.get(&format!("/console/admins/{owner_id}")).await;
+    assert_eq!(detail.status, 200, "the owner still exists");
+    assert!(
+        detail.html.contains("owner (") || detail.html.contains(">owner<"),
+        "{}",
+        detail.html
+    );
+}
+
+async fn users_are_added_searched_sorted_paged_invited_and_labelled(db: Db) {
+    let sink = SmtpSink::start().await;
+    let env = Env::new(db).await.with_smtp(sink.port);
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let api = env.signed_in_owner(&server, "acme", "api").await;
+    let (owner, _) = signed_in(&env, &server, "owner@acme.example", "owner").await;
+
+    // A field error is shown at its field, the values kept; nothing is added.
+    let page = owner.get("/console/users").await;
+    let refused = owner
+        .submit(
+            &page,
+            "/console/users",
+            &[("email", "not an address"), ("first_name", "Ann")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(
+        field_error(&refused, "add", "email").is_some(),
+        "{}",
+        refused.html
+    );
+    assert_eq!(
+        refused.attr("#add-first-name", "value").as_deref(),
+        Some("Ann")
+    );
+    assert!(
+        refused.has(".summary a[href='#add-email']"),
+        "{}",
+        refused.html
+    );
+
+    // Added, with its invitation sent at once.
+    let added = owner
+        .submit(
+            &refused,
+            "/console/users",
+            &[
+                ("email", "ann@acme.example"),
+                ("first_name", "Ann"),
+                ("last_name", "Lee"),
+                ("invite", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.html);
+    assert!(added.html.contains("ann@acme.example"));
+    let mails = sink.wait_for(1, Duration::from_secs(30)).await;
+    assert_eq!(mails[0].to, "ann@acme.example");
+
+    // 60 more through the API: the table pages by 50, sorts on the server, searches.
+    let users: Vec<_> = (0..60)
+        .map(|i| json!({"email": format!("u{i:02}@acme.example"), "first_name": "U", "last_name": format!("Z{:02}", 59 - i)}))
+        .collect();
+    let r = api
+        .send("POST", "/api/v1/users/bulk", Some(json!({"users": users})))
+        .await;
+    assert!(r.status == 200 || r.status == 201, "{r:?}");
+    let first = owner.get("/console/users").await;
+    assert_eq!(first.texts("tbody tr").len(), 50);
+    assert_eq!(first.text(".pager span").as_deref(), Some("1–50 of 61"));
+    let next = first.attr("a[rel=next]", "href").unwrap();
+    let second = owner.get(&next).await;
+    assert_eq!(second.texts("tbody tr").len(), 11);
+    let by_name = owner.get("/console/users?sort=name").await;
+    let rows = by_name.texts("tbody tr");
+    assert!(rows[0].contains("ann@acme.example"), "Lee first: {rows:?}");
+    let descending = by_name.attr("th[aria-sort=ascending] a", "href").unwrap();
+    let rows = owner.get(&descending).await.texts("tbody tr");
+    assert!(rows[0].contains("u00@acme.example"), "Z59 first: {rows:?}");
+    let search = owner.get("/console/users?q=u0").await;
+    assert_eq!(search.texts("tbody tr").len(), 10);
+
+    // Invite a selection: the check boxes belong to the bulk form.
+    let ids: Vec<String> = search
+        .doc()
+        .select(&scraper::Selector::parse("input[form=bulk]").unwrap())
+        .map(|e| e.value().attr("value").unwrap().to_string())
+        .take(2)
+        .collect();
+    let invited = owner
+        .submit(
+            &search,
+            "/console/users/invite",
+            &[("action", "invite"), ("user", &ids[0]), ("user", &ids[1])],
+        )
+        .await;
+    assert_eq!(invited.status, 200, "{}", invited.html);
+    sink.wait_for(3, Duration::from_secs(30)).await;
+    let none = owner
+        .submit(&search, "/console/users/invite", &[("action", "invite")])
+        .await;
+    assert_eq!(none.status, 422);
+
+    // Labelling needs the feature on, then a confirmation listing the users.
+    let r = api
+        .send("POST", "/api/v1/unmanaged-devices/enable", None)
+        .await;
+    assert!(r.status < 300, "{r:?}");
+    let page = owner.get("/console/users?q=u0").await;
+    let confirm = owner
+        .submit(
+            &page,
+            "/console/users/invite",
+            &[("action", "label"), ("user", &ids[0])],
+        )
+        .await;
+    assert_eq!(confirm.status, 200, "{}", confirm.html);
+    assert!(
+        confirm.text(".warning").unwrap().contains("u0"),
+        "{}",
+        confirm.html
+    );
+    let unchanged = api
+        .send("GET", &format!("/api/v1/users/{}", ids[0]), None)
+        .await;
+    assert_eq!(
+        unchanged.body["unmanaged"], false,
+        "nothing before the confirmation"
+    );
+    let done = owner
+        .submit(&confirm, "/console/users/unmanaged", &[])
+        .await;
+    assert_eq!(done.status, 200, "{}", done.html);
+    let labelled = api
+        .send("GET", &format!("/api/v1/users/{}", ids[0]), None)
+        .await;
+    assert_eq!(labelled.body["unmanaged"], true);
+}
