@@ -116,6 +116,40 @@ corral_messages::texts!(
     delete_admin_warning,
     back_to_list,
     history_link,
+    // history
+    history_title,
+    history_lead,
+    history_caption,
+    filter,
+    object_type,
+    object_id,
+    actor,
+    from_date,
+    to_date,
+    date_format,
+    when,
+    object,
+    action,
+    change,
+    no_history,
+    // unmanaged devices
+    unmanaged_title,
+    unmanaged_lead,
+    state,
+    state_off,
+    state_on,
+    state_deactivated,
+    changed_at,
+    default_allow_new_apps,
+    unmanaged_enable,
+    unmanaged_enabled,
+    unmanaged_deactivate,
+    unmanaged_deactivated,
+    deactivation_will,
+    default_restored,
+    apps_stay,
+    no_way_back,
+    confirmation,
 );
 
 /// The console's texts in `lang`.
@@ -158,6 +192,15 @@ impl Texts {
     /// The label of a user's check box in a table.
     pub fn select_user(&self, email: &str) -> String {
         self.format("select_user", &[("email", email.into())])
+    }
+    pub fn users_converted(&self, n: usize) -> String {
+        self.format("users_converted", &[("n", (n as i64).into())])
+    }
+    pub fn apps_reset(&self, n: usize) -> String {
+        self.format("apps_reset", &[("n", (n as i64).into())])
+    }
+    pub fn confirmation_hint(&self, sentence: &str) -> String {
+        self.format("confirmation_hint", &[("sentence", sentence.into())])
     }
     pub fn role(&self, owner: bool) -> &'static str {
         if owner {

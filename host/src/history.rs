@@ -181,9 +181,89 @@ pub async fn query(scoped: &mut Scoped, q: &Query) -> Result<Vec<Entry>, Error> 
     .bind(limit)
     .fetch_all(scoped.conn())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Entry {
+    Ok(rows.into_iter().map(Entry::from).collect())
+}
+
+/// A search of the tenant's history (the console's history page): every filter optional.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    /// The actor's e-mail (or label) starts with this (case-insensitive).
+    pub actor: Option<String>,
+    /// From this time on (unix milliseconds, inclusive).
+    pub from: Option<i64>,
+    /// Before this time (unix milliseconds, exclusive).
+    pub until: Option<i64>,
+    pub offset: i64,
+    /// 1 to 500.
+    pub limit: i64,
+}
+
+/// A page of a search, newest first, and how many entries match in all.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub entries: Vec<Entry>,
+    pub total: i64,
+}
+
+pub async fn search(scoped: &mut Scoped, q: &Search) -> Result<Found, Error> {
+    if !(1..=500).contains(&q.limit) {
+        return Err(Error::invalid("limit", "must be between 1 and 500"));
+    }
+    if q.offset < 0 {
+        return Err(Error::invalid("offset", "must be 0 or more"));
+    }
+    if let (Some(from), Some(until)) = (q.from, q.until) {
+        if until <= from {
+            return Err(Error::invalid("until", "must be after the start"));
+        }
+    }
+    let tenant = scoped.tenant().as_str().to_string();
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let actor = text(&q.actor).map(|a| crate::store::starts_with_pattern(&a));
+    let filter = "tenant_id = $1 AND ($2 IS NULL OR object_type = $2) \
+        AND ($3 IS NULL OR object_id = $3) \
+        AND ($4 IS NULL OR LOWER(actor_label) LIKE $4 ESCAPE '\\') \
+        AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6)";
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM history WHERE {filter}"))
+        .bind(&tenant)
+        .bind(text(&q.object_type))
+        .bind(text(&q.object_id))
+        .bind(&actor)
+        .bind(q.from)
+        .bind(q.until)
+        .fetch_one(scoped.conn())
+        .await?;
+    let rows = sqlx::query_as::<_, EntryRow>(&format!(
+        "SELECT id, actor_type, actor_id, actor_label, object_type, object_id, action, \
+         before_json, after_json, at FROM history WHERE {filter} \
+         ORDER BY at DESC, id DESC LIMIT $7 OFFSET $8"
+    ))
+    .bind(&tenant)
+    .bind(text(&q.object_type))
+    .bind(text(&q.object_id))
+    .bind(&actor)
+    .bind(q.from)
+    .bind(q.until)
+    .bind(q.limit)
+    .bind(q.offset)
+    .fetch_all(scoped.conn())
+    .await?;
+    Ok(Found {
+        entries: rows.into_iter().map(Entry::from).collect(),
+        total,
+    })
+}
+
+impl From<EntryRow> for Entry {
+    fn from(r: EntryRow) -> Entry {
+        Entry {
             id: r.id,
             actor_type: r.actor_type,
             actor_id: r.actor_id,
@@ -194,11 +274,16 @@ pub async fn query(scoped: &mut Scoped, q: &Query) -> Result<Vec<Entry>, Error> 
             before: r.before_json.and_then(|s| serde_json::from_str(&s).ok()),
             after: r.after_json.and_then(|s| serde_json::from_str(&s).ok()),
             at: r.at,
-        })
-        .collect())
+        }
+    }
 }
 
 impl AsAdmin<'_> {
+    /// A page of the tenant's history matching a search, newest first.
+    pub async fn search_history(&self, q: &Search) -> Result<Found, Error> {
+        search(&mut self.read().await?, q).await
+    }
+
     /// The change history of one object or of every object of a type, newest first. An
     /// object id with no history in the tenant is not found, like any object it cannot see.
     pub async fn history(&self, q: &Query) -> Result<Vec<Entry>, Error> {

@@ -357,7 +357,41 @@ pub async fn label(
 }
 
 /// What administrators do with the unmanaged-devices feature (C4) and its label.
+/// What a deactivation would change now, shown before it is confirmed.
+#[derive(Debug, Clone)]
+pub struct DeactivationPreview {
+    /// E-mail addresses of the users who would become MDM users.
+    pub users: Vec<String>,
+    /// Names of the apps that would no longer be allowed on unmanaged devices.
+    pub apps: Vec<String>,
+}
+
+pub async fn preview_deactivation(scoped: &mut Scoped) -> Result<DeactivationPreview, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    let users: Vec<(String,)> = sqlx::query_as(
+        "SELECT email FROM users WHERE tenant_id = $1 AND unmanaged = 1 ORDER BY email",
+    )
+    .bind(&tenant)
+    .fetch_all(scoped.conn())
+    .await?;
+    let apps: Vec<(String,)> = sqlx::query_as(
+        "SELECT name FROM apps WHERE tenant_id = $1 AND allow_unmanaged = 1 ORDER BY name",
+    )
+    .bind(&tenant)
+    .fetch_all(scoped.conn())
+    .await?;
+    Ok(DeactivationPreview {
+        users: users.into_iter().map(|(e,)| e).collect(),
+        apps: apps.into_iter().map(|(n,)| n).collect(),
+    })
+}
+
 impl AsAdmin<'_> {
+    /// What deactivating the feature would change now.
+    pub async fn preview_unmanaged_deactivation(&self) -> Result<DeactivationPreview, Error> {
+        preview_deactivation(&mut self.read().await?).await
+    }
+
     pub async fn unmanaged_feature(&self) -> Result<Feature, Error> {
         get(&mut self.read().await?).await
     }

@@ -14,7 +14,7 @@ use crate::history::{self, Actor, Change};
 use crate::passwords::{self, Hashed};
 use crate::services::AsAdmin;
 use crate::store::batch::{rows_among, Placeholders, ROWS_PER_STATEMENT};
-use crate::store::{new_id, now_ms, unique_as_conflict, Scoped};
+use crate::store::{new_id, now_ms, starts_with_pattern, unique_as_conflict, Scoped};
 
 /// A user as the API shows it (no password hash).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -351,7 +351,7 @@ pub async fn list(
     if !(1..=1000).contains(&limit) {
         return Err(Error::invalid("limit", "must be between 1 and 1000"));
     }
-    let pattern = prefix.map(|p| format!("{}%", escape_like(&p.trim().to_lowercase())));
+    let pattern = prefix.map(starts_with_pattern);
     let tenant = scoped.tenant().as_str().to_string();
     let rows = sqlx::query_as::<_, UserRow>(&format!(
         "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND ($2 IS NULL \
@@ -418,7 +418,7 @@ pub async fn page(scoped: &mut Scoped, query: &UserQuery) -> Result<UserPage, Er
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|p| format!("{}%", escape_like(&p.to_lowercase())));
+        .map(starts_with_pattern);
     let tenant = scoped.tenant().as_str().to_string();
     let filter = "tenant_id = $1 AND ($2 IS NULL OR email LIKE $2 ESCAPE '\\' \
          OR LOWER(first_name) LIKE $2 ESCAPE '\\' OR LOWER(last_name) LIKE $2 ESCAPE '\\')";
@@ -441,12 +441,6 @@ pub async fn page(scoped: &mut Scoped, query: &UserQuery) -> Result<UserPage, Er
         users: rows.into_iter().map(User::from).collect(),
         total,
     })
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 pub async fn get(scoped: &mut Scoped, id: &str) -> Result<User, Error> {

@@ -122,3 +122,48 @@ console-delete-admin = Remove this administrator
 console-delete-admin-warning = They are signed out at once and can no longer sign in. The organisation keeps at least one owner.
 console-back-to-list = Back to the list
 console-history-link = History
+
+## History (SPEC A4)
+console-history-title = History
+console-history-lead = Every change in the organisation, newest first: who, what, when.
+console-history-caption = Changes
+console-filter = Filter
+console-object-type = Object type
+console-object-id = Object id
+console-actor = By (e-mail starts with)
+console-from-date = From
+console-to-date = To
+console-date-format = Give a date as yyyy-mm-dd.
+console-when = When
+console-object = Object
+console-action = Action
+console-change = Change
+console-no-history = No change matches.
+
+## Unmanaged devices (SPEC C1 to C4)
+console-unmanaged-title = Unmanaged devices
+console-unmanaged-lead = Users who get apps on their own devices without enrolling them (MAM only).
+console-state = State
+console-state-off = off
+console-state-on = on
+console-state-deactivated = switched off for good
+console-changed-at = Since
+console-default-allow-new-apps = Allow new catalogue apps on unmanaged devices by default
+console-unmanaged-enable = Switch unmanaged devices on
+console-unmanaged-enabled = Unmanaged devices are on.
+console-unmanaged-deactivate = Switch unmanaged devices off for good
+console-unmanaged-deactivated = Unmanaged devices are switched off for good.
+console-deactivation-will = Switching off will, at once and for good:
+console-users-converted = { $n ->
+        [one] turn { $n } unmanaged user back into an MDM user:
+       *[other] turn { $n } unmanaged users back into MDM users:
+    }
+console-apps-reset = { $n ->
+        [one] stop allowing { $n } app on unmanaged devices:
+       *[other] stop allowing { $n } apps on unmanaged devices:
+    }
+console-default-restored = restore the catalogue's default for new apps;
+console-apps-stay = leave the apps already on users' devices where they are;
+console-no-way-back = and the feature can never be switched on again.
+console-confirmation = Confirmation
+console-confirmation-hint = Type exactly: { $sentence }

@@ -122,3 +122,48 @@ console-delete-admin = Supprimer cet administrateur
 console-delete-admin-warning = La personne est déconnectée immédiatement et ne peut plus se connecter. L'organisation garde au moins un propriétaire.
 console-back-to-list = Retour à la liste
 console-history-link = Historique
+
+## Historique (SPEC A4)
+console-history-title = Historique
+console-history-lead = Toutes les modifications de l'organisation, les plus récentes d'abord : qui, quoi, quand.
+console-history-caption = Modifications
+console-filter = Filtrer
+console-object-type = Type d'objet
+console-object-id = Identifiant de l'objet
+console-actor = Par (l'e-mail commence par)
+console-from-date = Du
+console-to-date = Au
+console-date-format = Saisissez une date au format aaaa-mm-jj.
+console-when = Date
+console-object = Objet
+console-action = Action
+console-change = Modification
+console-no-history = Aucune modification ne correspond.
+
+## Appareils non gérés (SPEC C1 à C4)
+console-unmanaged-title = Appareils non gérés
+console-unmanaged-lead = Les utilisateurs qui reçoivent des applications sur leurs propres appareils sans les enrôler (MAM uniquement).
+console-state = État
+console-state-off = désactivé
+console-state-on = activé
+console-state-deactivated = désactivé définitivement
+console-changed-at = Depuis le
+console-default-allow-new-apps = Autoriser par défaut les nouvelles applications du catalogue sur les appareils non gérés
+console-unmanaged-enable = Activer les appareils non gérés
+console-unmanaged-enabled = Les appareils non gérés sont activés.
+console-unmanaged-deactivate = Désactiver définitivement les appareils non gérés
+console-unmanaged-deactivated = Les appareils non gérés sont désactivés définitivement.
+console-deactivation-will = La désactivation va, immédiatement et définitivement :
+console-users-converted = { $n ->
+        [one] rendre { $n } utilisateur non géré à la gestion MDM :
+       *[other] rendre { $n } utilisateurs non gérés à la gestion MDM :
+    }
+console-apps-reset = { $n ->
+        [one] ne plus autoriser { $n } application sur les appareils non gérés :
+       *[other] ne plus autoriser { $n } applications sur les appareils non gérés :
+    }
+console-default-restored = rétablir le choix par défaut du catalogue pour les nouvelles applications ;
+console-apps-stay = laisser les applications déjà installées sur les appareils des utilisateurs ;
+console-no-way-back = et la fonctionnalité ne pourra plus jamais être réactivée.
+console-confirmation = Confirmation
+console-confirmation-hint = Saisissez exactement (en anglais) : { $sentence }

@@ -15,6 +15,7 @@ both_backends!(
     forms_from_elsewhere_or_without_their_token_change_nothing,
     an_administrator_sees_no_owner_control_and_forged_posts_get_403,
     users_are_added_searched_sorted_paged_invited_and_labelled,
+    unmanaged_devices_go_off_for_good_behind_the_sentence_and_history_tells,
 );
 
 const PASSWORD: &str = "console passphrase 1";
@@ -451,4 +452,131 @@ async fn users_are_added_searched_sorted_paged_invited_and_labelled(db: Db) {
         .send("GET", &format!("/api/v1/users/{}", ids[0]), None)
         .await;
     assert_eq!(labelled.body["unmanaged"], true);
+}
+
+async fn unmanaged_devices_go_off_for_good_behind_the_sentence_and_history_tells(db: Db) {
+    let env = Env::new(db).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let api = env.signed_in_owner(&server, "acme", "api").await;
+    let (owner, _) = signed_in(&env, &server, "owner@acme.example", "owner").await;
+
+    // Off: the unmanaged check box is not offered when adding a user; the switch is.
+    let users = owner.get("/console/users").await;
+    assert!(!users.has("#add-unmanaged"), "{}", users.html);
+    let page = owner.get("/console/unmanaged").await;
+    assert!(
+        page.has("form#enable") && !page.has("form#deactivate"),
+        "{}",
+        page.html
+    );
+    let on = owner.submit(&page, "/console/unmanaged/enable", &[]).await;
+    assert_eq!(on.status, 200, "{}", on.html);
+    assert!(
+        on.has("form#deactivate") && !on.has("form#enable"),
+        "{}",
+        on.html
+    );
+
+    // An unmanaged user added through the page.
+    let users = owner.get("/console/users").await;
+    let added = owner
+        .submit(
+            &users,
+            "/console/users",
+            &[
+                ("email", "mam@acme.example"),
+                ("first_name", "Mam"),
+                ("last_name", "User"),
+                ("unmanaged", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.html);
+    assert!(
+        added.text("tbody tr").unwrap().contains("Unmanaged"),
+        "{}",
+        added.html
+    );
+
+    // What switching off will do is listed; a wrong sentence changes nothing.
+    let page = owner.get("/console/unmanaged").await;
+    let warning = page.text(".warning").unwrap();
+    assert!(
+        warning.contains("mam@acme.example") && warning.contains("1 unmanaged user"),
+        "{warning}"
+    );
+    let wrong = owner
+        .submit(
+            &page,
+            "/console/unmanaged/deactivate",
+            &[("confirmation", "yes")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.html);
+    assert!(
+        field_error(&wrong, "deactivate", "confirmation").is_some(),
+        "{}",
+        wrong.html
+    );
+    let state = api.send("GET", "/api/v1/unmanaged-devices", None).await;
+    assert_eq!(state.body["state"], "on", "{state:?}");
+    let sentence = "I understand that deactivating unmanaged devices is permanent";
+    let off = owner
+        .submit(
+            &wrong,
+            "/console/unmanaged/deactivate",
+            &[("confirmation", sentence)],
+        )
+        .await;
+    assert_eq!(off.status, 200, "{}", off.html);
+    assert!(
+        !off.has("form#enable") && !off.has("form#deactivate"),
+        "{}",
+        off.html
+    );
+    let state = api.send("GET", "/api/v1/unmanaged-devices", None).await;
+    assert_eq!(state.body["state"], "deactivated", "{state:?}");
+    let users = owner.get("/console/users?q=mam").await;
+    assert!(
+        !users.text("tbody tr").unwrap().contains("Unmanaged"),
+        "{}",
+        users.html
+    );
+
+    // The history: the feature's changes, the user's (from its link), by actor, by date.
+    let history = owner.get("/console/history?type=unmanaged_devices").await;
+    assert_eq!(history.status, 200, "{}", history.html);
+    assert!(history.texts("tbody tr").len() >= 2, "{}", history.html);
+    let all = owner.get("/console/history?actor=owner%40acme").await;
+    let user_link = all
+        .doc()
+        .select(&scraper::Selector::parse("tbody a[href*='type=user']").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href").map(str::to_string))
+        .expect("a user's changes link to its history");
+    let one = owner.get(&user_link).await;
+    let rows = one.texts("tbody tr");
+    assert!(
+        rows.iter().any(|r| r.contains("unmanaged: true → false")),
+        "{rows:?}"
+    );
+    assert!(rows.iter().all(|r| r.contains("user ")), "{rows:?}");
+    let none = owner.get("/console/history?actor=api%40").await;
+    assert!(
+        !none.html.contains("mam@acme"),
+        "the API owner did not touch the user"
+    );
+    let bad = owner.get("/console/history?from=04%2F12%2F2026").await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        field_error(&bad, "filter", "from").is_some(),
+        "{}",
+        bad.html
+    );
+    let future = owner.get("/console/history?from=2999-01-01").await;
+    assert!(future.has("p.empty"), "{}", future.html);
+    // In French too.
+    let fr = owner.get("/console/unmanaged?lang=fr").await;
+    assert_eq!(fr.h1(), "Appareils non gérés");
 }

@@ -248,7 +248,7 @@ async fn detail(
             (
                 t.history_link.into(),
                 Cell::Link(Link::new(
-                    format!("/console/history?object=admin:{}", admin.id),
+                    format!("/console/history?type=admin&id={}", admin.id),
                     t.history_link,
                 )),
             ),

@@ -13,7 +13,9 @@
 //! [`router`] and [`menu`] (see `docs/architecture.md`).
 
 mod admins;
+mod history;
 mod sign_in;
+mod unmanaged;
 mod users;
 
 use std::collections::HashMap;
@@ -53,12 +55,17 @@ pub fn router(services: Services) -> Router {
         .route("/console/users", get(users::list).post(users::add))
         .route("/console/users/invite", post(users::invite))
         .route("/console/users/unmanaged", post(users::label))
+        .route("/console/unmanaged", get(unmanaged::show))
+        .route("/console/unmanaged/enable", post(unmanaged::enable))
+        .route("/console/unmanaged/default", post(unmanaged::set_default))
+        .route("/console/unmanaged/deactivate", post(unmanaged::deactivate))
         .route("/console/admins", get(admins::list).post(admins::add))
         .route(
             "/console/admins/{id}",
             get(admins::show).post(admins::update),
         )
         .route("/console/admins/{id}/delete", post(admins::delete))
+        .route("/console/history", get(history::list))
         .with_state(services)
 }
 
@@ -67,7 +74,9 @@ fn menu(me: &Authenticated, t: &Texts) -> Vec<MenuItem> {
     let _ = me;
     let items = vec![
         ("users", "/console/users", t.menu_users),
+        ("unmanaged", "/console/unmanaged", t.menu_unmanaged),
         ("admins", "/console/admins", t.menu_admins),
+        ("history", "/console/history", t.menu_history),
     ];
     items
         .into_iter()

@@ -416,3 +416,15 @@ pub(crate) fn unique_as_conflict<T>(
         other => Ok(other?),
     }
 }
+
+/// The `LIKE` pattern (with `ESCAPE '\'`) of lower-cased text starting with `prefix`: the
+/// prefix lower-cased, its `%`, `_` and `\` taken literally.
+pub fn starts_with_pattern(prefix: &str) -> String {
+    let escaped = prefix
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("{escaped}%")
+}
