@@ -618,6 +618,12 @@ impl AsAdmin<'_> {
         page(&mut self.read().await?, query).await
     }
 
+    /// The users of `ids` that exist (owners shown in a device list).
+    pub async fn users_by_ids(&self, ids: &[String]) -> Result<Vec<User>, Error> {
+        let found = get_many(&mut self.read().await?, ids).await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
     pub async fn get_user(&self, id: &str) -> Result<User, Error> {
         get(&mut self.read().await?, id).await
     }

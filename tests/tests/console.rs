@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use corral_tests::network::ldap_url;
 use corral_tests::portal::{decode_qr_svg, Browser, Page};
 use corral_tests::{both_backends, totp_code, totp_from_uri, Db, Env, Server, SmtpSink};
 use serde_json::json;
@@ -16,6 +17,8 @@ both_backends!(
     an_administrator_sees_no_owner_control_and_forged_posts_get_403,
     users_are_added_searched_sorted_paged_invited_and_labelled,
     unmanaged_devices_go_off_for_good_behind_the_sentence_and_history_tells,
+    devices_are_filtered_opened_acted_on_with_their_history,
+    directory_is_set_up_searched_and_chosen_entries_imported,
 );
 
 const PASSWORD: &str = "console passphrase 1";
@@ -122,11 +125,19 @@ async fn first_sign_in_sets_up_the_authenticator_then_asks_for_codes(db: Db) {
         "{}",
         wrong.html
     );
+    // One reading of the clock for the first code and the next: a 30 s step ending between
+    // them cannot turn the replay below into a fresh code.
+    let first_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let first = totp.generate(first_at);
+    let next = totp.generate(first_at + 30);
     let done = browser
         .submit(
             &wrong,
             "/console/sign-in/authenticator",
-            &[("code", &totp_code(&totp, 0))],
+            &[("code", &first)],
         )
         .await;
     assert_eq!(done.status, 200, "{}", done.html);
@@ -138,9 +149,9 @@ async fn first_sign_in_sets_up_the_authenticator_then_asks_for_codes(db: Db) {
     let refused = sign_in(&again, "acme", "new@acme.example", "").await;
     assert_eq!(refused.status, 401, "{}", refused.html);
     assert!(!refused.html.contains("otpauth") && !refused.has(".qr"));
-    let replay = sign_in(&again, "acme", "new@acme.example", &totp_code(&totp, 0)).await;
+    let replay = sign_in(&again, "acme", "new@acme.example", &first).await;
     assert_eq!(replay.status, 401, "{}", replay.html);
-    let ok = sign_in(&again, "acme", "new@acme.example", &totp_code(&totp, 1)).await;
+    let ok = sign_in(&again, "acme", "new@acme.example", &next).await;
     assert_eq!(ok.status, 200, "{}", ok.html);
     assert_eq!(ok.h1(), "Users");
 
@@ -579,4 +590,234 @@ async fn unmanaged_devices_go_off_for_good_behind_the_sentence_and_history_tells
     // In French too.
     let fr = owner.get("/console/unmanaged?lang=fr").await;
     assert_eq!(fr.h1(), "Appareils non gérés");
+}
+
+/// Inserts a device as an enrolment leaves it.
+async fn insert_device(env: &Env, tenant_id: &str, user_id: &str, id: &str, platform: &str) {
+    let n = env
+        .execute_sql(&format!(
+            "INSERT INTO devices (id, tenant_id, user_id, platform, os_version, hardware_id, name, \
+             model, state, archived, mdm_enabled, registrations, registered_at, created_at, \
+             updated_at) VALUES ('{id}', '{tenant_id}', '{user_id}', '{platform}', '14', \
+             'HW-{id}', 'Device {id}', 'Model {id}', 'active', 0, 1, 1, 1, 1, 1)"
+        ))
+        .await;
+    assert_eq!(n, 1);
+}
+
+async fn devices_are_filtered_opened_acted_on_with_their_history(db: Db) {
+    let env = Env::new(db).await;
+    let acme = env.create_tenant("acme").await;
+    let globex = env.create_tenant("globex").await;
+    let server = env.serve().await;
+    let api = env.signed_in_owner(&server, "acme", "api").await;
+    let mut owners = Vec::new();
+    for email in ["pat@acme.example", "sam@acme.example"] {
+        let r = api
+            .send(
+                "POST",
+                "/api/v1/users",
+                Some(json!({"email": email, "first_name": "A", "last_name": "B"})),
+            )
+            .await;
+        owners.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    insert_device(&env, &acme, &owners[0], "pat-ios", "ios").await;
+    insert_device(&env, &acme, &owners[0], "pat-mac", "macos").await;
+    insert_device(&env, &acme, &owners[1], "sam-android", "android").await;
+    let other = env.signed_in_owner(&server, "globex", "api").await;
+    let r = other
+        .send(
+            "POST",
+            "/api/v1/users",
+            Some(json!({"email": "kim@globex.example", "first_name": "K", "last_name": "L"})),
+        )
+        .await;
+    let kim = r.body["id"].as_str().unwrap().to_string();
+    insert_device(&env, &globex, &kim, "globex-ios", "ios").await;
+    let (admin, _) = signed_in(&env, &server, "admin@acme.example", "admin").await;
+
+    // The list: this tenant's devices only, filtered on the server.
+    let all = admin.get("/console/devices").await;
+    assert_eq!(all.status, 200, "{}", all.html);
+    assert_eq!(all.texts("tbody tr").len(), 3, "{}", all.html);
+    assert!(!all.html.contains("globex-ios"));
+    let ios = admin.get("/console/devices?platform=ios").await;
+    assert_eq!(ios.texts("tbody tr").len(), 1, "{}", ios.html);
+    let apple = admin.get("/console/devices?source=apple").await;
+    assert_eq!(apple.texts("tbody tr").len(), 2, "{}", apple.html);
+    let sams = admin.get("/console/devices?owner=sam").await;
+    let rows = sams.texts("tbody tr");
+    assert!(
+        rows.len() == 1 && rows[0].contains("sam@acme.example") && rows[0].contains("Portal"),
+        "{rows:?}"
+    );
+    let none = admin.get("/console/devices?source=knox").await;
+    assert!(none.has("p.empty"), "{}", none.html);
+
+    // The detail page and its actions: retire; a wipe or a delete needs its box ticked.
+    let page = admin.get("/console/devices/pat-ios").await;
+    assert_eq!(page.h1(), "Device pat-ios");
+    assert!(
+        page.has("form#act-retire") && !page.has("form#act-lock"),
+        "an Apple device has no plugin commands yet: {}",
+        page.html
+    );
+    let unconfirmed = admin
+        .submit(&page, "/console/devices/pat-ios/act", &[("action", "wipe")])
+        .await;
+    assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.html);
+    assert!(
+        field_error(&unconfirmed, "wipe", "confirm").is_some(),
+        "{}",
+        unconfirmed.html
+    );
+    let state = api.get("/api/v1/devices/pat-ios").await;
+    assert_eq!(state.body["state"], "active");
+    let wiped = admin
+        .submit(
+            &unconfirmed,
+            "/console/devices/pat-ios/act",
+            &[("action", "wipe"), ("confirm", "on")],
+        )
+        .await;
+    assert_eq!(wiped.status, 200, "{}", wiped.html);
+    assert!(wiped.has(".notice"), "{}", wiped.html);
+    let state = api.get("/api/v1/devices/pat-ios").await;
+    assert_eq!(state.body["state"], "wiped");
+    let history = wiped.texts("section tbody tr");
+    assert!(
+        history
+            .iter()
+            .any(|r| r.contains("wiped") && r.contains("admin@acme.example")),
+        "{history:?}"
+    );
+    let page = admin.get("/console/devices/pat-mac").await;
+    let retired = admin
+        .submit(
+            &page,
+            "/console/devices/pat-mac/act",
+            &[("action", "retire")],
+        )
+        .await;
+    assert_eq!(retired.status, 200, "{}", retired.html);
+    let state = api.get("/api/v1/devices/pat-mac").await;
+    assert_eq!(state.body["state"], "retired");
+    let deleted = admin
+        .submit(
+            &retired,
+            "/console/devices/pat-mac/act",
+            &[("action", "delete"), ("confirm", "on")],
+        )
+        .await;
+    assert!(
+        deleted.url.ends_with("/console/devices?done=deleted"),
+        "{}",
+        deleted.url
+    );
+    assert_eq!(deleted.texts("tbody tr").len(), 2, "{}", deleted.html);
+    assert_eq!(api.get("/api/v1/devices/pat-mac").await.status, 404);
+
+    // Another tenant's device is not found; an unknown action changes nothing.
+    let other = admin.get("/console/devices/globex-ios").await;
+    assert_eq!(other.status, 404);
+    let page = admin.get("/console/devices/sam-android").await;
+    let odd = admin
+        .submit(
+            &page,
+            "/console/devices/sam-android/act",
+            &[("action", "explode")],
+        )
+        .await;
+    assert_eq!(odd.status, 422, "{}", odd.html);
+    let fr = admin.get("/console/devices?lang=fr").await;
+    assert_eq!(fr.h1(), "Appareils");
+}
+
+async fn directory_is_set_up_searched_and_chosen_entries_imported(db: Db) {
+    let env = Env::new(db).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let api = env.signed_in_owner(&server, "acme", "api").await;
+    let (admin, _) = signed_in(&env, &server, "admin@acme.example", "admin").await;
+    let users = admin.get("/console/users").await;
+    assert!(
+        users.has("a[href='/console/users/directory']"),
+        "{}",
+        users.html
+    );
+
+    // Not set up: only the settings. Wrong ones are tried, refused and not kept.
+    let page = admin.get("/console/users/directory").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(
+        !page.has("form#search") && page.has("form#directory"),
+        "{}",
+        page.html
+    );
+    let url = ldap_url();
+    let settings = |password: &'static str| {
+        vec![
+            ("url", url.clone()),
+            (
+                "bind_dn",
+                "cn=corral-reader,ou=services,dc=corral,dc=test".to_string(),
+            ),
+            ("bind_password", password.to_string()),
+            ("base_dn", "ou=people,dc=corral,dc=test".to_string()),
+        ]
+    };
+    let wrong = settings("not the password");
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = admin
+        .submit(&page, "/console/users/directory", &wrong)
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(refused.has("form#directory .summary"), "{}", refused.html);
+    assert_eq!(
+        refused.attr("#directory-base-dn", "value").as_deref(),
+        Some("ou=people,dc=corral,dc=test"),
+        "what was typed is kept"
+    );
+    assert_eq!(api.get("/api/v1/directory").await.status, 404);
+    let right = settings("reader password");
+    let right: Vec<(&str, &str)> = right.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = admin
+        .submit(&refused, "/console/users/directory", &right)
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    assert!(saved.has("form#search"), "{}", saved.html);
+    assert!(
+        !saved.html.contains("reader password"),
+        "the password is write-only"
+    );
+
+    // Search, then import the chosen entry; an empty choice changes nothing.
+    let found = admin.get("/console/users/directory?q=dupr").await;
+    assert_eq!(found.texts("tbody tr").len(), 1, "{}", found.html);
+    let dn = found
+        .attr("tbody input[type=checkbox]", "value")
+        .expect("a box to choose the entry");
+    let nothing = admin
+        .submit(&found, "/console/users/directory/import", &[])
+        .await;
+    assert_eq!(nothing.status, 422, "{}", nothing.html);
+    assert_eq!(api.get("/api/v1/users").await.body, json!([]));
+    let imported = admin
+        .submit(&found, "/console/users/directory/import", &[("dn", &dn)])
+        .await;
+    assert_eq!(imported.status, 200, "{}", imported.html);
+    assert!(imported.has(".notice"), "{}", imported.html);
+    let row = imported.text("tbody tr").unwrap();
+    assert!(row.contains("chloe@corral.test"), "{row}");
+    assert!(
+        !imported.has("tbody input[type=checkbox]"),
+        "{}",
+        imported.html
+    );
+    let users = api.get("/api/v1/users").await.body;
+    assert_eq!(users[0]["email"], "chloe@corral.test");
+    assert_eq!(users[0]["source"], "ldap");
+    let all = admin.get("/console/users/directory?q=").await;
+    assert_eq!(all.texts("tbody tr").len(), 3, "{}", all.html);
 }

@@ -6,10 +6,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, NaiveTime};
-use corral_console::{Cell, Column, Field, Form, Input, Link, Page, Pager, Table};
+use corral_console::{Cell, Column, Field, Form, Input, Link, Page, Pager, Table, Texts};
 use serde_json::Value;
 
-use super::{when, Desk};
+use super::{pager, when, Desk};
 use crate::history::{Entry, Search};
 use crate::services::Services;
 
@@ -40,22 +40,17 @@ impl Filters {
     }
 
     fn href(&self, page: i64) -> String {
-        let mut url = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in [
-            ("type", &self.object_type),
-            ("id", &self.object_id),
-            ("actor", &self.actor),
-            ("from", &self.from),
-            ("to", &self.to),
-        ] {
-            if !value.is_empty() {
-                url.append_pair(name, value);
-            }
-        }
-        if page > 1 {
-            url.append_pair("page", &page.to_string());
-        }
-        format!("/console/history?{}", url.finish())
+        super::filtered_href(
+            "/console/history",
+            &[
+                ("type", self.object_type.as_str()),
+                ("id", self.object_id.as_str()),
+                ("actor", self.actor.as_str()),
+                ("from", self.from.as_str()),
+                ("to", self.to.as_str()),
+            ],
+            page,
+        )
     }
 }
 
@@ -158,23 +153,41 @@ pub async fn list(State(services): State<Services>, desk: Desk) -> Response {
             }
         }
     };
-    let rows = found
-        .entries
+    let pager = pager(
+        t,
+        search.offset,
+        found.entries.len(),
+        found.total,
+        filters.page,
+        |p| filters.href(p),
+    );
+    let table = entries_table(t, &found.entries, pager);
+    desk.page(MENU, page.block(form).block(table))
+}
+
+/// The link to the history of one object.
+pub fn of_object(object_type: &str, object_id: &str) -> String {
+    let object = Filters {
+        object_type: object_type.to_string(),
+        object_id: object_id.to_string(),
+        actor: String::new(),
+        from: String::new(),
+        to: String::new(),
+        page: 1,
+    };
+    object.href(1)
+}
+
+/// A table of history entries (this page's, and an object's own on its page).
+pub fn entries_table(t: &Texts, entries: &[Entry], pager: Option<Pager>) -> Table {
+    let rows = entries
         .iter()
         .map(|e| {
-            let object = Filters {
-                object_type: e.object_type.clone(),
-                object_id: e.object_id.clone(),
-                actor: String::new(),
-                from: String::new(),
-                to: String::new(),
-                page: 1,
-            };
             vec![
                 Cell::Text(when(e.at)),
                 Cell::Text(e.actor_label.clone()),
                 Cell::Link(Link::new(
-                    object.href(1),
+                    of_object(&e.object_type, &e.object_id),
                     format!("{} {}", e.object_type, e.object_id),
                 )),
                 Cell::Code(e.action.clone()),
@@ -182,14 +195,7 @@ pub async fn list(State(services): State<Services>, desk: Desk) -> Response {
             ]
         })
         .collect();
-    let first = search.offset + 1;
-    let last = search.offset + found.entries.len() as i64;
-    let pager = (found.total > 0).then(|| Pager {
-        summary: t.rows_of(first, last, found.total),
-        previous: (filters.page > 1).then(|| Link::new(filters.href(filters.page - 1), t.previous)),
-        next: (last < found.total).then(|| Link::new(filters.href(filters.page + 1), t.next)),
-    });
-    let table = Table {
+    Table {
         caption: t.history_caption.to_string(),
         columns: vec![
             Column::new(t.when),
@@ -201,6 +207,5 @@ pub async fn list(State(services): State<Services>, desk: Desk) -> Response {
         rows,
         empty: t.no_history.to_string(),
         pager,
-    };
-    desk.page(MENU, page.block(form).block(table))
+    }
 }

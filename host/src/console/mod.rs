@@ -13,6 +13,8 @@
 //! [`router`] and [`menu`] (see `docs/architecture.md`).
 
 mod admins;
+mod devices;
+mod directory;
 mod history;
 mod sign_in;
 mod unmanaged;
@@ -55,6 +57,11 @@ pub fn router(services: Services) -> Router {
         .route("/console/users", get(users::list).post(users::add))
         .route("/console/users/invite", post(users::invite))
         .route("/console/users/unmanaged", post(users::label))
+        .route(
+            "/console/users/directory",
+            get(directory::show).post(directory::save),
+        )
+        .route("/console/users/directory/import", post(directory::import))
         .route("/console/unmanaged", get(unmanaged::show))
         .route("/console/unmanaged/enable", post(unmanaged::enable))
         .route("/console/unmanaged/default", post(unmanaged::set_default))
@@ -65,6 +72,9 @@ pub fn router(services: Services) -> Router {
             get(admins::show).post(admins::update),
         )
         .route("/console/admins/{id}/delete", post(admins::delete))
+        .route("/console/devices", get(devices::list))
+        .route("/console/devices/{id}", get(devices::show))
+        .route("/console/devices/{id}/act", post(devices::act))
         .route("/console/history", get(history::list))
         .with_state(services)
 }
@@ -75,6 +85,7 @@ fn menu(me: &Authenticated, t: &Texts) -> Vec<MenuItem> {
     let items = vec![
         ("users", "/console/users", t.menu_users),
         ("unmanaged", "/console/unmanaged", t.menu_unmanaged),
+        ("devices", "/console/devices", t.menu_devices),
         ("admins", "/console/admins", t.menu_admins),
         ("history", "/console/history", t.menu_history),
     ];
@@ -97,6 +108,39 @@ pub fn when(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()
+}
+
+/// `path` with the non-empty `filters` and the page (when past the first) as its query: the
+/// links of a filtered table.
+pub fn filtered_href(path: &str, filters: &[(&str, &str)], page: i64) -> String {
+    let mut url = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in filters {
+        if !value.is_empty() {
+            url.append_pair(name, value);
+        }
+    }
+    if page > 1 {
+        url.append_pair("page", &page.to_string());
+    }
+    format!("{path}?{}", url.finish())
+}
+
+/// The pager of a table showing `shown` rows from `offset` of `total`, on page `page` (from
+/// 1); `href` makes the link to another page.
+pub fn pager(
+    t: &Texts,
+    offset: i64,
+    shown: usize,
+    total: i64,
+    page: i64,
+    href: impl Fn(i64) -> String,
+) -> Option<kit::Pager> {
+    let last = offset + shown as i64;
+    (total > 0).then(|| kit::Pager {
+        summary: t.rows_of(offset + 1, last, total),
+        previous: (page > 1).then(|| kit::Link::new(href(page - 1), t.previous)),
+        next: (last < total).then(|| kit::Link::new(href(page + 1), t.next)),
+    })
 }
 
 /// One request to the console: language, cookies, where it is.
@@ -181,6 +225,18 @@ impl Visit {
     /// A query parameter (empty when absent).
     pub fn query(&self, name: &str) -> &str {
         self.query.get(name).map(String::as_str).unwrap_or_default()
+    }
+
+    /// Whether the query has parameter `name` (even empty).
+    pub fn has_query(&self, name: &str) -> bool {
+        self.query.contains_key(name)
+    }
+
+    /// Replaces the query (a page shown again after a post, as the search it came from).
+    pub fn set_query(&mut self, query: &str) {
+        self.query = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
     }
 
     /// The CSRF token of the forms shown before sign-in (the double-submit cookie's, made on
@@ -380,6 +436,15 @@ impl Desk {
             ),
             Error::Unauthenticated(_) => Refused::Page(to_sign_in(&self.visit)),
             other => Refused::Page(failure(&self.visit, other)),
+        }
+    }
+
+    /// Sorts a plugin call's failure: the setup's as [`Desk::refused`], the plugin's refusal
+    /// or failure (busy, timed out, trapped) as a message on the form.
+    pub fn refused_hook(&self, e: crate::plugins::HookError) -> Refused {
+        match e {
+            crate::plugins::HookError::Setup(e) => self.refused(e),
+            other => Refused::Form(other.to_string()),
         }
     }
 

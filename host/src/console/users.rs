@@ -7,11 +7,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use corral_console::{
-    Block, Cell, Column, Field, Form, Input, Link, Page, Pager, Sort, Table, Tone,
-};
+use corral_console::{Block, Cell, Column, Field, Form, Input, Link, Page, Sort, Table, Tone};
 
-use super::{when, Desk, Fields, Posted, Refused};
+use super::{pager, when, Desk, Fields, Posted, Refused};
 use crate::onboarding::Addition;
 use crate::services::Services;
 use crate::users::{Naming, NewUser, User, UserQuery, UserSort};
@@ -127,19 +125,14 @@ async fn render(services: &Services, desk: &Desk, extra: Extra, status: StatusCo
     columns.push(Column::new(t.unmanaged));
     columns.push(view.column(t.created, UserSort::Created));
     let rows = found.users.iter().map(|u| row(desk, u, manage)).collect();
-    let first = query.offset + 1;
-    let last = query.offset + found.users.len() as i64;
-    let pager = (found.total > 0).then(|| Pager {
-        summary: t.rows_of(first, last, found.total),
-        previous: (view.page > 1).then(|| {
-            Link::new(
-                view.href(view.sort, view.descending, view.page - 1),
-                t.previous,
-            )
-        }),
-        next: (last < found.total)
-            .then(|| Link::new(view.href(view.sort, view.descending, view.page + 1), t.next)),
-    });
+    let pager = pager(
+        t,
+        query.offset,
+        found.users.len(),
+        found.total,
+        view.page,
+        |p| view.href(view.sort, view.descending, p),
+    );
     let table = Table {
         caption: t.users_caption.to_string(),
         columns,
@@ -157,6 +150,12 @@ async fn render(services: &Services, desk: &Desk, extra: Extra, status: StatusCo
         ]))
         .block(search)
         .block(table);
+    if manage {
+        page = page.block(Block::Links(vec![Link::new(
+            "/console/users/directory",
+            t.directory_link,
+        )]));
+    }
     if manage {
         let mut actions = vec![("invite".to_string(), t.invite_selected.to_string())];
         if feature_on {

@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::history::{self, Actor, Change};
 use crate::services::AsAdmin;
 use crate::store::batch::Placeholders;
-use crate::store::{new_id, now_ms, Scoped};
+use crate::store::{new_id, now_ms, starts_with_pattern, Scoped};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -652,28 +652,126 @@ pub async fn get(scoped: &mut Scoped, id: &str) -> Result<Device, Error> {
 pub struct DeviceQuery {
     /// Only this user's devices.
     pub user_id: Option<String>,
+    /// Only devices whose owner's e-mail starts with this (case-insensitive).
+    pub owner: Option<String>,
     /// Only devices in this state.
     pub state: Option<State>,
+    pub platform: Option<Platform>,
+    /// Where the device came from: `apple` (Apple MDM enrolment), `portal` (registered from
+    /// the portal, no vendor) or the name of the plugin managing it (`amapi`, `zero-touch`,
+    /// `knox`, `exchange`...).
+    pub source: Option<String>,
     /// Also list archived entries (older registrations). Default false.
     #[serde(default)]
     pub include_archived: bool,
+    /// Devices to skip (paging). Default 0.
+    #[serde(default)]
+    pub offset: i64,
+    /// 1 to 1000. Default 1000.
+    pub limit: Option<i64>,
 }
 
-/// Devices of the tenant, newest registration first.
-pub async fn list(scoped: &mut Scoped, q: &DeviceQuery) -> Result<Vec<Device>, Error> {
+/// A device in a list, with where it came from (see [`DeviceQuery::source`]).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub device: Device,
+    pub source: String,
+}
+
+/// A page of devices and how many match in all.
+#[derive(Debug, Clone)]
+pub struct DevicePage {
+    pub devices: Vec<Listed>,
+    pub total: i64,
+}
+
+/// A device's source (see [`DeviceQuery::source`]) in SQL, over `devices d`.
+const SOURCE: &str = "COALESCE((SELECT p.name FROM plugin_devices pd \
+     JOIN plugins p ON p.id = pd.plugin_id \
+     WHERE pd.tenant_id = d.tenant_id AND pd.device_id = d.id), \
+     CASE WHEN d.platform = 'android' THEN 'portal' ELSE 'apple' END)";
+
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    #[sqlx(flatten)]
+    row: Row,
+    source: String,
+}
+
+/// Devices of the tenant matching `q`, newest registration first, and how many match.
+pub async fn page(scoped: &mut Scoped, q: &DeviceQuery) -> Result<DevicePage, Error> {
+    let limit = q.limit.unwrap_or(1000);
+    if !(1..=1000).contains(&limit) {
+        return Err(Error::invalid("limit", "must be between 1 and 1000"));
+    }
+    if q.offset < 0 {
+        return Err(Error::invalid("offset", "must be 0 or more"));
+    }
+    let owner = q
+        .owner
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(starts_with_pattern);
+    let source = q.source.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let tenant = scoped.tenant().as_str().to_string();
-    let rows = sqlx::query_as::<_, Row>(&format!(
-        "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 \
-         AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR state = $3) \
-         AND ($4 = 1 OR archived = 0) ORDER BY registered_at DESC, id DESC LIMIT 1000"
+    let filter = format!(
+        "d.tenant_id = $1 AND ($2 IS NULL OR d.user_id = $2) AND ($3 IS NULL OR d.state = $3) \
+         AND ($4 = 1 OR d.archived = 0) AND ($5 IS NULL OR d.platform = $5) \
+         AND ($6 IS NULL OR {SOURCE} = $6) \
+         AND ($7 IS NULL OR d.user_id IN (SELECT u.id FROM users u \
+              WHERE u.tenant_id = d.tenant_id AND u.email LIKE $7 ESCAPE '\\'))"
+    );
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM devices d WHERE {filter}"))
+        .bind(&tenant)
+        .bind(&q.user_id)
+        .bind(q.state.map(State::code))
+        .bind(i64::from(q.include_archived))
+        .bind(q.platform.map(Platform::code))
+        .bind(source)
+        .bind(&owner)
+        .fetch_one(scoped.conn())
+        .await?;
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("d.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query_as::<_, ListedRow>(&format!(
+        "SELECT {columns}, {SOURCE} AS source FROM devices d WHERE {filter} \
+         ORDER BY d.registered_at DESC, d.id DESC LIMIT $8 OFFSET $9"
     ))
-    .bind(tenant)
+    .bind(&tenant)
     .bind(&q.user_id)
     .bind(q.state.map(State::code))
     .bind(i64::from(q.include_archived))
+    .bind(q.platform.map(Platform::code))
+    .bind(source)
+    .bind(&owner)
+    .bind(limit)
+    .bind(q.offset)
     .fetch_all(scoped.conn())
     .await?;
-    Ok(rows.into_iter().map(Device::from).collect())
+    Ok(DevicePage {
+        devices: rows
+            .into_iter()
+            .map(|r| Listed {
+                device: Device::from(r.row),
+                source: r.source,
+            })
+            .collect(),
+        total,
+    })
+}
+
+/// Devices of the tenant matching `q`, newest registration first.
+pub async fn list(scoped: &mut Scoped, q: &DeviceQuery) -> Result<Vec<Device>, Error> {
+    Ok(page(scoped, q)
+        .await?
+        .devices
+        .into_iter()
+        .map(|l| l.device)
+        .collect())
 }
 
 /// An administrator's action on a device.
@@ -768,6 +866,11 @@ pub struct DeviceDetails {
 impl AsAdmin<'_> {
     pub async fn list_devices(&self, query: &DeviceQuery) -> Result<Vec<Device>, Error> {
         list(&mut self.read().await?, query).await
+    }
+
+    /// A page of devices with their source and the number matching (the console's table).
+    pub async fn device_page(&self, query: &DeviceQuery) -> Result<DevicePage, Error> {
+        page(&mut self.read().await?, query).await
     }
 
     pub async fn get_device(&self, id: &str) -> Result<DeviceDetails, Error> {
