@@ -217,6 +217,38 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// Submits the upload form of `page` whose action ends with `action` as
+    /// `multipart/form-data`: its hidden fields, `fields`, and `file` (field, name, bytes).
+    pub async fn upload(
+        &self,
+        page: &Page,
+        action: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, Vec<u8>),
+    ) -> Page {
+        let (target, all) = Browser::form(page, action, fields);
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in all {
+            form = form.text(k, v);
+        }
+        let (field, name, bytes) = file;
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_string())
+            .mime_str("application/wasm")
+            .unwrap();
+        form = form.part(field.to_string(), part);
+        let res = self
+            .http
+            .post(self.url(&target))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        Browser::page(res).await
+    }
+}
+
 /// Renders an SVG QR code to pixels and decodes it.
 pub fn decode_qr_svg(svg: &str) -> String {
     let tree = resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default())

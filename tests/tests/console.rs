@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use corral_tests::network::ldap_url;
 use corral_tests::portal::{decode_qr_svg, Browser, Page};
-use corral_tests::{both_backends, totp_code, totp_from_uri, Db, Env, Server, SmtpSink};
+use corral_tests::{both_backends, guest, totp_code, totp_from_uri, Db, Env, Server, SmtpSink};
 use serde_json::json;
 use totp_rs::TOTP;
 
@@ -19,6 +19,7 @@ both_backends!(
     unmanaged_devices_go_off_for_good_behind_the_sentence_and_history_tells,
     devices_are_filtered_opened_acted_on_with_their_history,
     directory_is_set_up_searched_and_chosen_entries_imported,
+    plugins_are_uploaded_allowed_activated_rolled_back_set_up_and_removed,
 );
 
 const PASSWORD: &str = "console passphrase 1";
@@ -820,4 +821,262 @@ async fn directory_is_set_up_searched_and_chosen_entries_imported(db: Db) {
     assert_eq!(users[0]["source"], "ldap");
     let all = admin.get("/console/users/directory?q=").await;
     assert_eq!(all.texts("tbody tr").len(), 3, "{}", all.html);
+}
+
+async fn plugins_are_uploaded_allowed_activated_rolled_back_set_up_and_removed(db: Db) {
+    let env = Env::new(db).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let api = env.signed_in_owner(&server, "acme", "api").await;
+    let (admin, _) = signed_in(&env, &server, "admin@acme.example", "admin").await;
+    let wasm = |name: &str| ("component", "plugin.wasm", guest(name));
+
+    // Upload: a form without a file is refused at the field; a component is stored, not active.
+    let list = admin.get("/console/plugins").await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    assert_eq!(
+        list.attr("form#upload", "enctype").as_deref(),
+        Some("multipart/form-data")
+    );
+    let empty = admin
+        .upload(
+            &list,
+            "/console/plugins",
+            &[],
+            ("component", "", Vec::new()),
+        )
+        .await;
+    assert_eq!(empty.status, 422, "{}", empty.html);
+    assert!(
+        field_error(&empty, "upload", "component").is_some(),
+        "{}",
+        empty.html
+    );
+    let junk = admin
+        .upload(
+            &list,
+            "/console/plugins",
+            &[],
+            ("component", "x.wasm", b"not wasm".to_vec()),
+        )
+        .await;
+    assert_eq!(junk.status, 422, "{}", junk.html);
+    assert!(api
+        .get("/api/v1/plugins")
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let page = admin
+        .upload(
+            &list,
+            "/console/plugins",
+            &[],
+            wasm("corral_example_plugin"),
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert_eq!(page.h1(), "example");
+    assert!(
+        page.text(".notice").unwrap().contains("#1"),
+        "{}",
+        page.html
+    );
+    let id = page
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let base = format!("/console/plugins/{id}");
+
+    // Activation waits for the capabilities it imports; a host with a scheme is refused.
+    let refused = admin.submit(&page, &format!("{base}/activate"), &[]).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(
+        refused.text(".notice").unwrap().contains("does not allow"),
+        "{}",
+        refused.html
+    );
+    let bad = admin
+        .submit(
+            &refused,
+            &format!("{base}/grants"),
+            &[
+                ("capabilities", "logging"),
+                ("http_allow_hosts", "https://x.example"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(
+        field_error(&bad, "grants", "http-allow-hosts").is_some(),
+        "{}",
+        bad.html
+    );
+    let granted = admin
+        .submit(
+            &bad,
+            &format!("{base}/grants"),
+            &[
+                ("capabilities", "logging"),
+                ("capabilities", "kv"),
+                ("capabilities", "clock"),
+                ("http_allow_hosts", "api.example.com\n*.example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, 200, "{}", granted.html);
+    let plugin = api.get(&format!("/api/v1/plugins/{id}")).await.body;
+    assert_eq!(
+        plugin["allowed_capabilities"],
+        json!(["logging", "kv", "clock"])
+    );
+    assert_eq!(
+        plugin["http_allow_hosts"],
+        json!(["api.example.com", "*.example.org"])
+    );
+    let active = admin
+        .submit(&granted, &format!("{base}/activate"), &[("seq", "1")])
+        .await;
+    assert_eq!(active.status, 200, "{}", active.html);
+
+    // A second version, activated, then rolled back; the one left inactive is deleted.
+    let v2 = admin
+        .upload(
+            &active,
+            &format!("{base}/versions"),
+            &[],
+            wasm("corral_example_plugin_v2"),
+        )
+        .await;
+    assert_eq!(v2.status, 200, "{}", v2.html);
+    let on2 = admin
+        .submit(&v2, &format!("{base}/activate"), &[("seq", "2")])
+        .await;
+    assert_eq!(on2.status, 200, "{}", on2.html);
+    assert_eq!(
+        api.get(&format!("/api/v1/plugins/{id}")).await.body["active_version"],
+        2
+    );
+    let roll_back = on2
+        .text("form#activate-1 button")
+        .expect("version 1 offers a roll back");
+    assert_eq!(roll_back, "Roll back to this one");
+    let back = admin
+        .submit(&on2, &format!("{base}/activate"), &[("seq", "1")])
+        .await;
+    assert_eq!(back.status, 200, "{}", back.html);
+    assert_eq!(
+        api.get(&format!("/api/v1/plugins/{id}")).await.body["active_version"],
+        1
+    );
+    let gone = admin
+        .submit(&back, &format!("{base}/versions/delete"), &[("seq", "2")])
+        .await;
+    assert_eq!(gone.status, 200, "{}", gone.html);
+    let plugin = api.get(&format!("/api/v1/plugins/{id}")).await.body;
+    assert_eq!(plugin["versions"].as_array().unwrap().len(), 1, "{plugin}");
+    let history = admin
+        .get(&format!("/console/history?type=plugin&id={id}"))
+        .await;
+    assert!(history.texts("tbody tr").len() >= 5, "{}", history.html);
+
+    // A plugin declaring settings: its form, checked by the plugin, errors at their field;
+    // the credential is write-only and a key that is not one is refused at its field.
+    let list = admin.get("/console/plugins").await;
+    let amapi = admin
+        .upload(&list, "/console/plugins", &[], wasm("corral_amapi_plugin"))
+        .await;
+    assert_eq!(amapi.h1(), "amapi");
+    let amapi_id = amapi
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let amapi_base = format!("/console/plugins/{amapi_id}");
+    let asked = api.get(&format!("/api/v1/plugins/{amapi_id}")).await.body["versions"][0]
+        ["requested_capabilities"]
+        .clone();
+    let mut grants: Vec<(&str, &str)> = asked
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| ("capabilities", c.as_str().unwrap()))
+        .collect();
+    grants.push(("http_allow_hosts", "androidmanagement.googleapis.com"));
+    let granted = admin
+        .submit(&amapi, &format!("{amapi_base}/grants"), &grants)
+        .await;
+    assert_eq!(granted.status, 200, "{}", granted.html);
+    let on = admin
+        .submit(&granted, &format!("{amapi_base}/activate"), &[("seq", "1")])
+        .await;
+    assert_eq!(on.status, 200, "{}", on.html);
+    assert!(on.has("#settings-setting-enterprise-id"), "{}", on.html);
+    let wrong = admin
+        .submit(
+            &on,
+            &format!("{amapi_base}/settings"),
+            &[("setting-enterprise-id", "enterprises/a/b")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.html);
+    let error = field_error(&wrong, "settings", "setting-enterprise-id").expect("at its field");
+    assert!(error.contains("enterprise id"), "{error}");
+    let right = admin
+        .submit(
+            &wrong,
+            &format!("{amapi_base}/settings"),
+            &[("setting-enterprise-id", "LC01abcdef")],
+        )
+        .await;
+    assert_eq!(right.status, 200, "{}", right.html);
+    assert_eq!(
+        right
+            .attr("#settings-setting-enterprise-id", "value")
+            .as_deref(),
+        Some("LC01abcdef")
+    );
+    let key = admin
+        .submit(
+            &right,
+            &format!("{amapi_base}/credential"),
+            &[("key", "{\"type\": 1}")],
+        )
+        .await;
+    assert_eq!(key.status, 422, "{}", key.html);
+    assert!(
+        field_error(&key, "credential", "key").is_some(),
+        "{}",
+        key.html
+    );
+    assert!(
+        key.has("form#action-create-enrollment-token"),
+        "{}",
+        key.html
+    );
+
+    // Removal needs its box ticked.
+    let kept = admin
+        .submit(&key, &format!("{amapi_base}/delete"), &[])
+        .await;
+    assert_eq!(kept.status, 422, "{}", kept.html);
+    let removed = admin
+        .submit(&kept, &format!("{amapi_base}/delete"), &[("confirm", "on")])
+        .await;
+    assert!(
+        removed.url.ends_with("/console/plugins?done=deleted"),
+        "{}",
+        removed.url
+    );
+    assert_eq!(removed.texts("tbody tr").len(), 1, "{}", removed.html);
 }

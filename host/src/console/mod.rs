@@ -16,6 +16,7 @@ mod admins;
 mod devices;
 mod directory;
 mod history;
+mod plugins;
 mod sign_in;
 mod unmanaged;
 mod users;
@@ -75,8 +76,48 @@ pub fn router(services: Services) -> Router {
         .route("/console/devices", get(devices::list))
         .route("/console/devices/{id}", get(devices::show))
         .route("/console/devices/{id}/act", post(devices::act))
+        .route("/console/plugins", get(plugins::list))
+        .route("/console/plugins/{id}", get(plugins::show))
+        .route("/console/plugins/{id}/activate", post(plugins::activate))
+        .route(
+            "/console/plugins/{id}/deactivate",
+            post(plugins::deactivate),
+        )
+        .route(
+            "/console/plugins/{id}/versions/delete",
+            post(plugins::delete_version),
+        )
+        .route("/console/plugins/{id}/grants", post(plugins::grants))
+        .route("/console/plugins/{id}/settings", post(plugins::settings))
+        .route(
+            "/console/plugins/{id}/credential",
+            post(plugins::credential),
+        )
+        .route(
+            "/console/plugins/{id}/credential/delete",
+            post(plugins::delete_credential),
+        )
+        .route("/console/plugins/{id}/perform", post(plugins::perform))
+        .route("/console/plugins/{id}/delete", post(plugins::delete))
+        .merge(uploads(&services))
         .route("/console/history", get(history::list))
         .with_state(services)
+}
+
+/// The routes taking files, each with the body limit of the largest file its service takes.
+fn uploads(services: &Services) -> Router<Services> {
+    use axum::extract::DefaultBodyLimit;
+    let slack = 64 * 1024;
+    let plugin = services.plugins().runtime().config().max_upload_bytes + slack;
+    Router::new()
+        .route(
+            "/console/plugins",
+            post(plugins::upload).layer(DefaultBodyLimit::max(plugin)),
+        )
+        .route(
+            "/console/plugins/{id}/versions",
+            post(plugins::upload_version).layer(DefaultBodyLimit::max(plugin)),
+        )
 }
 
 /// The menu: the pages this administrator may open, in the order of their work.
@@ -86,6 +127,7 @@ fn menu(me: &Authenticated, t: &Texts) -> Vec<MenuItem> {
         ("users", "/console/users", t.menu_users),
         ("unmanaged", "/console/unmanaged", t.menu_unmanaged),
         ("devices", "/console/devices", t.menu_devices),
+        ("plugins", "/console/plugins", t.menu_plugins),
         ("admins", "/console/admins", t.menu_admins),
         ("history", "/console/history", t.menu_history),
     ];
@@ -557,6 +599,98 @@ impl FromRequest<Services> for Posted {
         let csrf = desk.csrf.clone();
         let fields = read_form(req, state, &mut desk.visit, Some(&csrf)).await?;
         Ok(Posted { desk, fields })
+    }
+}
+
+/// A file sent with a form (`multipart/form-data`).
+pub struct File {
+    /// The name the browser gave (may be empty).
+    pub name: String,
+    pub bytes: Bytes,
+}
+
+/// A signed-in administrator's upload form, checked like [`Posted`] (this site, the session's
+/// CSRF token): its text fields, and the file of its one file field if one was chosen. The
+/// body's limit is the route's (`DefaultBodyLimit`), set to the largest file the services take.
+pub struct Uploaded {
+    pub desk: Desk,
+    pub fields: Fields,
+    pub file: Option<File>,
+}
+
+impl FromRequest<Services> for Uploaded {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &Services) -> Result<Uploaded, Response> {
+        let (mut parts, body) = req.into_parts();
+        let mut desk = Desk::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let t = desk.texts();
+        if crate::http::cross_site::from_elsewhere(req.headers(), state.base_url()).is_some() {
+            return Err(desk
+                .visit
+                .refusal(StatusCode::FORBIDDEN, t.csrf_title, t.csrf_text));
+        }
+        let too_large = |desk: &mut Desk| {
+            let status = StatusCode::PAYLOAD_TOO_LARGE;
+            desk.visit
+                .refusal(status, t.error_title, t.upload_too_large)
+        };
+        let mut multipart = match axum::extract::Multipart::from_request(req, state).await {
+            Ok(multipart) => multipart,
+            Err(_) => {
+                return Err(desk.visit.refusal(
+                    StatusCode::BAD_REQUEST,
+                    t.error_title,
+                    t.error_text,
+                ))
+            }
+        };
+        let mut fields = Vec::new();
+        let mut file = None;
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(too_large(&mut desk))
+                }
+                Err(_) => {
+                    let status = StatusCode::BAD_REQUEST;
+                    return Err(desk.visit.refusal(status, t.error_title, t.error_text));
+                }
+            };
+            let name = field.name().unwrap_or_default().to_string();
+            let file_name = field.file_name().map(str::to_string);
+            let bytes = match field.bytes().await {
+                Ok(bytes) => bytes,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(too_large(&mut desk))
+                }
+                Err(_) => {
+                    let status = StatusCode::BAD_REQUEST;
+                    return Err(desk.visit.refusal(status, t.error_title, t.error_text));
+                }
+            };
+            match file_name {
+                // A file field left empty comes with an empty name and no bytes.
+                Some(file_name) if !(file_name.is_empty() && bytes.is_empty()) => {
+                    file = Some(File {
+                        name: file_name,
+                        bytes,
+                    })
+                }
+                Some(_) => {}
+                None => fields.push((name, String::from_utf8_lossy(&bytes).into_owned())),
+            }
+        }
+        let fields = Fields(fields);
+        if !kit::same_secret(&desk.csrf, &fields.raw("csrf")) {
+            return Err(desk
+                .visit
+                .refusal(StatusCode::FORBIDDEN, t.csrf_title, t.csrf_text));
+        }
+        Ok(Uploaded { desk, fields, file })
     }
 }
 
