@@ -16,11 +16,13 @@ mod i18n;
 mod kit;
 mod render;
 mod respond;
+mod schema;
 
 pub use i18n::{texts, Lang, Texts};
 pub use kit::*;
 pub use render::render;
 pub use respond::*;
+pub use schema::{SchemaForm, BODY};
 
 /// The console's stylesheet, served at [`STYLESHEET_PATH`].
 pub const STYLESHEET: &str = include_str!("../assets/console.css");

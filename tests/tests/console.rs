@@ -20,6 +20,7 @@ both_backends!(
     devices_are_filtered_opened_acted_on_with_their_history,
     directory_is_set_up_searched_and_chosen_entries_imported,
     plugins_are_uploaded_allowed_activated_rolled_back_set_up_and_removed,
+    configurations_are_made_from_the_plugins_schema_checked_by_it_previewed_and_deleted,
 );
 
 const PASSWORD: &str = "console passphrase 1";
@@ -1079,4 +1080,180 @@ async fn plugins_are_uploaded_allowed_activated_rolled_back_set_up_and_removed(d
         removed.url
     );
     assert_eq!(removed.texts("tbody tr").len(), 1, "{}", removed.html);
+}
+
+/// The path of a page's URL after `prefix`, without its query: the id of what was created.
+fn id_after(page: &Page, prefix: &str) -> String {
+    let rest = page.url.split(prefix).nth(1).unwrap_or_else(|| {
+        panic!("{} is not under {prefix}", page.url);
+    });
+    rest.split(['?', '/']).next().unwrap().to_string()
+}
+
+async fn configurations_are_made_from_the_plugins_schema_checked_by_it_previewed_and_deleted(
+    db: Db,
+) {
+    let env = Env::new(db).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let api = env.signed_in_owner(&server, "acme", "api").await;
+    let (id, _) = api.install_active("corral_amapi_plugin").await;
+    let (admin, _) = signed_in(&env, &server, "admin@acme.example", "admin").await;
+
+    // The plugins offering configurations, then the plugin's (none yet) with a link per kind.
+    let index = admin.get("/console/configurations").await;
+    assert_eq!(index.status, 200, "{}", index.html);
+    assert!(
+        index
+            .text("tbody")
+            .unwrap()
+            .contains("Dedicated device (COSU)"),
+        "{}",
+        index.html
+    );
+    let base = format!("/console/configurations/{id}");
+    let list = admin.get(&base).await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    let new_href = format!("{base}/new?kind=cosu");
+    assert!(list.has(&format!("a[href='{new_href}']")), "{}", list.html);
+    assert_eq!(
+        admin.get(&format!("{base}/new?kind=nope")).await.status,
+        404
+    );
+
+    // The form is the kind's JSON Schema: nested objects, enums as selects, the schema's
+    // defaults ticked, the next free priority.
+    let form = admin.get(&new_href).await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    assert!(
+        form.has("#configuration-body-pinnedApp-packageName"),
+        "{}",
+        form.html
+    );
+    assert!(form.has("select#configuration-body-pinnedApp-source"));
+    assert!(form.has("#configuration-body-disallowSetTime[checked]"));
+    assert!(!form.has("#configuration-body-disableScreenLock[checked]"));
+    assert_eq!(
+        form.attr("#configuration-priority", "value").as_deref(),
+        Some("1")
+    );
+    let post = format!("{base}/new");
+    let filled = |source: &'static str, priority: &'static str| {
+        vec![
+            ("name", "Lobby kiosk"),
+            ("priority", priority),
+            ("distribution", "none"),
+            ("body/pinnedApp/packageName", "com.acme.kiosk"),
+            ("body/pinnedApp/source", source),
+            ("body/keepScreenOn", "ac"),
+            ("body/disallowUnknownApps", "on"),
+        ]
+    };
+
+    // The plugin's verdict lands at its field, what was typed stays, nothing is stored.
+    let refused = admin.submit(&form, &post, &filled("in_house", "10")).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    let error = field_error(&refused, "configuration", "body-pinnedApp-source")
+        .expect("the plugin's error at the pinned app's source");
+    assert!(error.contains("in-house"), "{error}");
+    assert_eq!(
+        refused.attr("#configuration-name", "value").as_deref(),
+        Some("Lobby kiosk")
+    );
+    assert!(refused.has("#configuration-body-disallowUnknownApps[checked]"));
+    assert!(!refused.has("#configuration-body-disallowSetTime[checked]"));
+    let stored = || async {
+        api.get(&format!("/api/v1/plugins/{id}/configurations"))
+            .await
+            .body
+    };
+    assert_eq!(stored().await, json!([]));
+    // The console's own reading of the form, and the host's rules, at their fields too.
+    let bad = admin.submit(&form, &post, &filled("public", "ten")).await;
+    assert!(
+        field_error(&bad, "configuration", "priority").is_some(),
+        "{}",
+        bad.html
+    );
+    let mut unknown_device = filled("public", "10");
+    unknown_device[2] = ("distribution", "custom");
+    unknown_device.push(("devices", "no-such-device"));
+    let bad = admin.submit(&form, &post, &unknown_device).await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(
+        field_error(&bad, "configuration", "devices")
+            .unwrap()
+            .contains("no such device"),
+        "{}",
+        bad.html
+    );
+    assert_eq!(stored().await, json!([]));
+
+    // Accepted: stored as the form said (every switch explicit: ticked true, unticked false
+    // even where the plugin's default is true), then shown with its delivery.
+    let created = admin.submit(&form, &post, &filled("public", "10")).await;
+    assert_eq!(created.status, 200, "{}", created.html);
+    assert_eq!(created.h1(), "Lobby kiosk");
+    assert!(created.has(".notice"), "{}", created.html);
+    let config = id_after(&created, &format!("{base}/"));
+    let body = &stored().await[0];
+    assert_eq!(body["id"], config.as_str());
+    assert_eq!(body["priority"], 10);
+    assert_eq!(
+        body["body"]["pinnedApp"],
+        json!({"packageName": "com.acme.kiosk", "source": "public"})
+    );
+    assert_eq!(body["body"]["keepScreenOn"], "ac");
+    assert_eq!(body["body"]["disallowSetTime"], false);
+    assert_eq!(body["body"]["disallowUnknownApps"], true);
+    assert_eq!(body["body"]["disableScreenLock"], false);
+    assert!(
+        body["body"].get("wifi").is_none(),
+        "nothing typed, no object: {body}"
+    );
+
+    // The vendor document the plugin renders from it.
+    let shown = format!("{base}/{config}");
+    let preview = admin
+        .submit(&created, &format!("{shown}/preview"), &[])
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.html);
+    let document = preview.html.clone();
+    assert!(document.contains("androidmanagement"), "{document}");
+    assert!(document.contains("com.acme.kiosk"), "{document}");
+
+    // A change the plugin refuses keeps what is stored; an accepted one replaces it.
+    let mut change = filled("web", "20");
+    change.push(("kind", "cosu"));
+    let refused = admin.submit(&preview, &shown, &change).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(field_error(&refused, "configuration", "body-pinnedApp-source").is_some());
+    assert_eq!(stored().await[0]["priority"], 10);
+    let change = filled("private", "20");
+    let saved = admin.submit(&refused, &shown, &change).await;
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    assert_eq!(stored().await[0]["priority"], 20);
+    assert_eq!(stored().await[0]["body"]["pinnedApp"]["source"], "private");
+    let history = admin
+        .get(&format!(
+            "/console/history?type=plugin_configuration&id={config}"
+        ))
+        .await;
+    assert_eq!(history.texts("tbody tr").len(), 2, "{}", history.html);
+
+    // Deleted once confirmed.
+    let unconfirmed = admin.submit(&saved, &format!("{shown}/delete"), &[]).await;
+    assert_eq!(unconfirmed.status, 422);
+    assert!(field_error(&unconfirmed, "delete", "confirm").is_some());
+    assert_eq!(stored().await.as_array().unwrap().len(), 1);
+    let gone = admin
+        .submit(&saved, &format!("{shown}/delete"), &[("confirm", "on")])
+        .await;
+    assert_eq!(gone.status, 200, "{}", gone.html);
+    assert!(
+        gone.url.ends_with(&format!("{base}?done=deleted")),
+        "{}",
+        gone.url
+    );
+    assert_eq!(stored().await, json!([]));
 }

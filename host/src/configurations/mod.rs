@@ -490,6 +490,18 @@ impl AsAdmin<'_> {
         })
     }
 
+    /// The vendor document of a stored configuration, as the plugin renders it now (nothing
+    /// is stored or delivered).
+    pub async fn preview_configuration(
+        &self,
+        plugin_id: &str,
+        id: &str,
+    ) -> Result<Rendered, HookError> {
+        let stored = get(&mut self.read().await?, plugin_id, id).await?;
+        self.render_configuration(plugin_id, &stored.to_plugin())
+            .await
+    }
+
     pub async fn list_configurations(&self, plugin_id: &str) -> Result<Vec<Configuration>, Error> {
         list(&mut self.read().await?, plugin_id).await
     }

@@ -13,6 +13,7 @@
 //! [`router`] and [`menu`] (see `docs/architecture.md`).
 
 mod admins;
+mod configurations;
 mod devices;
 mod directory;
 mod history;
@@ -100,6 +101,27 @@ pub fn router(services: Services) -> Router {
         .route("/console/plugins/{id}/perform", post(plugins::perform))
         .route("/console/plugins/{id}/delete", post(plugins::delete))
         .merge(uploads(&services))
+        .route("/console/configurations", get(configurations::index))
+        .route(
+            "/console/configurations/{plugin}",
+            get(configurations::list),
+        )
+        .route(
+            "/console/configurations/{plugin}/new",
+            get(configurations::new).post(configurations::create),
+        )
+        .route(
+            "/console/configurations/{plugin}/{id}",
+            get(configurations::show).post(configurations::update),
+        )
+        .route(
+            "/console/configurations/{plugin}/{id}/preview",
+            post(configurations::preview),
+        )
+        .route(
+            "/console/configurations/{plugin}/{id}/delete",
+            post(configurations::delete),
+        )
         .route("/console/history", get(history::list))
         .with_state(services)
 }
@@ -127,6 +149,11 @@ fn menu(me: &Authenticated, t: &Texts) -> Vec<MenuItem> {
         ("users", "/console/users", t.menu_users),
         ("unmanaged", "/console/unmanaged", t.menu_unmanaged),
         ("devices", "/console/devices", t.menu_devices),
+        (
+            "configurations",
+            "/console/configurations",
+            t.menu_configurations,
+        ),
         ("plugins", "/console/plugins", t.menu_plugins),
         ("admins", "/console/admins", t.menu_admins),
         ("history", "/console/history", t.menu_history),

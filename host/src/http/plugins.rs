@@ -350,9 +350,6 @@ impl From<StoredConfigurationRequest> for Draft {
     }
 }
 
-/// Asks the plugin's active version to validate `req`; its field problems are refused as a 400
-/// naming the first field (`body` + JSON Pointer) and listing all of them. Nothing is stored
-/// unless the plugin finds nothing wrong.
 /// The plugin's stored configurations, by kind, highest priority first.
 #[utoipa::path(get, path = "/api/v1/plugins/{id}/configurations", tag = "plugins",
     security(("session" = [])), params(("id" = String, Path, description = "Plugin id")),
@@ -366,7 +363,9 @@ async fn list_configurations(
     Ok(Json(state.as_admin(&me).list_configurations(&id).await?))
 }
 
-/// Store a configuration, once the plugin's active version finds it valid.
+/// Store a configuration, once the plugin's active version finds it valid: its field problems
+/// are refused as a 400 naming the first field (`body` + JSON Pointer) and listing all of them;
+/// nothing is stored unless the plugin finds nothing wrong.
 #[utoipa::path(post, path = "/api/v1/plugins/{id}/configurations", tag = "plugins",
     security(("session" = [])), params(("id" = String, Path, description = "Plugin id")),
     request_body = StoredConfigurationRequest,
@@ -403,9 +402,6 @@ async fn get_configuration(
     Ok(Json(me.get_configuration(&id, &configuration).await?))
 }
 
-/// A stored configuration and what its plugin has not taken yet.
-/// Hands a just-committed change to the plugin. The change is stored either way: a failure
-/// stays in its delivery (shown, retried by the scheduled job).
 /// Replace a configuration's name, priority, distribution and body (validated by the plugin
 /// first); its kind cannot change.
 #[utoipa::path(put, path = "/api/v1/plugins/{id}/configurations/{configuration}", tag = "plugins",

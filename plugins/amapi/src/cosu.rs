@@ -590,3 +590,51 @@ pub fn policy(c: &Cosu) -> Value {
     }
     policy
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON Schema the plugin publishes for the console's form.
+    fn schema() -> Value {
+        serde_json::from_str(include_str!("cosu.schema.json")).expect("the schema is JSON")
+    }
+
+    /// A value for every property of `schema` (objects filled in, enums at `choice`).
+    fn sample(schema: &Value, choice: usize) -> Value {
+        match schema["type"].as_str() {
+            Some("object") => {
+                let mut out = serde_json::Map::new();
+                for (key, property) in schema["properties"].as_object().into_iter().flatten() {
+                    out.insert(key.clone(), sample(property, choice));
+                }
+                Value::Object(out)
+            }
+            Some("array") => json!([]),
+            Some("boolean") => json!(true),
+            Some("integer") | Some("number") => json!(1),
+            _ => match schema["enum"].as_array() {
+                Some(options) => options[choice % options.len()].clone(),
+                None => json!("com.example.app"),
+            },
+        }
+    }
+
+    #[test]
+    fn the_schema_names_every_field_the_body_takes_and_no_other() {
+        let schema = schema();
+        // Every property of the schema, with each of its enum values, is read by the body.
+        for choice in 0..6 {
+            let body = sample(&schema, choice);
+            if let Err((path, message)) = parse(&body.to_string()) {
+                panic!("schema property {path} refused: {message}");
+            }
+        }
+        // A property the schema does not name is refused, so the two cannot drift apart
+        // without this test noticing in one direction or the other.
+        let mut body = sample(&schema, 0);
+        body["notInTheSchema"] = json!(true);
+        assert!(parse(&body.to_string()).is_err());
+        assert_eq!(schema["additionalProperties"], json!(false));
+    }
+}

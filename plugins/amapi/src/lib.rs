@@ -83,7 +83,7 @@ impl Plugin for Amapi {
             description: "One pinned app in kiosk mode, lockdown switches, kiosk \
                           customisation and system updates, for fully managed Android devices"
                 .into(),
-            json_schema: None,
+            json_schema: Some(include_str!("cosu.schema.json").into()),
         }];
         info
     }
