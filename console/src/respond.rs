@@ -9,7 +9,8 @@
 //! know.
 
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, SET_COOKIE, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION,
+    SET_COOKIE, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -122,5 +123,31 @@ pub fn stylesheet() -> Response {
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
+    res
+}
+
+/// A file to download (`attachment`), with the console's headers; `name` is reduced to
+/// printable ASCII without quotes for the header.
+pub fn attachment(name: &str, content: Vec<u8>) -> Response {
+    let mut res = content.into_response();
+    secure_headers(&mut res, &[]);
+    let headers = res.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(CONTENT_DISPOSITION, v);
+    }
     res
 }

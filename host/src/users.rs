@@ -618,6 +618,11 @@ impl AsAdmin<'_> {
         page(&mut self.read().await?, query).await
     }
 
+    /// The user with this e-mail, if any (an owner typed into a form).
+    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, Error> {
+        find_by_email(&mut self.read().await?, email).await
+    }
+
     /// The users of `ids` that exist (owners shown in a device list).
     pub async fn users_by_ids(&self, ids: &[String]) -> Result<Vec<User>, Error> {
         let found = get_many(&mut self.read().await?, ids).await?;

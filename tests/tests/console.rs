@@ -21,6 +21,8 @@ both_backends!(
     directory_is_set_up_searched_and_chosen_entries_imported,
     plugins_are_uploaded_allowed_activated_rolled_back_set_up_and_removed,
     configurations_are_made_from_the_plugins_schema_checked_by_it_previewed_and_deleted,
+    apps_are_added_uploaded_set_for_unmanaged_devices_downloaded_and_removed,
+    enrolment_link_settings_and_profiles_with_their_token,
 );
 
 const PASSWORD: &str = "console passphrase 1";
@@ -1256,4 +1258,295 @@ async fn configurations_are_made_from_the_plugins_schema_checked_by_it_previewed
         gone.url
     );
     assert_eq!(stored().await, json!([]));
+}
+
+async fn apps_are_added_uploaded_set_for_unmanaged_devices_downloaded_and_removed(db: Db) {
+    let env = Env::new(db).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let api = env.signed_in_owner(&server, "acme", "api").await;
+    let (admin, _) = signed_in(&env, &server, "admin@acme.example", "admin").await;
+
+    // The catalogue, empty; the unmanaged option is not offered while the feature is off.
+    let list = admin.get("/console/apps").await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    assert!(
+        list.has("form#add") && list.has("form#upload"),
+        "{}",
+        list.html
+    );
+    assert!(!list.has("#add-allow-unmanaged"), "{}", list.html);
+    assert!(list.has("#add-install-on-device[checked]"));
+
+    // A store id the platform cannot have is refused at its field, with what was typed.
+    let add = |store_id: &'static str| {
+        vec![
+            ("kind", "store"),
+            ("platform", "android"),
+            ("name", "Slack"),
+            ("store_id", store_id),
+            ("install_on_device", "on"),
+            ("silent_install", "on"),
+        ]
+    };
+    let bad = admin
+        .submit(&list, "/console/apps", &add("not a package"))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(
+        field_error(&bad, "add", "store-id").is_some(),
+        "{}",
+        bad.html
+    );
+    assert_eq!(bad.attr("#add-name", "value").as_deref(), Some("Slack"));
+    assert!(bad.has("#add-silent-install[checked]"));
+    let apps = || async { api.get("/api/v1/apps").await.body };
+    assert_eq!(apps().await, json!([]));
+    let added = admin.submit(&bad, "/console/apps", &add("com.Slack")).await;
+    assert_eq!(added.status, 200, "{}", added.html);
+    assert_eq!(added.h1(), "Slack");
+    assert!(added.has(".notice"), "{}", added.html);
+    let store = &apps().await[0];
+    assert_eq!(store["store_id"], "com.Slack");
+    assert_eq!(store["silent_install"], true);
+    assert_eq!(store["allow_unmanaged"], false);
+
+    // With the feature on, an in-house upload offers it; a file that is no APK is refused.
+    let r = api
+        .send("POST", "/api/v1/unmanaged-devices/enable", Some(json!({})))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let list = admin.get("/console/apps").await;
+    assert!(list.has("#upload-allow-unmanaged"), "{}", list.html);
+    let options = [
+        ("platform", "android"),
+        ("install_on_device", "on"),
+        ("allow_unmanaged", "on"),
+    ];
+    let junk = admin
+        .upload(
+            &list,
+            "/console/apps/upload",
+            &options,
+            ("file", "kiosk.apk", b"not a zip".to_vec()),
+        )
+        .await;
+    assert_eq!(junk.status, 422, "{}", junk.html);
+    assert!(
+        field_error(&junk, "upload", "file").is_some(),
+        "{}",
+        junk.html
+    );
+    assert!(junk.has("#upload-allow-unmanaged[checked]"));
+    let mut apk = b"PK\x03\x04".to_vec();
+    apk.extend_from_slice(&[7u8; 3000]);
+    let uploaded = admin
+        .upload(
+            &list,
+            "/console/apps/upload",
+            &options,
+            ("file", "kiosk.apk", apk.clone()),
+        )
+        .await;
+    assert_eq!(uploaded.status, 200, "{}", uploaded.html);
+    assert_eq!(uploaded.h1(), "kiosk.apk");
+    let app = id_after(&uploaded, "/console/apps/");
+    let stored = api.get(&format!("/api/v1/apps/{app}")).await.body;
+    assert_eq!(stored["kind"], "in_house");
+    assert_eq!(stored["allow_unmanaged"], true);
+    assert_eq!(stored["file_size"], apk.len());
+
+    // Its file comes back as it was sent, as an attachment.
+    let file = admin.get(&format!("/console/apps/{app}/file")).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.bytes, apk);
+    assert_eq!(
+        file.headers["content-disposition"],
+        "attachment; filename=\"kiosk.apk\""
+    );
+
+    // Its settings change; the history tells.
+    let base = format!("/console/apps/{app}");
+    let saved = admin
+        .submit(
+            &uploaded,
+            &base,
+            &[("name", "Kiosk"), ("allow_unmanaged", "on")],
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    let stored = api.get(&format!("/api/v1/apps/{app}")).await.body;
+    assert_eq!(stored["name"], "Kiosk");
+    assert_eq!(stored["install_on_device"], false);
+    let empty = admin.submit(&saved, &base, &[("name", " ")]).await;
+    assert_eq!(empty.status, 422, "{}", empty.html);
+    assert!(field_error(&empty, "settings", "name").is_some());
+    let history = admin
+        .get(&format!("/console/history?type=app&id={app}"))
+        .await;
+    assert_eq!(history.texts("tbody tr").len(), 2, "{}", history.html);
+
+    // Removed once confirmed.
+    let unconfirmed = admin.submit(&saved, &format!("{base}/delete"), &[]).await;
+    assert_eq!(unconfirmed.status, 422);
+    assert!(field_error(&unconfirmed, "delete", "confirm").is_some());
+    let gone = admin
+        .submit(&saved, &format!("{base}/delete"), &[("confirm", "on")])
+        .await;
+    assert!(
+        gone.url.ends_with("/console/apps?done=deleted"),
+        "{}",
+        gone.url
+    );
+    assert_eq!(apps().await.as_array().unwrap().len(), 1);
+}
+
+/// The QR code of `page` (the first one), decoded.
+fn qr_of(page: &Page) -> String {
+    let svg = page
+        .doc()
+        .select(&scraper::Selector::parse(".qr svg").unwrap())
+        .next()
+        .unwrap_or_else(|| panic!("no QR code on {}", page.url))
+        .html();
+    decode_qr_svg(&svg)
+}
+
+async fn enrolment_link_settings_and_profiles_with_their_token(db: Db) {
+    let s = corral_tests::amapi::setup(db).await;
+    s.grant(&["localhost"]).await;
+    s.configure().await;
+    let owner =
+        s.c.create_user(
+            json!({"email": "camille@acme.example", "first_name": "Camille",
+                            "last_name": "Roux"}),
+        )
+        .await;
+    let (admin, _) = signed_in(&s.env, &s.server, "admin@acme.example", "admin").await;
+
+    // The registration link, as text and as a QR code holding it; replaced once confirmed.
+    let page = admin.get("/console/enrolment").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let url = s.c.get("/api/v1/registration").await.body["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(qr_of(&page), url);
+    assert!(page.html.contains(&url));
+    let unconfirmed = admin.submit(&page, "/console/enrolment/rotate", &[]).await;
+    assert_eq!(unconfirmed.status, 422);
+    assert!(field_error(&unconfirmed, "rotate", "confirm").is_some());
+    assert_eq!(
+        s.c.get("/api/v1/registration").await.body["url"],
+        url.as_str()
+    );
+    let rotated = admin
+        .submit(&page, "/console/enrolment/rotate", &[("confirm", "on")])
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.html);
+    let new_url = s.c.get("/api/v1/registration").await.body["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_url, url);
+    assert_eq!(qr_of(&rotated), new_url);
+
+    // The registration settings: refused at the field, then saved.
+    let settings = |hours: &'static str| {
+        vec![
+            ("language", "fr"),
+            ("require_registration_pin", "on"),
+            ("pin_validity_hours", hours),
+        ]
+    };
+    let bad = admin
+        .submit(&rotated, "/console/enrolment/settings", &settings("0"))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(field_error(&bad, "settings", "pin-validity-hours").is_some());
+    let saved = admin
+        .submit(&bad, "/console/enrolment/settings", &settings("48"))
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    assert_eq!(
+        s.c.get("/api/v1/settings/users").await.body,
+        json!({"language": "fr", "require_registration_pin": true, "pin_validity_hours": 48})
+    );
+
+    // An enrolment profile: refused at its fields before Google is asked, then created with
+    // Google's token, whose QR code the page shows.
+    let form = format!("profile-{}", s.plugin);
+    let post = format!("/console/enrolment/{}", s.plugin);
+    let profile = |owner: &'static str, days: &'static str, attributes: &'static str| {
+        vec![
+            ("name", "Lyon kiosks"),
+            ("description", "Front desks"),
+            ("owner", owner),
+            ("validity_days", days),
+            ("attributes", attributes),
+        ]
+    };
+    for (fields, field) in [
+        (profile("nobody@acme.example", "7", ""), "owner"),
+        (profile("camille@acme.example", "31", ""), "validity-days"),
+        (
+            profile("camille@acme.example", "7", "site Lyon"),
+            "attributes",
+        ),
+    ] {
+        let refused = admin.submit(&saved, &post, &fields).await;
+        assert_eq!(refused.status, 422, "{}", refused.html);
+        assert!(
+            field_error(&refused, &form, field).is_some(),
+            "{field}: {}",
+            refused.html
+        );
+        assert_eq!(
+            refused.attr(&format!("#{form}-name"), "value").as_deref(),
+            Some("Lyon kiosks")
+        );
+    }
+    assert!(
+        s.google.requests().is_empty(),
+        "refused before Google is asked"
+    );
+    let created = admin
+        .submit(
+            &saved,
+            &post,
+            &profile("camille@acme.example", "7", "site=Lyon\nfloor = 2"),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.html);
+    assert_eq!(created.h1(), "Lyon kiosks");
+    let id = id_after(&created, &format!("{post}/"));
+    let api = format!("/api/v1/plugins/{}/enrolment-profiles/{id}", s.plugin);
+    let stored = s.c.get(&api).await.body;
+    assert_eq!(stored["owner_user_id"], owner.as_str());
+    assert_eq!(stored["attributes"], json!({"site": "Lyon", "floor": "2"}));
+    let payload = stored["token"]["qr_payload"].as_str().unwrap().to_string();
+    assert_eq!(qr_of(&created), payload);
+    s.google.assert_conforms();
+
+    // A new validity replaces the token; deletion waits for the box.
+    let base = format!("{post}/{id}");
+    let changed = admin
+        .submit(&created, &base, &[("validity_days", "14")])
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.html);
+    let stored = s.c.get(&api).await.body;
+    assert_eq!(stored["validity_days"], 14);
+    assert_ne!(stored["token"]["qr_payload"], payload.as_str());
+    let history = admin
+        .get(&format!("/console/history?type=enrolment_profile&id={id}"))
+        .await;
+    assert_eq!(history.texts("tbody tr").len(), 2, "{}", history.html);
+    let unconfirmed = admin.submit(&changed, &format!("{base}/delete"), &[]).await;
+    assert_eq!(unconfirmed.status, 422);
+    let gone = admin
+        .submit(&changed, &format!("{base}/delete"), &[("confirm", "on")])
+        .await;
+    assert_eq!(gone.status, 200, "{}", gone.html);
+    assert_eq!(s.c.get(&api).await.status, 404);
+    s.google.assert_conforms();
 }

@@ -13,9 +13,11 @@
 //! [`router`] and [`menu`] (see `docs/architecture.md`).
 
 mod admins;
+mod apps;
 mod configurations;
 mod devices;
 mod directory;
+mod enrolment;
 mod history;
 mod plugins;
 mod sign_in;
@@ -122,6 +124,22 @@ pub fn router(services: Services) -> Router {
             "/console/configurations/{plugin}/{id}/delete",
             post(configurations::delete),
         )
+        .route("/console/apps", get(apps::list).post(apps::add))
+        .route("/console/apps/{id}", get(apps::show).post(apps::update))
+        .route("/console/apps/{id}/delete", post(apps::delete))
+        .route("/console/apps/{id}/file", get(apps::file))
+        .route("/console/enrolment", get(enrolment::show))
+        .route("/console/enrolment/rotate", post(enrolment::rotate))
+        .route("/console/enrolment/settings", post(enrolment::settings))
+        .route("/console/enrolment/{plugin}", post(enrolment::create))
+        .route(
+            "/console/enrolment/{plugin}/{id}",
+            get(enrolment::profile).post(enrolment::update),
+        )
+        .route(
+            "/console/enrolment/{plugin}/{id}/delete",
+            post(enrolment::delete),
+        )
         .route("/console/history", get(history::list))
         .with_state(services)
 }
@@ -131,6 +149,7 @@ fn uploads(services: &Services) -> Router<Services> {
     use axum::extract::DefaultBodyLimit;
     let slack = 64 * 1024;
     let plugin = services.plugins().runtime().config().max_upload_bytes + slack;
+    let app = crate::apps::MAX_FILE_BYTES + slack;
     Router::new()
         .route(
             "/console/plugins",
@@ -140,6 +159,10 @@ fn uploads(services: &Services) -> Router<Services> {
             "/console/plugins/{id}/versions",
             post(plugins::upload_version).layer(DefaultBodyLimit::max(plugin)),
         )
+        .route(
+            "/console/apps/upload",
+            post(apps::upload).layer(DefaultBodyLimit::max(app)),
+        )
 }
 
 /// The menu: the pages this administrator may open, in the order of their work.
@@ -148,7 +171,9 @@ fn menu(me: &Authenticated, t: &Texts) -> Vec<MenuItem> {
     let items = vec![
         ("users", "/console/users", t.menu_users),
         ("unmanaged", "/console/unmanaged", t.menu_unmanaged),
+        ("apps", "/console/apps", t.menu_apps),
         ("devices", "/console/devices", t.menu_devices),
+        ("enrolment", "/console/enrolment", t.menu_enrolment),
         (
             "configurations",
             "/console/configurations",
