@@ -400,6 +400,22 @@ corral_messages::texts!(
     mail_status,
     mail_attempts,
     no_mail,
+    // Users
+    user_details,
+    user_saved,
+    user_deleted,
+    delete_user,
+    confirm_delete_user,
+    user_devices,
+    invite_one,
+    apple_certificates,
+    apple_certificates_lead,
+    ca_certificate,
+    signing_certificate,
+    device_inventory,
+    sync_devices,
+    sync_devices_hint,
+    devices_reported,
 );
 
 /// The console's texts in `lang`.

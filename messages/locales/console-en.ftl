@@ -98,6 +98,13 @@ console-invite-now = Send the invitation now
 console-confirm = Confirm
 console-cancel = Cancel
 console-created = Created
+console-user-details = Details
+console-user-saved = The user is saved.
+console-user-deleted = The user was deleted.
+console-delete-user = Delete the user
+console-confirm-delete-user = I understand that the user, their PIN and their pending invitations are deleted.
+console-user-devices = Their devices
+console-invite-one = Send an invitation
 
 ## Administrators (SPEC A2, A3)
 console-admins-title = Administrators
@@ -299,6 +306,10 @@ console-json-invalid = This is not JSON
 console-plugin-actions = Actions
 console-delete-plugin = Delete the plugin
 console-confirm-delete-plugin = I understand that every version and the plugin's data are removed.
+console-device-inventory = Devices
+console-sync-devices = Bring the device inventory up to date now
+console-sync-devices-hint = The plugin reports every device its vendor lists; the scheduled job does the same regularly.
+console-devices-reported = Devices reported by the plugin:
 
 ## Forms from a plugin's schema
 console-not-set = (not set)
@@ -425,3 +436,7 @@ console-mail-subject = Subject
 console-mail-status = Status
 console-mail-attempts = Attempts
 console-no-mail = No mail sent yet.
+console-apple-certificates = Apple certificates
+console-apple-certificates-lead = The organisation's certificate authority, the trust anchor of device identities and profile signatures, and the certificate that signs the profiles users download.
+console-ca-certificate = Certificate authority (PEM)
+console-signing-certificate = Profile-signing certificate (PEM)

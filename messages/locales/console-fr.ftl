@@ -299,6 +299,10 @@ console-json-invalid = Ce n'est pas du JSON
 console-plugin-actions = Actions
 console-delete-plugin = Supprimer le plugin
 console-confirm-delete-plugin = Je comprends que toutes les versions et les données du plugin sont supprimées.
+console-device-inventory = Appareils
+console-sync-devices = Mettre à jour l'inventaire des appareils maintenant
+console-sync-devices-hint = Le plugin signale chaque appareil que son fournisseur liste ; la tâche planifiée fait de même régulièrement.
+console-devices-reported = Appareils signalés par le plugin :
 
 ## Forms from a plugin's schema
 console-not-set = (non défini)
@@ -425,3 +429,16 @@ console-mail-subject = Objet
 console-mail-status = Statut
 console-mail-attempts = Tentatives
 console-no-mail = Aucun courrier envoyé pour l'instant.
+console-apple-certificates = Certificats Apple
+console-apple-certificates-lead = L'autorité de certification de l'organisation, ancre de confiance des identités d'appareils et des signatures de profils, et le certificat qui signe les profils que les utilisateurs téléchargent.
+console-ca-certificate = Autorité de certification (PEM)
+console-signing-certificate = Certificat de signature des profils (PEM)
+
+## Users
+console-user-details = Coordonnées
+console-user-saved = L'utilisateur est enregistré.
+console-user-deleted = L'utilisateur a été supprimé.
+console-delete-user = Supprimer l'utilisateur
+console-confirm-delete-user = Je comprends que l'utilisateur, son code PIN et ses invitations en attente sont supprimés.
+console-user-devices = Ses appareils
+console-invite-one = Envoyer une invitation

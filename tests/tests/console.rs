@@ -23,6 +23,7 @@ both_backends!(
     configurations_are_made_from_the_plugins_schema_checked_by_it_previewed_and_deleted,
     apps_are_added_uploaded_set_for_unmanaged_devices_downloaded_and_removed,
     enrolment_link_settings_and_profiles_with_their_token,
+    a_users_page_changes_invites_and_deletes_them,
 );
 
 const PASSWORD: &str = "console passphrase 1";
@@ -1433,6 +1434,9 @@ async fn enrolment_link_settings_and_profiles_with_their_token(db: Db) {
         .to_string();
     assert_eq!(qr_of(&page), url);
     assert!(page.html.contains(&url));
+    let certificates = s.c.get("/api/v1/apple/certificates").await.body;
+    let ca = certificates["ca_certificate"].as_str().unwrap();
+    assert!(ca.lines().all(|line| page.html.contains(line)), "{ca}");
     let unconfirmed = admin.submit(&page, "/console/enrolment/rotate", &[]).await;
     assert_eq!(unconfirmed.status, 422);
     assert!(field_error(&unconfirmed, "rotate", "confirm").is_some());
@@ -1528,6 +1532,22 @@ async fn enrolment_link_settings_and_profiles_with_their_token(db: Db) {
     assert_eq!(qr_of(&created), payload);
     s.google.assert_conforms();
 
+    // The plugin's page asks it for the vendor's devices now.
+    let plugin_page = admin.get(&format!("/console/plugins/{}", s.plugin)).await;
+    let synced = admin
+        .submit(
+            &plugin_page,
+            &format!("/console/plugins/{}/sync", s.plugin),
+            &[],
+        )
+        .await;
+    assert_eq!(synced.status, 200, "{}", synced.html);
+    assert!(
+        synced.text(".notice").unwrap().contains(": 0"),
+        "{}",
+        synced.html
+    );
+
     // A new validity replaces the token; deletion waits for the box.
     let base = format!("{post}/{id}");
     let changed = admin
@@ -1549,4 +1569,82 @@ async fn enrolment_link_settings_and_profiles_with_their_token(db: Db) {
     assert_eq!(gone.status, 200, "{}", gone.html);
     assert_eq!(s.c.get(&api).await.status, 404);
     s.google.assert_conforms();
+}
+
+async fn a_users_page_changes_invites_and_deletes_them(db: Db) {
+    let env = Env::new(db).await;
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let api = env.signed_in_owner(&server, "acme", "api").await;
+    let id = api
+        .create_user(
+            json!({"email": "camille@acme.example", "first_name": "Camille",
+                            "last_name": "Roux"}),
+        )
+        .await;
+    api.create_user(json!({"email": "taken@acme.example", "first_name": "T", "last_name": "K"}))
+        .await;
+    let (admin, _) = signed_in(&env, &server, "admin@acme.example", "admin").await;
+
+    // From the list to the user's page.
+    let list = admin.get("/console/users").await;
+    let href = format!("/console/users/{id}");
+    assert!(list.has(&format!("a[href='{href}']")), "{}", list.html);
+    let page = admin.get(&href).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert_eq!(page.h1(), "camille@acme.example");
+    assert!(
+        page.has(&format!("a[href='/console/devices?owner={id}']")),
+        "{}",
+        page.html
+    );
+
+    // Details: an e-mail another user has is refused, what was typed stays; then saved.
+    let details = |email: &'static str| {
+        vec![
+            ("email", email),
+            ("first_name", "Camille"),
+            ("last_name", "Roux-Martin"),
+        ]
+    };
+    let taken = admin
+        .submit(&page, &href, &details("taken@acme.example"))
+        .await;
+    assert_eq!(taken.status, 422, "{}", taken.html);
+    assert_eq!(
+        taken.attr("#details-last-name", "value").as_deref(),
+        Some("Roux-Martin")
+    );
+    assert_eq!(
+        api.get(&format!("/api/v1/users/{id}")).await.body["last_name"],
+        "Roux"
+    );
+    let saved = admin
+        .submit(&taken, &href, &details("c.roux@acme.example"))
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.html);
+    let user = api.get(&format!("/api/v1/users/{id}")).await.body;
+    assert_eq!(user["email"], "c.roux@acme.example");
+    assert_eq!(user["last_name"], "Roux-Martin");
+
+    // An invitation, queued for the user.
+    let invited = admin.submit(&saved, &format!("{href}/invite"), &[]).await;
+    assert_eq!(invited.status, 200, "{}", invited.html);
+    assert!(invited.has(".notice"));
+    let mail = api.get(&format!("/api/v1/mail?object_id={id}")).await.body;
+    assert_eq!(mail.as_array().unwrap().len(), 1, "{mail}");
+
+    // Deleted once confirmed.
+    let unconfirmed = admin.submit(&invited, &format!("{href}/delete"), &[]).await;
+    assert_eq!(unconfirmed.status, 422);
+    assert!(field_error(&unconfirmed, "delete", "confirm").is_some());
+    let gone = admin
+        .submit(&invited, &format!("{href}/delete"), &[("confirm", "on")])
+        .await;
+    assert!(
+        gone.url.ends_with("/console/users?done=deleted"),
+        "{}",
+        gone.url
+    );
+    assert_eq!(api.get(&format!("/api/v1/users/{id}")).await.status, 404);
 }

@@ -152,6 +152,46 @@ async fn openapi_document_is_valid_and_complete() {
     }
 }
 
+/// Issue 21: every operation of the API is done from a console page, or is listed as API-only
+/// with its reason, in `docs/console-coverage.md`; each page named there is routed.
+#[test]
+fn every_api_operation_has_a_console_page_or_a_reason() {
+    let table = include_str!("../../docs/console-coverage.md");
+    let console_routes = include_str!("../../host/src/console/mod.rs");
+    let mut listed = BTreeSet::new();
+    for line in table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| Method"))
+    {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let [method, path, page, reason] = cells[..] else {
+            panic!("a row has four cells: {line}");
+        };
+        assert!(
+            listed.insert((method.to_string(), path.to_string())),
+            "{method} {path} is listed twice"
+        );
+        match (page.is_empty(), reason.is_empty()) {
+            (false, true) => assert!(
+                console_routes.contains(&format!("\"{page}\"")),
+                "{method} {path}: the console page {page} is not routed"
+            ),
+            (true, false) => assert!(reason.len() > 20, "{method} {path}: say why: {reason}"),
+            _ => panic!("{method} {path}: name a console page or the reason it has none"),
+        }
+    }
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let missing: Vec<_> = expected.difference(&listed).collect();
+    let unknown: Vec<_> = listed.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "docs/console-coverage.md lacks {missing:?} and lists operations the API does not have: {unknown:?}"
+    );
+}
+
 fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
     match value {
         serde_json::Value::Object(map) => {

@@ -4,7 +4,7 @@
 //! enrolment tokens (world 0.3.0 and later), its enrolment profiles: created with their token at
 //! the vendor, each shown with the token's QR code, its validity changed (which replaces the
 //! token), deleted once confirmed. Every action is an `AsAdmin` operation of `registration`,
-//! `mail` or `enrolment_profiles`.
+//! `mail`, `enrolment_profiles` or `apple::pki` (the tenant's Apple certificates, shown).
 
 use std::collections::BTreeMap;
 
@@ -225,6 +225,28 @@ async fn render(services: &Services, desk: &Desk, again: Again<'_>) -> Response 
     page = page.block(Block::Section {
         title: t.enrolment_profiles.to_string(),
         blocks,
+    });
+
+    // The Apple certificates (made on first request).
+    let certificates = match act.apple_certificates().await {
+        Ok(certificates) => certificates,
+        Err(e) => return desk.refused_page(MENU, e),
+    };
+    page = page.block(Block::Section {
+        title: t.apple_certificates.to_string(),
+        blocks: vec![
+            Block::Text(t.apple_certificates_lead.to_string()),
+            Block::Facts(vec![
+                (
+                    t.ca_certificate.to_string(),
+                    Cell::Code(certificates.ca_certificate),
+                ),
+                (
+                    t.signing_certificate.to_string(),
+                    Cell::Code(certificates.signing_certificate),
+                ),
+            ]),
+        ],
     });
 
     // Outgoing mail, newest first.

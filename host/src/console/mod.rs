@@ -22,6 +22,7 @@ mod history;
 mod plugins;
 mod sign_in;
 mod unmanaged;
+mod user;
 mod users;
 
 use std::collections::HashMap;
@@ -60,6 +61,9 @@ pub fn router(services: Services) -> Router {
         .route("/console/sign-out", post(sign_in::sign_out))
         .route("/console/users", get(users::list).post(users::add))
         .route("/console/users/invite", post(users::invite))
+        .route("/console/users/{id}", get(user::show).post(user::update))
+        .route("/console/users/{id}/invite", post(user::invite))
+        .route("/console/users/{id}/delete", post(user::delete))
         .route("/console/users/unmanaged", post(users::label))
         .route(
             "/console/users/directory",
@@ -101,6 +105,7 @@ pub fn router(services: Services) -> Router {
             post(plugins::delete_credential),
         )
         .route("/console/plugins/{id}/perform", post(plugins::perform))
+        .route("/console/plugins/{id}/sync", post(plugins::sync))
         .route("/console/plugins/{id}/delete", post(plugins::delete))
         .merge(uploads(&services))
         .route("/console/configurations", get(configurations::index))

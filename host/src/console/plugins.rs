@@ -182,6 +182,7 @@ async fn render(
     };
     let uploaded = desk.visit.query("seq");
     let uploaded_text = format!("{} #{uploaded}", t.version_uploaded);
+    let reported = format!("{} {}", t.devices_reported, desk.visit.query("reported"));
     let mut page = Page::new(plugin.name.clone())
         .lead(plugin.vendor.clone())
         .notice(desk.done(&[
@@ -193,6 +194,7 @@ async fn render(
             ("settings", t.settings_saved),
             ("credential", t.credential_saved),
             ("credential_deleted", t.credential_deleted),
+            ("synced", reported.as_str()),
         ]))
         .block(Block::Links(vec![
             Link::new("/console/plugins", t.back_to_list),
@@ -490,6 +492,22 @@ async fn render(
         page = page.block(Block::Section {
             title: t.plugin_actions.to_string(),
             blocks,
+        });
+    }
+
+    // The device inventory, for a plugin that reports devices.
+    let reports = plugin
+        .versions
+        .iter()
+        .find(|v| v.active)
+        .is_some_and(|v| v.requested_capabilities.iter().any(|c| c == "inventory"));
+    if desk.me.admin.abilities().manage_configurations && reports {
+        page = page.block(Block::Section {
+            title: t.device_inventory.to_string(),
+            blocks: vec![
+                Block::Text(t.sync_devices_hint.to_string()),
+                fail(Form::post("sync", format!("{base}/sync"), t.sync_devices)).into(),
+            ],
         });
     }
 
@@ -818,6 +836,24 @@ pub async fn delete(
         Err(e) => {
             let outcome: Result<(), Refused> = Err(desk.refused(e));
             answer(&services, &desk, &id, "delete", "", &[], outcome).await
+        }
+    }
+}
+
+/// Asks the plugin to report every device its vendor lists, now.
+pub async fn sync(
+    State(services): State<Services>,
+    Path(id): Path<String>,
+    post: Posted,
+) -> Response {
+    let Posted { desk, fields } = post;
+    match desk.act(&services).sync_plugin_devices(&id).await {
+        Ok(reported) => desk.redirect(&format!(
+            "/console/plugins/{id}?done=synced&reported={reported}"
+        )),
+        Err(e) => {
+            let outcome: Result<(), Refused> = Err(desk.refused_hook(e));
+            answer(&services, &desk, &id, "sync", "synced", &fields.0, outcome).await
         }
     }
 }

@@ -147,6 +147,7 @@ async fn render(services: &Services, desk: &Desk, extra: Extra, status: StatusCo
             ("added", t.user_added),
             ("invited", t.invitations_sent),
             ("labelled", t.labels_changed),
+            ("deleted", t.user_deleted),
         ]))
         .block(search)
         .block(table);
@@ -196,7 +197,10 @@ fn row(desk: &Desk, u: &User, manage: bool) -> Vec<Cell> {
     let name = format!("{} {}", u.first_name, u.last_name)
         .trim()
         .to_string();
-    cells.push(Cell::Text(u.email.clone()));
+    cells.push(Cell::Link(Link::new(
+        format!("/console/users/{}", u.id),
+        u.email.clone(),
+    )));
     cells.push(Cell::Text(name));
     cells.push(Cell::Text(u.source.clone()));
     cells.push(Cell::Text(if u.has_password { t.yes } else { t.no }.into()));
