@@ -77,12 +77,12 @@ ensure_test_python() {
   export CORRAL_TEST_PYTHON
 }
 
-# Debian's Chromium and playwright-core (pinned in tests/browser/package-lock.json) for the
-# portal's browser walk-through. Node.js and npm come from Debian when missing.
+# Debian's Chromium, playwright-core and otpauth (pinned in tests/browser/package-lock.json) for
+# the portal's and the console's browser walk-throughs (otpauth computes the console's TOTP codes). Node.js and npm come from Debian when missing.
 ensure_browser() {
   command -v chromium >/dev/null || apt_install chromium fonts-liberation
   command -v npm >/dev/null || apt_install nodejs npm
-  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/otpauth ]; then
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }

@@ -52,7 +52,7 @@ impl SchemaForm {
     /// offers the body as one JSON text area).
     pub fn of(schema: &Value) -> Option<SchemaForm> {
         let mut leaves = Vec::new();
-        walk(schema, "", "", &mut leaves);
+        walk(schema, "", "", true, &mut leaves);
         (!leaves.is_empty()).then_some(SchemaForm { leaves })
     }
 
@@ -219,7 +219,10 @@ fn kind_of(p: &Value) -> &str {
     p.get("type").and_then(Value::as_str).unwrap_or("")
 }
 
-fn walk(schema: &Value, pointer: &str, title: &str, out: &mut Vec<Leaf>) {
+/// Collects the leaves of `schema`'s object tree. `present`: whether the object is always in
+/// the body (the root, or required all the way up); a field is required only then, so that an
+/// optional object's required fields can be left empty, which leaves the object out.
+fn walk(schema: &Value, pointer: &str, title: &str, present: bool, out: &mut Vec<Leaf>) {
     let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
         return;
     };
@@ -242,7 +245,8 @@ fn walk(schema: &Value, pointer: &str, title: &str, out: &mut Vec<Leaf>) {
         };
         let kind = match kind_of(property) {
             "object" if property.get("properties").is_some() => {
-                walk(property, &pointer, &label, out);
+                let required = present && required.contains(&key.as_str());
+                walk(property, &pointer, &label, required, out);
                 continue;
             }
             "boolean" => Kind::Boolean,
@@ -269,7 +273,7 @@ fn walk(schema: &Value, pointer: &str, title: &str, out: &mut Vec<Leaf>) {
                 .get("description")
                 .and_then(Value::as_str)
                 .map(str::to_string),
-            required: required.contains(&key.as_str()),
+            required: present && required.contains(&key.as_str()),
             default: property.get("default").cloned(),
         });
     }
@@ -422,5 +426,44 @@ mod tests {
         );
         assert_eq!(form.field_for("/elsewhere"), None);
         assert_eq!(form.field_for(""), None);
+    }
+
+    #[test]
+    fn an_optional_objects_required_fields_may_stay_empty_and_leave_it_out() {
+        let t = texts(Lang::En);
+        let schema = json!({"type": "object", "properties": {
+            "wifi": {"type": "object", "required": ["ssid", "security"], "properties": {
+                "ssid": {"type": "string"},
+                "security": {"type": "string", "enum": ["none", "wpa"]}
+            }}
+        }});
+        let form = SchemaForm::of(&schema).unwrap();
+        let fields = form.fields(t, &json!({}));
+        let security = fields
+            .iter()
+            .find(|f| f.name == "body/wifi/security")
+            .unwrap();
+        // An empty choice is offered (a browser sends the first option otherwise), nothing
+        // is marked required.
+        match &security.input {
+            Input::Select(options) => assert_eq!(options[0].0, ""),
+            other => panic!("{other:?}"),
+        }
+        assert!(fields.iter().all(|f| !f.required));
+        assert_eq!(form.body(t, |_| Some(String::new())).unwrap(), json!({}));
+        let given = |name: &str| {
+            Some(
+                if name.ends_with("security") {
+                    "wpa"
+                } else {
+                    "Lobby"
+                }
+                .to_string(),
+            )
+        };
+        assert_eq!(
+            form.body(t, given).unwrap(),
+            json!({"wifi": {"ssid": "Lobby", "security": "wpa"}})
+        );
     }
 }

@@ -524,6 +524,23 @@ impl AsAdmin<'_> {
         applied(&mut self.read().await?, plugin_id, device_id).await
     }
 
+    /// The priority a new configuration of `kind` gets by default: one above the highest of
+    /// that kind (1 for the first). Asked by whoever may create one.
+    pub async fn next_configuration_priority(
+        &self,
+        plugin_id: &str,
+        kind: &str,
+    ) -> Result<i32, Error> {
+        self.require(Permission::ManagePlugins)?;
+        let stored = list(&mut self.read().await?, plugin_id).await?;
+        Ok(stored
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.priority.saturating_add(1))
+            .max()
+            .unwrap_or(1))
+    }
+
     /// Stores a configuration the plugin accepts, then delivers it.
     pub async fn create_configuration(
         &self,

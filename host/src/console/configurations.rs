@@ -379,28 +379,19 @@ pub async fn new(
     Path(plugin_id): Path<String>,
 ) -> Response {
     let t = desk.texts();
-    if let Err(e) = desk
-        .me
-        .admin
-        .require(crate::admins::Permission::ManagePlugins)
-    {
-        return desk.refused_page(MENU, e);
-    }
     let kind = desk.visit.query("kind").to_string();
     let (plugin, kind) = match plugin_and_kind(&services, &desk, &plugin_id, &kind).await {
         Ok(found) => found,
         Err(res) => return res,
     };
-    let stored = match desk.act(&services).list_configurations(&plugin_id).await {
-        Ok(stored) => stored,
+    let next = match desk
+        .act(&services)
+        .next_configuration_priority(&plugin_id, &kind.id)
+        .await
+    {
+        Ok(next) => next,
         Err(e) => return desk.refused_page(MENU, e),
     };
-    let next = stored
-        .iter()
-        .filter(|c| c.kind == kind.id)
-        .map(|c| c.priority.saturating_add(1))
-        .max()
-        .unwrap_or(1);
     let shown = Shown {
         name: String::new(),
         priority: next.to_string(),
