@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use corral_console::{Block, Cell, Column, Field, Form, Input, Link, Page, Table, Texts, Tone};
 
-use super::{history, when, Desk, Fields, Posted, Refused, Uploaded};
+use super::{history, shown_again, when, Desk, Fields, Posted, Refused, Uploaded};
 use crate::apps::{App, AppPlatform, AppSettings, Kind, NewApp};
 use crate::services::Services;
 use crate::unmanaged::State as Feature;
@@ -201,24 +201,12 @@ async fn render_list(services: &Services, desk: &Desk, again: Again<'_>) -> Resp
 }
 
 /// `form` with what was typed in it and its error, when it is the refused one.
-fn refill(mut form: Form, again: &Again<'_>) -> Form {
-    let Some((id, field, message, typed)) = again else {
-        return form;
-    };
-    if *id != form.id {
-        return form;
-    }
-    for f in &mut form.fields {
-        match f.input {
-            Input::Hidden | Input::File(_) => {}
-            Input::Checkbox => f.value = if typed.checked(&f.name) { "on" } else { "" }.into(),
-            _ => f.value = typed.text(&f.name),
+fn refill(form: Form, again: &Again<'_>) -> Form {
+    match again {
+        Some((id, field, message, typed)) if *id == form.id => {
+            shown_again(form, typed, field, message)
         }
-    }
-    if field.is_empty() {
-        form.error(Some(message.clone()))
-    } else {
-        form.fail(field, message.clone())
+        _ => form,
     }
 }
 

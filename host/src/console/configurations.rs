@@ -13,7 +13,7 @@ use corral_console::{
 };
 use serde_json::Value;
 
-use super::{history, when, Desk, Fields, Posted, Refused};
+use super::{history, shown_again, when, Desk, Fields, Posted, Refused};
 use crate::configurations::{ConfigurationView, Distribution, Draft, Rendered};
 use crate::plugins::registry::PluginSummary;
 use crate::services::Services;
@@ -251,25 +251,9 @@ fn config_form(t: &Texts, kind: &Kind, action: String, label: &str, shown: Shown
             )
         }
     }
-    if let Some(typed) = shown.typed {
-        for field in &mut form.fields {
-            match field.input {
-                Input::Hidden => {}
-                Input::Checkbox => {
-                    field.value = if typed.checked(&field.name) {
-                        "on".into()
-                    } else {
-                        String::new()
-                    }
-                }
-                _ => field.value = typed.raw(&field.name),
-            }
-        }
-    }
-    match shown.error {
-        Some((field, message)) if field.is_empty() => form.error(Some(message)),
-        Some((field, message)) => form.fail(&field, message),
-        None => form,
+    match (shown.typed, shown.error) {
+        (Some(typed), Some((field, message))) => shown_again(form, typed, &field, &message),
+        _ => form,
     }
 }
 

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use corral_console::{Block, Cell, Column, Field, Form, Input, Link, Page, Table, Texts, Tone};
 
-use super::{history, when, Desk, Fields, Posted, Refused};
+use super::{history, shown_again, when, Desk, Fields, Posted, Refused};
 use crate::enrolment_profiles::{NewProfile, Profile};
 use crate::mail::DeliveryQuery;
 use crate::plugins::registry::PluginSummary;
@@ -42,24 +42,12 @@ fn creates_tokens(plugin: &PluginSummary) -> bool {
 /// A refused form: (form id, field, message) and what was typed.
 type Again<'a> = Option<(String, String, String, &'a Fields)>;
 
-fn refill(mut form: Form, again: &Again<'_>) -> Form {
-    let Some((id, field, message, typed)) = again else {
-        return form;
-    };
-    if *id != form.id {
-        return form;
-    }
-    for f in &mut form.fields {
-        match f.input {
-            Input::Hidden => {}
-            Input::Checkbox => f.value = if typed.checked(&f.name) { "on" } else { "" }.into(),
-            _ => f.value = typed.raw(&f.name),
+fn refill(form: Form, again: &Again<'_>) -> Form {
+    match again {
+        Some((id, field, message, typed)) if *id == form.id => {
+            shown_again(form, typed, field, message)
         }
-    }
-    if field.is_empty() {
-        form.error(Some(message.clone()))
-    } else {
-        form.fail(field, message.clone())
+        _ => form,
     }
 }
 

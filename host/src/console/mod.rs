@@ -39,8 +39,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 use cookie::Cookie;
 use corral_console::{
-    self as kit, texts, Block, Lang, MenuItem, Notice, Page, Shell, Texts, Who, CSRF_COOKIE,
-    LANG_COOKIE, SESSION_COOKIE, SETUP_COOKIE,
+    self as kit, texts, Block, Form, Input, Lang, MenuItem, Notice, Page, Shell, Texts, Who,
+    CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, SETUP_COOKIE,
 };
 use sha2::{Digest, Sha256};
 
@@ -603,6 +603,24 @@ impl Fields {
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
             .collect()
+    }
+}
+
+/// `form` shown again after a refusal: what was typed in it (check boxes as ticked; never
+/// files, passwords or hidden fields), and `message` at `field`, or on the whole form when
+/// `field` is empty or not one of its fields.
+pub fn shown_again(mut form: Form, typed: &Fields, field: &str, message: &str) -> Form {
+    for f in &mut form.fields {
+        match f.input {
+            Input::Hidden | Input::File(_) | Input::Password | Input::NewPassword => {}
+            Input::Checkbox => f.value = if typed.checked(&f.name) { "on" } else { "" }.into(),
+            _ => f.value = typed.raw(&f.name),
+        }
+    }
+    if field.is_empty() {
+        form.error(Some(message.to_string()))
+    } else {
+        form.fail(field, message.to_string())
     }
 }
 

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use corral_console::{Block, Cell, Field, Form, Input, Link, Page, Tone};
 
-use super::{filtered_href, history, when, Desk, Fields, Posted, Refused};
+use super::{filtered_href, history, shown_again, when, Desk, Fields, Posted, Refused};
 use crate::services::Services;
 use crate::users::UserUpdate;
 
@@ -33,18 +33,9 @@ async fn render(services: &Services, desk: &Desk, id: &str, again: Again<'_>) ->
     };
     let manage = desk.me.admin.abilities().manage_users;
     let base = format!("/console/users/{id}");
-    let fail = |mut form: Form| match &again {
+    let fail = |form: Form| match &again {
         Some((form_id, field, message, typed)) if *form_id == form.id => {
-            for f in &mut form.fields {
-                if matches!(f.input, Input::Text | Input::Email) {
-                    f.value = typed.text(&f.name);
-                }
-            }
-            if field.is_empty() {
-                form.error(Some(message.clone()))
-            } else {
-                form.fail(field, message.clone())
-            }
+            shown_again(form, typed, field, message)
         }
         _ => form,
     };
