@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod google;
 pub mod network;
 pub mod portal;
+pub mod walkthrough;
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};

@@ -11,15 +11,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use corral_tests::network::ldap_url;
+use corral_tests::walkthrough::{self, png_size, workspace};
 use corral_tests::{Db, Env};
 use serde_json::json;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn guest_path(name: &str) -> PathBuf {
     let path = workspace()
@@ -29,22 +23,7 @@ fn guest_path(name: &str) -> PathBuf {
     path
 }
 
-/// Width and height of a PNG, from its header.
-fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
-    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
-    (be(16), be(20))
-}
-
 async fn walk_through(width: u32, height: u32) {
-    let script = workspace().join("tests/browser/console-walkthrough.mjs");
-    assert!(
-        workspace()
-            .join("tests/browser/node_modules/otpauth")
-            .exists(),
-        "playwright-core and otpauth are not installed: run the suite with scripts/test.sh (it \
-         runs npm ci in tests/browser and installs Chromium)"
-    );
     let out_dir = workspace().join("test-output/console-browser");
     std::fs::create_dir_all(&out_dir).unwrap();
 
@@ -90,27 +69,8 @@ async fn walk_through(width: u32, height: u32) {
         "deviceName": "Pat phone",
         "sentence": "I understand that deactivating unmanaged devices is permanent",
     });
-    let run = tokio::time::timeout(
-        Duration::from_secs(240),
-        tokio::process::Command::new("node")
-            .arg(&script)
-            .arg(args.to_string())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the console walk-through finishes within 4 minutes")
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(
-        run.status.success(),
-        "the walk-through at {width}x{height} failed:\n{stdout}\n{stderr}\nserver log:\n{}",
-        server.log()
-    );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim().lines().last().unwrap())
-        .unwrap_or_else(|e| panic!("no report ({e}): {stdout}"));
-    assert_eq!(report["ok"], true);
+    let limit = Duration::from_secs(240);
+    let report = walkthrough::run("console-walkthrough.mjs", &args, limit, &server).await;
     let shots = report["screenshots"].as_array().unwrap();
     assert_eq!(shots.len(), 27, "a screenshot of every page: {shots:?}");
     for shot in shots {

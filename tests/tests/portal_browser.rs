@@ -7,33 +7,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use corral_tests::walkthrough::{self, png_size, workspace};
 use corral_tests::{link_in, pin_in, Db, Env, SmtpSink};
 use serde_json::json;
 
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// Width and height of a PNG, from its header.
-fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
-    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
-    (be(16), be(20))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn walk_through_in_headless_chromium_without_javascript() {
-    let script = workspace().join("tests/browser/walkthrough.mjs");
-    assert!(
-        workspace()
-            .join("tests/browser/node_modules/playwright-core")
-            .exists(),
-        "playwright-core is not installed: run the suite with scripts/test.sh (it runs npm ci in \
-         tests/browser and installs Chromium)"
-    );
     let out_dir = workspace().join("test-output/portal-browser");
     let _ = std::fs::remove_dir_all(&out_dir);
 
@@ -65,27 +44,8 @@ async fn walk_through_in_headless_chromium_without_javascript() {
         "outDir": out_dir,
         "qrPrefix": format!("{link}?device_token="),
     });
-    let run = tokio::time::timeout(
-        Duration::from_secs(120),
-        tokio::process::Command::new("node")
-            .arg(&script)
-            .arg(args.to_string())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the browser walk-through finishes within 2 minutes")
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(
-        run.status.success(),
-        "the walk-through failed:\n{stdout}\n{stderr}\nserver log:\n{}",
-        server.log()
-    );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim().lines().last().unwrap())
-        .unwrap_or_else(|e| panic!("no report ({e}): {stdout}"));
-    assert_eq!(report["ok"], true);
+    let report =
+        walkthrough::run("walkthrough.mjs", &args, Duration::from_secs(120), &server).await;
 
     let shots = report["screenshots"].as_array().unwrap();
     let names: Vec<String> = shots
