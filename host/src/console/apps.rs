@@ -5,11 +5,10 @@
 //! action is an `AsAdmin` operation of `apps`.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use corral_console::{Block, Cell, Column, Field, Form, Input, Link, Page, Table, Texts, Tone};
 
-use super::{history, shown_again, when, Desk, Fields, Posted, Refused, Uploaded};
+use super::{history, refill, status_of, when, Again, Desk, Fields, Posted, Refused, Uploaded};
 use crate::apps::{App, AppPlatform, AppSettings, Kind, NewApp};
 use crate::services::Services;
 use crate::unmanaged::State as Feature;
@@ -75,9 +74,6 @@ fn settings_of(fields: &Fields, unmanaged_on: bool, name: Option<String>) -> App
         allow_unmanaged: unmanaged_on.then(|| fields.checked("allow_unmanaged")),
     }
 }
-
-/// A refused form of the list page: (form id, field, message) and what was typed.
-type Again<'a> = Option<(&'static str, String, String, &'a Fields)>;
 
 pub async fn list(State(services): State<Services>, desk: Desk) -> Response {
     render_list(&services, &desk, None).await
@@ -192,24 +188,10 @@ async fn render_list(services: &Services, desk: &Desk, again: Again<'_>) -> Resp
         }
         page = page.blocks(blocks);
     }
-    let status = if again.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    desk.page_with(status, MENU, page)
+    desk.page_with(status_of(&again), MENU, page)
 }
 
 /// `form` with what was typed in it and its error, when it is the refused one.
-fn refill(form: Form, again: &Again<'_>) -> Form {
-    match again {
-        Some((id, field, message, typed)) if *id == form.id => {
-            shown_again(form, typed, field, message)
-        }
-        _ => form,
-    }
-}
-
 /// The refusal of a form of the list page, shown on it.
 async fn refused_on_list(
     services: &Services,
@@ -414,12 +396,7 @@ async fn render(services: &Services, desk: &Desk, id: &str, again: Again<'_>) ->
             blocks: vec![refill(delete, &again).into()],
         });
     }
-    let status = if again.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    desk.page_with(status, MENU, page)
+    desk.page_with(status_of(&again), MENU, page)
 }
 
 /// Saves an app's name and install options.

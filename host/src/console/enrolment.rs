@@ -9,11 +9,10 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use corral_console::{Block, Cell, Column, Field, Form, Input, Link, Page, Table, Texts, Tone};
 
-use super::{history, shown_again, when, Desk, Fields, Posted, Refused};
+use super::{history, refill, status_of, when, Again, Desk, Fields, Posted, Refused};
 use crate::enrolment_profiles::{NewProfile, Profile};
 use crate::mail::DeliveryQuery;
 use crate::plugins::registry::PluginSummary;
@@ -39,18 +38,6 @@ fn creates_tokens(plugin: &PluginSummary) -> bool {
     version.as_slice() >= [0, 3, 0].as_slice()
 }
 
-/// A refused form: (form id, field, message) and what was typed.
-type Again<'a> = Option<(String, String, String, &'a Fields)>;
-
-fn refill(form: Form, again: &Again<'_>) -> Form {
-    match again {
-        Some((id, field, message, typed)) if *id == form.id => {
-            shown_again(form, typed, field, message)
-        }
-        _ => form,
-    }
-}
-
 /// The page again with a refusal at form `form` (the profile's page when `profile` names
 /// one), or the services' own answer (403, 404, sign-in).
 async fn refused_at(
@@ -66,18 +53,10 @@ async fn refused_at(
         Refused::Field { field, message } => (field, message),
         Refused::Form(message) => (String::new(), message),
     };
-    let again = Some((form.to_string(), field, message, typed));
+    let again = Some((form, field, message, typed));
     match profile {
         None => render(services, desk, again).await,
         Some((plugin_id, id)) => render_profile(services, desk, plugin_id, id, again).await,
-    }
-}
-
-fn status(again: &Again<'_>) -> StatusCode {
-    if again.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
     }
 }
 
@@ -273,7 +252,7 @@ async fn render(services: &Services, desk: &Desk, again: Again<'_>) -> Response 
             pager: None,
         })],
     });
-    desk.page_with(status(&again), MENU, page)
+    desk.page_with(status_of(&again), MENU, page)
 }
 
 fn profiles_table(t: &Texts, plugin: &PluginSummary, profiles: &[Profile]) -> Table {
@@ -545,7 +524,7 @@ async fn render_profile(
                 blocks: vec![refill(delete, &again).into()],
             });
     }
-    desk.page_with(status(&again), MENU, page)
+    desk.page_with(status_of(&again), MENU, page)
 }
 
 /// Changes a profile's validity (the plugin replaces its token).

@@ -624,6 +624,28 @@ pub fn shown_again(mut form: Form, typed: &Fields, field: &str, message: &str) -
     }
 }
 
+/// A refused form to show again on its page: (form id, field, message, what was typed).
+pub type Again<'a> = Option<(&'a str, String, String, &'a Fields)>;
+
+/// `form`, shown again with the refusal in `again` when it is that form's.
+pub fn refill(form: Form, again: &Again<'_>) -> Form {
+    match again {
+        Some((id, field, message, typed)) if *id == form.id => {
+            shown_again(form, typed, field, message)
+        }
+        _ => form,
+    }
+}
+
+/// The status of a page: 422 when it shows a refused form again, else 200.
+pub fn status_of(again: &Again<'_>) -> StatusCode {
+    if again.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
 /// The largest form body the console reads (uploads come later, as multipart).
 const FORM_LIMIT: usize = 256 * 1024;
 

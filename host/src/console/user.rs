@@ -4,18 +4,16 @@
 //! operation of `users` or `invitations`.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use corral_console::{Block, Cell, Field, Form, Input, Link, Page, Tone};
 
-use super::{filtered_href, history, shown_again, when, Desk, Fields, Posted, Refused};
+use super::{
+    filtered_href, history, refill, status_of, when, Again, Desk, Fields, Posted, Refused,
+};
 use crate::services::Services;
 use crate::users::UserUpdate;
 
 const MENU: &str = "users";
-
-/// A refused form: (form id, field, message) and what was typed.
-type Again<'a> = Option<(&'static str, String, String, &'a Fields)>;
 
 pub async fn show(
     State(services): State<Services>,
@@ -33,12 +31,7 @@ async fn render(services: &Services, desk: &Desk, id: &str, again: Again<'_>) ->
     };
     let manage = desk.me.admin.abilities().manage_users;
     let base = format!("/console/users/{id}");
-    let fail = |form: Form| match &again {
-        Some((form_id, field, message, typed)) if *form_id == form.id => {
-            shown_again(form, typed, field, message)
-        }
-        _ => form,
-    };
+    let fail = |form: Form| refill(form, &again);
     let mut page = Page::new(user.email.clone())
         .lead(format!("{} {}", user.first_name, user.last_name))
         .notice(desk.done(&[("saved", t.user_saved), ("invited", t.invitations_sent)]))
@@ -102,12 +95,7 @@ async fn render(services: &Services, desk: &Desk, id: &str, again: Again<'_>) ->
                 blocks: vec![fail(delete).into()],
             });
     }
-    let status = if again.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    desk.page_with(status, MENU, page)
+    desk.page_with(status_of(&again), MENU, page)
 }
 
 /// The page again with a refusal at form `form`, or the services' own answer.
