@@ -95,6 +95,19 @@ pub trait Directory: Send + Sync + 'static {
         scope: &Scope,
         serial_or_imei: &str,
     ) -> Result<Option<DirectoryDevice>, BackendError>;
+    /// For each serial number or IMEI, in order, the device it identifies (`find_device` for
+    /// many; an implementation answers them with one query).
+    async fn find_devices(
+        &self,
+        scope: &Scope,
+        identifiers: &[String],
+    ) -> Result<Vec<Option<DirectoryDevice>>, BackendError> {
+        let mut found = Vec::with_capacity(identifiers.len());
+        for identifier in identifiers {
+            found.push(self.find_device(scope, identifier).await?);
+        }
+        Ok(found)
+    }
 }
 
 /// An outbound request that already passed the allow-list / address policy.
@@ -226,6 +239,33 @@ pub trait InventoryBackend: Send + Sync + 'static {
         scope: &Scope,
         report: crate::api::DeviceReport,
     ) -> Result<crate::api::Verdict, InventoryError>;
+
+    /// Record (or update) devices registered at the plugin's provisioning service and not
+    /// enrolled yet (`registrations`, 0.5.0); answers how many.
+    async fn record_registrations(
+        &self,
+        scope: &Scope,
+        registrations: Vec<crate::api::Registration>,
+    ) -> Result<u32, InventoryError> {
+        let _ = (scope, registrations);
+        Err(no_inventory())
+    }
+
+    /// Remove the plugin's registrations not recorded since `since_ms`; answers how many.
+    async fn forget_registrations(
+        &self,
+        scope: &Scope,
+        since_ms: u64,
+    ) -> Result<u32, InventoryError> {
+        let _ = (scope, since_ms);
+        Err(no_inventory())
+    }
+}
+
+fn no_inventory() -> InventoryError {
+    InventoryError::Backend(BackendError::Unavailable(
+        "this host keeps no device inventory".into(),
+    ))
 }
 
 /// An [`InventoryBackend`] that keeps nothing (for hosts without device records).
@@ -239,8 +279,6 @@ impl InventoryBackend for NoInventory {
         _scope: &Scope,
         _report: crate::api::DeviceReport,
     ) -> Result<crate::api::Verdict, InventoryError> {
-        Err(InventoryError::Backend(BackendError::Unavailable(
-            "this host keeps no device inventory".into(),
-        )))
+        Err(no_inventory())
     }
 }

@@ -15,7 +15,8 @@
 //!   instances (instantiation and teardown off the call path);
 //! * `state`: per-call store data, memory limiter, lazily built empty WASI;
 //! * `host/`: one file per capability interface (`logging`, `kv`, `http`,
-//!   `directory`, `clock`, 0.2.0's `vendor` and 0.4.0's `inventory`);
+//!   `directory`, `clock`, 0.2.0's `vendor`, 0.4.0's `inventory` and 0.5.0's
+//!   `device-lookup` and `registrations`);
 //! * [`backend`]: async traits the database layer implements
 //!   ([`KvBackend`], [`Directory`], [`HttpClient`]); [`memory`]: in-memory ones;
 //! * [`wit`]: one module per frozen WIT version (bindings, linking, conversions) and the one
@@ -77,6 +78,13 @@ pub mod api {
     };
     /// The `devices` export of `corral:plugin@0.4.0`.
     pub use crate::wit::since_v0_4_0::exports::corral::plugin0_4_0::devices::ManagedDevice;
+    /// The `registrations` capability of `corral:plugin@0.5.0`.
+    pub use crate::wit::since_v0_5_0::corral::plugin0_5_0::registrations::Registration;
+    /// The `collections` export of `corral:plugin@0.5.0`.
+    pub use crate::wit::since_v0_5_0::exports::corral::plugin0_5_0::collections::{
+        ActionInfo as CollectionActionInfo, CollectionInfo, Column, ImportInfo, Item, Outcome,
+        Page as ItemPage, Permission as CollectionPermission,
+    };
 }
 
 pub use admission::{AdmissionLimits, Busy};

@@ -492,6 +492,52 @@ impl Instance {
     ) -> HookResult<()> {
         call!(self, execute(device, command))
     }
+
+    /// The plugin's collections (`collections.describe-collections`, 0.5.0); none before.
+    pub async fn describe_collections(&mut self) -> Result<Vec<CollectionInfo>, CallError> {
+        let r = call!(self, describe_collections());
+        self.checked(r, "collections")
+    }
+
+    /// A page of a collection (`collections.list`, 0.5.0).
+    pub async fn list_items(
+        &mut self,
+        collection: &str,
+        search: Option<&str>,
+        page_token: Option<&str>,
+    ) -> HookResult<ItemPage> {
+        let r = call!(self, list_items(collection, search, page_token));
+        self.checked(r, "page of items")
+    }
+
+    /// One item of a collection (`collections.get`, 0.5.0).
+    pub async fn get_item(&mut self, collection: &str, id: &str) -> HookResult<Option<Item>> {
+        let r = call!(self, get_item(collection, id));
+        self.checked(r, "item")
+    }
+
+    /// The JSON Schema of an action's input (`collections.form`, 0.5.0).
+    pub async fn action_form(
+        &mut self,
+        collection: &str,
+        item: Option<&str>,
+        action: &str,
+    ) -> HookResult<Json> {
+        let r = call!(self, action_form(collection, item, action));
+        self.checked(r, "form")
+    }
+
+    /// An action on a collection or one of its items (`collections.act`, 0.5.0).
+    pub async fn act(
+        &mut self,
+        collection: &str,
+        item: Option<&str>,
+        action: &str,
+        input: &Json,
+    ) -> HookResult<Outcome> {
+        let r = call!(self, act(collection, item, action, input));
+        self.checked(r, "outcome")
+    }
 }
 
 /// One-shot call: fresh instance (stock or inline), one hook, instance
@@ -585,5 +631,79 @@ impl Installation {
     }
     pub async fn execute(&self, device: &ManagedDevice, command: &DeviceCommand) -> HookResult<()> {
         one_shot!(self, execute(device, command))
+    }
+    pub async fn describe_collections(&self) -> Result<Vec<CollectionInfo>, CallError> {
+        one_shot!(self, describe_collections())
+    }
+    pub async fn list_items(
+        &self,
+        collection: &str,
+        search: Option<&str>,
+        page_token: Option<&str>,
+    ) -> HookResult<ItemPage> {
+        let (collection, search, page_token) = (
+            collection.to_owned(),
+            search.map(str::to_owned),
+            page_token.map(str::to_owned),
+        );
+        let this = self.clone();
+        self.on_executor(async move {
+            let mut inst = this.instantiate().await?;
+            let r = inst
+                .list_items(&collection, search.as_deref(), page_token.as_deref())
+                .await;
+            this.retire(inst);
+            r
+        })
+        .await
+    }
+    pub async fn get_item(&self, collection: &str, id: &str) -> HookResult<Option<Item>> {
+        one_shot!(self, get_item(collection, id))
+    }
+    pub async fn action_form(
+        &self,
+        collection: &str,
+        item: Option<&str>,
+        action: &str,
+    ) -> HookResult<Json> {
+        let (collection, item, action) = (
+            collection.to_owned(),
+            item.map(str::to_owned),
+            action.to_owned(),
+        );
+        let this = self.clone();
+        self.on_executor(async move {
+            let mut inst = this.instantiate().await?;
+            let r = inst
+                .action_form(&collection, item.as_deref(), &action)
+                .await;
+            this.retire(inst);
+            r
+        })
+        .await
+    }
+    pub async fn act(
+        &self,
+        collection: &str,
+        item: Option<&str>,
+        action: &str,
+        input: &Json,
+    ) -> HookResult<Outcome> {
+        let (collection, item, action, input) = (
+            collection.to_owned(),
+            item.map(str::to_owned),
+            action.to_owned(),
+            input.to_owned(),
+        );
+        let this = self.clone();
+        self.on_executor(async move {
+            let mut inst = this.instantiate().await?;
+            let r = inst
+                .act(&collection, item.as_deref(), &action, &input)
+                .await;
+            this.retire(inst);
+            r
+        })
+        .await
     }
 }

@@ -65,7 +65,14 @@ macro_rules! fixed {
     )*};
 }
 
-fixed!(Hook, Capability, HttpMethod, AccessLevel, EnrolmentChannel);
+fixed!(
+    Hook,
+    Capability,
+    HttpMethod,
+    AccessLevel,
+    EnrolmentChannel,
+    CollectionPermission
+);
 sized! {
     ConfigKind { id, display_name, description, json_schema }
     PluginInfo { name, vendor, version, hooks, capabilities, http_hosts, config_kinds }
@@ -83,6 +90,21 @@ sized! {
     ActionInfo { name, description }
     ExtensionInfo { settings, oauth_scopes, actions }
     Token { name, value, expires_at_ms, qr_payload, vendor_document }
+    Column { name, title }
+    CollectionActionInfo { name, title, description, on_item, permission, takes_input, irreversible }
+    ImportInfo { name, title, description, columns, permission }
+    CollectionInfo { name, title, description, columns, searchable, actions, imports }
+    Item { id, title, values, details }
+    ItemPage { items, next_page_token }
+}
+
+impl ApproxSize for Outcome {
+    fn approx_size(&self) -> usize {
+        match self {
+            Outcome::Done(item) => item.approx_size(),
+            Outcome::Invalid(errors) => errors.approx_size(),
+        }
+    }
 }
 
 impl ApproxSize for u64 {

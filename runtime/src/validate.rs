@@ -109,9 +109,10 @@ pub(crate) fn inspect(
             exports.join(", ")
         }));
     };
-    // The newest interface a world adds names its version: `devices` (0.4.0), else
-    // `enrolment-tokens` (0.3.0), else `extension` (0.2.0), else `hooks`.
-    let (named, v) = ["devices", "enrolment-tokens", "extension"]
+    // The newest interface a world adds names its version: `collections` (0.5.0), else
+    // `devices` (0.4.0), else `enrolment-tokens` (0.3.0), else `extension` (0.2.0), else
+    // `hooks`.
+    let (named, v) = ["collections", "devices", "enrolment-tokens", "extension"]
         .into_iter()
         .find_map(|named| export_version(named).map(|v| (named, v)))
         .unwrap_or(("hooks", hooks));
@@ -147,6 +148,13 @@ pub(crate) fn inspect(
             if rest == "types" {
                 continue;
             }
+            // 0.5.0's `device-lookup` is a part of `directory` and its `registrations` a part
+            // of `inventory`: each granted and linked with the other.
+            let rest = match rest {
+                "device-lookup" => Capability::Directory.interface(),
+                "registrations" => Capability::Inventory.interface(),
+                other => other,
+            };
             match Capability::from_interface(rest) {
                 Some(c) => capabilities.insert(c),
                 None => return Err(ValidationError::ForbiddenImport(name.to_owned())),

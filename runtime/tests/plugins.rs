@@ -873,7 +873,7 @@ fn validation_rejects_bad_uploads() {
         ));
         // the good one passes, with the capabilities it imports
         let ok = h.rt.validate_upload(&good_bytes, all).await.unwrap();
-        assert_eq!(ok.shape.version, WorldVersion::V0_4);
+        assert_eq!(ok.shape.version, WorldVersion::V0_5);
         assert_eq!(
             ok.shape.capabilities,
             [Capability::Logging, Capability::Kv, Capability::Clock]
@@ -958,10 +958,12 @@ fn artifact_cache_survives_restart_and_rejects_foreign_files() {
 
 // ---------------------------------------------------------------- Released versions
 
-/// A plugin built against the frozen 0.2.0 package runs beside one built with the SDK (0.4.0):
-/// each through its own bindings, the 0.2.0 one answering `extension` itself and told, without
-/// being called, that it has no enrolment tokens and manages no devices. (0.1.0 is the Python
-/// component below; 0.3.0's `enrolment-tokens` is exercised through 0.4.0's copy.)
+/// Plugins built against the frozen 0.2.0 and 0.4.0 packages run beside one built with the SDK
+/// (0.5.0): each through its own bindings, the 0.2.0 one answering `extension` itself and told,
+/// without being called, that it has no enrolment tokens and manages no devices, the 0.4.0 one
+/// answering tokens, devices and settings through 0.4.0's bindings and told it has no
+/// collections. (0.1.0 is the Python component below; 0.3.0's `enrolment-tokens` is exercised
+/// through the later versions' copies.)
 #[test]
 fn released_versions_run_side_by_side() {
     mt().block_on(async {
@@ -1026,7 +1028,7 @@ fn released_versions_run_side_by_side() {
             h.rt.validate_upload(&guest("corral_example_plugin"), CapabilitySet::all())
                 .await
                 .unwrap();
-        assert_eq!(current.shape.version, WorldVersion::V0_4);
+        assert_eq!(current.shape.version, WorldVersion::V0_5);
         let current = install(&current, "example");
         assert!(
             current
@@ -1052,6 +1054,69 @@ fn released_versions_run_side_by_side() {
         );
         match current.sync_inventory().await.unwrap() {
             Err(PluginError::Unsupported(m)) => assert!(m.contains("sync-inventory"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(current.describe_collections().await.unwrap().is_empty());
+        match current
+            .list_items("configurations", None, None)
+            .await
+            .unwrap()
+        {
+            Err(PluginError::Unsupported(m)) => assert!(m.contains("configurations"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+
+        let v4 =
+            h.rt.validate_upload(&guest("world_0_4"), CapabilitySet::empty())
+                .await
+                .unwrap();
+        assert_eq!(v4.shape.version, WorldVersion::V0_4);
+        let v4 = install(&v4, "world-0-4");
+        let token = v4.create_token(&request).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                token.name.as_str(),
+                token.value.as_str(),
+                token.expires_at_ms
+            ),
+            ("tokens/p1", "T-u1", 7 * 86_400_000)
+        );
+        let device = ManagedDevice {
+            device_id: "d1".into(),
+            vendor_name: "vendor/d1".into(),
+            identity: DeviceIdentity {
+                device_id: Some("d1".into()),
+                serial_number: None,
+                imeis: vec![],
+                meid: None,
+                manufacturer: None,
+                model: None,
+                os: None,
+                os_version: None,
+                security_patch_level: None,
+            },
+            configuration: None,
+        };
+        v4.execute(&device, &DeviceCommand::Lock)
+            .await
+            .unwrap()
+            .unwrap();
+        match v4.execute(&device, &DeviceCommand::Reboot).await.unwrap() {
+            Err(PluginError::InvalidInput(m)) => assert_eq!(m, "only lock for vendor/d1"),
+            other => panic!("{other:?}"),
+        }
+        let bad = [Property {
+            name: "region".into(),
+            value: "mars".into(),
+        }];
+        assert_eq!(
+            v4.validate_settings(&bad).await.unwrap().unwrap()[0].path,
+            "region"
+        );
+        assert_eq!(v4.sync_inventory().await.unwrap().unwrap(), 0);
+        assert!(v4.describe_collections().await.unwrap().is_empty());
+        match v4.act("c", None, "a", &"{}".to_string()).await.unwrap() {
+            Err(PluginError::Unsupported(m)) => assert!(m.contains("before 0.5.0"), "{m}"),
             other => panic!("{other:?}"),
         }
     });

@@ -18,7 +18,7 @@ pub struct Setup {
     pub google: GoogleStandIn,
 }
 
-/// A tenant `acme` whose owner installed and activated the AMAPI plugin (world 0.4.0).
+/// A tenant `acme` whose owner installed and activated the AMAPI plugin (world 0.5.0).
 pub async fn setup(db: Db) -> Setup {
     let env = Env::new(db).await;
     std::fs::create_dir_all(env.data_dir()).unwrap();
@@ -38,7 +38,7 @@ pub async fn setup(db: Db) -> Setup {
     let c = env.signed_in_owner(&server, "acme", "owner").await;
     let (plugin, uploaded) = c.install_active("corral_amapi_plugin").await;
     let version = &uploaded.body["plugin"]["versions"][0];
-    assert_eq!(version["world_version"], "0.4.0", "{uploaded:?}");
+    assert_eq!(version["world_version"], "0.5.0", "{uploaded:?}");
     assert!(
         version["requested_capabilities"]
             .as_array()

@@ -568,6 +568,70 @@ pub async fn find_identified(
     )
 }
 
+/// For each serial number or IMEI, in order, the tenant's live device it identifies (as
+/// [`find_identified`] for one), with a few statements for the whole list.
+pub async fn find_many_identified(
+    scoped: &mut Scoped,
+    identifiers: &[String],
+) -> Result<Vec<Option<Identified>>, Error> {
+    // (serial key, IMEI key or empty) of each identifier.
+    let keys: Vec<(String, String)> = identifiers
+        .iter()
+        .map(|i| {
+            let imei = if i
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+            {
+                imei_key(i)
+            } else {
+                String::new()
+            };
+            (serial_key(i), imei)
+        })
+        .collect();
+    let mut values: Vec<String> = keys
+        .iter()
+        .flat_map(|(s, i)| [s.clone(), i.clone()])
+        .filter(|v| !v.is_empty())
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    let known: Vec<(String, String, String)> = crate::store::batch::rows_among(
+        scoped,
+        "SELECT device_id, kind, value FROM device_identifiers",
+        "value",
+        &values,
+    )
+    .await?;
+    let mut ids: Vec<String> = known.iter().map(|(id, _, _)| id.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: Vec<Row> = crate::store::batch::rows_among(
+        scoped,
+        &format!("SELECT {COLUMNS} FROM devices"),
+        "id",
+        &ids,
+    )
+    .await?;
+    let rows = rows.into_iter().map(Device::from).filter(|d| !d.archived);
+    let mut live = identify(scoped, rows.collect()).await?;
+    // The latest registration first, as `find_identified` answers.
+    live.sort_by(|a, b| {
+        (b.device.registered_at, &b.device.id).cmp(&(a.device.registered_at, &a.device.id))
+    });
+    Ok(keys
+        .iter()
+        .map(|(serial, imei)| {
+            live.iter()
+                .find(|d| {
+                    (!serial.is_empty() && d.serial.as_deref() == Some(serial.as_str()))
+                        || (!imei.is_empty() && d.imeis.iter().any(|i| i == imei))
+                })
+                .cloned()
+        })
+        .collect())
+}
+
 /// The user's live devices, newest registration first, with what each is known by.
 pub async fn of_user(scoped: &mut Scoped, user_id: &str) -> Result<Vec<Identified>, Error> {
     let tenant = scoped.tenant().as_str().to_string();

@@ -1,5 +1,5 @@
-//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.4.0`, which includes 0.1.0 to
-//! 0.3.0).
+//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.5.0`, which includes 0.1.0 to
+//! 0.4.0).
 //!
 //! Why this crate exists: plugin authors should write plain Rust against one
 //! trait, not wire `wit-bindgen` by hand. [`Plugin`] has a default
@@ -21,7 +21,7 @@
 //! `target/wasm32-wasip2/release/<crate>.wasm` is already a component.
 //!
 //! Host capabilities live in [`capabilities`] (`logging`, `kv`, `http`,
-//! `directory`, `clock`, `vendor`, `inventory`). Only the interfaces your code actually calls end up
+//! `directory`, `clock`, `vendor`, `inventory`, `device_lookup`, `registrations`). Only the interfaces your code actually calls end up
 //! as imports of the component; each must be granted by the tenant
 //! administrator or the plugin is refused at install time.
 
@@ -36,7 +36,7 @@ pub use wit_bindgen as __wit_bindgen;
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/corral-plugin@0.4.0",
+        path: "../../wit/corral-plugin@0.5.0",
         generate_all,
         world: "plugin",
         pub_export_macro: true,
@@ -59,6 +59,10 @@ pub mod types {
         Token, TokenRequest,
     };
     pub use crate::bindings::exports::corral::plugin0_4_0::devices::ManagedDevice;
+    pub use crate::bindings::exports::corral::plugin0_5_0::collections::{
+        ActionInfo as CollectionAction, CollectionInfo, Column, ImportInfo, Item, Outcome, Page,
+        Permission,
+    };
 }
 
 /// Host capabilities (imports). Calling one that is not granted is impossible:
@@ -71,6 +75,12 @@ pub mod capabilities {
     /// Reporting the devices the plugin manages at its vendor to the host, which answers what
     /// to do with each (keep, or reset) and which configuration it should have.
     pub use crate::bindings::corral::plugin0_4_0::inventory;
+    /// The tenant's devices found by serial number or IMEI, many at once (granted with
+    /// `directory`).
+    pub use crate::bindings::corral::plugin0_5_0::device_lookup;
+    /// Devices registered at the plugin's provisioning service and awaiting enrolment, listed
+    /// in the host's inventory (granted with `inventory`).
+    pub use crate::bindings::corral::plugin0_5_0::registrations;
 }
 
 use types::*;
@@ -193,6 +203,44 @@ pub trait Plugin {
         let _ = (device, command);
         Err(unsupported("devices.execute"))
     }
+
+    /// The collections of vendor objects administrators browse and act on (none by default).
+    fn describe_collections() -> Vec<CollectionInfo> {
+        Vec::new()
+    }
+
+    /// A page of a collection, optionally searched.
+    fn list_items(
+        collection: String,
+        search: Option<String>,
+        page_token: Option<String>,
+    ) -> Result<Page, PluginError> {
+        let _ = (search, page_token);
+        Err(PluginError::Unsupported(format!("collection {collection}")))
+    }
+
+    /// One item of a collection; `None` when the vendor does not have it.
+    fn get_item(collection: String, id: String) -> Result<Option<Item>, PluginError> {
+        let _ = id;
+        Err(PluginError::Unsupported(format!("collection {collection}")))
+    }
+
+    /// The JSON Schema of an action's input, with the item's current values as defaults.
+    fn form(collection: String, item: Option<String>, action: String) -> Result<Json, PluginError> {
+        let _ = (item, collection);
+        Err(PluginError::Unsupported(format!("action {action}")))
+    }
+
+    /// Take an action on a collection or one of its items.
+    fn act(
+        collection: String,
+        item: Option<String>,
+        action: String,
+        input: Json,
+    ) -> Result<Outcome, PluginError> {
+        let _ = (item, collection, input);
+        Err(PluginError::Unsupported(format!("action {action}")))
+    }
 }
 
 /// Log through the `logging` capability (which must then be granted).
@@ -201,12 +249,48 @@ pub fn log(level: capabilities::logging::Level, message: &str) {
 }
 
 /// Export a type implementing [`Plugin`] as the component's `hooks`, `extension`,
-/// `enrolment-tokens`, `devices` and `settings`.
+/// `enrolment-tokens`, `devices`, `settings` and `collections`.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty) => {
         #[doc(hidden)]
         pub struct __CorralPluginExport;
+
+        impl $crate::bindings::exports::corral::plugin0_5_0::collections::Guest
+            for __CorralPluginExport
+        {
+            fn describe_collections() -> Vec<$crate::types::CollectionInfo> {
+                <$plugin as $crate::Plugin>::describe_collections()
+            }
+            fn list_items(
+                collection: String,
+                search: Option<String>,
+                page_token: Option<String>,
+            ) -> Result<$crate::types::Page, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::list_items(collection, search, page_token)
+            }
+            fn get_item(
+                collection: String,
+                id: String,
+            ) -> Result<Option<$crate::types::Item>, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::get_item(collection, id)
+            }
+            fn form(
+                collection: String,
+                item: Option<String>,
+                action: String,
+            ) -> Result<$crate::types::Json, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::form(collection, item, action)
+            }
+            fn act(
+                collection: String,
+                item: Option<String>,
+                action: String,
+                input: $crate::types::Json,
+            ) -> Result<$crate::types::Outcome, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::act(collection, item, action, input)
+            }
+        }
 
         impl $crate::bindings::exports::corral::plugin0_4_0::settings::Guest for __CorralPluginExport {
             fn validate_settings(

@@ -20,7 +20,7 @@ fn user(u: DirectoryUser) -> User {
     }
 }
 
-fn device(d: DirectoryDevice) -> Device {
+pub(super) fn device(d: DirectoryDevice) -> Device {
     Device {
         id: d.id,
         owner_user_id: d.owner_user_id,

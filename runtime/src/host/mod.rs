@@ -2,15 +2,17 @@
 //! interface. Each is linked into a plugin only when the capability is granted
 //! (see `plugin.rs`), so none of them has to re-check the grant; they enforce
 //! the per-call limits (sizes, counts) and the tenant scope instead. 0.2.0 reuses 0.1.0's
-//! interfaces, so only `vendor` (`since_v0_2_0`) and `inventory` (`since_v0_4_0`) are
-//! implemented against newer bindings.
+//! interfaces, so only `vendor` (`since_v0_2_0`), `inventory` (`since_v0_4_0`), `device-lookup` and
+//! `registrations` (`since_v0_5_0`) are implemented against newer bindings.
 
 mod clock;
+mod device_lookup;
 mod directory;
 mod http;
 mod inventory;
 mod kv;
 mod logging;
+mod registrations;
 mod vendor;
 
 pub(crate) use vendor::TokenCache;

@@ -6,11 +6,12 @@
 //! about its version: its `bindgen!` bindings, the imports it adds to the linker (`link`), and
 //! the [`Exports`] of its instances, which convert its types to the newest ones ([`crate::api`]).
 //! The runtime detects a component's version from the newest interface it exports
-//! (`devices@0.4.0`, `enrolment-tokens@0.3.0`, `extension@0.2.0`, else `hooks@0.1.0`) and
+//! (`collections@0.5.0`, `devices@0.4.0`, `enrolment-tokens@0.3.0`, `extension@0.2.0`, else
+//! `hooks@0.1.0`) and
 //! [`prepare`] is the one dispatch point from a version to its module. Everything else in the
 //! runtime (`plugin.rs`) only sees [`Prepared`] and [`Exports`].
 //!
-//! Adding 0.5.0: a `since_v0_5_0.rs` module (bindings mapping the older interfaces with `with`,
+//! Adding a version (0.5.0 was added so): a `since_vX_Y_Z.rs` module (bindings mapping the older interfaces with `with`,
 //! a `link` adding its new imports, `impl Exports` for its instances), one arm in [`prepare`]
 //! and one [`WorldVersion`] variant; a new export hook is a new [`Exports`] method whose
 //! default answers "this version does not have it".
@@ -20,6 +21,7 @@ pub mod since_v0_1_0;
 pub mod since_v0_2_0;
 pub mod since_v0_3_0;
 pub mod since_v0_4_0;
+pub mod since_v0_5_0;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -232,6 +234,58 @@ pub(crate) trait Exports: Send + Sync {
         unsupported("0.4.0, which added device management")
     }
 
+    /// `collections.describe-collections` (0.5.0); older plugins have none.
+    fn describe_collections<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+    ) -> Call<'a, Vec<CollectionInfo>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// `collections.list` (0.5.0).
+    fn list_items<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+        _collection: &'a str,
+        _search: Option<&'a str>,
+        _page_token: Option<&'a str>,
+    ) -> Call<'a, Answer<ItemPage>> {
+        unsupported("0.5.0, which added collections")
+    }
+
+    /// `collections.get` (0.5.0).
+    fn get_item<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+        _collection: &'a str,
+        _id: &'a str,
+    ) -> Call<'a, Answer<Option<Item>>> {
+        unsupported("0.5.0, which added collections")
+    }
+
+    /// `collections.form` (0.5.0).
+    fn action_form<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+        _collection: &'a str,
+        _item: Option<&'a str>,
+        _action: &'a str,
+    ) -> Call<'a, Answer<Json>> {
+        unsupported("0.5.0, which added collections")
+    }
+
+    /// `collections.act` (0.5.0).
+    fn act<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+        _collection: &'a str,
+        _item: Option<&'a str>,
+        _action: &'a str,
+        _input: &'a Json,
+    ) -> Call<'a, Answer<Outcome>> {
+        unsupported("0.5.0, which added collections")
+    }
+
     /// `settings.validate-settings` (0.4.0); older plugins check no settings.
     fn validate_settings<'a>(
         &'a self,
@@ -264,6 +318,7 @@ pub(crate) fn prepare(
         WorldVersion::V0_2 => since_v0_2_0::prepare(linker, linked, component),
         WorldVersion::V0_3 => since_v0_3_0::prepare(linker, linked, component),
         WorldVersion::V0_4 => since_v0_4_0::prepare(linker, linked, component),
+        WorldVersion::V0_5 => since_v0_5_0::prepare(linker, linked, component),
     }
 }
 
@@ -377,6 +432,8 @@ pub enum WorldVersion {
     V0_3,
     /// `corral:plugin@0.4.0`: adds the `inventory` capability and the `devices` export.
     V0_4,
+    /// `corral:plugin@0.5.0`: adds the `collections` export and the `device-lookup` capability.
+    V0_5,
 }
 
 impl WorldVersion {
@@ -386,6 +443,7 @@ impl WorldVersion {
         WorldVersion::V0_2,
         WorldVersion::V0_3,
         WorldVersion::V0_4,
+        WorldVersion::V0_5,
     ];
 
     /// The semantic version string of the WIT package.
@@ -395,6 +453,7 @@ impl WorldVersion {
             WorldVersion::V0_2 => "0.2.0",
             WorldVersion::V0_3 => "0.3.0",
             WorldVersion::V0_4 => "0.4.0",
+            WorldVersion::V0_5 => "0.5.0",
         }
     }
 
@@ -403,11 +462,13 @@ impl WorldVersion {
     pub fn interface_version(self, interface: &str) -> Option<&'static str> {
         use WorldVersion::*;
         match (self, interface) {
-            (V0_4, "inventory" | "devices" | "settings") => Some("0.4.0"),
+            (V0_5, "collections" | "device-lookup" | "registrations") => Some("0.5.0"),
+            (V0_1 | V0_2 | V0_3 | V0_4, "collections" | "device-lookup" | "registrations") => None,
+            (V0_4 | V0_5, "inventory" | "devices" | "settings") => Some("0.4.0"),
             (V0_1 | V0_2 | V0_3, "inventory" | "devices" | "settings") => None,
-            (V0_3 | V0_4, "enrolment-tokens") => Some("0.3.0"),
+            (V0_3 | V0_4 | V0_5, "enrolment-tokens") => Some("0.3.0"),
             (V0_1 | V0_2, "enrolment-tokens") => None,
-            (V0_2 | V0_3 | V0_4, "vendor" | "extension") => Some("0.2.0"),
+            (V0_2 | V0_3 | V0_4 | V0_5, "vendor" | "extension") => Some("0.2.0"),
             (V0_1, "vendor" | "extension") => None,
             _ => Some("0.1.0"),
         }

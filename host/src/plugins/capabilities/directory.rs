@@ -103,4 +103,16 @@ impl Directory for DbDirectory {
             .map_err(failed)?;
         Ok(found.map(directory_device))
     }
+
+    async fn find_devices(
+        &self,
+        scope: &Scope,
+        identifiers: &[String],
+    ) -> Result<Vec<Option<DirectoryDevice>>, BackendError> {
+        let mut reader = reader(&self.store, scope).await?;
+        let found = devices::find_many_identified(&mut reader, identifiers)
+            .await
+            .map_err(failed)?;
+        Ok(found.into_iter().map(|d| d.map(directory_device)).collect())
+    }
 }

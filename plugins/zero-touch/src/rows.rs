@@ -1,0 +1,508 @@
+//! The rows of a zero-touch CSV file (SPEC F3 to F5), with the columns of Google's portal:
+//! `modemtype`, `modemid`, `serial`, `model`, `manufacturer`, `profiletype` and `profileid` to
+//! apply a configuration (import `zero-touch-apply`), or `owner` instead of `profileid` to
+//! unregister (import `zero-touch-unregister`).
+//!
+//! Rules for a row (each broken one is named; the others go on):
+//! - a device is named by an IMEI (`modemtype` `IMEI`, `modemid` 15 digits with a valid Luhn
+//!   check digit) or by a serial number with its model; `manufacturer` is required;
+//! - `profiletype` is `ZERO_TOUCH`; `profileid` is one of the customer's configurations;
+//!   `owner` is `0`;
+//! - the higher IMEI of a dual-SIM device the host knows is refused with the lower one to use.
+//!
+//! An accepted row becomes the customer API request carrying it out
+//! (`devices:applyConfiguration` or `devices:unclaim` with the device's identifiers), which the
+//! host sends at its own pace.
+
+use corral_plugin_sdk::types::{
+    DeviceIdentity, FieldError, HttpMethod, ImportRow, Property, RowAction, RowOutcome, RowResult,
+    VendorRequest,
+};
+use serde_json::json;
+
+pub const APPLY: &str = "zero-touch-apply";
+pub const UNREGISTER: &str = "zero-touch-unregister";
+pub const APPLY_COLUMNS: [&str; 7] = [
+    "modemtype",
+    "modemid",
+    "serial",
+    "model",
+    "manufacturer",
+    "profiletype",
+    "profileid",
+];
+pub const UNREGISTER_COLUMNS: [&str; 7] = [
+    "modemtype",
+    "modemid",
+    "serial",
+    "model",
+    "manufacturer",
+    "profiletype",
+    "owner",
+];
+
+/// Whether `imei` is 15 digits whose last is the Luhn check digit of the others.
+pub fn is_imei(imei: &str) -> bool {
+    if imei.len() != 15 || !imei.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let sum: u32 = imei
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let twice = d * 2;
+                if twice > 9 { twice - 9 } else { twice }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// What the rows of one batch are checked against.
+pub struct Context<'a> {
+    pub kind: &'a str,
+    /// `customers/{id}`.
+    pub customer: &'a str,
+    /// The customer's configuration ids.
+    pub configurations: &'a [String],
+    /// The API's base URL, for the requests.
+    pub requests_to: &'a dyn Fn(&str) -> String,
+}
+
+fn field<'a>(row: &'a ImportRow, name: &str) -> &'a str {
+    row.fields
+        .iter()
+        .find(|p| p.name.trim().eq_ignore_ascii_case(name))
+        .map_or("", |p| p.value.trim())
+}
+
+fn problem(column: &str, code: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        path: column.into(),
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+/// The IMEI a row names, if any (after its checks).
+pub fn imei_of(row: &ImportRow) -> Option<&str> {
+    let id = field(row, "modemid");
+    (!id.is_empty()).then_some(id)
+}
+
+/// Checks one row; `dual_sim` answers the lower IMEI when a row's IMEI is the higher of a
+/// dual-SIM device.
+pub fn check(
+    row: &ImportRow,
+    ctx: &Context,
+    dual_sim: &dyn Fn(&str) -> Option<String>,
+) -> RowResult {
+    let mut problems = Vec::new();
+    let (modemtype, modemid) = (field(row, "modemtype"), field(row, "modemid"));
+    let (serial, model, manufacturer) = (
+        field(row, "serial"),
+        field(row, "model"),
+        field(row, "manufacturer"),
+    );
+    let mut identifier = json!({"deviceType": "DEVICE_TYPE_ANDROID"});
+    let mut identity = DeviceIdentity {
+        device_id: None,
+        serial_number: None,
+        imeis: vec![],
+        meid: None,
+        manufacturer: Some(manufacturer.to_string()).filter(|m| !m.is_empty()),
+        model: Some(model.to_string()).filter(|m| !m.is_empty()),
+        os: Some("android".into()),
+        os_version: None,
+        security_patch_level: None,
+    };
+    if !modemid.is_empty() {
+        if !modemtype.eq_ignore_ascii_case("IMEI") {
+            problems.push(problem(
+                "modemtype",
+                "invalid",
+                format!("expected IMEI, not {modemtype:?}"),
+            ));
+        }
+        if !is_imei(modemid) {
+            problems.push(problem(
+                "modemid",
+                "invalid",
+                format!("{modemid} is not an IMEI (15 digits with a valid Luhn check digit)"),
+            ));
+        } else if let Some(lower) = dual_sim(modemid) {
+            problems.push(problem(
+                "modemid",
+                "dual-sim",
+                format!(
+                    "IMEI {modemid} is the second IMEI of a dual-SIM device, which zero-touch \
+                     registers by its lower IMEI: use {lower}"
+                ),
+            ));
+        }
+        identifier["imei"] = json!(modemid);
+        identity.imeis.push(modemid.to_string());
+    } else if !serial.is_empty() {
+        if model.is_empty() {
+            problems.push(problem(
+                "model",
+                "required",
+                "a serial number needs its model",
+            ));
+        }
+        identifier["serialNumber"] = json!(serial);
+        identifier["model"] = json!(model);
+        identity.serial_number = Some(serial.to_string());
+    } else {
+        problems.push(problem(
+            "modemid",
+            "required",
+            "give an IMEI (modemid) or a serial number and model",
+        ));
+    }
+    if manufacturer.is_empty() {
+        problems.push(problem(
+            "manufacturer",
+            "required",
+            "the manufacturer is required",
+        ));
+    } else {
+        identifier["manufacturer"] = json!(manufacturer);
+    }
+    if field(row, "profiletype") != "ZERO_TOUCH" {
+        problems.push(problem(
+            "profiletype",
+            "invalid",
+            format!("expected ZERO_TOUCH, not {:?}", field(row, "profiletype")),
+        ));
+    }
+    let (action, configuration_id, path, body) = if ctx.kind == UNREGISTER {
+        if field(row, "owner") != "0" {
+            problems.push(problem(
+                "owner",
+                "invalid",
+                format!("expected 0 to unregister, not {:?}", field(row, "owner")),
+            ));
+        }
+        (
+            "unregister",
+            None,
+            "devices:unclaim",
+            json!({"device": {"deviceIdentifier": identifier}}),
+        )
+    } else {
+        let profile = field(row, "profileid");
+        if !ctx.configurations.iter().any(|c| c == profile) {
+            problems.push(problem(
+                "profileid",
+                "invalid",
+                format!("{profile:?} is not one of the customer's configuration ids"),
+            ));
+        }
+        (
+            "apply-configuration",
+            Some(profile.to_string()),
+            "devices:applyConfiguration",
+            json!({
+                "configuration": format!("{}/configurations/{profile}", ctx.customer),
+                "device": {"deviceIdentifier": identifier},
+            }),
+        )
+    };
+    let outcome = if problems.is_empty() {
+        RowOutcome::Accepted(RowAction {
+            device: identity,
+            action: action.into(),
+            configuration_id,
+            requests: vec![VendorRequest {
+                method: HttpMethod::Post,
+                url: (ctx.requests_to)(&format!("{}/{path}", ctx.customer)),
+                headers: vec![Property {
+                    name: "content-type".into(),
+                    value: "application/json".into(),
+                }],
+                body: Some(body.to_string()),
+            }],
+        })
+    } else {
+        RowOutcome::Rejected(problems)
+    };
+    RowResult {
+        line: row.line,
+        outcome,
+    }
+}
+
+/// The lower IMEI of the dual-SIM device `found` (its IMEIs, as the host knows them) when
+/// `imei` is not it.
+pub fn lower_imei(imei: &str, imeis: &[String]) -> Option<String> {
+    let lowest = imeis.iter().filter(|i| is_imei(i)).min()?;
+    (imeis.len() > 1 && lowest != imei).then(|| lowest.clone())
+}
+
+/// The body of a row's request, for tests.
+#[cfg(test)]
+fn body(result: &RowResult) -> Option<serde_json::Value> {
+    match &result.outcome {
+        RowOutcome::Accepted(a) => serde_json::from_str(a.requests[0].body.as_deref()?).ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(line: u32, values: [&str; 7], columns: [&str; 7]) -> ImportRow {
+        ImportRow {
+            line,
+            fields: columns
+                .iter()
+                .zip(values)
+                .map(|(c, v)| Property {
+                    name: c.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn base(path: &str) -> String {
+        format!("https://zt.test/v1/{path}")
+    }
+
+    fn ctx<'a>(kind: &'a str, configurations: &'a [String]) -> Context<'a> {
+        Context {
+            kind,
+            customer: "customers/1",
+            configurations,
+            requests_to: &base,
+        }
+    }
+
+    fn codes(r: &RowResult) -> Vec<(String, String)> {
+        match &r.outcome {
+            RowOutcome::Rejected(p) => p.iter().map(|p| (p.path.clone(), p.code.clone())).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn imeis_are_fifteen_digits_with_a_luhn_check_digit() {
+        assert!(is_imei("490154203237518"));
+        assert!(!is_imei("490154203237519"));
+        assert!(!is_imei("49015420323751"));
+        assert!(!is_imei("49015420323751a"));
+    }
+
+    #[test]
+    fn imei_and_serial_rows_become_apply_requests() {
+        let configs = ["7".to_string()];
+        let ctx = ctx(APPLY, &configs);
+        let none = |_: &str| None;
+        let imei = check(
+            &row(
+                2,
+                [
+                    "IMEI",
+                    "490154203237518",
+                    "",
+                    "",
+                    "Google",
+                    "ZERO_TOUCH",
+                    "7",
+                ],
+                APPLY_COLUMNS,
+            ),
+            &ctx,
+            &none,
+        );
+        assert_eq!(
+            body(&imei).unwrap(),
+            json!({"configuration": "customers/1/configurations/7", "device": {"deviceIdentifier":
+                {"deviceType": "DEVICE_TYPE_ANDROID", "imei": "490154203237518", "manufacturer": "Google"}}})
+        );
+        let RowOutcome::Accepted(a) = &imei.outcome else {
+            panic!()
+        };
+        assert_eq!(
+            a.requests[0].url,
+            "https://zt.test/v1/customers/1/devices:applyConfiguration"
+        );
+        let serial = check(
+            &row(
+                3,
+                ["", "", "R58M12AB", "SM-G991B", "samsung", "ZERO_TOUCH", "7"],
+                APPLY_COLUMNS,
+            ),
+            &ctx,
+            &none,
+        );
+        assert_eq!(
+            body(&serial).unwrap()["device"]["deviceIdentifier"]["serialNumber"],
+            "R58M12AB"
+        );
+    }
+
+    #[test]
+    fn each_bad_row_gets_its_reason() {
+        let configs = ["7".to_string()];
+        let ctx = ctx(APPLY, &configs);
+        let none = |_: &str| None;
+        let cases: [([&str; 7], (&str, &str)); 7] = [
+            (
+                [
+                    "IMEI",
+                    "490154203237519",
+                    "",
+                    "",
+                    "Google",
+                    "ZERO_TOUCH",
+                    "7",
+                ],
+                ("modemid", "invalid"),
+            ),
+            (
+                [
+                    "MEID",
+                    "490154203237518",
+                    "",
+                    "",
+                    "Google",
+                    "ZERO_TOUCH",
+                    "7",
+                ],
+                ("modemtype", "invalid"),
+            ),
+            (
+                ["", "", "R58M12AB", "", "samsung", "ZERO_TOUCH", "7"],
+                ("model", "required"),
+            ),
+            (
+                ["IMEI", "490154203237518", "", "", "", "ZERO_TOUCH", "7"],
+                ("manufacturer", "required"),
+            ),
+            (
+                ["IMEI", "490154203237518", "", "", "Google", "KNOX", "7"],
+                ("profiletype", "invalid"),
+            ),
+            (
+                [
+                    "IMEI",
+                    "490154203237518",
+                    "",
+                    "",
+                    "Google",
+                    "ZERO_TOUCH",
+                    "8",
+                ],
+                ("profileid", "invalid"),
+            ),
+            (
+                ["", "", "", "", "Google", "ZERO_TOUCH", "7"],
+                ("modemid", "required"),
+            ),
+        ];
+        for (values, expected) in cases {
+            let r = check(&row(9, values, APPLY_COLUMNS), &ctx, &none);
+            assert_eq!(
+                codes(&r),
+                [(expected.0.to_string(), expected.1.to_string())],
+                "{values:?}"
+            );
+            assert_eq!(r.line, 9);
+        }
+        let dual =
+            |imei: &str| lower_imei(imei, &["490154203237518".into(), "356938035643809".into()]);
+        let r = check(
+            &row(
+                4,
+                [
+                    "IMEI",
+                    "490154203237518",
+                    "",
+                    "",
+                    "Google",
+                    "ZERO_TOUCH",
+                    "7",
+                ],
+                APPLY_COLUMNS,
+            ),
+            &ctx,
+            &dual,
+        );
+        assert_eq!(codes(&r), [("modemid".to_string(), "dual-sim".to_string())]);
+        let r = check(
+            &row(
+                4,
+                [
+                    "IMEI",
+                    "356938035643809",
+                    "",
+                    "",
+                    "Google",
+                    "ZERO_TOUCH",
+                    "7",
+                ],
+                APPLY_COLUMNS,
+            ),
+            &ctx,
+            &dual,
+        );
+        assert!(matches!(r.outcome, RowOutcome::Accepted(_)));
+    }
+
+    #[test]
+    fn unregister_rows_need_owner_zero() {
+        let ctx = ctx(UNREGISTER, &[]);
+        let none = |_: &str| None;
+        let ok = check(
+            &row(
+                2,
+                [
+                    "IMEI",
+                    "490154203237518",
+                    "",
+                    "",
+                    "Google",
+                    "ZERO_TOUCH",
+                    "0",
+                ],
+                UNREGISTER_COLUMNS,
+            ),
+            &ctx,
+            &none,
+        );
+        assert_eq!(
+            body(&ok).unwrap()["device"]["deviceIdentifier"]["imei"],
+            "490154203237518"
+        );
+        let RowOutcome::Accepted(a) = &ok.outcome else {
+            panic!()
+        };
+        assert!(a.requests[0].url.ends_with("/customers/1/devices:unclaim"));
+        let bad = check(
+            &row(
+                3,
+                [
+                    "IMEI",
+                    "490154203237518",
+                    "",
+                    "",
+                    "Google",
+                    "ZERO_TOUCH",
+                    "7",
+                ],
+                UNREGISTER_COLUMNS,
+            ),
+            &ctx,
+            &none,
+        );
+        assert_eq!(codes(&bad), [("owner".to_string(), "invalid".to_string())]);
+    }
+}
