@@ -2,6 +2,8 @@
 //! same transaction as the change itself: who (actor), what (object type + id, action),
 //! before/after as JSON, and when. The database refuses UPDATE and DELETE on it (triggers).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -39,7 +41,8 @@ impl Actor {
 pub struct Change {
     object_type: &'static str,
     object_id: String,
-    action: &'static str,
+    /// What was done (`created`, ...; a plugin's own action's name for its objects).
+    action: Cow<'static, str>,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 }
@@ -48,14 +51,14 @@ impl Change {
     pub fn new<B: Serialize, A: Serialize>(
         object_type: &'static str,
         object_id: &str,
-        action: &'static str,
+        action: impl Into<Cow<'static, str>>,
         before: Option<&B>,
         after: Option<&A>,
     ) -> Change {
         Change {
             object_type,
             object_id: object_id.to_string(),
-            action,
+            action: action.into(),
             before: before.map(to_json),
             after: after.map(to_json),
         }
@@ -109,7 +112,7 @@ pub async fn record_all(
                 .bind(actor_label.clone())
                 .bind(change.object_type)
                 .bind(change.object_id)
-                .bind(change.action)
+                .bind(change.action.into_owned())
                 .bind(change.before.map(|v| v.to_string()))
                 .bind(change.after.map(|v| v.to_string()))
                 .bind(at);

@@ -5,6 +5,7 @@ pub mod admins;
 pub mod apple;
 pub mod apps;
 pub mod cli;
+pub mod collections;
 pub mod config;
 pub mod configurations;
 pub mod console;

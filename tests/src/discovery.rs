@@ -16,11 +16,17 @@ pub struct Discovery {
 impl Discovery {
     /// The Android Management API document kept in `tests/fixtures/google/`.
     pub fn android_management() -> Discovery {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/google/androidmanagement.v1.json"
-        );
-        let text = std::fs::read_to_string(path).expect("discovery document");
+        Discovery::fixture("androidmanagement.v1.json")
+    }
+
+    /// The zero-touch (device provisioning) API document kept in `tests/fixtures/google/`.
+    pub fn device_provisioning() -> Discovery {
+        Discovery::fixture("androiddeviceprovisioning.v1.json")
+    }
+
+    fn fixture(file: &str) -> Discovery {
+        let path = format!("{}/fixtures/google/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("discovery document");
         Discovery {
             doc: serde_json::from_str(&text).expect("discovery JSON"),
         }

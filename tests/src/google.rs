@@ -1,6 +1,8 @@
-//! A local stand-in of Google's endpoints for the AMAPI plugin's tests: HTTPS on loopback with
-//! a certificate from a test CA (the server under test trusts it through
-//! `CORRAL_PLUGIN_EXTRA_ROOTS`), an OAuth 2 token endpoint and the Android Management API.
+//! A local stand-in of Google's endpoints for the AMAPI and zero-touch plugins' tests: HTTPS on
+//! loopback with a certificate from a test CA (the server under test trusts it through
+//! `CORRAL_PLUGIN_EXTRA_ROOTS`), an OAuth 2 token endpoint, the Android Management API and the
+//! zero-touch customer API (its state and prose rules in [`crate::provisioning`]). A token
+//! serves only the API whose scope it was issued for.
 //!
 //! It holds every request to Google's contract, mechanically:
 //! - the token endpoint checks the JWT bearer grant (RFC 7523): the assertion's RS256 signature
@@ -46,10 +48,13 @@ use openssl::x509::{X509NameBuilder, X509};
 use serde_json::{json, Value};
 
 use crate::discovery::Discovery;
+use crate::provisioning::Provisioning;
 
 /// The e-mail of the test service account.
 pub const CLIENT_EMAIL: &str = "corral-test@corral-test.iam.gserviceaccount.com";
 pub const SCOPE: &str = "https://www.googleapis.com/auth/androidmanagement";
+/// The scope of the zero-touch customer API.
+pub const ZERO_TOUCH_SCOPE: &str = "https://www.googleapis.com/auth/androidworkzerotouchemm";
 
 /// One API request the stand-in accepted.
 #[derive(Debug, Clone)]
@@ -69,6 +74,8 @@ struct Log {
     requests: Vec<Recorded>,
     violations: Vec<String>,
     tokens_issued: Vec<String>,
+    /// The scopes each issued token carries (same order).
+    token_scopes: Vec<String>,
     revoked: usize,
 }
 
@@ -86,10 +93,13 @@ struct Devices {
 const PAGE: usize = 2;
 
 /// An answer: status and JSON body.
-type Answer = (u16, Value);
+pub(crate) type Answer = (u16, Value);
 
 struct Shared {
     discovery: Discovery,
+    /// The zero-touch API's document and state.
+    provisioning_discovery: Discovery,
+    provisioning: Mutex<Provisioning>,
     account: PKey<Private>,
     token_uri: String,
     log: Mutex<Log>,
@@ -275,6 +285,12 @@ impl GoogleStandIn {
         self.shared.devices()
     }
 
+    /// The zero-touch customer API's state: customers, DPCs, configurations, devices (set up
+    /// and looked at by tests).
+    pub fn zero_touch(&self) -> std::sync::MutexGuard<'_, Provisioning> {
+        self.shared.provisioning.lock().unwrap()
+    }
+
     /// Changes the device `name` (e.g. marks it `policyCompliant`, as Google would once it
     /// applied its policy). Panics if there is no such device, or if the device then departs
     /// from the `Device` schema or has another name.
@@ -292,13 +308,15 @@ fn reply((status, body): Answer) -> Response<Full<Bytes>> {
 }
 
 /// An error as Google's APIs answer it, its `status` the canonical code of the HTTP status.
-fn google_error(status: u16, message: &str) -> Answer {
+pub(crate) fn google_error(status: u16, message: &str) -> Answer {
     let code = match status {
         400 => "INVALID_ARGUMENT",
         401 => "UNAUTHENTICATED",
         403 => "PERMISSION_DENIED",
         404 => "NOT_FOUND",
         409 => "ALREADY_EXISTS",
+        429 => "RESOURCE_EXHAUSTED",
+        503 => "UNAVAILABLE",
         _ => "UNKNOWN",
     };
     (
@@ -312,7 +330,7 @@ fn not_found() -> Answer {
 }
 
 /// The value of the query parameter `name` (its first, if it comes more than once).
-fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
     query
         .iter()
         .find(|(n, _)| n == name)
@@ -327,12 +345,12 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
 }
 
 /// A `devices.list` page token: opaque to clients, the number of the last device listed.
-fn page_token(after: u64) -> String {
+pub(crate) fn page_token(after: u64) -> String {
     URL_SAFE_NO_PAD.encode(format!("after {after}"))
 }
 
 /// The number in a page token the stand-in issued.
-fn page_after(token: &str) -> Option<u64> {
+pub(crate) fn page_after(token: &str) -> Option<u64> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
     text.strip_prefix("after ")?.parse().ok()
 }
@@ -418,6 +436,8 @@ impl Shared {
     fn new(token_uri: String) -> Shared {
         Shared {
             discovery: Discovery::android_management(),
+            provisioning_discovery: Discovery::device_provisioning(),
+            provisioning: Mutex::default(),
             account: PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap(),
             token_uri,
             log: Mutex::default(),
@@ -517,7 +537,7 @@ impl Shared {
         if path == "/token" && method == "POST" {
             return self.token(body);
         }
-        let (issued, revoked) = {
+        let (issued, revoked, scopes) = {
             let log = self.log.lock().unwrap();
             let position = auth
                 .strip_prefix("Bearer ")
@@ -525,6 +545,9 @@ impl Shared {
             (
                 position.is_some(),
                 position.is_some_and(|p| p < log.revoked),
+                position
+                    .map(|p| log.token_scopes[p].clone())
+                    .unwrap_or_default(),
             )
         };
         if !issued {
@@ -533,10 +556,27 @@ impl Shared {
         if !issued || revoked {
             return google_error(401, "Request had invalid authentication credentials.");
         }
-        let Some(found) = self.discovery.method(method, path.trim_start_matches('/')) else {
-            self.violation(format!("{method} {path}: no such API method"));
-            return google_error(404, "Method not found.");
+        // The Android Management API, else the zero-touch customer API (their paths differ:
+        // `v1/enterprises/...`, `v1/customers/...`), each with its own scope.
+        let target = path.trim_start_matches('/');
+        let (discovery, found, scope) = match self.discovery.method(method, target) {
+            Some(found) => (&self.discovery, found, SCOPE),
+            None => match self.provisioning_discovery.method(method, target) {
+                Some(found) if found.id.starts_with("androiddeviceprovisioning.customers") => {
+                    (&self.provisioning_discovery, found, ZERO_TOUCH_SCOPE)
+                }
+                _ => {
+                    self.violation(format!("{method} {path}: no such API method"));
+                    return google_error(404, "Method not found.");
+                }
+            },
         };
+        if !scopes.split(' ').any(|s| s == scope) {
+            self.violation(format!(
+                "{method} {path}: the token lacks the scope {scope}"
+            ));
+            return google_error(403, "Request had insufficient authentication scopes.");
+        }
         let body: Value = if body.is_empty() {
             Value::Null
         } else {
@@ -550,7 +590,7 @@ impl Shared {
         };
         match (&found.request, &body) {
             (Some(schema), body) => {
-                let problems = self.discovery.violations(schema, body);
+                let problems = discovery.violations(schema, body);
                 if !problems.is_empty() {
                     self.violation(format!("{method} {path}: {problems:?}"));
                     return google_error(400, &format!("Invalid JSON payload: {problems:?}"));
@@ -565,12 +605,20 @@ impl Shared {
             }
         }
         let query = query.map(query_pairs).unwrap_or_default();
-        let problems = self.discovery.query_violations(&found, &query);
+        let problems = discovery.query_violations(&found, &query);
         if !problems.is_empty() {
             self.violation(format!("{method} {path}: {problems:?}"));
             return google_error(400, &format!("Invalid query parameters: {problems:?}"));
         }
-        if let Err(problem) = self.rules(&found.id, &query, &body) {
+        let ruled = if scope == SCOPE {
+            self.rules(&found.id, &query, &body)
+        } else {
+            self.provisioning
+                .lock()
+                .unwrap()
+                .rules(&found.id, path, &query, &body)
+        };
+        if let Err(problem) = ruled {
             self.violation(format!("{method} {path}: {problem}"));
             return google_error(400, &problem);
         }
@@ -583,12 +631,20 @@ impl Shared {
             query: query.clone(),
             body: body.clone(),
         });
-        let answer = match self.result(&found.id, path, &query, &body) {
+        let answer = if scope == SCOPE {
+            self.result(&found.id, path, &query, &body)
+        } else {
+            self.provisioning
+                .lock()
+                .unwrap()
+                .result(&found.id, path, &query, &body)
+        };
+        let answer = match answer {
             Ok(answer) => answer,
             Err(error) => return error,
         };
         if let Some(schema) = &found.response {
-            let problems = self.discovery.violations(schema, &answer);
+            let problems = discovery.violations(schema, &answer);
             assert!(
                 problems.is_empty(),
                 "stand-in answer departs from {schema}: {problems:?}"
@@ -821,7 +877,7 @@ impl Shared {
             || claims["aud"] != self.token_uri.as_str()
             || !claims["scope"]
                 .as_str()
-                .is_some_and(|s| s.split(' ').any(|s| s == SCOPE))
+                .is_some_and(|s| s.split(' ').any(|s| s == SCOPE || s == ZERO_TOUCH_SCOPE))
             || claims["iat"].as_u64().is_none_or(|iat| iat > t + 60)
             || claims["exp"]
                 .as_u64()
@@ -833,6 +889,8 @@ impl Shared {
             let mut log = self.log.lock().unwrap();
             let token = format!("ya29.test-{}", log.tokens_issued.len() + 1);
             log.tokens_issued.push(token.clone());
+            log.token_scopes
+                .push(claims["scope"].as_str().unwrap_or_default().to_string());
             token
         };
         (
@@ -855,6 +913,11 @@ mod tests {
     fn stand_in() -> Shared {
         let s = Shared::new("https://localhost:1/token".into());
         s.log.lock().unwrap().tokens_issued.push("t".into());
+        s.log
+            .lock()
+            .unwrap()
+            .token_scopes
+            .push(format!("{SCOPE} {ZERO_TOUCH_SCOPE}"));
         s
     }
 
@@ -1076,6 +1139,213 @@ mod tests {
             None,
         );
         assert_eq!(status, 200);
+    }
+
+    #[test]
+    fn zero_touch_customer_api() {
+        let s = stand_in();
+        s.provisioning
+            .lock()
+            .unwrap()
+            .add_customer("1", "Acme", "TERMS_STATUS_ACCEPTED");
+        s.provisioning
+            .lock()
+            .unwrap()
+            .add_customer("2", "Late", "TERMS_STATUS_NOT_ACCEPTED");
+        let imei_device = s.provisioning.lock().unwrap().add_device(
+            "1",
+            json!({"imei": "490154203237518", "manufacturer": "Google"}),
+        );
+        let (status, first) = call(&s, "GET", "/v1/customers?pageSize=1", None);
+        assert_eq!(status, 200, "{first}");
+        assert_eq!(first["customers"][0]["companyId"], "1");
+        let token = first["nextPageToken"].as_str().unwrap().to_string();
+        let (_, second) = call(
+            &s,
+            "GET",
+            &format!("/v1/customers?pageSize=100&pageToken={token}"),
+            None,
+        );
+        assert_eq!(
+            second["customers"][0]["termsStatus"],
+            "TERMS_STATUS_NOT_ACCEPTED"
+        );
+
+        let good = json!({"configurationName": "Sales", "companyName": "Acme",
+            "contactEmail": "help@acme.example", "contactPhone": "+33 1 23", "isDefault": true,
+            "dpcResourcePath": "customers/1/dpcs/corral", "dpcExtras": "{}"});
+        let (status, made) = call(
+            &s,
+            "POST",
+            "/v1/customers/1/configurations",
+            Some(good.clone()),
+        );
+        assert_eq!(status, 200, "{made}");
+        let name = made["name"].as_str().unwrap().to_string();
+        let (_, other) = call(
+            &s,
+            "POST",
+            "/v1/customers/1/configurations",
+            Some(good.clone()),
+        );
+        let (_, first_now) = call(&s, "GET", &format!("/v1/{name}"), None);
+        assert_eq!(first_now["isDefault"], false, "one default at a time");
+        assert_eq!(other["isDefault"], true);
+        let (status, patched) = call(
+            &s,
+            "PATCH",
+            &format!("/v1/{name}?updateMask=companyName"),
+            Some(json!({"companyName": "Acme SA"})),
+        );
+        assert_eq!(
+            (status, patched["companyName"].clone()),
+            (200, json!("Acme SA"))
+        );
+
+        let apply = json!({"configuration": name, "device": {"deviceId": imei_device}});
+        assert_eq!(
+            call(
+                &s,
+                "POST",
+                "/v1/customers/1/devices:applyConfiguration",
+                Some(apply)
+            )
+            .0,
+            200
+        );
+        let (status, refused) = call(&s, "DELETE", &format!("/v1/{name}"), None);
+        assert_eq!(
+            (status, refused["error"]["status"].clone()),
+            (400, json!("FAILED_PRECONDITION"))
+        );
+        let by_imei = json!({"device": {"deviceIdentifier": {"imei": "490154203237518"}}});
+        assert_eq!(
+            call(
+                &s,
+                "POST",
+                "/v1/customers/1/devices:removeConfiguration",
+                Some(by_imei.clone())
+            )
+            .0,
+            200
+        );
+        assert_eq!(call(&s, "DELETE", &format!("/v1/{name}"), None).0, 200);
+        s.provisioning.lock().unwrap().fail_next(&[429]);
+        assert_eq!(
+            call(
+                &s,
+                "POST",
+                "/v1/customers/1/devices:unclaim",
+                Some(by_imei.clone())
+            )
+            .0,
+            429
+        );
+        assert_eq!(
+            call(
+                &s,
+                "POST",
+                "/v1/customers/1/devices:unclaim",
+                Some(by_imei.clone())
+            )
+            .0,
+            200
+        );
+        assert_eq!(
+            call(&s, "POST", "/v1/customers/1/devices:unclaim", Some(by_imei)).0,
+            404
+        );
+        // Terms not accepted: Google's 403 with a TosError, not a violation.
+        let (status, tos) = call(&s, "GET", "/v1/customers/2/configurations", None);
+        assert_eq!(status, 403);
+        assert!(tos["error"]["details"][0]["@type"]
+            .as_str()
+            .unwrap()
+            .ends_with("TosError"));
+        assert!(
+            s.log.lock().unwrap().violations.is_empty(),
+            "{:?}",
+            s.log.lock().unwrap().violations
+        );
+
+        // Departures from the contract.
+        let mut bad_phone = good.clone();
+        bad_phone["contactPhone"] = json!("call me");
+        let mut output_only = good.clone();
+        output_only["configurationId"] = json!("9");
+        let mut no_default = good.clone();
+        no_default.as_object_mut().unwrap().remove("isDefault");
+        for (method, target, body) in [
+            ("GET", "/v1/customers", None),
+            ("GET", "/v1/customers?pageSize=101", None),
+            ("POST", "/v1/customers/1/configurations", Some(bad_phone)),
+            ("POST", "/v1/customers/1/configurations", Some(output_only)),
+            ("POST", "/v1/customers/1/configurations", Some(no_default)),
+            (
+                "PATCH",
+                "/v1/customers/1/configurations/502",
+                Some(json!({"companyName": "x"})),
+            ),
+            (
+                "PATCH",
+                "/v1/customers/1/configurations/502?updateMask=name",
+                Some(json!({})),
+            ),
+            (
+                "POST",
+                "/v1/customers/1/devices:applyConfiguration",
+                Some(
+                    json!({"configuration": "customers/2/configurations/502", "device": {"deviceId": "1"}}),
+                ),
+            ),
+            (
+                "POST",
+                "/v1/customers/1/devices:unclaim",
+                Some(json!({"device": {"deviceIdentifier": {"imei": "490154203237519"}}})),
+            ),
+            (
+                "POST",
+                "/v1/customers/1/devices:unclaim",
+                Some(json!({"device": {"deviceIdentifier": {"serialNumber": "S1"}}})),
+            ),
+            (
+                "POST",
+                "/v1/customers/1/devices:unclaim",
+                Some(
+                    json!({"device": {"deviceId": "1", "deviceIdentifier": {"imei": "490154203237518"}}}),
+                ),
+            ),
+            (
+                "POST",
+                "/v1/customers/1/devices:unclaim",
+                Some(
+                    json!({"device": {"deviceIdentifier": {"imei": "490154203237518", "deviceType": "PHONE"}}}),
+                ),
+            ),
+            ("GET", "/v1/customers/1/devices?pageToken=bogus", None),
+        ] {
+            let (status, answer) = call(&s, method, target, body);
+            assert_eq!(status, 400, "{method} {target}: {answer}");
+        }
+        assert_eq!(
+            s.log.lock().unwrap().violations.len(),
+            13,
+            "{:#?}",
+            s.log.lock().unwrap().violations
+        );
+    }
+
+    #[test]
+    fn a_token_serves_only_the_api_of_its_scope() {
+        let s = Shared::new("https://localhost:1/token".into());
+        s.log.lock().unwrap().tokens_issued.push("t".into());
+        s.log.lock().unwrap().token_scopes.push(SCOPE.into());
+        s.provisioning
+            .lock()
+            .unwrap()
+            .add_customer("1", "Acme", "TERMS_STATUS_ACCEPTED");
+        assert_eq!(call(&s, "GET", "/v1/customers?pageSize=1", None).0, 403);
+        assert_eq!(s.log.lock().unwrap().violations.len(), 1);
     }
 
     #[test]

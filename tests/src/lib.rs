@@ -13,7 +13,9 @@ pub mod discovery;
 pub mod google;
 pub mod network;
 pub mod portal;
+pub mod provisioning;
 pub mod walkthrough;
+pub mod zero_touch;
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};

@@ -98,6 +98,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/devices/{id}/wipe"),
     ("post", "/api/v1/devices/{id}/commands"),
     ("get", "/api/v1/history"),
+    ("get", "/api/v1/plugins/{id}/collections"),
+    ("get", "/api/v1/plugins/{id}/collections/{collection}/items"),
+    (
+        "get",
+        "/api/v1/plugins/{id}/collections/{collection}/items/{item}",
+    ),
+    (
+        "get",
+        "/api/v1/plugins/{id}/collections/{collection}/forms/{action}",
+    ),
+    (
+        "post",
+        "/api/v1/plugins/{id}/collections/{collection}/actions/{action}",
+    ),
 ];
 
 #[tokio::test]

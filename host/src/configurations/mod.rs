@@ -399,8 +399,8 @@ pub async fn applied(
     Ok(out)
 }
 
-/// One problem the plugin found in a configuration body.
-#[derive(Serialize, ToSchema)]
+/// One problem the plugin found in a configuration body (or an action's input).
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FieldProblem {
     /// JSON Pointer into the configuration body.
     pub path: String,

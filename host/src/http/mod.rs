@@ -7,6 +7,7 @@ mod answers;
 mod apple;
 mod apps;
 mod attempts;
+mod collections;
 pub(crate) mod cross_site;
 mod device_registration;
 mod devices;
@@ -97,6 +98,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(enrolment_profiles::routes())
         .merge(apple::routes())
         .merge(plugins::routes())
+        .merge(collections::routes())
         .merge(history::routes())
         .split_for_parts();
     let mut doc = doc;

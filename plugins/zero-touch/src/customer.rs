@@ -3,9 +3,10 @@
 //! tenant's `api-base-url` setting (Google's by default; tests use a local stand-in).
 //!
 //! Rules:
-//! - the customer is the one of the `customer-id` setting, else the only one `customers.list`
-//!   answers for the service account (pages of 100); none, or several without the setting, is
-//!   an error saying what to do;
+//! - the customer is the one of the `customer-id` setting (taken as is for the API's calls,
+//!   checked against `customers.list` for the account's page), else the only one
+//!   `customers.list` answers for the service account (pages of 100); none, or several without
+//!   the setting, is an error saying what to do;
 //! - a customer whose `termsStatus` is not `TERMS_STATUS_ACCEPTED`, or a 403 answer carrying a
 //!   `TosError`, is an error naming the terms of service: an owner must accept them in the
 //!   zero-touch portal before the API does anything for the customer.
@@ -162,9 +163,25 @@ fn names(companies: &[Value]) -> String {
         .join(", ")
 }
 
-/// The tenant's customer, its terms of service accepted.
-pub fn current() -> Result<Customer, PluginError> {
+/// The customer account as `customers.list` shows it, its terms of service accepted.
+pub fn account() -> Result<Customer, PluginError> {
     choose(&list()?, vendor::setting(CUSTOMER_ID).as_deref())
+}
+
+/// The customer the tenant works in: the `customer-id` setting's without asking Google (whose
+/// answers then say, with a `TosError`, when its terms are not accepted), else [`account`].
+pub fn current() -> Result<Customer, PluginError> {
+    match vendor::setting(CUSTOMER_ID) {
+        Some(id) if !id.trim().is_empty() => {
+            let id = id.trim().trim_start_matches("customers/").to_string();
+            Ok(Customer {
+                name: id.clone(),
+                company: serde_json::json!({"companyId": id}),
+                id,
+            })
+        }
+        _ => account(),
+    }
 }
 
 #[cfg(test)]

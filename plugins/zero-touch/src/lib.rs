@@ -344,6 +344,12 @@ impl Plugin for ZeroTouch {
         search: Option<String>,
         page_token: Option<String>,
     ) -> Result<Page, PluginError> {
+        if collection == CUSTOMER {
+            return Ok(Page {
+                items: vec![customer_item(&customer::account()?)],
+                next_page_token: None,
+            });
+        }
         let customer = customer::current()?;
         match collection.as_str() {
             CUSTOMER => Ok(Page {
@@ -376,7 +382,10 @@ impl Plugin for ZeroTouch {
     fn get_item(collection: String, id: String) -> Result<Option<Item>, PluginError> {
         let customer = customer::current()?;
         match collection.as_str() {
-            CUSTOMER => Ok((id == customer.id).then(|| customer_item(&customer))),
+            CUSTOMER => {
+                let account = customer::account()?;
+                Ok((id == account.id).then(|| customer_item(&account)))
+            }
             CONFIGURATIONS => {
                 Ok(configurations::get(&customer, &id)?.map(|c| configurations::item(&c)))
             }

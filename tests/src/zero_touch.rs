@@ -1,0 +1,156 @@
+//! The zero-touch plugin's test set-up: a tenant `acme` with the plugin installed, granted,
+//! configured with the test service account and the stand-in's URL, and a customer account
+//! at the stand-in ([`crate::provisioning`] inside [`crate::google`]); helpers to reach the
+//! plugin's collections through the admin API.
+
+use serde_json::{json, Value};
+
+use crate::google::GoogleStandIn;
+use crate::{Client, Db, Env, Reply};
+
+/// The customer id of the stand-in's customer account.
+pub const CUSTOMER: &str = "1234567";
+
+pub struct Setup {
+    pub env: Env,
+    pub server: crate::Server,
+    /// The tenant owner's signed-in client.
+    pub c: Client,
+    pub plugin: String,
+    pub google: GoogleStandIn,
+}
+
+/// A tenant whose owner installed, granted and configured the zero-touch plugin (world 0.5.0),
+/// with customer [`CUSTOMER`] ("Acme", terms accepted) at the stand-in.
+pub async fn setup(db: Db) -> Setup {
+    let env = Env::new(db).await;
+    std::fs::create_dir_all(env.data_dir()).unwrap();
+    let google = GoogleStandIn::start(&env.data_dir()).await;
+    google
+        .zero_touch()
+        .add_customer(CUSTOMER, "Acme", "TERMS_STATUS_ACCEPTED");
+    let env = env
+        .with_env(
+            "CORRAL_PLUGIN_EXTRA_ROOTS",
+            google.ca_file().to_str().unwrap(),
+        )
+        .with_env("CORRAL_PLUGIN_ALLOW_PRIVATE_ADDRESSES", "true");
+    env.create_tenant("acme").await;
+    let server = env.serve().await;
+    let c = env.signed_in_owner(&server, "acme", "owner").await;
+    let (plugin, uploaded) = c.install_active("corral_zero_touch_plugin").await;
+    let version = &uploaded.body["plugin"]["versions"][0];
+    assert_eq!(version["world_version"], "0.5.0", "{uploaded:?}");
+    let requested = version["requested_capabilities"].clone();
+    for wanted in ["vendor", "inventory", "kv", "directory"] {
+        assert!(
+            requested.as_array().unwrap().contains(&json!(wanted)),
+            "{uploaded:?}"
+        );
+    }
+    let r = c
+        .send(
+            "PUT",
+            &format!("/api/v1/plugins/{plugin}/grants"),
+            Some(json!({"capabilities": requested, "http_allow_hosts": ["localhost"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = c
+        .send(
+            "PUT",
+            &format!("/api/v1/plugins/{plugin}/vendor/settings"),
+            Some(json!({"settings": {"api-base-url": google.base_url}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = c
+        .send(
+            "PUT",
+            &format!("/api/v1/plugins/{plugin}/vendor/credential"),
+            Some(json!({"type": "service_account", "key": google.service_account_key()})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    Setup {
+        env,
+        server,
+        c,
+        plugin,
+        google,
+    }
+}
+
+impl Setup {
+    fn base(&self, collection: &str) -> String {
+        format!("/api/v1/plugins/{}/collections/{collection}", self.plugin)
+    }
+
+    /// `GET .../items` with an optional search and page token.
+    pub async fn items(&self, c: &Client, collection: &str, query: &str) -> Reply {
+        c.get(&format!("{}/items{query}", self.base(collection)))
+            .await
+    }
+
+    pub async fn item(&self, c: &Client, collection: &str, id: &str) -> Reply {
+        c.get(&format!("{}/items/{id}", self.base(collection)))
+            .await
+    }
+
+    pub async fn form(
+        &self,
+        c: &Client,
+        collection: &str,
+        action: &str,
+        item: Option<&str>,
+    ) -> Reply {
+        let query = item.map(|i| format!("?item={i}")).unwrap_or_default();
+        c.get(&format!("{}/forms/{action}{query}", self.base(collection)))
+            .await
+    }
+
+    pub async fn act(
+        &self,
+        c: &Client,
+        collection: &str,
+        action: &str,
+        item: Option<&str>,
+        input: Value,
+    ) -> Reply {
+        let mut body = json!({"input": input});
+        if let Some(item) = item {
+            body["item"] = json!(item);
+        }
+        c.send(
+            "POST",
+            &format!("{}/actions/{action}", self.base(collection)),
+            Some(body),
+        )
+        .await
+    }
+
+    /// A configuration's input, with `name` and the customer's DPC.
+    pub fn configuration(name: &str) -> Value {
+        json!({
+            "configurationName": name,
+            "dpcResourcePath": format!("customers/{CUSTOMER}/dpcs/corral"),
+            "dpcExtras": "{\"com.example.corral.SERVER\": \"https://corral.example\"}",
+            "companyName": "Acme",
+            "contactEmail": "help@acme.example",
+            "contactPhone": "+33 (1) 23 45 67 89",
+            "customMessage": "Your device is set up by Acme IT.",
+            "isDefault": false,
+        })
+    }
+
+    /// Creates a configuration through the plugin: its id (the CSV's `profileid`).
+    pub async fn create_configuration(&self, name: &str, default: bool) -> String {
+        let mut input = Setup::configuration(name);
+        input["isDefault"] = json!(default);
+        let r = self
+            .act(&self.c, "configurations", "create", None, input)
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        r.body["item"]["id"].as_str().unwrap().to_string()
+    }
+}
