@@ -416,6 +416,7 @@ corral_messages::texts!(
     sync_devices,
     sync_devices_hint,
     devices_reported,
+    device_awaiting,
 );
 
 /// The console's texts in `lang`.

@@ -233,6 +233,38 @@ pub struct PluginArgs {
     #[arg(long, env = "CORRAL_PLUGIN_QUEUE_WAIT_MS", default_value_t = 5000,
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub plugin_queue_wait_ms: u64,
+    /// Largest CSV file a bulk import through a plugin takes, in bytes (larger: 413).
+    #[arg(long, env = "CORRAL_IMPORT_MAX_BYTES", default_value_t = 50 << 20,
+          value_parser = clap::value_parser!(u64).range(1..=(1 << 34)))]
+    pub import_max_bytes: u64,
+    /// Rows an import sends to the vendor per second (each job); 0: as fast as the vendor
+    /// answers.
+    #[arg(long, env = "CORRAL_IMPORT_ROWS_PER_SECOND", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub import_rows_per_second: u32,
+    /// Rows of an import whose vendor requests are in flight at once (at most these are sent
+    /// again after a crash).
+    #[arg(long, env = "CORRAL_IMPORT_IN_FLIGHT", default_value_t = 8,
+          value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub import_in_flight: u64,
+    /// Tries of a vendor request answered 429 or 5xx (or not answered) before its row fails.
+    #[arg(long, env = "CORRAL_IMPORT_TRIES", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub import_tries: u32,
+    /// First wait before trying a vendor request again, in milliseconds (doubling, unless the
+    /// vendor says `Retry-After`).
+    #[arg(long, env = "CORRAL_IMPORT_RETRY_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub import_retry_ms: u64,
+    /// Seconds a process holds an import job without renewing its lease; a job whose process
+    /// died is picked up once this passed.
+    #[arg(long, env = "CORRAL_IMPORT_LEASE_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub import_lease_secs: u64,
+    /// Rows per batch handed to the plugin.
+    #[arg(long, env = "CORRAL_IMPORT_BATCH_ROWS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub import_batch_rows: u64,
     /// Testing aid: read "now" for the device inventory's deadlines (the 10-minute compliance
     /// rule, token expiry) as Unix milliseconds from this file, when it exists. Never set it in
     /// production.
@@ -281,6 +313,16 @@ impl PluginArgs {
             clock: match &self.test_clock_file {
                 Some(path) => crate::devices::inventory::Clock::File(path.clone()),
                 None => crate::devices::inventory::Clock::System,
+            },
+            imports: crate::imports::Settings {
+                max_bytes: self.import_max_bytes,
+                rows_per_second: self.import_rows_per_second,
+                in_flight: self.import_in_flight as usize,
+                tries: self.import_tries,
+                retry_base: Duration::from_millis(self.import_retry_ms),
+                lease: Duration::from_secs(self.import_lease_secs),
+                batch_rows: self.import_batch_rows as usize,
+                ..crate::imports::Settings::new(std::path::Path::new("."))
             },
         }
     }

@@ -17,6 +17,9 @@ pub enum Error {
         field: String,
         message: String,
     },
+    /// What was sent is larger than allowed (a file): `field` names it.
+    #[error("{field}: {message}")]
+    TooLarge { field: String, message: String },
     /// The object does not exist in the caller's tenant (or is not visible to it).
     #[error("{0} not found")]
     NotFound(&'static str),

@@ -474,6 +474,8 @@ impl Backend for PortalBackend {
             .await
             .map_err(failed)?
             .into_iter()
+            // A device awaiting enrolment is not in the user's hands yet.
+            .filter(|d| d.state != devices::State::Awaiting)
             .map(|d| Device {
                 name: d.name,
                 platform: match d.platform {
@@ -487,7 +489,7 @@ impl Backend for PortalBackend {
                     devices::State::Active => DeviceState::Active,
                     devices::State::Retired => DeviceState::Retired,
                     devices::State::Wiped => DeviceState::Wiped,
-                    devices::State::Reset => DeviceState::Reset,
+                    devices::State::Reset | devices::State::Awaiting => DeviceState::Reset,
                 },
                 managed: d.mdm_enabled,
             })

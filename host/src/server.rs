@@ -62,6 +62,7 @@ pub async fn serve(
         plugins.clone(),
         Duration::from_secs(args.plugins.plugin_idle_secs),
     ));
+    let imports = crate::imports::runner::Runner::new(store.clone(), plugins.clone(), &base_url);
     let state = AppState::new(store, secrets, args.policy(), &base_url, plugins, apple);
     let app = http::router(state);
 
@@ -71,6 +72,7 @@ pub async fn serve(
     tracing::info!(%local, %base_url, "serving");
     tokio::spawn(dispatcher.run());
     tokio::spawn(scheduler.run());
+    tokio::spawn(imports.run());
 
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

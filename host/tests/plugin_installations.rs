@@ -43,6 +43,7 @@ async fn installations_are_let_go_when_their_plugin_changes_stops_or_idles() {
         cpu_deadline: Duration::from_secs(1),
         wall_timeout: Duration::from_secs(10),
         admission: AdmissionLimits::default(),
+        imports: corral_host::imports::Settings::new(dir.path()),
     };
     let plugins = Plugins::new(store.clone(), &secrets, dir.path(), &settings).unwrap();
     let policy = Policy {

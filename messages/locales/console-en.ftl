@@ -223,6 +223,7 @@ console-confirm-delete = I understand that the device's entry is deleted.
 console-device-history = History of this device
 console-confirm-required = Tick the box to confirm.
 console-unknown-action = This action is unknown.
+console-device-awaiting = awaiting enrolment
 
 ## Directory
 console-directory-link = Import users from the directory

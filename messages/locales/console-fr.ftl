@@ -216,6 +216,7 @@ console-confirm-delete = Je comprends que l'entrée de l'appareil est supprimée
 console-device-history = Historique de cet appareil
 console-confirm-required = Cochez la case pour confirmer.
 console-unknown-action = Cette action est inconnue.
+console-device-awaiting = en attente d’enrôlement
 
 ## Directory
 console-directory-link = Importer des utilisateurs depuis l'annuaire

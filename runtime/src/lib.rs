@@ -57,6 +57,11 @@ pub mod wit;
 
 /// Types exchanged with plugins (0.2.0 reuses 0.1.0's and adds the `extension` ones).
 pub mod api {
+    /// The `http` capability's request, answer and error (also those of requests the host
+    /// sends for a plugin: `Installation::send_vendor_request`).
+    pub use crate::wit::since_v0_1_0::corral::plugin::http::{
+        HttpError, Request as HttpRequest, Response as HttpResponse,
+    };
     pub use crate::wit::since_v0_1_0::corral::plugin::types::{
         AccessDecision, AccessLevel, AccessRequest, Capability, CommandTarget, ConfigKind,
         Configuration, DeviceCommand, DeviceIdentity, EnrolmentAllow, EnrolmentChannel,

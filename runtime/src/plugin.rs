@@ -558,6 +558,41 @@ macro_rules! one_shot {
     }};
 }
 
+/// Requests the host sends on a plugin's behalf.
+impl Installation {
+    /// Sends a request the plugin prepared (a `row-action`'s `vendor-request`) with the
+    /// tenant's credential, through exactly what the plugin's own `vendor.send` goes through
+    /// (the allow-list and address checks, the token exchange for the plugin's scopes, size and
+    /// time limits), for work whose pace the host sets itself (bulk imports). Refused when the
+    /// installation is not granted `vendor`.
+    pub async fn send_vendor_request(
+        &self,
+        request: &VendorRequest,
+    ) -> Result<HttpResponse, HttpError> {
+        use crate::wit::since_v0_2_0::corral::plugin0_2_0::vendor::Host as _;
+        if !self
+            .core
+            .ctx
+            .grants
+            .capabilities
+            .contains(crate::Capability::Vendor)
+        {
+            return Err(HttpError::Denied(
+                "the plugin is not granted the vendor capability in this tenant".into(),
+            ));
+        }
+        let mut state = HostState::new(self.core.ctx.clone());
+        state
+            .send(HttpRequest {
+                method: request.method,
+                url: request.url.clone(),
+                headers: request.headers.clone(),
+                body: request.body.as_ref().map(|b| b.clone().into_bytes()),
+            })
+            .await
+    }
+}
+
 /// One-shot calls: fresh instance, one hook, instance dropped.
 impl Installation {
     /// Runs a one-shot call where plugin calls run: the executor's threads, else here.

@@ -23,7 +23,15 @@ pub struct Setup {
 /// A tenant whose owner installed, granted and configured the zero-touch plugin (world 0.5.0),
 /// with customer [`CUSTOMER`] ("Acme", terms accepted) at the stand-in.
 pub async fn setup(db: Db) -> Setup {
-    let env = Env::new(db).await;
+    setup_with(db, &[]).await
+}
+
+/// [`setup`] with more environment for the server (`CORRAL_IMPORT_...`).
+pub async fn setup_with(db: Db, vars: &[(&str, &str)]) -> Setup {
+    let mut env = Env::new(db).await;
+    for (name, value) in vars {
+        env = env.with_env(name, value);
+    }
     std::fs::create_dir_all(env.data_dir()).unwrap();
     let google = GoogleStandIn::start(&env.data_dir()).await;
     google
@@ -152,5 +160,37 @@ impl Setup {
             .await;
         assert_eq!(r.status, 200, "{r:?}");
         r.body["item"]["id"].as_str().unwrap().to_string()
+    }
+}
+
+impl Setup {
+    /// Uploads `csv` for the devices collection's import `import`.
+    pub async fn upload(&self, c: &Client, import: &str, file_name: &str, csv: &[u8]) -> Reply {
+        c.post_bytes(
+            &format!(
+                "/api/v1/plugins/{}/collections/devices/imports/{import}?file_name={file_name}",
+                self.plugin
+            ),
+            "text/csv",
+            csv.to_vec(),
+        )
+        .await
+    }
+
+    /// Waits until import job `id` is done or failed (at most `secs`): the job.
+    pub async fn finished(&self, id: &str, secs: u64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let job = self.c.get(&format!("/api/v1/imports/{id}")).await;
+            assert_eq!(job.status, 200, "{job:?}");
+            if job.body["state"] == "done" || job.body["state"] == "failed" {
+                return job.body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "job not finished: {job:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 }

@@ -99,6 +99,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/devices/{id}/commands"),
     ("get", "/api/v1/history"),
     ("get", "/api/v1/plugins/{id}/collections"),
+    (
+        "post",
+        "/api/v1/plugins/{id}/collections/{collection}/imports/{import}",
+    ),
+    ("get", "/api/v1/imports"),
+    ("get", "/api/v1/notifications"),
+    ("get", "/api/v1/imports/{id}"),
+    ("get", "/api/v1/imports/{id}/failures"),
+    ("get", "/api/v1/imports/{id}/failures.csv"),
     ("get", "/api/v1/plugins/{id}/collections/{collection}/items"),
     (
         "get",

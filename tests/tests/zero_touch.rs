@@ -370,3 +370,71 @@ async fn terms_of_service_not_accepted_are_named() {
     );
     s.google.assert_conforms();
 }
+
+/// The inventory sync reports zero-touch devices to the host, which lists them as awaiting
+/// enrolment next to the enrolled ones (found by either IMEI of a dual-SIM device), and
+/// forgets them once Google no longer lists them.
+async fn registered_devices_await_enrolment_in_the_inventory(db: Db) {
+    let s = setup(db).await;
+    let zt = |identifier: Value| s.google.zero_touch().add_device(CUSTOMER, identifier);
+    zt(
+        json!({"imei": "356938035643809", "imei2": "490154203237518", "manufacturer": "Google", "model": "Pixel 8"}),
+    );
+    let serial =
+        zt(json!({"serialNumber": "R58M12AB", "model": "SM-G991B", "manufacturer": "samsung"}));
+    zt(
+        json!({"serialNumber": "CB1", "model": "Chromebook", "manufacturer": "Acer", "deviceType": "DEVICE_TYPE_CHROME_OS"}),
+    );
+    let sync = format!("/api/v1/plugins/{}/devices/sync", s.plugin);
+    let r = s.c.send("POST", &sync, None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let awaiting =
+        s.c.get("/api/v1/devices?state=awaiting&source=zero-touch")
+            .await;
+    assert_eq!(awaiting.status, 200, "{awaiting:?}");
+    let listed = awaiting.body.as_array().unwrap();
+    let mut models: Vec<&str> = listed
+        .iter()
+        .map(|d| d["model"].as_str().unwrap())
+        .collect();
+    models.sort();
+    assert_eq!(models, ["Pixel 8", "SM-G991B"], "{awaiting:?}");
+    assert!(listed
+        .iter()
+        .all(|d| d["state"] == "awaiting" && d["user_id"].is_null()));
+    // A second sync records nothing twice.
+    assert_eq!(s.c.send("POST", &sync, None).await.status, 200);
+    let again = s.c.get("/api/v1/devices?state=awaiting").await;
+    assert_eq!(again.body.as_array().unwrap().len(), 2, "{again:?}");
+
+    // Unregistered at Google: forgotten at the next sync, with its history.
+    let r = s
+        .act(&s.c, "devices", "unregister", Some(&serial), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(s.c.send("POST", &sync, None).await.status, 200);
+    let left = s.c.get("/api/v1/devices?state=awaiting").await;
+    let left = left.body.as_array().unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["model"], "Pixel 8");
+    let h = s.c.get("/api/v1/history?object_type=device").await;
+    let actions: Vec<&str> = h
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["deleted", "created", "created"], "{h:?}");
+    s.google.assert_conforms();
+}
+
+#[tokio::test]
+async fn registered_devices_await_enrolment_in_the_inventory_sqlite() {
+    registered_devices_await_enrolment_in_the_inventory(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn registered_devices_await_enrolment_in_the_inventory_postgres() {
+    registered_devices_await_enrolment_in_the_inventory(Db::Postgres).await;
+}

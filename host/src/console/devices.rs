@@ -70,6 +70,7 @@ fn state_badge(t: &Texts, s: DeviceState) -> Cell {
         DeviceState::Retired => (t.device_retired, Tone::Neutral),
         DeviceState::Wiped => (t.device_wiped, Tone::Warn),
         DeviceState::Reset => (t.device_reset, Tone::Bad),
+        DeviceState::Awaiting => (t.device_awaiting, Tone::Neutral),
     };
     Cell::Badge(text.to_string(), tone)
 }
@@ -98,6 +99,7 @@ pub async fn list(State(services): State<Services>, desk: Desk) -> Response {
         DeviceState::Retired,
         DeviceState::Wiped,
         DeviceState::Reset,
+        DeviceState::Awaiting,
     ];
     let form = Form::get("filter", "/console/devices", t.filter)
         .inline()

@@ -518,9 +518,9 @@ impl Desk {
             Refused::Page(self.page_with(status, "", page))
         };
         match e {
-            Error::Invalid { field, message } | Error::Rejected { field, message, .. } => {
-                Refused::Field { field, message }
-            }
+            Error::Invalid { field, message }
+            | Error::Rejected { field, message, .. }
+            | Error::TooLarge { field, message } => Refused::Field { field, message },
             Error::Conflict { message, .. }
             | Error::Gone { message, .. }
             | Error::Upstream { message, .. } => Refused::Form(message),

@@ -87,7 +87,7 @@ pub(super) struct Link {
 }
 
 /// The plugin's row id for its name in the tenant (the runtime's scope names plugins by name).
-async fn plugin_row_id(scoped: &mut Scoped, name: &str) -> Result<String, Error> {
+pub(super) async fn plugin_row_id(scoped: &mut Scoped, name: &str) -> Result<String, Error> {
     let tenant = scoped.tenant().as_str().to_string();
     sqlx::query_scalar("SELECT id FROM plugins WHERE tenant_id = $1 AND name = $2")
         .bind(tenant)
@@ -97,7 +97,7 @@ async fn plugin_row_id(scoped: &mut Scoped, name: &str) -> Result<String, Error>
         .ok_or(Error::NotFound("plugin"))
 }
 
-fn platform_of(identity: &DeviceIdentity) -> Result<Platform, Error> {
+pub(super) fn platform_of(identity: &DeviceIdentity) -> Result<Platform, Error> {
     match identity
         .os
         .as_deref()

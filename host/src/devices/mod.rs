@@ -14,6 +14,7 @@
 
 pub mod commands;
 pub mod inventory;
+pub mod registrations;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -60,6 +61,8 @@ pub enum State {
     /// Reset by the server (an expired enrolment token, the 10-minute rule); the device
     /// registers again from scratch.
     Reset,
+    /// Registered at a provisioning service (zero-touch, ...) by a plugin, not enrolled yet.
+    Awaiting,
 }
 
 impl State {
@@ -69,6 +72,7 @@ impl State {
             State::Retired => "retired",
             State::Wiped => "wiped",
             State::Reset => "reset",
+            State::Awaiting => "awaiting",
         }
     }
     fn from_code(code: &str) -> State {
@@ -76,6 +80,7 @@ impl State {
             "retired" => State::Retired,
             "wiped" => State::Wiped,
             "reset" => State::Reset,
+            "awaiting" => State::Awaiting,
             _ => State::Active,
         }
     }
@@ -411,7 +416,11 @@ async fn archive(scoped: &mut Scoped, actor: &Actor, row: &Row, now: i64) -> Res
 
 /// Inserts new entries (exactly these rows: no read back) and their history, one statement
 /// each.
-async fn insert_new(scoped: &mut Scoped, actor: &Actor, devices: Vec<Device>) -> Result<(), Error> {
+pub(crate) async fn insert_new(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    devices: Vec<Device>,
+) -> Result<(), Error> {
     if devices.is_empty() {
         return Ok(());
     }

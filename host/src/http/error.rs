@@ -63,6 +63,9 @@ impl From<Error> for ApiError {
                 field,
                 message,
             } => ApiError::new(StatusCode::BAD_REQUEST, code, message).with_field(field),
+            Error::TooLarge { field, message } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message).with_field(field)
+            }
             Error::NotFound(what) => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",

@@ -17,6 +17,7 @@ mod error;
 mod extract;
 mod health;
 mod history;
+mod imports;
 mod mdm;
 mod plugins;
 mod portal;
@@ -64,6 +65,7 @@ pub const SESSION_COOKIE: &str = "corral_session";
         (name = "devices", description = "Devices of the signed-in tenant: list, retire, wipe, delete"),
         (name = "apple", description = "The tenant's Apple PKI: device CA and profile signing"),
         (name = "plugins", description = "The tenant's WebAssembly plugins"),
+        (name = "imports", description = "Bulk imports of CSV files through a plugin, and their progress and failed rows"),
         (name = "history", description = "Change history"),
         (name = "health", description = "Liveness and readiness")
     )
@@ -99,6 +101,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(apple::routes())
         .merge(plugins::routes())
         .merge(collections::routes())
+        .merge(imports::routes())
         .merge(history::routes())
         .split_for_parts();
     let mut doc = doc;

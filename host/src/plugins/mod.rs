@@ -64,6 +64,8 @@ pub struct Settings {
     pub wall_timeout: Duration,
     /// Each tenant's and plugin's share of the running calls.
     pub admission: AdmissionLimits,
+    /// How bulk imports run (their directory is the data directory's `imports`).
+    pub imports: crate::imports::Settings,
 }
 
 /// An installation kept for the next calls of a plugin, while its active version and grants
@@ -83,6 +85,9 @@ pub struct Plugins {
     /// Per plugin: held while its installation is being made.
     installing: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     delivery_retry: Duration,
+    /// How bulk imports through plugins run (`imports`), and the runner's wake-up call.
+    imports: Arc<crate::imports::Settings>,
+    imports_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Plugins {
@@ -136,7 +141,27 @@ impl Plugins {
             installed: Arc::default(),
             installing: Arc::default(),
             delivery_retry: settings.delivery_retry,
+            imports: Arc::new(crate::imports::Settings {
+                dir: data_dir.join("imports"),
+                ..settings.imports.clone()
+            }),
+            imports_wake: Arc::default(),
         })
+    }
+
+    /// How bulk imports run in this process.
+    pub fn imports(&self) -> &crate::imports::Settings {
+        &self.imports
+    }
+
+    /// Tells this process's import runner that a job may be waiting.
+    pub(crate) fn wake_imports(&self) {
+        self.imports_wake.notify_one();
+    }
+
+    /// Returns once [`Plugins::wake_imports`] was called.
+    pub(crate) async fn imports_woken(&self) {
+        self.imports_wake.notified().await
     }
 
     pub(crate) fn delivery_retry(&self) -> Duration {

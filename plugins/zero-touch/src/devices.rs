@@ -261,10 +261,7 @@ pub fn registration(d: &Value) -> Registration {
             meid: some(text(d, "meid")),
             manufacturer: some(text(d, "manufacturer")),
             model: some(text(d, "model")),
-            os: Some(match text(d, "deviceType") {
-                "DEVICE_TYPE_CHROME_OS" => "chromeos".to_string(),
-                _ => "android".to_string(),
-            }),
+            os: Some("android".to_string()),
             os_version: None,
             security_patch_level: None,
         },
@@ -272,12 +269,17 @@ pub fn registration(d: &Value) -> Registration {
     }
 }
 
-/// Reports every device to the host's inventory as awaiting enrolment, then has it forget those
-/// Google no longer lists. Answers how many were reported.
+/// Reports every Android device to the host's inventory as awaiting enrolment, then has it
+/// forget those Google no longer lists. Answers how many were reported.
 pub fn sync(customer: &Customer, started_ms: u64) -> Result<u32, PluginError> {
     let mut reported = 0;
     each_page(customer, |page| {
-        let batch: Vec<Registration> = page.iter().map(registration).collect();
+        // The host keeps Android (and Apple) devices; Chrome OS ones are left out.
+        let batch: Vec<Registration> = page
+            .iter()
+            .filter(|d| text(d, "deviceType") != "DEVICE_TYPE_CHROME_OS")
+            .map(registration)
+            .collect();
         if !batch.is_empty() {
             reported += registrations::record_registrations(&batch)?;
         }

@@ -1,12 +1,15 @@
 //! The `inventory` capability (`corral:plugin@0.4.0`): a plugin reports the devices it sees at
-//! its vendor and gets the host's verdict for each. The rules are the device inventory's
-//! (`devices::inventory::report_device`); this file only adapts the runtime's call to them.
+//! its vendor and gets the host's verdict for each; with 0.5.0's `registrations`, the devices
+//! registered at its provisioning service and awaiting enrolment. The rules are the device
+//! inventory's (`devices::inventory::report_device`, `devices::registrations`); this file only
+//! adapts the runtime's calls to them.
 
 use async_trait::async_trait;
-use corral_plugin_runtime::api::{DeviceReport, Verdict};
+use corral_plugin_runtime::api::{DeviceReport, Registration, Verdict};
 use corral_plugin_runtime::{BackendError, InventoryBackend, InventoryError, Scope};
 
 use crate::devices::inventory::{report_device, Clock};
+use crate::devices::registrations;
 use crate::error::Error;
 use crate::store::Store;
 use crate::tenants::TenantId;
@@ -17,8 +20,39 @@ pub struct DbInventory {
     pub clock: Clock,
 }
 
+/// How a refusal of the device records reads to the plugin.
+fn refusal(e: Error) -> InventoryError {
+    match e {
+        Error::Invalid { field, message } => InventoryError::Invalid(format!("{field}: {message}")),
+        e => InventoryError::Backend(BackendError::Unavailable(e.to_string())),
+    }
+}
+
 #[async_trait]
 impl InventoryBackend for DbInventory {
+    async fn record_registrations(
+        &self,
+        scope: &Scope,
+        registrations: Vec<Registration>,
+    ) -> Result<u32, InventoryError> {
+        let tenant = TenantId::from_db(scope.tenant_id.clone());
+        let now = self.clock.now_ms();
+        registrations::record(&self.store, &tenant, &scope.plugin_id, registrations, now)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn forget_registrations(
+        &self,
+        scope: &Scope,
+        since_ms: u64,
+    ) -> Result<u32, InventoryError> {
+        let tenant = TenantId::from_db(scope.tenant_id.clone());
+        registrations::forget(&self.store, &tenant, &scope.plugin_id, since_ms as i64)
+            .await
+            .map_err(refusal)
+    }
+
     async fn report_device(
         &self,
         scope: &Scope,
@@ -26,14 +60,8 @@ impl InventoryBackend for DbInventory {
     ) -> Result<Verdict, InventoryError> {
         let tenant = TenantId::from_db(scope.tenant_id.clone());
         let now = self.clock.now_ms();
-        match report_device(&self.store, &tenant, &scope.plugin_id, report, now).await {
-            Ok(verdict) => Ok(verdict),
-            Err(Error::Invalid { field, message }) => {
-                Err(InventoryError::Invalid(format!("{field}: {message}")))
-            }
-            Err(e) => Err(InventoryError::Backend(BackendError::Unavailable(
-                e.to_string(),
-            ))),
-        }
+        report_device(&self.store, &tenant, &scope.plugin_id, report, now)
+            .await
+            .map_err(refusal)
     }
 }
