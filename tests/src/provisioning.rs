@@ -71,6 +71,10 @@ pub struct Provisioning {
     done: Vec<(String, Value)>,
     /// Statuses to answer the next applies and unclaims with, first first.
     failures: VecDeque<u16>,
+    /// Bulk mode ([`Provisioning::accept_any_device`]): every valid identifier names a device
+    /// of the customer; successful applies and unclaims are only counted, per identifier.
+    any_device: bool,
+    counted: std::collections::HashMap<String, u32>,
 }
 
 /// Whether `imei` is 15 digits with a valid Luhn check digit.
@@ -179,6 +183,19 @@ impl Provisioning {
     /// Every apply, removal and unclaim that succeeded: (method, body), in order.
     pub fn done(&self) -> Vec<(String, Value)> {
         self.done.clone()
+    }
+
+    /// Bulk mode, for files of a million rows: every device identifier the rules allow names a
+    /// device of the customer, and each apply or unclaim that succeeds is only counted per
+    /// identifier ([`Provisioning::counted`]), not kept.
+    pub fn accept_any_device(&mut self) {
+        self.any_device = true;
+    }
+
+    /// In bulk mode: how many times each identifier (IMEI, or serial/model) was applied or
+    /// unclaimed with success.
+    pub fn counted(&self) -> &std::collections::HashMap<String, u32> {
+        &self.counted
     }
 
     /// Answers the next applies or unclaims with these statuses, in order.
@@ -454,6 +471,23 @@ impl Provisioning {
                         "UNAVAILABLE"
                     });
                     return Err((status, e));
+                }
+                if self.any_device {
+                    if verb == ".devices.applyConfiguration" {
+                        let configuration = body["configuration"].as_str().unwrap_or_default();
+                        self.configuration(configuration).ok_or_else(not_found)?;
+                    }
+                    let i = &body["device"]["deviceIdentifier"];
+                    let key = match i["imei"].as_str() {
+                        Some(imei) => imei.to_string(),
+                        None => format!(
+                            "{}/{}",
+                            i["serialNumber"].as_str().unwrap_or_default(),
+                            i["model"].as_str().unwrap_or_default()
+                        ),
+                    };
+                    *self.counted.entry(key).or_default() += 1;
+                    return Ok(json!({}));
                 }
                 let at = self
                     .find(&customer, &body["device"])

@@ -194,3 +194,120 @@ impl Setup {
         }
     }
 }
+
+/// The kinds of bad rows a generated file mixes in, with a word of the reason each gets.
+pub const BAD_ROWS: [(&str, &str); 9] = [
+    ("luhn", "Luhn"),
+    ("short-imei", "15 digits"),
+    ("modem-type", "expected IMEI"),
+    ("no-manufacturer", "manufacturer"),
+    ("serial-without-model", "needs its model"),
+    ("profile-type", "ZERO_TOUCH"),
+    ("unknown-profile", "configuration ids"),
+    ("dual-sim", "use "),
+    ("extra-field", "fields where the header has 7"),
+];
+
+/// The IMEI numbered `n` (15 digits, valid Luhn check digit).
+pub fn imei(n: u64) -> String {
+    let body = format!("35{:012}", n % 1_000_000_000_000);
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let t = d * 2;
+                if t > 9 {
+                    t - 9
+                } else {
+                    t
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    format!("{body}{}", (10 - sum % 10) % 10)
+}
+
+/// A generated zero-touch file and what it should give.
+pub struct Generated {
+    pub rows: u64,
+    pub bytes: u64,
+    /// Line number and kind (of [`BAD_ROWS`]) of every bad row.
+    pub bad: Vec<(u64, &'static str)>,
+}
+
+/// Writes a file of `rows` rows to `path` for configuration `profile` (`owner` = 0 instead
+/// when `unregister`): IMEI rows and serial+model rows alternating, one bad row of each kind
+/// in turn every `bad_every` rows. `dual_sim` is the higher IMEI of a dual-SIM device the host
+/// knows (the dual-SIM bad rows name it).
+pub fn generate(
+    path: &std::path::Path,
+    rows: u64,
+    bad_every: u64,
+    profile: &str,
+    unregister: bool,
+    dual_sim: &str,
+) -> Generated {
+    use std::io::Write;
+    let file = std::fs::File::create(path).unwrap();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let last = if unregister { "owner" } else { "profileid" };
+    writeln!(
+        out,
+        "modemtype,modemid,serial,model,manufacturer,profiletype,{last}"
+    )
+    .unwrap();
+    let good_profile = if unregister { "0" } else { profile };
+    let mut bad = Vec::new();
+    for n in 0..rows {
+        let line = n + 2;
+        if n % bad_every == bad_every - 1 {
+            let kind = BAD_ROWS[(bad.len()) % BAD_ROWS.len()].0;
+            let i = imei(n);
+            let row = match kind {
+                "luhn" => {
+                    let mut wrong = i.clone().into_bytes();
+                    wrong[14] = b'0' + (wrong[14] - b'0' + 1) % 10;
+                    format!(
+                        "IMEI,{},,,Google,ZERO_TOUCH,{good_profile}",
+                        String::from_utf8(wrong).unwrap()
+                    )
+                }
+                "short-imei" => format!("IMEI,{},,,Google,ZERO_TOUCH,{good_profile}", &i[..14]),
+                "modem-type" => format!("MEID,{i},,,Google,ZERO_TOUCH,{good_profile}"),
+                "no-manufacturer" => format!("IMEI,{i},,,,ZERO_TOUCH,{good_profile}"),
+                "serial-without-model" => {
+                    format!(",,R58X{n:08},,samsung,ZERO_TOUCH,{good_profile}")
+                }
+                "profile-type" => format!("IMEI,{i},,,Google,KNOX,{good_profile}"),
+                "unknown-profile" => format!(
+                    "IMEI,{i},,,Google,ZERO_TOUCH,{}",
+                    if unregister { "7" } else { "999999" }
+                ),
+                "dual-sim" => format!("IMEI,{dual_sim},,,Google,ZERO_TOUCH,{good_profile}"),
+                _ => format!("IMEI,{i},,,Google,ZERO_TOUCH,{good_profile},extra"),
+            };
+            writeln!(out, "{row}").unwrap();
+            bad.push((line, kind));
+        } else if n % 2 == 0 {
+            writeln!(out, "IMEI,{},,,Google,ZERO_TOUCH,{good_profile}", imei(n)).unwrap();
+        } else {
+            writeln!(
+                out,
+                ",,R58M{n:08},SM-G991B,samsung,ZERO_TOUCH,{good_profile}"
+            )
+            .unwrap();
+        }
+    }
+    out.flush().unwrap();
+    drop(out);
+    Generated {
+        rows,
+        bytes: std::fs::metadata(path).unwrap().len(),
+        bad,
+    }
+}

@@ -321,3 +321,91 @@ async fn a_tenant_s_second_upload_waits_for_its_first_and_google_s_last_refusal_
     s.google.assert_conforms();
     smtp.stop().await;
 }
+
+/// A server killed with SIGKILL in the middle of an import: the next one picks the job up once
+/// its lease ran out and finishes it; every row ends with its right status, and Google got no
+/// row twice beyond those in flight at the kill.
+#[tokio::test]
+async fn an_import_survives_a_kill_9_of_the_server() {
+    let smtp = SmtpSink::start().await;
+    let mut vars = vars(&smtp);
+    vars.retain(|(k, _)| !k.starts_with("CORRAL_IMPORT_"));
+    vars.extend([
+        ("CORRAL_IMPORT_ROWS_PER_SECOND", "400".to_string()),
+        ("CORRAL_IMPORT_IN_FLIGHT", "4".to_string()),
+        ("CORRAL_IMPORT_BATCH_ROWS", "50".to_string()),
+        ("CORRAL_IMPORT_LEASE_SECS", "2".to_string()),
+    ]);
+    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut s = setup_with(Db::Sqlite, &pairs).await;
+    s.google.zero_touch().accept_any_device();
+    let profile = s.create_configuration("Sales", false).await;
+    let path = s.env.data_dir().join("kill.csv");
+    let generated = corral_tests::zero_touch::generate(&path, 3000, 97, &profile, false, "0");
+    let r = s
+        .upload(
+            &s.c,
+            "zero-touch-apply",
+            "kill.csv",
+            &std::fs::read(&path).unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{r:?}");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    // Half-way through the applies: kill -9.
+    loop {
+        let job = s.c.get(&format!("/api/v1/imports/{id}")).await.body;
+        assert_ne!(job["state"], "done", "too fast to be killed: {job}");
+        if job["rows_applied"].as_i64().unwrap_or(0) >= 1000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    s.server.child.start_kill().unwrap();
+    s.server.child.wait().await.unwrap();
+    let at_kill: u32 = s.google.zero_touch().counted().values().sum();
+    assert!(at_kill < 2900, "{at_kill}");
+
+    // The next server finishes it.
+    s.server = s.env.serve().await;
+    s.c = s.env.signed_in_owner(&s.server, "acme", "second").await;
+    let job = s.finished(&id, 120).await;
+    let bad = generated.bad.len() as i64;
+    let valid = 3000 - bad;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(
+        [
+            &job["rows_read"],
+            &job["rows_valid"],
+            &job["rows_invalid"],
+            &job["rows_applied"],
+            &job["rows_failed"]
+        ],
+        [
+            &json!(3000),
+            &json!(valid),
+            &json!(bad),
+            &json!(valid),
+            &json!(0)
+        ],
+        "{job}"
+    );
+    let page =
+        s.c.get(&format!("/api/v1/imports/{id}/failures?limit=1000"))
+            .await;
+    let lines: Vec<u64> = page.body["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    let expected: Vec<u64> = generated.bad.iter().map(|(line, _)| *line).collect();
+    assert_eq!(lines, expected);
+    // Every valid row at Google; again only those in flight at the kill (at most 4).
+    let counted = s.google.zero_touch().counted().clone();
+    assert_eq!(counted.len() as i64, valid);
+    let twice: u32 = counted.values().map(|n| n - 1).sum();
+    assert!(twice <= 4, "{twice} rows sent again");
+    s.google.assert_conforms();
+    smtp.stop().await;
+}

@@ -28,6 +28,7 @@ use corral_plugin_runtime::api::{
     HttpError, ImportBatch, ImportRow, Property, RowOutcome, RowResult, VendorRequest,
 };
 use corral_plugin_runtime::Installation;
+use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::{file_of, JobState, Settings};
@@ -45,6 +46,8 @@ const WAITING: char = 'v';
 const REFUSED: char = 'x';
 const APPLIED: char = 'a';
 const FAILED: char = 'f';
+/// Chunks checked by the plugin at once while validating.
+const CHECKED_AT_ONCE: usize = 2;
 /// Longest reason kept for a row.
 const MAX_REASON: usize = 1000;
 
@@ -77,7 +80,9 @@ struct Chunk {
 
 /// A chunk's outcome, to be written.
 struct Checked {
+    /// The chunk's place in the file (its rows moved out).
     chunk: Chunk,
+    rows: i64,
     statuses: String,
     /// (line, fields, reason) of the refused rows.
     refused: Vec<(u64, Vec<String>, String)>,
@@ -277,21 +282,22 @@ impl Runner {
         held: &Held,
         plan: &JobPlan,
         header: &[String],
-        rows: &[(u64, Vec<String>)],
-    ) -> Result<Vec<RowResult>, Error> {
+        rows: Vec<(u64, Vec<String>)>,
+    ) -> Result<(Vec<RowResult>, ImportBatch), Error> {
+        let count = rows.len();
         let batch = ImportBatch {
             job_id: held.id.clone(),
             import_kind: plan.import_kind.clone(),
             rows: rows
-                .iter()
+                .into_iter()
                 .map(|(line, fields)| ImportRow {
-                    line: *line as u32,
+                    line: line as u32,
                     fields: header
                         .iter()
                         .zip(fields)
                         .map(|(name, value)| Property {
                             name: name.clone(),
-                            value: value.clone(),
+                            value,
                         })
                         .collect(),
                 })
@@ -303,11 +309,10 @@ impl Runner {
             let installation = self.installation(held, &plan.plugin_id).await?;
             let answer = installation.map_import_rows(&batch).await;
             let failure = match crate::plugins::hook(&installation, answer) {
-                Ok(results) if results.len() == rows.len() => return Ok(results),
+                Ok(results) if results.len() == count => return Ok((results, batch)),
                 Ok(results) => format!(
-                    "the plugin answered {} results for {} rows",
+                    "the plugin answered {} results for {count} rows",
                     results.len(),
-                    rows.len()
                 ),
                 Err(HookError::Busy(..)) => {
                     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -356,14 +361,28 @@ impl Runner {
                 Ok::<(), Error>(())
             })
         };
+        // Two chunks checked at once (the plugin's calls of a tenant may use two threads),
+        // written in order.
         let mut outcome = Ok(());
-        while let Some(chunk) = read.recv().await {
-            let chunk = match chunk {
-                Ok(c) => c,
-                Err(e) => {
-                    outcome = Err(Error::Internal(format!("reading the file: {e}")));
-                    break;
+        let began = Instant::now();
+        let mut checking = futures::stream::FuturesOrdered::new();
+        let mut reading = true;
+        loop {
+            if reading && checking.len() < CHECKED_AT_ONCE {
+                match read.recv().await {
+                    Some(Ok(chunk)) => {
+                        checking.push_back(self.check(held, plan, header, chunk));
+                        continue;
+                    }
+                    Some(Err(e)) => {
+                        outcome = Err(Error::Internal(format!("reading the file: {e}")));
+                        break;
+                    }
+                    None => reading = false,
                 }
+            }
+            let Some(checked) = checking.next().await else {
+                break;
             };
             if !held.live.load(Ordering::SeqCst) {
                 outcome = Err(Error::Conflict {
@@ -372,7 +391,7 @@ impl Runner {
                 });
                 break;
             }
-            match self.check(held, plan, header, chunk).await {
+            match checked {
                 Ok(checked) => {
                     if to_write.send(checked).await.is_err() {
                         break;
@@ -384,12 +403,18 @@ impl Runner {
                 }
             }
         }
+        drop(checking);
         drop(read);
         drop(to_write);
         let _ = reader.join();
         let written = writer
             .await
             .map_err(|e| Error::Internal(format!("import writer: {e}")))?;
+        tracing::info!(
+            job = %held.id,
+            secs = began.elapsed().as_secs_f64(),
+            "import: rows checked"
+        );
         outcome.and(written)
     }
 
@@ -399,46 +424,54 @@ impl Runner {
         held: &Held,
         plan: &JobPlan,
         header: &[String],
-        chunk: Chunk,
+        mut chunk: Chunk,
     ) -> Result<Checked, Error> {
-        let readable: Vec<(u64, Vec<String>)> = chunk
-            .rows
-            .iter()
-            .filter_map(|(line, r)| r.as_ref().ok().map(|f| (*line, f.clone())))
-            .collect();
-        let results = if readable.is_empty() {
-            Vec::new()
+        let rows = std::mem::take(&mut chunk.rows);
+        let count = rows.len();
+        // The host's refusals, and the rows the plugin checks (moved, not copied).
+        let mut mine: Vec<(u64, Refused)> = Vec::new();
+        let mut readable: Vec<(u64, Vec<String>)> = Vec::with_capacity(count);
+        for (line, row) in rows {
+            match row {
+                Ok(fields) => readable.push((line, fields)),
+                Err(refused) => mine.push((line, refused)),
+            }
+        }
+        let (results, batch) = if readable.is_empty() {
+            (Vec::new(), None)
         } else {
-            self.map_rows(held, plan, header, &readable).await?
+            let (results, batch) = self.map_rows(held, plan, header, readable).await?;
+            (results, Some(batch))
         };
-        let mut results = results.into_iter();
-        let mut statuses = String::with_capacity(chunk.rows.len());
+        let checked_rows = batch.map(|b| b.rows).unwrap_or_default();
+        let mut statuses: Vec<(u64, char)> = Vec::with_capacity(count);
         let mut refused = Vec::new();
         let mut valid = 0;
-        for (line, row) in &chunk.rows {
-            match row {
-                Err(Refused { fields, reason }) => {
-                    statuses.push(REFUSED);
-                    refused.push((*line, fields.clone(), reason.clone()));
+        for (row, result) in checked_rows.into_iter().zip(results) {
+            let line = u64::from(row.line);
+            match refusal(&result) {
+                None => {
+                    statuses.push((line, WAITING));
+                    valid += 1;
                 }
-                Ok(fields) => {
-                    let result = results.next().expect("one result per readable row");
-                    match refusal(&result) {
-                        None => {
-                            statuses.push(WAITING);
-                            valid += 1;
-                        }
-                        Some(reason) => {
-                            statuses.push(REFUSED);
-                            refused.push((*line, fields.clone(), reason));
-                        }
-                    }
+                Some(reason) => {
+                    statuses.push((line, REFUSED));
+                    let fields = row.fields.into_iter().map(|p| p.value).collect();
+                    refused.push((line, fields, reason));
                 }
             }
         }
+        for (line, Refused { fields, reason }) in mine {
+            statuses.push((line, REFUSED));
+            refused.push((line, fields, reason));
+        }
+        // In the file's order (lines grow through a chunk).
+        statuses.sort_unstable_by_key(|(line, _)| *line);
+        refused.sort_unstable_by_key(|(line, _, _)| *line);
         Ok(Checked {
             chunk,
-            statuses,
+            rows: count as i64,
+            statuses: statuses.into_iter().map(|(_, c)| c).collect(),
             refused,
             valid,
         })
@@ -475,7 +508,7 @@ impl Runner {
                 .collect();
             let asked: Vec<(u64, Vec<String>)> =
                 waiting.iter().map(|(_, l, f)| (*l, f.clone())).collect();
-            let results = self.map_rows(held, plan, header, &asked).await?;
+            let (results, _) = self.map_rows(held, plan, header, asked).await?;
             let installation = self.installation(held, &plan.plugin_id).await?;
             let jobs: Vec<(usize, u64, Vec<String>, RowResult)> = waiting
                 .into_iter()
@@ -815,7 +848,7 @@ async fn write_checked(
 ) -> Result<(), Error> {
     let mut scoped = store.scoped(tenant).await?;
     let c = &checked.chunk;
-    let rows = c.rows.len() as i64;
+    let rows = checked.rows;
     let r = sqlx::query(
         "UPDATE import_jobs SET rows_read = rows_read + $1, rows_valid = rows_valid + $2, \
          rows_invalid = rows_invalid + $3, updated_at = $4 WHERE id = $5 AND lease_token = $6",

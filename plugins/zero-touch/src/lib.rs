@@ -511,13 +511,9 @@ impl Plugin for ZeroTouch {
             rows::lower_imei(imei, &device.imeis)
         };
         let api = customer::api();
-        let requests_to = |path: &str| api.url(path, &[]);
-        let ctx = rows::Context {
-            kind: &batch.import_kind,
-            customer: &customer,
-            configurations: &configuration_ids,
-            requests_to: &requests_to,
-        };
+        let ctx = rows::Context::new(&batch.import_kind, &customer, &configuration_ids, |path| {
+            api.url(path, &[])
+        });
         Ok(batch
             .rows
             .iter()
