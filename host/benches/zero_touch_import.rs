@@ -45,11 +45,14 @@ fn reference(file: &std::path::Path) -> Duration {
 }
 
 async fn run(db: Db, rows: u64) -> (f64, f64) {
+    // `BENCH_BATCH_ROWS` overrides the server's batch size (to compare sizes).
+    let batch = std::env::var("BENCH_BATCH_ROWS").unwrap_or_else(|_| "500".into());
     let s = setup_with(
         db,
         &[
             ("CORRAL_IMPORT_ROWS_PER_SECOND", "1"),
             ("CORRAL_IMPORT_MAX_BYTES", "52428800"),
+            ("CORRAL_IMPORT_BATCH_ROWS", batch.as_str()),
         ],
     )
     .await;

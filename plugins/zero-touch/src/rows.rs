@@ -92,9 +92,12 @@ impl<'a> Context<'a> {
     }
 }
 
-/// `text` as a JSON string.
-fn json_text(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
+/// `text` as a JSON string onto `out`.
+fn push_json_text(out: &mut String, text: &str) {
+    // serde_json writes the escaped string straight into the buffer, without a `Value`.
+    let mut bytes = std::mem::take(out).into_bytes();
+    serde_json::to_writer(&mut bytes, text).expect("a string serializes");
+    *out = String::from_utf8(bytes).expect("JSON text is UTF-8");
 }
 
 /// `,"name":"value"` onto a JSON object being written.
@@ -102,7 +105,7 @@ fn push_field(object: &mut String, name: &str, value: &str) {
     object.push_str(",\"");
     object.push_str(name);
     object.push_str("\":");
-    object.push_str(&json_text(value));
+    push_json_text(object, value);
 }
 
 fn field<'a>(row: &'a ImportRow, name: &str) -> &'a str {
@@ -239,15 +242,20 @@ pub fn check(
                 format!("{profile:?} is not one of the customer's configuration ids"),
             ));
         }
-        let configuration = format!("{}/configurations/{profile}", ctx.customer);
+        let mut body = String::with_capacity(96 + identifier.len());
+        body.push_str("{\"configuration\":");
+        push_json_text(
+            &mut body,
+            &format!("{}/configurations/{profile}", ctx.customer),
+        );
+        body.push_str(",\"device\":{\"deviceIdentifier\":");
+        body.push_str(&identifier);
+        body.push_str("}}");
         (
             "apply-configuration",
             Some(profile.to_string()),
             &ctx.apply_url,
-            format!(
-                "{{\"configuration\":{},\"device\":{{\"deviceIdentifier\":{identifier}}}}}",
-                json_text(&configuration)
-            ),
+            body,
         )
     };
     let outcome = if problems.is_empty() {
