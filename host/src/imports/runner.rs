@@ -19,7 +19,6 @@
 //! The job's end: the file is removed; the administrator who uploaded it gets a notification
 //! and an e-mail (outbox) with the counts and a link to the job's page of failed rows.
 
-use std::io::{Read, Seek};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -478,8 +477,8 @@ impl Runner {
     }
 
     async fn apply(&self, held: &Held, plan: &JobPlan, header: &[String]) -> Result<(), Error> {
-        let chunks: Vec<(i64, i64, i64, i64, String)> = sqlx::query_as(
-            "SELECT seq, byte_start, line_start, line_end, statuses FROM import_chunks \
+        let chunks: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT seq, byte_start, line_start, statuses FROM import_chunks \
              WHERE job_id = $1 AND statuses LIKE '%v%' ORDER BY seq",
         )
         .bind(&held.id)
@@ -487,7 +486,7 @@ impl Runner {
         .await?;
         let path = file_of(&self.settings, &held.id);
         let mut pacer = Pacer::new(self.settings.rows_per_second);
-        for (seq, byte_start, line_start, _line_end, statuses) in chunks {
+        for (seq, byte_start, line_start, statuses) in chunks {
             let rows = {
                 let path = path.clone();
                 let count = statuses.chars().count();
@@ -805,10 +804,7 @@ fn read_rows(
     count: usize,
     columns: usize,
 ) -> Result<Vec<Row>, String> {
-    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    file.seek(std::io::SeekFrom::Start(0))
-        .map_err(|e| e.to_string())?;
-    let _ = file.by_ref();
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut reader = csv_reader(file);
     let mut at = csv::Position::new();
     at.set_byte(byte_start).set_line(line_start);
