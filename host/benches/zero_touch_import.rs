@@ -46,7 +46,7 @@ fn reference(file: &std::path::Path) -> Duration {
 
 async fn run(db: Db, rows: u64) -> (f64, f64) {
     // `BENCH_BATCH_ROWS` overrides the server's batch size (to compare sizes).
-    let batch = std::env::var("BENCH_BATCH_ROWS").unwrap_or_else(|_| "500".into());
+    let batch = std::env::var("BENCH_BATCH_ROWS").unwrap_or_else(|_| "1000".into());
     let s = setup_with(
         db,
         &[

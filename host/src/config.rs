@@ -262,7 +262,7 @@ pub struct PluginArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub import_lease_secs: u64,
     /// Rows per batch handed to the plugin.
-    #[arg(long, env = "CORRAL_IMPORT_BATCH_ROWS", default_value_t = 500,
+    #[arg(long, env = "CORRAL_IMPORT_BATCH_ROWS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub import_batch_rows: u64,
     /// Testing aid: read "now" for the device inventory's deadlines (the 10-minute compliance

@@ -87,8 +87,8 @@ pub mod api {
     pub use crate::wit::since_v0_5_0::corral::plugin0_5_0::registrations::Registration;
     /// The `collections` export of `corral:plugin@0.5.0`.
     pub use crate::wit::since_v0_5_0::exports::corral::plugin0_5_0::collections::{
-        ActionInfo as CollectionActionInfo, CollectionInfo, Column, ImportInfo, Item, Outcome,
-        Page as ItemPage, Permission as CollectionPermission,
+        ActionInfo as CollectionActionInfo, CollectionInfo, Column, ImportInfo, ImportValues, Item,
+        Outcome, Page as ItemPage, Permission as CollectionPermission, RefusedRow,
     };
 }
 

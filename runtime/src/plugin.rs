@@ -510,6 +510,19 @@ impl Instance {
         self.checked(r, "page of items")
     }
 
+    /// The refused rows of a batch of an import (`collections.check-import-rows`, 0.5.0; the
+    /// rows `map-import-rows` does not accept before).
+    pub async fn check_import_rows(
+        &mut self,
+        import_name: &str,
+        job_id: &str,
+        columns: &[String],
+        rows: &[ImportValues],
+    ) -> HookResult<Vec<RefusedRow>> {
+        let r = call!(self, check_import_rows(import_name, job_id, columns, rows));
+        self.checked(r, "refused rows")
+    }
+
     /// One item of a collection (`collections.get`, 0.5.0).
     pub async fn get_item(&mut self, collection: &str, id: &str) -> HookResult<Option<Item>> {
         let r = call!(self, get_item(collection, id));
@@ -628,6 +641,17 @@ impl Installation {
     }
     pub async fn map_import_rows(&self, batch: &ImportBatch) -> HookResult<Vec<RowResult>> {
         one_shot!(self, map_import_rows(batch))
+    }
+    /// The refused rows of a batch of an import; the rows are shared, not copied, so that the
+    /// caller keeps them (a refused row's values) and can ask again.
+    pub async fn check_import_rows(
+        &self,
+        import_name: &str,
+        job_id: &str,
+        columns: &Arc<[String]>,
+        rows: &Arc<[ImportValues]>,
+    ) -> HookResult<Vec<RefusedRow>> {
+        one_shot!(self, check_import_rows(import_name, job_id, columns, rows))
     }
     pub async fn translate_command(
         &self,

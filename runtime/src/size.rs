@@ -96,6 +96,7 @@ sized! {
     CollectionInfo { name, title, description, columns, searchable, actions, imports }
     Item { id, title, values, details }
     ItemPage { items, next_page_token }
+    RefusedRow { line, problems }
 }
 
 impl ApproxSize for Outcome {

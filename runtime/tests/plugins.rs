@@ -109,6 +109,20 @@ fn example_plugin_hooks() {
         }
         assert!(matches!(&results[1].outcome, RowOutcome::Rejected(e) if e[0].path == "imei"));
         assert!(matches!(&results[2].outcome, RowOutcome::Rejected(e) if e[0].path == "model"));
+        // The same rows checked (0.5.0): the SDK answers the rows its hook does not accept.
+        let columns: Arc<[String]> =
+            ["modeltype", "imei", "profiletype", "profileid", "serial"].map(String::from).into();
+        let values = |line, v: [&str; 5]| ImportValues { line, values: v.map(String::from).to_vec() };
+        let rows: Arc<[ImportValues]> = Arc::new([
+            values(2, ["IMEI", "490154203237518/356938035643809", "ZERO_TOUCH", "p1", ""]),
+            values(3, ["IMEI", "123", "ZERO_TOUCH", "", ""]),
+            values(4, ["SERIAL", "", "ZERO_TOUCH", "", "R58M"]),
+        ]);
+        let refused = inst.check_import_rows("zero-touch-apply", "job-1", &columns, &rows).await.unwrap().unwrap();
+        assert_eq!(
+            refused.iter().map(|r| (r.line, r.problems[0].path.as_str())).collect::<Vec<_>>(),
+            [(3, "imei"), (4, "model")]
+        );
 
         // device command
         let target = CommandTarget { device: device(), vendor_device_name: Some("enterprises/e1/devices/d1".into()) };
@@ -1072,6 +1086,34 @@ fn released_versions_run_side_by_side() {
                 .unwrap();
         assert_eq!(v4.shape.version, WorldVersion::V0_4);
         let v4 = install(&v4, "world-0-4");
+        // Rows checked through `map-import-rows` before 0.5.0's `check-import-rows`: the rows
+        // not accepted are refused, a skipped one with its reason.
+        let columns: Arc<[String]> = vec!["state".to_string()].into();
+        let rows: Arc<[ImportValues]> = [(2, "ok"), (3, "bad"), (4, "skip")]
+            .map(|(line, state)| ImportValues {
+                line,
+                values: vec![state.into()],
+            })
+            .into();
+        let refused = v4
+            .check_import_rows("any", "job-1", &columns, &rows)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            refused
+                .iter()
+                .map(|r| (
+                    r.line,
+                    r.problems[0].path.as_str(),
+                    r.problems[0].message.as_str()
+                ))
+                .collect::<Vec<_>>(),
+            [
+                (3, "state", "not \"bad\""),
+                (4, "", "skipped: left as it is")
+            ]
+        );
         let token = v4.create_token(&request).await.unwrap().unwrap();
         assert_eq!(
             (

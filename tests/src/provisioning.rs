@@ -192,6 +192,11 @@ impl Provisioning {
         self.any_device = true;
     }
 
+    /// Whether bulk mode is on.
+    pub fn bulk(&self) -> bool {
+        self.any_device
+    }
+
     /// In bulk mode: how many times each identifier (IMEI, or serial/model) was applied or
     /// unclaimed with success.
     pub fn counted(&self) -> &std::collections::HashMap<String, u32> {

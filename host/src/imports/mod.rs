@@ -66,7 +66,7 @@ impl Settings {
             tries: 5,
             retry_base: Duration::from_secs(1),
             lease: Duration::from_secs(60),
-            batch_rows: 500,
+            batch_rows: 1000,
             poll: Duration::from_secs(1),
         }
     }

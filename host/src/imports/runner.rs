@@ -5,7 +5,8 @@
 //!
 //! A job has two phases:
 //! - **validating**: the file is read from disk in chunks of `batch_rows` rows (a reader
-//!   thread), each chunk checked by the plugin (`map-import-rows`) and written in one
+//!   thread), each chunk checked by the plugin (`check-import-rows`, which prepares nothing;
+//!   `map-import-rows` for plugins before `corral:plugin@0.5.0`) and written in one
 //!   transaction: its statuses, its refused rows with their reasons, the job's counters. A
 //!   chunk is written whole or not at all, so a restart reads again from the end of the last
 //!   chunk written. Reading, checking and writing overlap.
@@ -24,7 +25,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corral_plugin_runtime::api::{
-    HttpError, ImportBatch, ImportRow, Property, RowOutcome, RowResult, VendorRequest,
+    FieldError, HttpError, ImportBatch, ImportRow, ImportValues, Property, RefusedRow, RowOutcome,
+    RowResult, VendorRequest,
 };
 use corral_plugin_runtime::Installation;
 use futures::StreamExt;
@@ -47,6 +49,8 @@ const APPLIED: char = 'a';
 const FAILED: char = 'f';
 /// Chunks checked by the plugin at once while validating.
 const CHECKED_AT_ONCE: usize = 2;
+/// How long a call waits for the tenant's plugin calls to make room.
+const BUSY_WAIT: Duration = Duration::from_millis(200);
 /// Longest reason kept for a row.
 const MAX_REASON: usize = 1000;
 
@@ -267,7 +271,7 @@ impl Runner {
         loop {
             match self.plugins.for_call(&held.tenant, plugin_id).await {
                 Ok(i) => return Ok(i),
-                Err(HookError::Busy(..)) => tokio::time::sleep(Duration::from_millis(200)).await,
+                Err(HookError::Busy(..)) => tokio::time::sleep(BUSY_WAIT).await,
                 Err(HookError::Setup(e)) => return Err(e),
                 Err(other) => return Err(Error::Unavailable(other.to_string())),
             }
@@ -302,8 +306,7 @@ impl Runner {
                 })
                 .collect(),
         };
-        let mut wait = self.settings.retry_base;
-        let mut tries = 0;
+        let mut tries = Tries::new(&self.settings);
         loop {
             let installation = self.installation(held, &plan.plugin_id).await?;
             let answer = installation.map_import_rows(&batch).await;
@@ -314,18 +317,42 @@ impl Runner {
                     results.len(),
                 ),
                 Err(HookError::Busy(..)) => {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    tokio::time::sleep(BUSY_WAIT).await;
                     continue;
                 }
                 Err(e) => e.to_string(),
             };
-            tries += 1;
-            if tries >= self.settings.tries {
-                return Err(Error::Unavailable(format!("checking rows: {failure}")));
-            }
-            tracing::warn!(job = %held.id, %failure, "import: the plugin could not check rows");
-            tokio::time::sleep(wait).await;
-            wait *= 2;
+            tries.failed(held, failure).await?;
+        }
+    }
+
+    /// The rows the plugin refuses among `rows` (each line once, all of them in the batch),
+    /// trying again while the tenant is busy or the plugin fails for a while.
+    async fn check_rows(
+        &self,
+        held: &Held,
+        plan: &JobPlan,
+        columns: &Arc<[String]>,
+        rows: &Arc<[ImportValues]>,
+    ) -> Result<Vec<RefusedRow>, Error> {
+        let mut tries = Tries::new(&self.settings);
+        loop {
+            let installation = self.installation(held, &plan.plugin_id).await?;
+            let answer = installation
+                .check_import_rows(&plan.import_kind, &held.id, columns, rows)
+                .await;
+            let failure = match crate::plugins::hook(&installation, answer) {
+                Ok(refused) => match refused_in(rows, refused) {
+                    Ok(refused) => return Ok(refused),
+                    Err(e) => e,
+                },
+                Err(HookError::Busy(..)) => {
+                    tokio::time::sleep(BUSY_WAIT).await;
+                    continue;
+                }
+                Err(e) => e.to_string(),
+            };
+            tries.failed(held, failure).await?;
         }
     }
 
@@ -340,6 +367,7 @@ impl Runner {
         let path = file_of(&self.settings, &held.id);
         let batch_rows = self.settings.batch_rows;
         let columns = header.len();
+        let header: Arc<[String]> = header.into();
         let (to_check, mut read) = mpsc::channel::<Result<Chunk, String>>(2);
         let live = held.live.clone();
         let reader = std::thread::spawn(move || {
@@ -370,7 +398,7 @@ impl Runner {
             if reading && checking.len() < CHECKED_AT_ONCE {
                 match read.recv().await {
                     Some(Ok(chunk)) => {
-                        checking.push_back(self.check(held, plan, header, chunk));
+                        checking.push_back(self.check(held, plan, &header, chunk));
                         continue;
                     }
                     Some(Err(e)) => {
@@ -422,44 +450,43 @@ impl Runner {
         &self,
         held: &Held,
         plan: &JobPlan,
-        header: &[String],
+        header: &Arc<[String]>,
         mut chunk: Chunk,
     ) -> Result<Checked, Error> {
         let rows = std::mem::take(&mut chunk.rows);
         let count = rows.len();
         // The host's refusals, and the rows the plugin checks (moved, not copied).
         let mut mine: Vec<(u64, Refused)> = Vec::new();
-        let mut readable: Vec<(u64, Vec<String>)> = Vec::with_capacity(count);
+        let mut readable: Vec<ImportValues> = Vec::with_capacity(count);
         for (line, row) in rows {
             match row {
-                Ok(fields) => readable.push((line, fields)),
+                Ok(values) => readable.push(ImportValues {
+                    line: line as u32,
+                    values,
+                }),
                 Err(refused) => mine.push((line, refused)),
             }
         }
-        let (results, batch) = if readable.is_empty() {
-            (Vec::new(), None)
+        let readable: Arc<[ImportValues]> = readable.into();
+        let theirs = if readable.is_empty() {
+            Vec::new()
         } else {
-            let (results, batch) = self.map_rows(held, plan, header, readable).await?;
-            (results, Some(batch))
+            self.check_rows(held, plan, header, &readable).await?
         };
-        let checked_rows = batch.map(|b| b.rows).unwrap_or_default();
         let mut statuses: Vec<(u64, char)> = Vec::with_capacity(count);
         let mut refused = Vec::new();
-        let mut valid = 0;
-        for (row, result) in checked_rows.into_iter().zip(results) {
+        let mut theirs = theirs.into_iter().peekable();
+        for row in readable.iter() {
             let line = u64::from(row.line);
-            match refusal(&result) {
-                None => {
-                    statuses.push((line, WAITING));
-                    valid += 1;
-                }
-                Some(reason) => {
+            match theirs.next_if(|r| r.line == row.line) {
+                None => statuses.push((line, WAITING)),
+                Some(r) => {
                     statuses.push((line, REFUSED));
-                    let fields = row.fields.into_iter().map(|p| p.value).collect();
-                    refused.push((line, fields, reason));
+                    refused.push((line, row.values.clone(), reason_of(&r.problems)));
                 }
             }
         }
+        let valid = (statuses.len() - refused.len()) as i64;
         for (line, Refused { fields, reason }) in mine {
             statuses.push((line, REFUSED));
             refused.push((line, fields, reason));
@@ -661,19 +688,82 @@ fn lease_kept(rows: u64) -> Result<(), Error> {
     }
 }
 
+/// The tries of a plugin call checking or mapping rows: a busy tenant is waited for without
+/// counting; a failure counts, and waits twice as long as the one before it.
+struct Tries {
+    wait: Duration,
+    left: u32,
+}
+
+impl Tries {
+    fn new(settings: &Settings) -> Tries {
+        Tries {
+            wait: settings.retry_base,
+            left: settings.tries,
+        }
+    }
+
+    /// After a failed try: waits before the next one, or ends with `failure` when it was the
+    /// last.
+    async fn failed(&mut self, held: &Held, failure: String) -> Result<(), Error> {
+        self.left = self.left.saturating_sub(1);
+        if self.left == 0 {
+            return Err(Error::Unavailable(format!("checking rows: {failure}")));
+        }
+        tracing::warn!(job = %held.id, %failure, "import: the plugin could not check rows");
+        tokio::time::sleep(self.wait).await;
+        self.wait *= 2;
+        Ok(())
+    }
+}
+
 /// Why the plugin did not accept a row, if it did not.
 fn refusal(result: &RowResult) -> Option<String> {
-    let reason = match &result.outcome {
-        RowOutcome::Accepted(_) => return None,
-        RowOutcome::Skipped(r) => format!("skipped: {}", r.message),
-        RowOutcome::Rejected(problems) if problems.is_empty() => "refused".to_string(),
-        RowOutcome::Rejected(problems) => problems
-            .iter()
-            .map(|p| format!("{}: {}", p.path, p.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-    };
-    Some(reason.chars().take(MAX_REASON).collect())
+    match &result.outcome {
+        RowOutcome::Accepted(_) => None,
+        RowOutcome::Skipped(r) => Some(
+            format!("skipped: {}", r.message)
+                .chars()
+                .take(MAX_REASON)
+                .collect(),
+        ),
+        RowOutcome::Rejected(problems) => Some(reason_of(problems)),
+    }
+}
+
+/// A refused row's reason: its problems, each with its column.
+fn reason_of(problems: &[FieldError]) -> String {
+    if problems.is_empty() {
+        return "refused".to_string();
+    }
+    let reason = problems
+        .iter()
+        .map(|p| match p.path.as_str() {
+            "" => p.message.clone(),
+            column => format!("{column}: {}", p.message),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    reason.chars().take(MAX_REASON).collect()
+}
+
+/// The plugin's refused rows of a batch in the batch's order, each line once (its problems
+/// together); an answer naming a line the batch does not have is the plugin's failure.
+fn refused_in(rows: &[ImportValues], refused: Vec<RefusedRow>) -> Result<Vec<RefusedRow>, String> {
+    let mut by_line: std::collections::BTreeMap<u32, Vec<FieldError>> = Default::default();
+    for row in refused {
+        if rows.binary_search_by_key(&row.line, |r| r.line).is_err() {
+            return Err(format!(
+                "the plugin refused line {}, which the batch does not have",
+                row.line
+            ));
+        }
+        by_line.entry(row.line).or_default().extend(row.problems);
+    }
+    Ok(by_line
+        .into_iter()
+        .map(|(line, problems)| RefusedRow { line, problems })
+        .collect())
 }
 
 /// A row's fields from a record (as many as the header has columns), or why the host refuses
@@ -1035,6 +1125,43 @@ fn vendor_message(status: u16, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plugins_refusals_are_merged_by_line_and_kept_to_the_batch() {
+        let rows: Vec<ImportValues> = [2, 3, 5]
+            .map(|line| ImportValues {
+                line,
+                values: vec![],
+            })
+            .into();
+        let problem = |path: &str| FieldError {
+            path: path.into(),
+            code: "invalid".into(),
+            message: format!("bad {path}"),
+        };
+        let refused = |line, path| RefusedRow {
+            line,
+            problems: vec![problem(path)],
+        };
+        let merged = refused_in(
+            &rows,
+            vec![refused(5, "a"), refused(2, "b"), refused(5, "c")],
+        )
+        .unwrap();
+        assert_eq!(
+            merged
+                .iter()
+                .map(|r| (r.line, reason_of(&r.problems)))
+                .collect::<Vec<_>>(),
+            [
+                (2, "b: bad b".to_string()),
+                (5, "a: bad a; c: bad c".to_string())
+            ]
+        );
+        let stray = refused_in(&rows, vec![refused(4, "a")]).unwrap_err();
+        assert!(stray.contains("line 4"), "{stray}");
+        assert_eq!(reason_of(&[]), "refused");
+    }
 
     #[test]
     fn vendor_messages_are_read() {

@@ -123,10 +123,10 @@ impl Plugins {
                 config.default_limits.http_timeout,
                 capabilities::http::load_roots(settings.extra_roots.as_deref())?,
             )),
-            vendor: Arc::new(capabilities::vendor::DbVendor {
-                store: store.clone(),
-                secrets: secrets.clone(),
-            }),
+            vendor: Arc::new(capabilities::vendor::DbVendor::new(
+                store.clone(),
+                secrets.clone(),
+            )),
             inventory: Arc::new(capabilities::inventory::DbInventory {
                 store: store.clone(),
                 clock: settings.clock.clone(),

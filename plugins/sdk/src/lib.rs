@@ -60,8 +60,8 @@ pub mod types {
     };
     pub use crate::bindings::exports::corral::plugin0_4_0::devices::ManagedDevice;
     pub use crate::bindings::exports::corral::plugin0_5_0::collections::{
-        ActionInfo as CollectionAction, CollectionInfo, Column, ImportInfo, Item, Outcome, Page,
-        Permission,
+        ActionInfo as CollectionAction, CollectionInfo, Column, ImportInfo, ImportValues, Item,
+        Outcome, Page, Permission, RefusedRow,
     };
 }
 
@@ -231,6 +231,53 @@ pub trait Plugin {
         Err(PluginError::Unsupported(format!("action {action}")))
     }
 
+    /// The refused rows of a batch of an import, with their problems. By default, the rows
+    /// [`Plugin::map_import_rows`] does not accept (a plugin with many rows to check answers
+    /// this without building the rows' vendor requests).
+    fn check_import_rows(
+        import_name: String,
+        job_id: String,
+        columns: Vec<String>,
+        rows: Vec<ImportValues>,
+    ) -> Result<Vec<RefusedRow>, PluginError> {
+        let batch = ImportBatch {
+            job_id,
+            import_kind: import_name,
+            rows: rows
+                .into_iter()
+                .map(|row| ImportRow {
+                    line: row.line,
+                    fields: columns
+                        .iter()
+                        .zip(row.values)
+                        .map(|(name, value)| Property {
+                            name: name.clone(),
+                            value,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        Ok(Self::map_import_rows(batch)?
+            .into_iter()
+            .filter_map(|result| {
+                let problems = match result.outcome {
+                    RowOutcome::Accepted(_) => return None,
+                    RowOutcome::Rejected(problems) => problems,
+                    RowOutcome::Skipped(reason) => vec![FieldError {
+                        path: String::new(),
+                        code: reason.code,
+                        message: format!("skipped: {}", reason.message),
+                    }],
+                };
+                Some(RefusedRow {
+                    line: result.line,
+                    problems,
+                })
+            })
+            .collect())
+    }
+
     /// Take an action on a collection or one of its items.
     fn act(
         collection: String,
@@ -289,6 +336,14 @@ macro_rules! export_plugin {
                 input: $crate::types::Json,
             ) -> Result<$crate::types::Outcome, $crate::types::PluginError> {
                 <$plugin as $crate::Plugin>::act(collection, item, action, input)
+            }
+            fn check_import_rows(
+                import_name: String,
+                job_id: String,
+                columns: Vec<String>,
+                rows: Vec<$crate::types::ImportValues>,
+            ) -> Result<Vec<$crate::types::RefusedRow>, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::check_import_rows(import_name, job_id, columns, rows)
             }
         }
 

@@ -40,8 +40,51 @@ impl hooks::Guest for Legacy {
     fn decide_enrolment(_: EnrolmentRequest) -> Result<EnrolmentDecision, PluginError> {
         Ok(EnrolmentDecision::Abstain)
     }
-    fn map_import_rows(_: ImportBatch) -> Result<Vec<RowResult>, PluginError> {
-        Err(unsupported())
+    /// A row is accepted when its `state` is `ok`, skipped when `skip`, refused otherwise
+    /// (for the host's checking of rows through this hook before 0.5.0's `check-import-rows`).
+    fn map_import_rows(batch: ImportBatch) -> Result<Vec<RowResult>, PluginError> {
+        Ok(batch
+            .rows
+            .into_iter()
+            .map(|row| {
+                let state = row
+                    .fields
+                    .iter()
+                    .find(|p| p.name == "state")
+                    .map_or("", |p| p.value.as_str());
+                let outcome = match state {
+                    "ok" => RowOutcome::Accepted(RowAction {
+                        device: DeviceIdentity {
+                            device_id: None,
+                            serial_number: None,
+                            imeis: vec![],
+                            meid: None,
+                            manufacturer: None,
+                            model: None,
+                            os: None,
+                            os_version: None,
+                            security_patch_level: None,
+                        },
+                        action: "none".into(),
+                        configuration_id: None,
+                        requests: vec![],
+                    }),
+                    "skip" => RowOutcome::Skipped(Reason {
+                        code: "skipped".into(),
+                        message: "left as it is".into(),
+                    }),
+                    other => RowOutcome::Rejected(vec![FieldError {
+                        path: "state".into(),
+                        code: "invalid".into(),
+                        message: format!("not {other:?}"),
+                    }]),
+                };
+                RowResult {
+                    line: row.line,
+                    outcome,
+                }
+            })
+            .collect())
     }
     fn translate_command(
         _: CommandTarget,

@@ -17,6 +17,8 @@ mod customer;
 mod devices;
 mod rows;
 
+use std::collections::HashMap;
+
 use corral_plugin_sdk::capabilities::{device_lookup, kv};
 use corral_plugin_sdk::types::*;
 use corral_plugin_sdk::{Plugin, export_plugin};
@@ -113,7 +115,10 @@ fn customer_item(c: &customer::Customer) -> Item {
 
 /// What the batches of one import share: the customer and its configuration ids, read from
 /// Google for the first batch and kept in `kv` for the others.
-fn import_context(job_id: &str) -> Result<(String, Vec<String>), PluginError> {
+fn import_context(kind: &str, job_id: &str) -> Result<(String, Vec<String>), PluginError> {
+    if kind != rows::APPLY && kind != rows::UNREGISTER {
+        return Err(PluginError::Unsupported(format!("import {kind}")));
+    }
     let key = format!("import/{job_id}");
     let kv_error = |e: kv::KvError| PluginError::Internal(format!("kv: {e:?}"));
     if let Some(bytes) = kv::get(&key).map_err(kv_error)? {
@@ -139,6 +144,27 @@ fn import_context(job_id: &str) -> Result<(String, Vec<String>), PluginError> {
     let kept = json!({"customer": customer.resource(), "configurations": ids});
     kv::set(&key, kept.to_string().as_bytes()).map_err(kv_error)?;
     Ok((customer.resource(), ids))
+}
+
+/// The devices the host knows by one of the rows' IMEIs, by that IMEI: every IMEI of each (to
+/// find a dual-SIM device named by its higher IMEI), asked in one look-up for the batch.
+fn dual_sim_devices(rows: &[rows::Fields]) -> Result<HashMap<String, Vec<String>>, PluginError> {
+    let imeis: Vec<String> = rows
+        .iter()
+        .filter_map(rows::Fields::imei)
+        .filter(|i| rows::is_imei(i))
+        .map(str::to_string)
+        .collect();
+    if imeis.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found = device_lookup::find_devices(&imeis)
+        .map_err(|e| PluginError::Internal(format!("device look-up: {e:?}")))?;
+    Ok(imeis
+        .into_iter()
+        .zip(found)
+        .filter_map(|(imei, device)| Some((imei, device?.imeis)))
+        .collect())
 }
 
 impl Plugin for ZeroTouch {
@@ -484,32 +510,10 @@ impl Plugin for ZeroTouch {
     }
 
     fn map_import_rows(batch: ImportBatch) -> Result<Vec<RowResult>, PluginError> {
-        if batch.import_kind != rows::APPLY && batch.import_kind != rows::UNREGISTER {
-            return Err(PluginError::Unsupported(format!(
-                "import {}",
-                batch.import_kind
-            )));
-        }
-        let (customer, configuration_ids) = import_context(&batch.job_id)?;
-        // The IMEIs of the batch the host knows, with every IMEI of their device (dual SIM).
-        let imeis: Vec<String> = batch
-            .rows
-            .iter()
-            .filter_map(rows::imei_of)
-            .filter(|i| rows::is_imei(i))
-            .map(str::to_string)
-            .collect();
-        let known = if imeis.is_empty() {
-            Vec::new()
-        } else {
-            device_lookup::find_devices(&imeis)
-                .map_err(|e| PluginError::Internal(format!("device look-up: {e:?}")))?
-        };
-        let dual_sim = |imei: &str| {
-            let at = imeis.iter().position(|i| i == imei)?;
-            let device = known.get(at)?.as_ref()?;
-            rows::lower_imei(imei, &device.imeis)
-        };
+        let (customer, configuration_ids) = import_context(&batch.import_kind, &batch.job_id)?;
+        let fields: Vec<rows::Fields> = batch.rows.iter().map(rows::Fields::of_row).collect();
+        let known = dual_sim_devices(&fields)?;
+        let dual_sim = |imei: &str| rows::lower_imei(imei, known.get(imei)?);
         let api = customer::api();
         let ctx = rows::Context::new(&batch.import_kind, &customer, &configuration_ids, |path| {
             api.url(path, &[])
@@ -518,6 +522,34 @@ impl Plugin for ZeroTouch {
             .rows
             .iter()
             .map(|row| rows::check(row, &ctx, &dual_sim))
+            .collect())
+    }
+
+    fn check_import_rows(
+        import_name: String,
+        job_id: String,
+        columns: Vec<String>,
+        batch: Vec<ImportValues>,
+    ) -> Result<Vec<RefusedRow>, PluginError> {
+        let (customer, configuration_ids) = import_context(&import_name, &job_id)?;
+        let columns = rows::Columns::of(columns.iter().map(String::as_str));
+        let fields: Vec<rows::Fields> = batch.iter().map(|r| columns.fields(&r.values)).collect();
+        let known = dual_sim_devices(&fields)?;
+        let dual_sim = |imei: &str| rows::lower_imei(imei, known.get(imei)?);
+        // No URLs needed: nothing is prepared.
+        let ctx = rows::Context::new(&import_name, &customer, &configuration_ids, |_| {
+            String::new()
+        });
+        Ok(batch
+            .iter()
+            .zip(&fields)
+            .filter_map(|(row, fields)| {
+                let problems = rows::problems(fields, &ctx, &dual_sim);
+                (!problems.is_empty()).then_some(RefusedRow {
+                    line: row.line,
+                    problems,
+                })
+            })
             .collect())
     }
 

@@ -108,11 +108,79 @@ fn push_field(object: &mut String, name: &str, value: &str) {
     push_json_text(object, value);
 }
 
-fn field<'a>(row: &'a ImportRow, name: &str) -> &'a str {
-    row.fields
-        .iter()
-        .find(|p| p.name.trim().eq_ignore_ascii_case(name))
-        .map_or("", |p| p.value.trim())
+/// A column a row may have.
+#[derive(Clone, Copy)]
+enum Column {
+    ModemType,
+    ModemId,
+    Serial,
+    Model,
+    Manufacturer,
+    ProfileType,
+    ProfileId,
+    Owner,
+}
+
+/// The names of the [`Column`]s, in their order.
+const COLUMNS: [&str; 8] = [
+    "modemtype",
+    "modemid",
+    "serial",
+    "model",
+    "manufacturer",
+    "profiletype",
+    "profileid",
+    "owner",
+];
+
+/// Where each column is in a file's rows: found once from the file's header (names compared
+/// without case or surrounding spaces), not by name in every row.
+#[derive(Clone, Copy)]
+pub struct Columns {
+    at: [Option<usize>; COLUMNS.len()],
+}
+
+impl Columns {
+    /// The columns among a file's `names`, in its order.
+    pub fn of<'n>(names: impl IntoIterator<Item = &'n str>) -> Columns {
+        let mut at = [None; COLUMNS.len()];
+        for (i, name) in names.into_iter().enumerate() {
+            let name = name.trim();
+            if let Some(c) = COLUMNS.iter().position(|c| name.eq_ignore_ascii_case(c)) {
+                at[c].get_or_insert(i);
+            }
+        }
+        Columns { at }
+    }
+
+    /// A row's values, given in the file's column order.
+    pub fn fields<'a>(&self, values: &'a [String]) -> Fields<'a> {
+        Fields(self.at.map(|at| {
+            at.and_then(|i| values.get(i))
+                .map_or("", |v| v.as_str().trim())
+        }))
+    }
+}
+
+/// A row's values by column, trimmed ("" where the row has none).
+pub struct Fields<'a>([&'a str; COLUMNS.len()]);
+
+impl<'a> Fields<'a> {
+    /// The fields of an `import-row`, found by their names.
+    pub fn of_row(row: &'a ImportRow) -> Fields<'a> {
+        let at = Columns::of(row.fields.iter().map(|p| p.name.as_str())).at;
+        Fields(at.map(|at| at.map_or("", |i| row.fields[i].value.trim())))
+    }
+
+    fn get(&self, column: Column) -> &'a str {
+        self.0[column as usize]
+    }
+
+    /// The IMEI the row names, if any (before its checks).
+    pub fn imei(&self) -> Option<&'a str> {
+        let id = self.get(Column::ModemId);
+        (!id.is_empty()).then_some(id)
+    }
 }
 
 fn problem(column: &str, code: &str, message: impl Into<String>) -> FieldError {
@@ -123,41 +191,15 @@ fn problem(column: &str, code: &str, message: impl Into<String>) -> FieldError {
     }
 }
 
-/// The IMEI a row names, if any (after its checks).
-pub fn imei_of(row: &ImportRow) -> Option<&str> {
-    let id = field(row, "modemid");
-    (!id.is_empty()).then_some(id)
-}
-
-/// Checks one row; `dual_sim` answers the lower IMEI when a row's IMEI is the higher of a
-/// dual-SIM device.
-pub fn check(
-    row: &ImportRow,
+/// Every problem of a row (none: the row is valid); `dual_sim` answers the lower IMEI when a
+/// row's IMEI is the higher of a dual-SIM device.
+pub fn problems(
+    fields: &Fields,
     ctx: &Context,
     dual_sim: &dyn Fn(&str) -> Option<String>,
-) -> RowResult {
+) -> Vec<FieldError> {
     let mut problems = Vec::new();
-    let (modemtype, modemid) = (field(row, "modemtype"), field(row, "modemid"));
-    let (serial, model, manufacturer) = (
-        field(row, "serial"),
-        field(row, "model"),
-        field(row, "manufacturer"),
-    );
-    // The `DeviceIdentifier`, written as JSON text directly (a `Value` tree per row costs more
-    // than the rest of the row's checks).
-    let mut identifier = String::with_capacity(160);
-    identifier.push_str("{\"deviceType\":\"DEVICE_TYPE_ANDROID\"");
-    let mut identity = DeviceIdentity {
-        device_id: None,
-        serial_number: None,
-        imeis: vec![],
-        meid: None,
-        manufacturer: Some(manufacturer.to_string()).filter(|m| !m.is_empty()),
-        model: Some(model.to_string()).filter(|m| !m.is_empty()),
-        os: Some("android".into()),
-        os_version: None,
-        security_patch_level: None,
-    };
+    let (modemtype, modemid) = (fields.get(Column::ModemType), fields.get(Column::ModemId));
     if !modemid.is_empty() {
         if !modemtype.eq_ignore_ascii_case("IMEI") {
             problems.push(problem(
@@ -182,19 +224,14 @@ pub fn check(
                 ),
             ));
         }
-        push_field(&mut identifier, "imei", modemid);
-        identity.imeis.push(modemid.to_string());
-    } else if !serial.is_empty() {
-        if model.is_empty() {
+    } else if !fields.get(Column::Serial).is_empty() {
+        if fields.get(Column::Model).is_empty() {
             problems.push(problem(
                 "model",
                 "required",
                 "a serial number needs its model",
             ));
         }
-        push_field(&mut identifier, "serialNumber", serial);
-        push_field(&mut identifier, "model", model);
-        identity.serial_number = Some(serial.to_string());
     } else {
         problems.push(problem(
             "modemid",
@@ -202,39 +239,32 @@ pub fn check(
             "give an IMEI (modemid) or a serial number and model",
         ));
     }
-    if manufacturer.is_empty() {
+    if fields.get(Column::Manufacturer).is_empty() {
         problems.push(problem(
             "manufacturer",
             "required",
             "the manufacturer is required",
         ));
-    } else {
-        push_field(&mut identifier, "manufacturer", manufacturer);
     }
-    if field(row, "profiletype") != "ZERO_TOUCH" {
+    let profiletype = fields.get(Column::ProfileType);
+    if profiletype != "ZERO_TOUCH" {
         problems.push(problem(
             "profiletype",
             "invalid",
-            format!("expected ZERO_TOUCH, not {:?}", field(row, "profiletype")),
+            format!("expected ZERO_TOUCH, not {profiletype:?}"),
         ));
     }
-    identifier.push('}');
-    let (action, configuration_id, url, body) = if ctx.kind == UNREGISTER {
-        if field(row, "owner") != "0" {
+    if ctx.kind == UNREGISTER {
+        let owner = fields.get(Column::Owner);
+        if owner != "0" {
             problems.push(problem(
                 "owner",
                 "invalid",
-                format!("expected 0 to unregister, not {:?}", field(row, "owner")),
+                format!("expected 0 to unregister, not {owner:?}"),
             ));
         }
-        (
-            "unregister",
-            None,
-            &ctx.unclaim_url,
-            format!("{{\"device\":{{\"deviceIdentifier\":{identifier}}}}}"),
-        )
     } else {
-        let profile = field(row, "profileid");
+        let profile = fields.get(Column::ProfileId);
         if !ctx.configurations.iter().any(|c| c == profile) {
             problems.push(problem(
                 "profileid",
@@ -242,6 +272,51 @@ pub fn check(
                 format!("{profile:?} is not one of the customer's configuration ids"),
             ));
         }
+    }
+    problems
+}
+
+/// What the host does for a valid row: the customer API request carrying it out.
+fn action(fields: &Fields, ctx: &Context) -> RowAction {
+    let modemid = fields.get(Column::ModemId);
+    let (serial, model, manufacturer) = (
+        fields.get(Column::Serial),
+        fields.get(Column::Model),
+        fields.get(Column::Manufacturer),
+    );
+    // The `DeviceIdentifier`, written as JSON text directly.
+    let mut identifier = String::with_capacity(160);
+    identifier.push_str("{\"deviceType\":\"DEVICE_TYPE_ANDROID\"");
+    let mut identity = DeviceIdentity {
+        device_id: None,
+        serial_number: None,
+        imeis: vec![],
+        meid: None,
+        manufacturer: Some(manufacturer.to_string()),
+        model: Some(model.to_string()).filter(|m| !m.is_empty()),
+        os: Some("android".into()),
+        os_version: None,
+        security_patch_level: None,
+    };
+    if !modemid.is_empty() {
+        push_field(&mut identifier, "imei", modemid);
+        identity.imeis.push(modemid.to_string());
+    } else {
+        push_field(&mut identifier, "serialNumber", serial);
+        push_field(&mut identifier, "model", model);
+        identity.serial_number = Some(serial.to_string());
+    }
+    push_field(&mut identifier, "manufacturer", manufacturer);
+    identifier.push('}');
+    let (action, configuration_id, url, body) = if ctx.kind == UNREGISTER {
+        (
+            "unregister",
+            None,
+            &ctx.unclaim_url,
+            format!("{{\"device\":{{\"deviceIdentifier\":{identifier}}}}}"),
+        )
+    } else {
+        let profile = fields.get(Column::ProfileId);
         let mut body = String::with_capacity(96 + identifier.len());
         body.push_str("{\"configuration\":");
         push_json_text(
@@ -258,21 +333,33 @@ pub fn check(
             body,
         )
     };
-    let outcome = if problems.is_empty() {
-        RowOutcome::Accepted(RowAction {
-            device: identity,
-            action: action.into(),
-            configuration_id,
-            requests: vec![VendorRequest {
-                method: HttpMethod::Post,
-                url: url.clone(),
-                headers: vec![Property {
-                    name: "content-type".into(),
-                    value: "application/json".into(),
-                }],
-                body: Some(body),
+    RowAction {
+        device: identity,
+        action: action.into(),
+        configuration_id,
+        requests: vec![VendorRequest {
+            method: HttpMethod::Post,
+            url: url.clone(),
+            headers: vec![Property {
+                name: "content-type".into(),
+                value: "application/json".into(),
             }],
-        })
+            body: Some(body),
+        }],
+    }
+}
+
+/// Checks one row and, when it is valid, prepares its request; `dual_sim` as for
+/// [`problems`].
+pub fn check(
+    row: &ImportRow,
+    ctx: &Context,
+    dual_sim: &dyn Fn(&str) -> Option<String>,
+) -> RowResult {
+    let fields = Fields::of_row(row);
+    let problems = problems(&fields, ctx, dual_sim);
+    let outcome = if problems.is_empty() {
+        RowOutcome::Accepted(action(&fields, ctx))
     } else {
         RowOutcome::Rejected(problems)
     };
@@ -330,6 +417,35 @@ mod tests {
             RowOutcome::Rejected(p) => p.iter().map(|p| (p.path.clone(), p.code.clone())).collect(),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn columns_are_found_once_from_the_header_in_any_order_and_case() {
+        let header = [
+            " ModemID",
+            "profileid",
+            "MANUFACTURER",
+            "modemtype",
+            "profiletype",
+        ];
+        let columns = Columns::of(header);
+        let values = ["490154203237518", "7", "Google", "IMEI", "ZERO_TOUCH"].map(String::from);
+        let fields = columns.fields(&values);
+        assert_eq!(fields.imei(), Some("490154203237518"));
+        let configs = ["7".to_string()];
+        let none = |_: &str| None;
+        assert!(problems(&fields, &ctx(APPLY, &configs), &none).is_empty());
+        // A short row, and a column the file does not have, read as empty.
+        let short = columns.fields(&values[..1]);
+        let found: Vec<_> = problems(&short, &ctx(APPLY, &configs), &none)
+            .into_iter()
+            .map(|p| p.path)
+            .collect();
+        assert_eq!(
+            found,
+            ["modemtype", "manufacturer", "profiletype", "profileid"]
+        );
+        assert_eq!(columns.fields(&values).get(Column::Serial), "");
     }
 
     #[test]

@@ -286,6 +286,59 @@ pub(crate) trait Exports: Send + Sync {
         unsupported("0.5.0, which added collections")
     }
 
+    /// `collections.check-import-rows` (0.5.0). Before 0.5.0, the rows' `map-import-rows`
+    /// results: the rows not accepted are refused (a skipped row with its reason).
+    fn check_import_rows<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        import_name: &'a str,
+        job_id: &'a str,
+        columns: &'a [String],
+        rows: &'a [ImportValues],
+    ) -> Call<'a, Answer<Vec<RefusedRow>>> {
+        Box::pin(async move {
+            let batch = ImportBatch {
+                job_id: job_id.to_owned(),
+                import_kind: import_name.to_owned(),
+                rows: rows
+                    .iter()
+                    .map(|row| ImportRow {
+                        line: row.line,
+                        fields: columns
+                            .iter()
+                            .zip(&row.values)
+                            .map(|(name, value)| Property {
+                                name: name.clone(),
+                                value: value.clone(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            };
+            let answer = self.map_import_rows(store, &batch).await?;
+            Ok(answer.map(|results| {
+                results
+                    .into_iter()
+                    .filter_map(|result| {
+                        let problems = match result.outcome {
+                            RowOutcome::Accepted(_) => return None,
+                            RowOutcome::Rejected(problems) => problems,
+                            RowOutcome::Skipped(reason) => vec![FieldError {
+                                path: String::new(),
+                                code: reason.code,
+                                message: format!("skipped: {}", reason.message),
+                            }],
+                        };
+                        Some(RefusedRow {
+                            line: result.line,
+                            problems,
+                        })
+                    })
+                    .collect()
+            }))
+        })
+    }
+
     /// `settings.validate-settings` (0.4.0); older plugins check no settings.
     fn validate_settings<'a>(
         &'a self,

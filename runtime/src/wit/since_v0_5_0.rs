@@ -224,6 +224,22 @@ impl Exports for Live<Plugin> {
         })
     }
 
+    fn check_import_rows<'a>(
+        &'a self,
+        store: &'a mut Store<HostState>,
+        import_name: &'a str,
+        job_id: &'a str,
+        columns: &'a [String],
+        rows: &'a [ImportValues],
+    ) -> Call<'a, Answer<Vec<RefusedRow>>> {
+        Box::pin(async move {
+            self.bindings(store)?
+                .corral_plugin0_5_0_collections()
+                .call_check_import_rows(store, import_name, job_id, columns, rows)
+                .await
+        })
+    }
+
     fn act<'a>(
         &'a self,
         store: &'a mut Store<HostState>,

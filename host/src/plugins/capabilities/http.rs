@@ -31,7 +31,7 @@ type ClientKey = (String, Vec<SocketAddr>);
 /// Clients kept at most (all are dropped when full: one costs a handshake to rebuild).
 const MAX_CLIENTS: usize = 256;
 /// Idle connections kept per host and client.
-const IDLE_PER_HOST: usize = 8;
+const IDLE_PER_HOST: usize = 64;
 
 impl TlsHttpClient {
     pub fn new(timeout: Duration, extra_roots: Vec<reqwest::Certificate>) -> TlsHttpClient {

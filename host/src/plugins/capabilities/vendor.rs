@@ -1,6 +1,15 @@
 //! The `vendor` capability (`corral:plugin@0.2.0`): the settings a tenant gave a plugin and the
 //! credential the runtime uses on its behalf, read for the calling plugin's tenant only. What
 //! administrators do with them (the rules, sealing, history) is `vendor_access`.
+//!
+//! Why opened credentials are kept: every vendor request reads its tenant's credential (a bulk
+//! import sends a million), and opening the sealed key (decryption, JSON) cost more than the
+//! rest of the request's host work. The stored row is still read each time, so a changed or
+//! removed credential takes effect at once; only the opening of the same sealed value is
+//! reused.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use corral_plugin_runtime::{BackendError, Scope, VendorBackend, VendorCredential};
@@ -12,8 +21,24 @@ use crate::vendor_access::{purpose, StoredKey};
 
 /// The runtime's view: settings and the opened credential of (tenant, plugin name).
 pub struct DbVendor {
-    pub store: Store,
-    pub secrets: SecretBox,
+    store: Store,
+    secrets: SecretBox,
+    /// The last credential opened per (tenant, plugin name), with the sealed value it came
+    /// from.
+    opened: Mutex<HashMap<(String, String), (String, VendorCredential)>>,
+}
+
+/// Opened credentials kept at most (all are dropped when full).
+const MAX_OPENED: usize = 1024;
+
+impl DbVendor {
+    pub fn new(store: Store, secrets: SecretBox) -> DbVendor {
+        DbVendor {
+            store,
+            secrets,
+            opened: Mutex::default(),
+        }
+    }
 }
 
 fn unavailable(e: impl std::fmt::Display) -> BackendError {
@@ -53,15 +78,27 @@ impl VendorBackend for DbVendor {
         let Some((plugin_id, sealed)) = row else {
             return Ok(None);
         };
+        let at = (scope.tenant_id.clone(), scope.plugin_id.clone());
+        let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((was, credential)) = opened.get(&at) {
+            if *was == sealed {
+                return Ok(Some(credential.clone()));
+            }
+        }
         let plaintext = self
             .secrets
             .open(&purpose(&scope.tenant_id, &plugin_id), &sealed)
             .map_err(unavailable)?;
         let key: StoredKey = serde_json::from_slice(&plaintext).map_err(unavailable)?;
-        Ok(Some(VendorCredential::ServiceAccount {
+        let credential = VendorCredential::ServiceAccount {
             client_email: key.client_email,
             private_key_pem: key.private_key,
             token_uri: key.token_uri,
-        }))
+        };
+        if opened.len() >= MAX_OPENED {
+            opened.clear();
+        }
+        opened.insert(at, (sealed, credential.clone()));
+        Ok(Some(credential))
     }
 }
