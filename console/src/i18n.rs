@@ -417,6 +417,59 @@ corral_messages::texts!(
     sync_devices_hint,
     devices_reported,
     device_awaiting,
+    // collections
+    back_to_plugin,
+    action_done,
+    search_items,
+    item,
+    first_page,
+    no_items,
+    collection_actions,
+    upload_and_start,
+    csv_file,
+    csv_columns,
+    csv_file_required,
+    item_actions,
+    confirm_irreversible,
+    irreversible_title,
+    back,
+    // imports
+    menu_imports,
+    import_queued,
+    import_validating,
+    import_applying,
+    import_done,
+    import_failed,
+    notifications,
+    notification,
+    no_notifications,
+    imports_caption,
+    file,
+    import_kind,
+    rows_progress,
+    uploaded,
+    no_imports,
+    imports_title,
+    imports_lead,
+    rows_checked,
+    rows_sent,
+    rows_total,
+    rows_read,
+    rows_valid,
+    rows_invalid,
+    rows_applied,
+    rows_failed,
+    import_error,
+    failed_rows,
+    failed_rows_csv,
+    import_title,
+    import_running_lead,
+    import_ended_lead,
+    line,
+    row_fields,
+    reason,
+    no_failed_rows,
+    back_to_import,
 );
 
 /// The console's texts in `lang`.
@@ -435,6 +488,18 @@ impl Texts {
             self.lang,
             &corral_messages::field_message_id("console-", id),
             args,
+        )
+    }
+    /// "120 of 1000 read, 100 applied, 3 failed" (an import's progress).
+    pub fn import_counts(&self, read: i64, total: i64, applied: i64, failed: i64) -> String {
+        self.format(
+            "import_counts",
+            &[
+                ("read", read.into()),
+                ("total", total.into()),
+                ("applied", applied.into()),
+                ("failed", failed.into()),
+            ],
         )
     }
     /// "21–40 of 135".

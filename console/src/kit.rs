@@ -40,6 +40,9 @@ pub struct Page {
     pub lead: Option<String>,
     pub notice: Option<Notice>,
     pub blocks: Vec<Block>,
+    /// Seconds after which the browser loads the page again (work under way shown without
+    /// JavaScript), if any.
+    pub refresh: Option<u32>,
 }
 
 impl Page {
@@ -63,6 +66,10 @@ impl Page {
     }
     pub fn blocks(mut self, blocks: impl IntoIterator<Item = Block>) -> Page {
         self.blocks.extend(blocks);
+        self
+    }
+    pub fn refresh(mut self, seconds: Option<u32>) -> Page {
+        self.refresh = seconds;
         self
     }
 }
@@ -94,6 +101,14 @@ pub enum Block {
     /// Small forms side by side (one button each, e.g. a device's actions).
     Actions(Vec<Form>),
     Links(Vec<Link>),
+    /// How far some work has gone: a progress bar of `value` out of `max`, with its label and
+    /// the same in words.
+    Progress {
+        label: String,
+        value: u64,
+        max: u64,
+        text: String,
+    },
     /// An SVG QR code (made on the server) with what it holds, for those who cannot scan it.
     Qr {
         svg: String,

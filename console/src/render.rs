@@ -48,6 +48,9 @@ pub fn render(shell: &Shell, page: Page) -> String {
         }
     });
     let lead = page.lead.map(|l| view! { <p class="lead">{l}</p> });
+    let refresh = page
+        .refresh
+        .map(|s| view! { <meta http-equiv="refresh" content=s.to_string()/> });
     let mut focus = Focus::default();
     let blocks = page
         .blocks
@@ -61,6 +64,7 @@ pub fn render(shell: &Shell, page: Page) -> String {
                     <meta charset="utf-8"/>
                     <meta name="viewport" content="width=device-width, initial-scale=1"/>
                     <title>{title}</title>
+                    {refresh}
                     <link rel="stylesheet" href=crate::STYLESHEET_PATH/>
                 </head>
                 <body>
@@ -125,6 +129,21 @@ fn block(t: &'static Texts, csrf: &str, focus: &mut Focus, b: Block) -> AnyView 
             view! { <section class="card"><h2>{title}</h2>{inner}</section> }.into_any()
         }
         Block::Text(text) => view! { <p>{text}</p> }.into_any(),
+        Block::Progress {
+            label,
+            value,
+            max,
+            text,
+        } => view! {
+            <div class="progress">
+                <label>
+                    <span>{label}</span>
+                    <progress value=value.min(max).to_string() max=max.max(1).to_string()>{text.clone()}</progress>
+                </label>
+                <p>{text}</p>
+            </div>
+        }
+        .into_any(),
         Block::Warning { title, items } => {
             let items = items
                 .into_iter()

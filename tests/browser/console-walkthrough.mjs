@@ -10,106 +10,17 @@
 // error, a device retired, and the history of each read. Every page is checked for its heading
 // and for nothing wider than the window, and screenshotted into outDir. Prints one JSON line
 // ({"ok": true, ...}); any failed check throws and the process exits non-zero.
-import { chromium } from 'playwright-core';
 import * as OTPAuth from 'otpauth';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { kit, openBrowser } from './console-kit.mjs';
 
 const args = JSON.parse(process.argv[2]);
 mkdirSync(args.outDir, { recursive: true });
-const size = `${args.width}x${args.height}`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CORRAL_CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const context = await browser.newContext({
-  viewport: { width: args.width, height: args.height },
-  javaScriptEnabled: false,
-  locale: 'en-US',
-  extraHTTPHeaders: { 'accept-language': 'en-US,en;q=0.9' },
-});
-const page = await context.newPage();
+const { browser, page } = await openBrowser(args);
 const shots = [];
 
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what} (at ${page.url()})`);
-}
-
-async function heading(expected) {
-  const h1 = (await page.locator('main h1').innerText()).trim();
-  check(h1 === expected, `heading is "${h1}", expected "${expected}"`);
-}
-
-// The id the page kit gives field `name` of form `form`.
-const idOf = (form, name) => `${form}-${name.replace(/[^A-Za-z0-9]/g, '-')}`;
-
-// The field, checked to have a visible label tied to it.
-async function field(form, name) {
-  const id = idOf(form, name);
-  const input = page.locator(`#${id}`);
-  check(await input.count() === 1, `one field #${id}`);
-  check(await page.locator(`label[for="${id}"]`).count() === 1, `#${id} has its label`);
-  return input;
-}
-
-async function fill(form, name, value) {
-  await (await field(form, name)).fill(value);
-}
-
-async function choose(form, name, value) {
-  await (await field(form, name)).selectOption(value);
-}
-
-async function submit(form) {
-  await page.locator(`form#${form} button[type=submit]`).first().click();
-}
-
-// The error shown at the field, tied to it and announced in the form's summary.
-async function errorOf(form, name) {
-  const id = idOf(form, name);
-  const input = page.locator(`#${id}`);
-  const described = (await input.getAttribute('aria-describedby')) || '';
-  check(described.split(' ').includes(`${id}-error`), `${id}'s error is tied to it`);
-  check(await input.getAttribute('aria-invalid') === 'true', `${id} is marked invalid`);
-  check(await page.locator(`form#${form} .summary a[href="#${id}"]`).count() === 1,
-    `the error summary links to ${id}`);
-  return (await page.locator(`#${id}-error`).innerText()).trim();
-}
-
-async function notice() {
-  const n = page.locator('.notice');
-  check(await n.count() >= 1, 'a notice after the action');
-  return (await n.first().innerText()).trim();
-}
-
-// Nothing sticks out of the window: the page scrolls down, never sideways (wide tables scroll
-// inside their own box).
-async function fitsTheWindow() {
-  for (const sel of ['header', 'main', 'nav.menu', 'main h1', 'main .table-wrap',
-    'main form:not(.table-wrap form)', 'main .card:not(.table-wrap .card)']) {
-    for (const el of await page.locator(sel).all()) {
-      const box = await el.boundingBox();
-      if (box) {
-        check(box.x >= -0.5 && box.x + box.width <= args.width + 0.5,
-          `${sel} fits in ${args.width} px (${box.x}+${box.width})`);
-      }
-    }
-  }
-}
-
-async function shot(name) {
-  await fitsTheWindow();
-  const path = join(args.outDir, `${size}-${String(shots.length + 1).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  shots.push(path);
-}
-
-async function menu(label, expected) {
-  await page.locator('nav.menu').getByRole('link', { name: label, exact: true }).click();
-  await heading(expected);
-}
+const { check, heading, field, fill, choose, submit, errorOf, notice, shot, menu } = kit(page, args, shots);
 
 async function historyRows() {
   await heading('History');

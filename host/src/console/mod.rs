@@ -14,11 +14,13 @@
 
 mod admins;
 mod apps;
+mod collections;
 mod configurations;
 mod devices;
 mod directory;
 mod enrolment;
 mod history;
+mod imports;
 mod plugins;
 mod sign_in;
 mod unmanaged;
@@ -107,6 +109,25 @@ pub fn router(services: Services) -> Router {
         .route("/console/plugins/{id}/perform", post(plugins::perform))
         .route("/console/plugins/{id}/sync", post(plugins::sync))
         .route("/console/plugins/{id}/delete", post(plugins::delete))
+        .route(
+            "/console/plugins/{id}/collections/{collection}",
+            get(collections::list),
+        )
+        .route(
+            "/console/plugins/{id}/collections/{collection}/items/{item}",
+            get(collections::item),
+        )
+        .route(
+            "/console/plugins/{id}/collections/{collection}/actions/{action}",
+            get(collections::action).post(collections::act),
+        )
+        .route("/console/imports", get(imports::list))
+        .route("/console/imports/{id}", get(imports::show))
+        .route("/console/imports/{id}/failures", get(imports::failures))
+        .route(
+            "/console/imports/{id}/failures.csv",
+            get(imports::failures_csv),
+        )
         .merge(uploads(&services))
         .route("/console/configurations", get(configurations::index))
         .route(
@@ -155,6 +176,7 @@ fn uploads(services: &Services) -> Router<Services> {
     let slack = 64 * 1024;
     let plugin = services.plugins().runtime().config().max_upload_bytes + slack;
     let app = crate::apps::MAX_FILE_BYTES + slack;
+    let import = services.plugins().imports().max_bytes as usize + slack;
     Router::new()
         .route(
             "/console/plugins",
@@ -167,6 +189,10 @@ fn uploads(services: &Services) -> Router<Services> {
         .route(
             "/console/apps/upload",
             post(apps::upload).layer(DefaultBodyLimit::max(app)),
+        )
+        .route(
+            "/console/plugins/{id}/collections/{collection}/imports/{import}",
+            post(collections::upload).layer(DefaultBodyLimit::max(import)),
         )
 }
 
@@ -185,6 +211,7 @@ fn menu(me: &Authenticated, t: &Texts) -> Vec<MenuItem> {
             t.menu_configurations,
         ),
         ("plugins", "/console/plugins", t.menu_plugins),
+        ("imports", "/console/imports", t.menu_imports),
         ("admins", "/console/admins", t.menu_admins),
         ("history", "/console/history", t.menu_history),
     ];

@@ -183,6 +183,18 @@ async fn render(
     let uploaded = desk.visit.query("seq");
     let uploaded_text = format!("{} #{uploaded}", t.version_uploaded);
     let reported = format!("{} {}", t.devices_reported, desk.visit.query("reported"));
+    let mut links = vec![
+        Link::new("/console/plugins", t.back_to_list),
+        Link::new(
+            format!("/console/configurations/{}", plugin.id),
+            t.plugin_configurations,
+        ),
+    ];
+    links.extend(super::collections::links(services, desk, &plugin.id).await);
+    links.push(Link::new(
+        history::of_object("plugin", &plugin.id),
+        t.history_link,
+    ));
     let mut page = Page::new(plugin.name.clone())
         .lead(plugin.vendor.clone())
         .notice(desk.done(&[
@@ -196,14 +208,7 @@ async fn render(
             ("credential_deleted", t.credential_deleted),
             ("synced", reported.as_str()),
         ]))
-        .block(Block::Links(vec![
-            Link::new("/console/plugins", t.back_to_list),
-            Link::new(
-                format!("/console/configurations/{}", plugin.id),
-                t.plugin_configurations,
-            ),
-            Link::new(history::of_object("plugin", &plugin.id), t.history_link),
-        ]))
+        .block(Block::Links(links))
         .block(Block::Facts(vec![
             (t.active_version.to_string(), active_cell(t, &plugin)),
             (t.updated.to_string(), when(plugin.updated_at).into()),
