@@ -56,8 +56,14 @@ export function kit(page, args, shots) {
     await (await field(form, name)).selectOption(value);
   }
 
+  // Clicks a link or a button that loads another page, and waits for that page to have loaded
+  // (a click returns once the navigation has started, before the new page's elements are there).
+  async function follow(locator) {
+    await Promise.all([page.waitForEvent('load'), locator.click()]);
+  }
+
   async function submit(form) {
-    await page.locator(`form#${form} button[type=submit]`).first().click();
+    await follow(page.locator(`form#${form} button[type=submit]`).first());
   }
 
   // The error shown at the field, tied to it and announced in the form's summary.
@@ -101,9 +107,9 @@ export function kit(page, args, shots) {
   }
 
   async function menu(label, expected) {
-    await page.locator('nav.menu').getByRole('link', { name: label, exact: true }).click();
+    await follow(page.locator('nav.menu').getByRole('link', { name: label, exact: true }));
     await heading(expected);
   }
 
-  return { check, heading, idOf, field, fill, choose, submit, errorOf, notice, fitsTheWindow, shot, menu };
+  return { check, heading, idOf, field, fill, choose, follow, submit, errorOf, notice, fitsTheWindow, shot, menu };
 }

@@ -20,7 +20,7 @@ mkdirSync(args.outDir, { recursive: true });
 const { browser, page } = await openBrowser(args);
 const shots = [];
 
-const { check, heading, field, fill, choose, submit, errorOf, notice, shot, menu } = kit(page, args, shots);
+const { check, heading, field, fill, choose, follow, submit, errorOf, notice, shot, menu } = kit(page, args, shots);
 
 async function historyRows() {
   await heading('History');
@@ -68,7 +68,7 @@ check((await notice()) === 'Invitations sent.', 'invitation sent');
 await shot('users');
 
 // 3. A directory user, imported.
-await page.getByRole('link', { name: 'Import users from the directory' }).click();
+await follow(page.getByRole('link', { name: 'Import users from the directory' }));
 await heading('Directory');
 await fill('directory', 'url', args.ldap.url);
 await fill('directory', 'bind_dn', args.ldap.bindDn);
@@ -130,7 +130,7 @@ await submit('activate-2');
 check((await notice()) === 'The version is active.', 'version 2 active');
 const rollBack = page.locator('form#activate-1 button');
 check((await rollBack.innerText()).trim() === 'Roll back to this one', 'version 1 offers a roll back');
-await rollBack.click();
+await follow(rollBack);
 check((await notice()) === 'The version is active.', 'rolled back');
 check((await page.locator('main tbody tr', { hasText: '#1' }).first().innerText()).includes('active'),
   'version 1 is the active one');
@@ -150,8 +150,8 @@ await submit('activate-1');
 check((await notice()) === 'The version is active.', 'AMAPI active');
 await menu('Configurations', 'Configurations');
 await shot('configurations');
-await page.locator('main tbody').getByRole('link', { name: 'amapi' }).click();
-await page.getByRole('link', { name: 'New configuration: Dedicated device (COSU)' }).click();
+await follow(page.locator('main tbody').getByRole('link', { name: 'amapi' }));
+await follow(page.getByRole('link', { name: 'New configuration: Dedicated device (COSU)' }));
 await heading('New configuration: Dedicated device (COSU)');
 await fill('configuration', 'name', 'Lobby kiosk');
 await fill('configuration', 'body/pinnedApp/packageName', 'com.acme.kiosk');
@@ -171,7 +171,7 @@ const configurationUrl = page.url().split('?')[0];
 // 8. A device, retired from its page.
 await menu('Devices', 'Devices');
 await shot('devices');
-await page.getByRole('link', { name: args.deviceName }).click();
+await follow(page.getByRole('link', { name: args.deviceName }));
 await heading(args.deviceName);
 await submit('act-retire');
 check((await notice()).startsWith('The device is retired'), 'device retired');
@@ -183,7 +183,7 @@ for (const [what, url] of [['user', `${args.base}${annHref}`], ['plugin', plugin
   ['configuration', configurationUrl], ['device', deviceUrl]]) {
   await page.goto(url);
   if (what === 'user') await shot('user');
-  await page.locator('main').getByRole('link', { name: /^History/ }).first().click();
+  await follow(page.locator('main').getByRole('link', { name: /^History/ }).first());
   check(await historyRows() >= 1, `the ${what}'s history has entries`);
   await shot(`history-${what}`);
 }
@@ -200,7 +200,7 @@ await menu('Enrolment', 'Enrolment');
 await shot('enrolment');
 await menu('Administrators', 'Administrators');
 await shot('admins');
-await page.getByRole('link', { name: 'Français' }).click();
+await follow(page.getByRole('link', { name: 'Français' }));
 await heading('Administrateurs');
 await shot('admins-fr');
 

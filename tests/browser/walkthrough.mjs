@@ -30,6 +30,12 @@ function check(cond, what) {
   if (!cond) throw new Error(`check failed: ${what} (at ${page.url()})`);
 }
 
+// Clicks a link or a button that loads another page, and waits for that page to have loaded
+// (a click returns once the navigation has started, before the new page's elements are there).
+async function follow(locator) {
+  await Promise.all([page.waitForEvent('load'), locator.click()]);
+}
+
 async function heading(expected) {
   const h1 = (await page.locator('h1').innerText()).trim();
   check(h1 === expected, `heading is "${h1}", expected "${expected}"`);
@@ -79,25 +85,25 @@ await shot('sign-in');
 // 2. A wrong password: the error next to the field, the e-mail kept.
 await page.getByLabel('E-mail address', { exact: true }).fill(args.email);
 await page.getByLabel('Password', { exact: true }).fill('not my password at all');
-await page.getByRole('button', { name: 'Sign in' }).click();
+await follow(page.getByRole('button', { name: 'Sign in' }));
 await heading('Sign in');
 check(await errorOf('password') === 'The e-mail address or the password is wrong.', 'wrong password message');
 check(await page.getByLabel('E-mail address', { exact: true }).inputValue() === args.email, 'e-mail kept');
 await shot('sign-in-error');
 
 // 3. No password yet: the PIN page; a wrong PIN first.
-await page.getByRole('link', { name: /one-time PIN/ }).click();
+await follow(page.getByRole('link', { name: /one-time PIN/ }));
 await heading('One-time PIN');
 await labelled('email', 'E-mail address');
 await labelled('pin', 'PIN');
 await page.getByLabel('E-mail address', { exact: true }).fill(args.email);
 const wrongPin = args.pin === '00000000' ? '11111111' : '00000000';
 await page.getByLabel('PIN', { exact: true }).fill(wrongPin);
-await page.getByRole('button', { name: 'Continue' }).click();
+await follow(page.getByRole('button', { name: 'Continue' }));
 check((await errorOf('pin')).startsWith('This e-mail address and PIN do not match a valid invitation.'), 'wrong PIN message');
 await shot('pin-error');
 await page.getByLabel('PIN', { exact: true }).fill(args.pin);
-await page.getByRole('button', { name: 'Continue' }).click();
+await follow(page.getByRole('button', { name: 'Continue' }));
 
 // 4. Choose a password: too short first.
 await heading('Choose your password');
@@ -106,12 +112,12 @@ await labelled('confirm', 'Confirm the password');
 await shot('password');
 await page.getByLabel('New password', { exact: true }).fill('short');
 await page.getByLabel('Confirm the password', { exact: true }).fill('short');
-await page.getByRole('button', { name: 'Save the password' }).click();
+await follow(page.getByRole('button', { name: 'Save the password' }));
 check(await errorOf('password') === 'Too short: use at least 12 characters.', 'too short message');
 await shot('password-error');
 await page.getByLabel('New password', { exact: true }).fill(args.password);
 await page.getByLabel('Confirm the password', { exact: true }).fill(args.password);
-await page.getByRole('button', { name: 'Save the password' }).click();
+await follow(page.getByRole('button', { name: 'Save the password' }));
 
 // 5. Home: devices and the registration QR code, with its URL as text.
 await heading('Your devices');
@@ -125,14 +131,14 @@ check(url.startsWith(args.qrPrefix), `registration URL ${url}`);
 await shot('home');
 
 // 6. French, switched and remembered.
-await page.getByRole('link', { name: 'Français' }).click();
+await follow(page.getByRole('link', { name: 'Français' }));
 await heading('Vos appareils');
 await shot('home-fr');
 await page.goto(page.url().split('?')[0]);
 await heading('Vos appareils');
 
 // 7. Sign out: back to the sign-in page (in French, remembered).
-await page.getByRole('button', { name: 'Se déconnecter' }).click();
+await follow(page.getByRole('button', { name: 'Se déconnecter' }));
 await heading('Connexion');
 await shot('signed-out-fr');
 

@@ -18,7 +18,7 @@ const args = JSON.parse(process.argv[2]);
 mkdirSync(args.outDir, { recursive: true });
 const { browser, page } = await openBrowser(args);
 const shots = [];
-const { check, heading, fill, choose, submit, errorOf, notice, shot, menu } = kit(page, args, shots);
+const { check, heading, fill, choose, follow, submit, errorOf, notice, shot, menu } = kit(page, args, shots);
 
 // 1. Sign-in with the code of the administrator's authenticator.
 await page.goto(`${args.base}/console/sign-in`);
@@ -33,19 +33,19 @@ await heading('Users');
 
 // 2. The plugin's page links to its collections.
 await menu('Plugins', 'Plugins');
-await page.locator(`main a[href="/console/plugins/${args.plugin}"]`).first().click();
+await follow(page.locator(`main a[href="/console/plugins/${args.plugin}"]`).first());
 await heading('zero-touch');
 const collections = `/console/plugins/${args.plugin}/collections`;
 for (const c of ['customer', 'configurations', 'devices']) {
   check(await page.locator(`main a[href="${collections}/${c}"]`).count() === 1, `a link to ${c}`);
 }
-await page.locator(`main a[href="${collections}/customer"]`).click();
+await follow(page.locator(`main a[href="${collections}/customer"]`));
 check(await page.locator('main table tbody tr').count() === 1, 'the customer account');
 await shot('zero-touch-customer');
 
 // 3. A configuration from the plugin's form, refused once at its field.
 await page.goto(`${args.base}${collections}/configurations`);
-await page.locator(`main a[href="${collections}/configurations/actions/create"]`).click();
+await follow(page.locator(`main a[href="${collections}/configurations/actions/create"]`));
 await fill('action', 'body/configurationName', 'Sales');
 await choose('action', 'body/dpcResourcePath', `customers/${args.customer}/dpcs/corral`);
 await fill('action', 'body/companyName', 'Acme');
@@ -67,8 +67,8 @@ await fill('search', 'search', args.imei);
 await submit('search');
 check(await page.locator('main table tbody tr').count() === 1, 'one device found');
 await shot('zero-touch-devices');
-await page.locator('main table tbody a').first().click();
-await page.locator('main a[href*="/actions/apply-configuration"]').click();
+await follow(page.locator('main table tbody a').first());
+await follow(page.locator('main a[href*="/actions/apply-configuration"]'));
 await choose('action', 'body/configuration', profile);
 await submit('action');
 check((await notice()) === 'Done.', 'configuration applied');
@@ -90,7 +90,7 @@ for (let i = 0; i < 100 && await page.locator('meta[http-equiv="refresh"]').coun
 check(await page.locator('meta[http-equiv="refresh"]').count() === 0, 'the job ended');
 check((await page.locator('main').innerText()).includes('Done'), 'the job is done');
 await shot('zero-touch-import-done');
-await page.locator('main a[href$="/failures"]').click();
+await follow(page.locator('main a[href$="/failures"]'));
 check(await page.locator('main table tbody tr').count() === 1, 'one failed row');
 check((await page.locator('main table tbody tr td').first().innerText()).trim() === '3', 'at line 3');
 await shot('zero-touch-failed-rows');
@@ -99,8 +99,8 @@ await shot('zero-touch-failed-rows');
 await menu('Imports', 'Imports');
 check(await page.locator('main table').count() === 2, 'notifications and imports');
 await shot('imports');
-await page.locator('main a[href^="/console/imports/"]').first().click();
-await page.getByRole('link', { name: 'Français' }).click();
+await follow(page.locator('main a[href^="/console/imports/"]').first());
+await follow(page.getByRole('link', { name: 'Français' }));
 check((await page.locator('main').innerText()).includes('Lignes vérifiées'), 'in French');
 await shot('zero-touch-import-fr');
 
