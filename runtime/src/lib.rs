@@ -15,8 +15,8 @@
 //!   instances (instantiation and teardown off the call path);
 //! * `state`: per-call store data, memory limiter, lazily built empty WASI;
 //! * `host/`: one file per capability interface (`logging`, `kv`, `http`,
-//!   `directory`, `clock`, 0.2.0's `vendor`, 0.4.0's `inventory` and 0.5.0's
-//!   `device-lookup` and `registrations`);
+//!   `directory`, `clock`, 0.2.0's `vendor`, 0.4.0's `inventory`, 0.5.0's
+//!   `device-lookup` and `registrations` and 0.6.0's `registrations`);
 //! * [`backend`]: async traits the database layer implements
 //!   ([`KvBackend`], [`Directory`], [`HttpClient`]); [`memory`]: in-memory ones;
 //! * [`wit`]: one module per frozen WIT version (bindings, linking, conversions) and the one
@@ -83,8 +83,25 @@ pub mod api {
     };
     /// The `devices` export of `corral:plugin@0.4.0`.
     pub use crate::wit::since_v0_4_0::exports::corral::plugin0_4_0::devices::ManagedDevice;
-    /// The `registrations` capability of `corral:plugin@0.5.0`.
-    pub use crate::wit::since_v0_5_0::corral::plugin0_5_0::registrations::Registration;
+    /// The `registrations` capability of `corral:plugin@0.6.0` (0.5.0's is converted to it).
+    pub use crate::wit::since_v0_6_0::corral::plugin0_6_0::registrations::ConfigurationRef;
+    /// The `provisioning` export of `corral:plugin@0.6.0`.
+    pub use crate::wit::since_v0_6_0::exports::corral::plugin0_6_0::provisioning::{
+        AssignedConfiguration, Decision as ProvisioningAnswer, DeviceFacts, ProvisioningDecision,
+        RegistrationFact, Remedy,
+    };
+
+    /// A device's registration at the plugin's provisioning service, as the `registrations`
+    /// capability records it: 0.6.0's, or 0.5.0's, which says neither the channel nor the
+    /// configuration's title (its title is its id).
+    #[derive(Clone, Debug)]
+    pub struct Registration {
+        pub vendor_name: String,
+        pub identity: DeviceIdentity,
+        pub channel: Option<EnrolmentChannel>,
+        pub configuration: Option<ConfigurationRef>,
+        pub registered_at_ms: Option<u64>,
+    }
     /// The `collections` export of `corral:plugin@0.5.0`.
     pub use crate::wit::since_v0_5_0::exports::corral::plugin0_5_0::collections::{
         ActionInfo as CollectionActionInfo, CollectionInfo, Column, ImportInfo, ImportValues, Item,

@@ -499,6 +499,33 @@ impl Instance {
         self.checked(r, "collections")
     }
 
+    /// The channels whose precedence the plugin decides (`provisioning.decides-between`,
+    /// 0.6.0); none before.
+    pub async fn decides_between(&mut self) -> Result<Vec<EnrolmentChannel>, CallError> {
+        let r = call!(self, decides_between());
+        self.checked(r, "channels")
+    }
+
+    /// One decision per device (`provisioning.decide-provisioning`, 0.6.0); a plugin that does
+    /// not answer one per device is a malformed answer.
+    pub async fn decide_provisioning(
+        &mut self,
+        devices: &[DeviceFacts],
+    ) -> HookResult<Vec<ProvisioningAnswer>> {
+        let r = call!(self, decide_provisioning(devices));
+        let r = self.checked(r, "provisioning decisions")?;
+        if let Ok(answers) = &r
+            && answers.len() != devices.len()
+        {
+            return Ok(Err(PluginError::Internal(format!(
+                "{} decisions for {} devices",
+                answers.len(),
+                devices.len()
+            ))));
+        }
+        Ok(r)
+    }
+
     /// A page of a collection (`collections.list`, 0.5.0).
     pub async fn list_items(
         &mut self,
@@ -693,6 +720,15 @@ impl Installation {
     }
     pub async fn describe_collections(&self) -> Result<Vec<CollectionInfo>, CallError> {
         one_shot!(self, describe_collections())
+    }
+    pub async fn decides_between(&self) -> Result<Vec<EnrolmentChannel>, CallError> {
+        one_shot!(self, decides_between())
+    }
+    pub async fn decide_provisioning(
+        &self,
+        devices: &[DeviceFacts],
+    ) -> HookResult<Vec<ProvisioningAnswer>> {
+        one_shot!(self, decide_provisioning(devices))
     }
     pub async fn list_items(
         &self,

@@ -97,6 +97,19 @@ sized! {
     Item { id, title, values, details }
     ItemPage { items, next_page_token }
     RefusedRow { line, problems }
+    ConfigurationRef { id, title }
+    AssignedConfiguration { id, title }
+    Remedy { collection, item, action, title }
+    ProvisioningDecision { provisioned_by, configuration, reasons, remedies }
+}
+
+impl ApproxSize for ProvisioningAnswer {
+    fn approx_size(&self) -> usize {
+        match self {
+            ProvisioningAnswer::Decided(d) => d.approx_size(),
+            ProvisioningAnswer::Abstain => ITEM,
+        }
+    }
 }
 
 impl ApproxSize for Outcome {

@@ -109,13 +109,19 @@ pub(crate) fn inspect(
             exports.join(", ")
         }));
     };
-    // The newest interface a world adds names its version: `collections` (0.5.0), else
-    // `devices` (0.4.0), else `enrolment-tokens` (0.3.0), else `extension` (0.2.0), else
-    // `hooks`.
-    let (named, v) = ["collections", "devices", "enrolment-tokens", "extension"]
-        .into_iter()
-        .find_map(|named| export_version(named).map(|v| (named, v)))
-        .unwrap_or(("hooks", hooks));
+    // The newest interface a world adds names its version: `provisioning` (0.6.0), else
+    // `collections` (0.5.0), else `devices` (0.4.0), else `enrolment-tokens` (0.3.0), else
+    // `extension` (0.2.0), else `hooks`.
+    let (named, v) = [
+        "provisioning",
+        "collections",
+        "devices",
+        "enrolment-tokens",
+        "extension",
+    ]
+    .into_iter()
+    .find_map(|named| export_version(named).map(|v| (named, v)))
+    .unwrap_or(("hooks", hooks));
     let version = WorldVersion::parse(v)
         .filter(|w| w.interface_version(named) == Some(v))
         .ok_or_else(|| ValidationError::UnsupportedVersion(v.to_owned()))?;
@@ -148,8 +154,8 @@ pub(crate) fn inspect(
             if rest == "types" {
                 continue;
             }
-            // 0.5.0's `device-lookup` is a part of `directory` and its `registrations` a part
-            // of `inventory`: each granted and linked with the other.
+            // `device-lookup` (0.5.0) is a part of `directory` and `registrations` (0.5.0,
+            // 0.6.0) a part of `inventory`: each granted and linked with the other.
             let rest = match rest {
                 "device-lookup" => Capability::Directory.interface(),
                 "registrations" => Capability::Inventory.interface(),

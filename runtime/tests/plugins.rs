@@ -887,7 +887,7 @@ fn validation_rejects_bad_uploads() {
         ));
         // the good one passes, with the capabilities it imports
         let ok = h.rt.validate_upload(&good_bytes, all).await.unwrap();
-        assert_eq!(ok.shape.version, WorldVersion::V0_5);
+        assert_eq!(ok.shape.version, WorldVersion::V0_6);
         assert_eq!(
             ok.shape.capabilities,
             [Capability::Logging, Capability::Kv, Capability::Clock]
@@ -972,11 +972,12 @@ fn artifact_cache_survives_restart_and_rejects_foreign_files() {
 
 // ---------------------------------------------------------------- Released versions
 
-/// Plugins built against the frozen 0.2.0 and 0.4.0 packages run beside one built with the SDK
-/// (0.5.0): each through its own bindings, the 0.2.0 one answering `extension` itself and told,
-/// without being called, that it has no enrolment tokens and manages no devices, the 0.4.0 one
-/// answering tokens, devices and settings through 0.4.0's bindings and told it has no
-/// collections. (0.1.0 is the Python component below; 0.3.0's `enrolment-tokens` is exercised
+/// Plugins built against the frozen 0.2.0, 0.4.0 and 0.5.0 packages run beside one built with
+/// the SDK (0.6.0): each through its own bindings, the 0.2.0 one answering `extension` itself
+/// and told, without being called, that it has no enrolment tokens and manages no devices, the
+/// 0.4.0 one answering tokens, devices and settings through 0.4.0's bindings and told it has no
+/// collections, the 0.5.0 one answering its collections through 0.5.0's bindings and told it
+/// decides no provisioning, the SDK's abstaining for every device. (0.1.0 is the Python component below; 0.3.0's `enrolment-tokens` is exercised
 /// through the later versions' copies.)
 #[test]
 fn released_versions_run_side_by_side() {
@@ -1042,7 +1043,7 @@ fn released_versions_run_side_by_side() {
             h.rt.validate_upload(&guest("corral_example_plugin"), CapabilitySet::all())
                 .await
                 .unwrap();
-        assert_eq!(current.shape.version, WorldVersion::V0_5);
+        assert_eq!(current.shape.version, WorldVersion::V0_6);
         let current = install(&current, "example");
         assert!(
             current
@@ -1161,6 +1162,113 @@ fn released_versions_run_side_by_side() {
             Err(PluginError::Unsupported(m)) => assert!(m.contains("before 0.5.0"), "{m}"),
             other => panic!("{other:?}"),
         }
+
+        let v5 =
+            h.rt.validate_upload(&guest("world_0_5"), CapabilitySet::all())
+                .await
+                .unwrap();
+        assert_eq!(v5.shape.version, WorldVersion::V0_5);
+        assert!(v5.shape.capabilities.contains(Capability::Inventory));
+        let v5 = install(&v5, "world-0-5");
+        let collections = v5.describe_collections().await.unwrap();
+        assert_eq!(collections[0].name, "things");
+        assert_eq!(
+            collections[0].actions[0].permission,
+            CollectionPermission::ManageConfigurations
+        );
+        assert_eq!(collections[0].imports[0].columns, ["state"]);
+        let page = v5
+            .list_items("things", None, Some("p"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                page.items[0].title.as_str(),
+                page.next_page_token.as_deref()
+            ),
+            ("Thing one", Some("p+1"))
+        );
+        assert_eq!(
+            v5.get_item("things", "t1")
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap()
+                .values[0]
+                .value,
+            "thing"
+        );
+        assert!(
+            v5.get_item("things", "t2")
+                .await
+                .unwrap()
+                .unwrap()
+                .is_none()
+        );
+        let columns: Arc<[String]> = vec!["state".to_string()].into();
+        let rows: Arc<[ImportValues]> = [(2, "ok"), (3, "bad")]
+            .map(|(line, state)| ImportValues {
+                line,
+                values: vec![state.into()],
+            })
+            .into();
+        let refused = v5
+            .check_import_rows("things", "job-1", &columns, &rows)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(refused.iter().map(|r| r.line).collect::<Vec<_>>(), [3]);
+        match v5
+            .act("things", Some("t1"), "touch", &r#"{"bad":1}"#.to_string())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Outcome::Invalid(problems) => assert_eq!(problems[0].path, "/bad"),
+            other => panic!("{other:?}"),
+        }
+        match v5
+            .act("things", Some("t1"), "touch", &"{}".to_string())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Outcome::Done(Some(item)) => assert_eq!(item.id, "t1"),
+            other => panic!("{other:?}"),
+        }
+        assert!(v5.decides_between().await.unwrap().is_empty());
+        match v5.decide_provisioning(&[]).await.unwrap() {
+            Err(PluginError::Unsupported(m)) => assert!(m.contains("before 0.6.0"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+
+        // The SDK's defaults on 0.6.0: no channel decided, an abstention per device.
+        assert!(current.decides_between().await.unwrap().is_empty());
+        let facts = DeviceFacts {
+            device_id: "d1".into(),
+            identity: DeviceIdentity {
+                device_id: Some("d1".into()),
+                serial_number: Some("S1".into()),
+                imeis: vec![],
+                meid: None,
+                manufacturer: None,
+                model: None,
+                os: None,
+                os_version: None,
+                security_patch_level: None,
+            },
+            registrations: vec![],
+        };
+        let answers = current
+            .decide_provisioning(&[facts.clone(), facts])
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            answers.as_slice(),
+            [ProvisioningAnswer::Abstain, ProvisioningAnswer::Abstain]
+        ));
     });
 }
 

@@ -377,9 +377,20 @@ async fn terms_of_service_not_accepted_are_named() {
 async fn registered_devices_await_enrolment_in_the_inventory(db: Db) {
     let s = setup(db).await;
     let zt = |identifier: Value| s.google.zero_touch().add_device(CUSTOMER, identifier);
-    zt(
+    let pixel = zt(
         json!({"imei": "356938035643809", "imei2": "490154203237518", "manufacturer": "Google", "model": "Pixel 8"}),
     );
+    let retail = s.create_configuration("Retail", false).await;
+    let r = s
+        .act(
+            &s.c,
+            "devices",
+            "apply-configuration",
+            Some(&pixel),
+            json!({"configuration": retail}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
     let serial =
         zt(json!({"serialNumber": "R58M12AB", "model": "SM-G991B", "manufacturer": "samsung"}));
     zt(
@@ -402,6 +413,23 @@ async fn registered_devices_await_enrolment_in_the_inventory(db: Db) {
     assert!(listed
         .iter()
         .all(|d| d["state"] == "awaiting" && d["user_id"].is_null()));
+    // Each with its registration: the channel and the configuration, by id and name.
+    let registration = |model: &str| {
+        let id = listed.iter().find(|d| d["model"] == model).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let c = &s.c;
+        async move { c.get(&format!("/api/v1/devices/{id}")).await.body["registration"].clone() }
+    };
+    let pixel_registration = registration("Pixel 8").await;
+    assert_eq!(pixel_registration["plugin"], "zero-touch");
+    assert_eq!(pixel_registration["channel"], "zero-touch");
+    assert_eq!(
+        pixel_registration["configuration"],
+        json!({"id": format!("customers/{CUSTOMER}/configurations/{retail}"), "title": "Retail"})
+    );
+    assert!(registration("SM-G991B").await["configuration"].is_null());
     // A second sync records nothing twice.
     assert_eq!(s.c.send("POST", &sync, None).await.status, 200);
     let again = s.c.get("/api/v1/devices?state=awaiting").await;
@@ -417,6 +445,22 @@ async fn registered_devices_await_enrolment_in_the_inventory(db: Db) {
     let left = left.body.as_array().unwrap();
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(left[0]["model"], "Pixel 8");
+    // Its configuration removed ("None") at Google: so at the next sync.
+    let r = s
+        .act(
+            &s.c,
+            "devices",
+            "remove-configuration",
+            Some(&pixel),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(s.c.send("POST", &sync, None).await.status, 200);
+    let pixel_entry = format!("/api/v1/devices/{}", left[0]["id"].as_str().unwrap());
+    let now = s.c.get(&pixel_entry).await.body["registration"].clone();
+    assert_eq!(now["channel"], "zero-touch");
+    assert!(now["configuration"].is_null(), "{now}");
     let h = s.c.get("/api/v1/history?object_type=device").await;
     let actions: Vec<&str> = h
         .body

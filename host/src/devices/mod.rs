@@ -932,6 +932,9 @@ pub struct DeviceDetails {
     /// The plugin managing the device at its vendor (e.g. AMAPI) and whether it is on; absent
     /// for devices no plugin manages.
     pub management: Option<inventory::Management>,
+    /// The provisioning service the device is registered at, with the configuration it will
+    /// be provisioned with; absent for devices no plugin registered.
+    pub registration: Option<registrations::Registration>,
 }
 
 /// What administrators do with devices (SPEC D7): retire, wipe, delete. Each leaves the device
@@ -950,7 +953,12 @@ impl AsAdmin<'_> {
         let mut read = self.read().await?;
         let device = get(&mut read, id).await?;
         let management = inventory::management(&mut read, id).await?;
-        Ok(DeviceDetails { device, management })
+        let registration = registrations::of_device(&mut read, id).await?;
+        Ok(DeviceDetails {
+            device,
+            management,
+            registration,
+        })
     }
 
     /// Retires or wipes a device (its state; a plugin-managed device's vendor wipe is a

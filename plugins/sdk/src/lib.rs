@@ -1,5 +1,5 @@
-//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.5.0`, which includes 0.1.0 to
-//! 0.4.0).
+//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.6.0`, which includes 0.1.0 to
+//! 0.5.0, but 0.5.0's `registrations`, replaced by 0.6.0's).
 //!
 //! Why this crate exists: plugin authors should write plain Rust against one
 //! trait, not wire `wit-bindgen` by hand. [`Plugin`] has a default
@@ -36,7 +36,7 @@ pub use wit_bindgen as __wit_bindgen;
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/corral-plugin@0.5.0",
+        path: "../../wit/corral-plugin@0.6.0",
         generate_all,
         world: "plugin",
         pub_export_macro: true,
@@ -52,6 +52,7 @@ pub mod types {
     pub use crate::bindings::corral::plugin0_4_0::inventory::{
         DeviceAction, DeviceReport, Verdict,
     };
+    pub use crate::bindings::corral::plugin0_6_0::registrations::ConfigurationRef;
     pub use crate::bindings::exports::corral::plugin0_2_0::extension::{
         ActionInfo, ExtensionInfo, SettingInfo,
     };
@@ -62,6 +63,10 @@ pub mod types {
     pub use crate::bindings::exports::corral::plugin0_5_0::collections::{
         ActionInfo as CollectionAction, CollectionInfo, Column, ImportInfo, ImportValues, Item,
         Outcome, Page, Permission, RefusedRow,
+    };
+    pub use crate::bindings::exports::corral::plugin0_6_0::provisioning::{
+        AssignedConfiguration, Decision, DeviceFacts, ProvisioningDecision, RegistrationFact,
+        Remedy,
     };
 }
 
@@ -78,9 +83,9 @@ pub mod capabilities {
     /// The tenant's devices found by serial number or IMEI, many at once (granted with
     /// `directory`).
     pub use crate::bindings::corral::plugin0_5_0::device_lookup;
-    /// Devices registered at the plugin's provisioning service and awaiting enrolment, listed
-    /// in the host's inventory (granted with `inventory`).
-    pub use crate::bindings::corral::plugin0_5_0::registrations;
+    /// Devices registered at the plugin's provisioning service (with the channel and the
+    /// configuration), listed in the host's inventory (granted with `inventory`).
+    pub use crate::bindings::corral::plugin0_6_0::registrations;
 }
 
 use types::*;
@@ -278,6 +283,17 @@ pub trait Plugin {
             .collect())
     }
 
+    /// The channels whose precedence the plugin decides (none by default).
+    fn decides_between() -> Vec<EnrolmentChannel> {
+        Vec::new()
+    }
+
+    /// One decision per device, in order: which channel provisions it and why, or abstain
+    /// (the default, for every device).
+    fn decide_provisioning(devices: Vec<DeviceFacts>) -> Result<Vec<Decision>, PluginError> {
+        Ok(devices.iter().map(|_| Decision::Abstain).collect())
+    }
+
     /// Take an action on a collection or one of its items.
     fn act(
         collection: String,
@@ -296,12 +312,25 @@ pub fn log(level: capabilities::logging::Level, message: &str) {
 }
 
 /// Export a type implementing [`Plugin`] as the component's `hooks`, `extension`,
-/// `enrolment-tokens`, `devices`, `settings` and `collections`.
+/// `enrolment-tokens`, `devices`, `settings`, `collections` and `provisioning`.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty) => {
         #[doc(hidden)]
         pub struct __CorralPluginExport;
+
+        impl $crate::bindings::exports::corral::plugin0_6_0::provisioning::Guest
+            for __CorralPluginExport
+        {
+            fn decides_between() -> Vec<$crate::types::EnrolmentChannel> {
+                <$plugin as $crate::Plugin>::decides_between()
+            }
+            fn decide_provisioning(
+                devices: Vec<$crate::types::DeviceFacts>,
+            ) -> Result<Vec<$crate::types::Decision>, $crate::types::PluginError> {
+                <$plugin as $crate::Plugin>::decide_provisioning(devices)
+            }
+        }
 
         impl $crate::bindings::exports::corral::plugin0_5_0::collections::Guest
             for __CorralPluginExport

@@ -12,7 +12,9 @@
 //!   error saying so, with the IMEI to use.
 
 use corral_plugin_sdk::capabilities::registrations::{self, Registration};
-use corral_plugin_sdk::types::{DeviceIdentity, HttpMethod, Item, PluginError, Property};
+use corral_plugin_sdk::types::{
+    ConfigurationRef, DeviceIdentity, EnrolmentChannel, HttpMethod, Item, PluginError, Property,
+};
 use serde_json::{Value, json};
 
 use crate::customer::{Customer, call};
@@ -245,8 +247,9 @@ pub fn unclaim(customer: &Customer, id: &str) -> Result<(), PluginError> {
     device_call(customer, "unclaim", id, None)
 }
 
-/// A device as the host's inventory records a registration.
-pub fn registration(d: &Value) -> Registration {
+/// A device as the host's inventory records a registration: at zero-touch, with its
+/// configuration (named as `configurations` maps resource names to names).
+pub fn registration(d: &Value, configurations: &[Value]) -> Registration {
     let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
     Registration {
         vendor_name: d["name"].as_str().unwrap_or_default().to_string(),
@@ -265,7 +268,20 @@ pub fn registration(d: &Value) -> Registration {
             os_version: None,
             security_patch_level: None,
         },
-        configuration: d["configuration"].as_str().map(str::to_string),
+        channel: EnrolmentChannel::ZeroTouch,
+        configuration: d["configuration"]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .map(|id| ConfigurationRef {
+                id: id.to_string(),
+                title: configurations
+                    .iter()
+                    .find(|c| c["name"].as_str() == Some(id))
+                    .and_then(|c| c["configurationName"].as_str())
+                    .unwrap_or(id)
+                    .to_string(),
+            }),
+        registered_at_ms: None,
     }
 }
 
@@ -273,12 +289,13 @@ pub fn registration(d: &Value) -> Registration {
 /// forget those Google no longer lists. Answers how many were reported.
 pub fn sync(customer: &Customer, started_ms: u64) -> Result<u32, PluginError> {
     let mut reported = 0;
+    let configurations = crate::configurations::list(customer)?;
     each_page(customer, |page| {
         // The host keeps Android (and Apple) devices; Chrome OS ones are left out.
         let batch: Vec<Registration> = page
             .iter()
             .filter(|d| text(d, "deviceType") != "DEVICE_TYPE_CHROME_OS")
-            .map(registration)
+            .map(|d| registration(d, &configurations))
             .collect();
         if !batch.is_empty() {
             reported += registrations::record_registrations(&batch)?;
@@ -334,8 +351,19 @@ mod tests {
         assert_eq!(item.values[4].value, "Sales");
         let bare = super::item(&device("2", json!({"serialNumber": "S"})), &[]);
         assert_eq!(bare.values[4].value, "None");
-        let r = registration(&d);
+        let r = registration(&d, &configurations);
         assert_eq!(r.vendor_name, "customers/1/devices/1");
         assert_eq!(r.identity.imeis, ["490154203237518"]);
+        assert_eq!(r.channel, EnrolmentChannel::ZeroTouch);
+        let configuration = r.configuration.unwrap();
+        assert_eq!(
+            (configuration.id.as_str(), configuration.title.as_str()),
+            ("customers/1/configurations/7", "Sales")
+        );
+        assert!(
+            registration(&device("2", json!({"serialNumber": "S"})), &[])
+                .configuration
+                .is_none()
+        );
     }
 }

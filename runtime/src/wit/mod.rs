@@ -6,12 +6,12 @@
 //! about its version: its `bindgen!` bindings, the imports it adds to the linker (`link`), and
 //! the [`Exports`] of its instances, which convert its types to the newest ones ([`crate::api`]).
 //! The runtime detects a component's version from the newest interface it exports
-//! (`collections@0.5.0`, `devices@0.4.0`, `enrolment-tokens@0.3.0`, `extension@0.2.0`, else
+//! (`provisioning@0.6.0`, `collections@0.5.0`, `devices@0.4.0`, `enrolment-tokens@0.3.0`, `extension@0.2.0`, else
 //! `hooks@0.1.0`) and
 //! [`prepare`] is the one dispatch point from a version to its module. Everything else in the
 //! runtime (`plugin.rs`) only sees [`Prepared`] and [`Exports`].
 //!
-//! Adding a version (0.5.0 was added so): a `since_vX_Y_Z.rs` module (bindings mapping the older interfaces with `with`,
+//! Adding a version (0.5.0 and 0.6.0 were added so): a `since_vX_Y_Z.rs` module (bindings mapping the older interfaces with `with`,
 //! a `link` adding its new imports, `impl Exports` for its instances), one arm in [`prepare`]
 //! and one [`WorldVersion`] variant; a new export hook is a new [`Exports`] method whose
 //! default answers "this version does not have it".
@@ -22,6 +22,7 @@ pub mod since_v0_2_0;
 pub mod since_v0_3_0;
 pub mod since_v0_4_0;
 pub mod since_v0_5_0;
+pub mod since_v0_6_0;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -339,6 +340,23 @@ pub(crate) trait Exports: Send + Sync {
         })
     }
 
+    /// `provisioning.decides-between` (0.6.0); older plugins decide nothing.
+    fn decides_between<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+    ) -> Call<'a, Vec<EnrolmentChannel>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// `provisioning.decide-provisioning` (0.6.0).
+    fn decide_provisioning<'a>(
+        &'a self,
+        _store: &'a mut Store<HostState>,
+        _devices: &'a [DeviceFacts],
+    ) -> Call<'a, Answer<Vec<ProvisioningAnswer>>> {
+        unsupported("0.6.0, which added provisioning decisions")
+    }
+
     /// `settings.validate-settings` (0.4.0); older plugins check no settings.
     fn validate_settings<'a>(
         &'a self,
@@ -372,6 +390,7 @@ pub(crate) fn prepare(
         WorldVersion::V0_3 => since_v0_3_0::prepare(linker, linked, component),
         WorldVersion::V0_4 => since_v0_4_0::prepare(linker, linked, component),
         WorldVersion::V0_5 => since_v0_5_0::prepare(linker, linked, component),
+        WorldVersion::V0_6 => since_v0_6_0::prepare(linker, linked, component),
     }
 }
 
@@ -487,6 +506,8 @@ pub enum WorldVersion {
     V0_4,
     /// `corral:plugin@0.5.0`: adds the `collections` export and the `device-lookup` capability.
     V0_5,
+    /// `corral:plugin@0.6.0`: replaces `registrations` and adds the `provisioning` export.
+    V0_6,
 }
 
 impl WorldVersion {
@@ -497,6 +518,7 @@ impl WorldVersion {
         WorldVersion::V0_3,
         WorldVersion::V0_4,
         WorldVersion::V0_5,
+        WorldVersion::V0_6,
     ];
 
     /// The semantic version string of the WIT package.
@@ -507,6 +529,7 @@ impl WorldVersion {
             WorldVersion::V0_3 => "0.3.0",
             WorldVersion::V0_4 => "0.4.0",
             WorldVersion::V0_5 => "0.5.0",
+            WorldVersion::V0_6 => "0.6.0",
         }
     }
 
@@ -515,13 +538,17 @@ impl WorldVersion {
     pub fn interface_version(self, interface: &str) -> Option<&'static str> {
         use WorldVersion::*;
         match (self, interface) {
-            (V0_5, "collections" | "device-lookup" | "registrations") => Some("0.5.0"),
-            (V0_1 | V0_2 | V0_3 | V0_4, "collections" | "device-lookup" | "registrations") => None,
-            (V0_4 | V0_5, "inventory" | "devices" | "settings") => Some("0.4.0"),
+            (V0_6, "registrations" | "provisioning") => Some("0.6.0"),
+            (V0_1 | V0_2 | V0_3 | V0_4 | V0_5, "provisioning") => None,
+            (V0_5, "registrations") => Some("0.5.0"),
+            (V0_1 | V0_2 | V0_3 | V0_4, "registrations") => None,
+            (V0_5 | V0_6, "collections" | "device-lookup") => Some("0.5.0"),
+            (V0_1 | V0_2 | V0_3 | V0_4, "collections" | "device-lookup") => None,
+            (V0_4 | V0_5 | V0_6, "inventory" | "devices" | "settings") => Some("0.4.0"),
             (V0_1 | V0_2 | V0_3, "inventory" | "devices" | "settings") => None,
-            (V0_3 | V0_4 | V0_5, "enrolment-tokens") => Some("0.3.0"),
+            (V0_3 | V0_4 | V0_5 | V0_6, "enrolment-tokens") => Some("0.3.0"),
             (V0_1 | V0_2, "enrolment-tokens") => None,
-            (V0_2 | V0_3 | V0_4 | V0_5, "vendor" | "extension") => Some("0.2.0"),
+            (V0_2 | V0_3 | V0_4 | V0_5 | V0_6, "vendor" | "extension") => Some("0.2.0"),
             (V0_1, "vendor" | "extension") => None,
             _ => Some("0.1.0"),
         }
