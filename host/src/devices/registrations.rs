@@ -37,14 +37,14 @@ pub struct Registration {
     /// plugin did not say (plugins of corral:plugin 0.5.0).
     pub channel: Option<String>,
     /// The configuration it will be provisioned with, if one is assigned.
-    pub configuration: Option<ConfigurationView>,
+    pub configuration: Option<RegisteredConfiguration>,
     /// When the vendor registered it (Unix milliseconds), if it says.
     pub registered_at: Option<i64>,
 }
 
 /// A configuration of a provisioning service: the vendor's id and its name.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
-pub struct ConfigurationView {
+pub struct RegisteredConfiguration {
     pub id: String,
     pub title: String,
 }
@@ -79,7 +79,7 @@ pub async fn of_device(
             plugin,
             vendor_name,
             channel,
-            configuration: cid.map(|id| ConfigurationView {
+            configuration: cid.map(|id| RegisteredConfiguration {
                 title: title.unwrap_or_else(|| id.clone()),
                 id,
             }),
