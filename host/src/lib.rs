@@ -25,6 +25,7 @@ pub mod notifications;
 pub mod onboarding;
 pub mod passwords;
 pub mod plugins;
+pub mod provisioning;
 pub mod registration;
 pub mod secrets;
 pub mod self_service;

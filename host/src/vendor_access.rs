@@ -39,10 +39,15 @@ pub struct VendorAccess {
 /// What an administrator may see of a stored credential.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CredentialSummary {
-    /// `service_account`.
+    /// `service_account` or `client_credentials`.
     #[serde(rename = "type")]
     pub kind: String,
-    pub client_email: String,
+    /// The service account's e-mail (`service_account`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_email: Option<String>,
+    /// The OAuth 2 client's id (`client_credentials`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
     pub token_uri: String,
     pub updated_at: i64,
 }
@@ -54,6 +59,14 @@ pub enum CredentialInput {
     /// An OAuth 2 service account: `key` is the service-account key file as the vendor issues
     /// it (Google's JSON; fields other than the three below are ignored).
     ServiceAccount { key: ServiceAccountKey },
+    /// An OAuth 2 client of the vendor (for example a Knox cloud app, or an Entra application
+    /// for Exchange Online): tokens come from `token_uri` with the client credentials grant.
+    ClientCredentials {
+        client_id: String,
+        client_secret: String,
+        /// The OAuth 2 token endpoint (`https`).
+        token_uri: String,
+    },
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -65,12 +78,21 @@ pub struct ServiceAccountKey {
     pub token_uri: String,
 }
 
-/// The sealed form (JSON inside the sealed value).
+/// The sealed form (JSON inside the sealed value); the kinds differ by their fields (values
+/// sealed before client credentials existed are service accounts).
 #[derive(Serialize, Deserialize)]
-pub(crate) struct StoredKey {
-    pub client_email: String,
-    pub private_key: String,
-    pub token_uri: String,
+#[serde(untagged)]
+pub(crate) enum StoredKey {
+    ServiceAccount {
+        client_email: String,
+        private_key: String,
+        token_uri: String,
+    },
+    ClientCredentials {
+        client_id: String,
+        client_secret: String,
+        token_uri: String,
+    },
 }
 
 pub(crate) fn purpose(tenant: &str, plugin_id: &str) -> String {
@@ -255,12 +277,71 @@ fn check_key(key: &ServiceAccountKey) -> Result<(), Error> {
             "expected an RSA private key in PEM",
         ));
     }
-    match reqwest::Url::parse(&key.token_uri) {
+    check_token_uri(&format!("{FIELD}.token_uri"), &key.token_uri)
+}
+
+fn check_token_uri(field: &str, uri: &str) -> Result<(), Error> {
+    match reqwest::Url::parse(uri) {
         Ok(url) if url.scheme() == "https" && url.host_str().is_some() => Ok(()),
-        _ => Err(Error::invalid(
-            format!("{FIELD}.token_uri"),
-            "expected an https URL",
-        )),
+        _ => Err(Error::invalid(field, "expected an https URL")),
+    }
+}
+
+/// Checks a credential and splits it into what administrators see and what is sealed.
+fn accept(input: CredentialInput, now: i64) -> Result<(CredentialSummary, StoredKey), Error> {
+    match input {
+        CredentialInput::ServiceAccount { key } => {
+            check_key(&key)?;
+            let client_email = key.client_email.trim().to_string();
+            Ok((
+                CredentialSummary {
+                    kind: "service_account".into(),
+                    client_email: Some(client_email.clone()),
+                    client_id: None,
+                    token_uri: key.token_uri.clone(),
+                    updated_at: now,
+                },
+                StoredKey::ServiceAccount {
+                    client_email,
+                    private_key: key.private_key,
+                    token_uri: key.token_uri,
+                },
+            ))
+        }
+        CredentialInput::ClientCredentials {
+            client_id,
+            client_secret,
+            token_uri,
+        } => {
+            let client_id = client_id.trim().to_string();
+            if client_id.is_empty() || client_id.len() > 512 {
+                return Err(Error::invalid(
+                    "credential.client_id",
+                    "expected the OAuth 2 client's id (1 to 512 characters)",
+                ));
+            }
+            if client_secret.trim().is_empty() || client_secret.len() > 4096 {
+                return Err(Error::invalid(
+                    "credential.client_secret",
+                    "expected the OAuth 2 client's secret (at most 4096 characters)",
+                ));
+            }
+            check_token_uri("credential.token_uri", &token_uri)?;
+            Ok((
+                CredentialSummary {
+                    kind: "client_credentials".into(),
+                    client_email: None,
+                    client_id: Some(client_id.clone()),
+                    token_uri: token_uri.clone(),
+                    updated_at: now,
+                },
+                StoredKey::ClientCredentials {
+                    client_id,
+                    client_secret,
+                    token_uri,
+                },
+            ))
+        }
     }
 }
 
@@ -273,22 +354,10 @@ pub async fn set_credential(
     input: CredentialInput,
 ) -> Result<VendorAccess, Error> {
     crate::plugins::registry::require(scoped, plugin_id).await?;
-    let CredentialInput::ServiceAccount { key } = input;
-    check_key(&key)?;
+    let now = now_ms();
+    let (summary, stored) = accept(input, now)?;
     let before = get(scoped, plugin_id).await?;
     let tenant = scoped.tenant().as_str().to_string();
-    let now = now_ms();
-    let summary = CredentialSummary {
-        kind: "service_account".into(),
-        client_email: key.client_email.trim().to_string(),
-        token_uri: key.token_uri.clone(),
-        updated_at: now,
-    };
-    let stored = StoredKey {
-        client_email: summary.client_email.clone(),
-        private_key: key.private_key,
-        token_uri: key.token_uri,
-    };
     let plaintext = serde_json::to_vec(&stored).map_err(|e| Error::Internal(e.to_string()))?;
     let sealed = secrets.seal(&purpose(&tenant, plugin_id), &plaintext);
     let summary_json =

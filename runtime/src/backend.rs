@@ -178,6 +178,14 @@ pub enum VendorCredential {
         private_key_pem: String,
         token_uri: String,
     },
+    /// An OAuth 2 client (client id and secret, e.g. a Knox cloud app or an Entra
+    /// application): the runtime asks `token_uri` for a token with the client credentials
+    /// grant (RFC 6749 section 4.4), the secret in the form body.
+    ClientCredentials {
+        client_id: String,
+        client_secret: String,
+        token_uri: String,
+    },
 }
 
 impl std::fmt::Debug for VendorCredential {
@@ -192,6 +200,16 @@ impl std::fmt::Debug for VendorCredential {
                 .field("client_email", client_email)
                 .field("token_uri", token_uri)
                 .field("private_key_pem", &"(redacted)")
+                .finish(),
+            VendorCredential::ClientCredentials {
+                client_id,
+                token_uri,
+                ..
+            } => f
+                .debug_struct("ClientCredentials")
+                .field("client_id", client_id)
+                .field("token_uri", token_uri)
+                .field("client_secret", &"(redacted)")
                 .finish(),
         }
     }

@@ -129,15 +129,17 @@ fn name(cn: &str) -> openssl::x509::X509Name {
     b.build()
 }
 
-/// A test CA and a `localhost` certificate it signed: (CA PEM, leaf PEM, leaf key PEM).
-fn test_pki() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+/// A test CA named `ca_name` and a `localhost` certificate it signed: (CA PEM, leaf PEM, leaf
+/// key PEM). Each stand-in's CA has a name of its own: a client trusting several finds the
+/// issuer of a certificate by name.
+fn test_pki(ca_name: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let ca_key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
     let mut ca = X509::builder().unwrap();
     ca.set_version(2).unwrap();
     ca.set_serial_number(&BigNum::from_u32(1).unwrap().to_asn1_integer().unwrap())
         .unwrap();
-    ca.set_subject_name(&name("Corral test CA")).unwrap();
-    ca.set_issuer_name(&name("Corral test CA")).unwrap();
+    ca.set_subject_name(&name(ca_name)).unwrap();
+    ca.set_issuer_name(&name(ca_name)).unwrap();
     ca.set_pubkey(&ca_key).unwrap();
     ca.set_not_before(&Asn1Time::days_from_now(0).unwrap())
         .unwrap();
@@ -177,41 +179,28 @@ fn test_pki() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
 impl GoogleStandIn {
     /// Starts the stand-in on a free loopback port; the test CA is written under `dir`.
     pub async fn start(dir: &Path) -> GoogleStandIn {
-        let (ca_pem, cert_pem, key_pem) = test_pki();
         let ca_file = dir.join("google-stand-in-ca.pem");
-        std::fs::write(&ca_file, &ca_pem).unwrap();
-        let identity = native_tls::Identity::from_pkcs8(&cert_pem, &key_pem).unwrap();
-        let acceptor: tokio_native_tls::TlsAcceptor =
-            native_tls::TlsAcceptor::new(identity).unwrap().into();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let base_url = format!("https://localhost:{port}");
         let shared = Arc::new(Shared::new(format!("{base_url}/token")));
-        let acceptor = Arc::new(acceptor);
         let serving = shared.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    continue;
-                };
-                let (acceptor, shared) = (acceptor.clone(), serving.clone());
-                tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
+        let task = serve_https(
+            listener,
+            &ca_file,
+            move |req| {
+                let shared = serving.clone();
+                Box::pin(async move { shared.answer(req).await })
+            },
+            {
+                let shared = shared.clone();
+                move || {
                     shared
                         .connections
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let service = hyper::service::service_fn(move |req| {
-                        let shared = shared.clone();
-                        async move { Ok::<_, Infallible>(shared.answer(req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tls), service)
-                        .await;
-                });
-            }
-        });
+                }
+            },
+        );
         GoogleStandIn {
             shared,
             base_url,
@@ -299,7 +288,55 @@ impl GoogleStandIn {
     }
 }
 
-fn reply((status, body): Answer) -> Response<Full<Bytes>> {
+/// A boxed answer to one request.
+pub(crate) type Answering =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Response<Full<Bytes>>> + Send>>;
+
+/// Serves HTTPS on `listener` with a fresh test CA (written to `ca_file`) and a `localhost`
+/// certificate: `answer` answers each request, `connected` is told of each TLS connection.
+pub(crate) fn serve_https(
+    listener: tokio::net::TcpListener,
+    ca_file: &Path,
+    answer: impl Fn(Request<Incoming>) -> Answering + Send + Sync + 'static,
+    connected: impl Fn() + Send + Sync + 'static,
+) -> tokio::task::JoinHandle<()> {
+    let ca_name = format!(
+        "Corral test CA {}",
+        ca_file.file_stem().unwrap_or_default().to_string_lossy()
+    );
+    let (ca_pem, cert_pem, key_pem) = test_pki(&ca_name);
+    std::fs::write(ca_file, &ca_pem).unwrap();
+    let identity = native_tls::Identity::from_pkcs8(&cert_pem, &key_pem).unwrap();
+    let acceptor: tokio_native_tls::TlsAcceptor =
+        native_tls::TlsAcceptor::new(identity).unwrap().into();
+    let acceptor = Arc::new(acceptor);
+    let answer = Arc::new(answer);
+    let connected = Arc::new(connected);
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let (acceptor, answer, connected) =
+                (acceptor.clone(), answer.clone(), connected.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                connected();
+                let service = hyper::service::service_fn(move |req| {
+                    let answering = answer(req);
+                    async move { Ok::<_, Infallible>(answering.await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    })
+}
+
+pub(crate) fn reply((status, body): Answer) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
         .header("content-type", "application/json")

@@ -11,6 +11,7 @@ pub mod amapi;
 pub mod apple;
 pub mod discovery;
 pub mod google;
+pub mod knox;
 pub mod network;
 pub mod portal;
 pub mod provisioning;
@@ -405,6 +406,34 @@ impl Client {
             .header("content-type", "application/wasm")
             .body(bytes);
         into_reply(req.send().await.expect("request")).await
+    }
+
+    /// Grants plugin `plugin` the `capabilities` and outbound HTTPS to `localhost` (a
+    /// stand-in), then gives it its vendor `settings` and `credential` (all must succeed).
+    pub async fn set_up_vendor_plugin(
+        &self,
+        plugin: &str,
+        capabilities: serde_json::Value,
+        settings: serde_json::Value,
+        credential: serde_json::Value,
+    ) {
+        let base = format!("/api/v1/plugins/{plugin}");
+        for (path, body) in [
+            (
+                "grants",
+                serde_json::json!({"capabilities": capabilities, "http_allow_hosts": ["localhost"]}),
+            ),
+            (
+                "vendor/settings",
+                serde_json::json!({ "settings": settings }),
+            ),
+            ("vendor/credential", credential),
+        ] {
+            let r = self
+                .send("PUT", &format!("{base}/{path}"), Some(body))
+                .await;
+            assert_eq!(r.status, 200, "{path}: {r:?}");
+        }
     }
 
     /// Uploads the built guest `name`, allows the capabilities it requests (no HTTPS hosts)

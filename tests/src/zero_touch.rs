@@ -46,6 +46,19 @@ pub async fn setup_with(db: Db, vars: &[(&str, &str)]) -> Setup {
     env.create_tenant("acme").await;
     let server = env.serve().await;
     let c = env.signed_in_owner(&server, "acme", "owner").await;
+    let plugin = install(&c, &google).await;
+    Setup {
+        env,
+        server,
+        c,
+        plugin,
+        google,
+    }
+}
+
+/// Installs the zero-touch plugin in `c`'s tenant, granted (outbound HTTPS to `localhost`),
+/// configured for the stand-in, with the test service account; answers its id.
+pub async fn install(c: &Client, google: &GoogleStandIn) -> String {
     let (plugin, uploaded) = c.install_active("corral_zero_touch_plugin").await;
     let version = &uploaded.body["plugin"]["versions"][0];
     assert_eq!(version["world_version"], "0.6.0", "{uploaded:?}");
@@ -56,37 +69,14 @@ pub async fn setup_with(db: Db, vars: &[(&str, &str)]) -> Setup {
             "{uploaded:?}"
         );
     }
-    let r = c
-        .send(
-            "PUT",
-            &format!("/api/v1/plugins/{plugin}/grants"),
-            Some(json!({"capabilities": requested, "http_allow_hosts": ["localhost"]})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
-    let r = c
-        .send(
-            "PUT",
-            &format!("/api/v1/plugins/{plugin}/vendor/settings"),
-            Some(json!({"settings": {"api-base-url": google.base_url}})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
-    let r = c
-        .send(
-            "PUT",
-            &format!("/api/v1/plugins/{plugin}/vendor/credential"),
-            Some(json!({"type": "service_account", "key": google.service_account_key()})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
-    Setup {
-        env,
-        server,
-        c,
-        plugin,
-        google,
-    }
+    c.set_up_vendor_plugin(
+        &plugin,
+        requested,
+        json!({"api-base-url": google.base_url}),
+        json!({"type": "service_account", "key": google.service_account_key()}),
+    )
+    .await;
+    plugin
 }
 
 impl Setup {

@@ -94,6 +94,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/apple/certificates"),
     ("get", "/api/v1/devices/{id}"),
     ("delete", "/api/v1/devices/{id}"),
+    ("get", "/api/v1/devices/{id}/provisioning"),
+    ("get", "/api/v1/provisioning"),
     ("post", "/api/v1/devices/{id}/retire"),
     ("post", "/api/v1/devices/{id}/wipe"),
     ("post", "/api/v1/devices/{id}/commands"),

@@ -394,6 +394,9 @@ async fn render(
         page = page.notice(Some(corral_console::Notice::Failed(message.clone())));
     }
 
+    if let Some(section) = super::provisioning::section(services, desk, &d.id).await {
+        page = page.block(section);
+    }
     let search = Search {
         object_type: Some("device".into()),
         object_id: Some(d.id.clone()),

@@ -22,6 +22,7 @@ mod enrolment;
 mod history;
 mod imports;
 mod plugins;
+mod provisioning;
 mod sign_in;
 mod unmanaged;
 mod user;
@@ -83,6 +84,7 @@ pub fn router(services: Services) -> Router {
         )
         .route("/console/admins/{id}/delete", post(admins::delete))
         .route("/console/devices", get(devices::list))
+        .route("/console/provisioning", get(provisioning::list))
         .route("/console/devices/{id}", get(devices::show))
         .route("/console/devices/{id}/act", post(devices::act))
         .route("/console/plugins", get(plugins::list))
@@ -101,6 +103,10 @@ pub fn router(services: Services) -> Router {
         .route(
             "/console/plugins/{id}/credential",
             post(plugins::credential),
+        )
+        .route(
+            "/console/plugins/{id}/client-credential",
+            post(plugins::client_credential),
         )
         .route(
             "/console/plugins/{id}/credential/delete",
@@ -204,6 +210,7 @@ fn menu(me: &Authenticated, t: &Texts) -> Vec<MenuItem> {
         ("unmanaged", "/console/unmanaged", t.menu_unmanaged),
         ("apps", "/console/apps", t.menu_apps),
         ("devices", "/console/devices", t.menu_devices),
+        ("provisioning", "/console/provisioning", t.menu_provisioning),
         ("enrolment", "/console/enrolment", t.menu_enrolment),
         (
             "configurations",

@@ -420,7 +420,12 @@ async fn render(
             Some(c) => Block::Facts(vec![
                 (
                     t.credential_account.to_string(),
-                    Cell::Code(c.client_email.clone()),
+                    Cell::Code(
+                        c.client_email
+                            .clone()
+                            .or_else(|| c.client_id.clone())
+                            .unwrap_or_default(),
+                    ),
                 ),
                 (t.token_uri.to_string(), Cell::Code(c.token_uri.clone())),
                 (t.updated.to_string(), when(c.updated_at).into()),
@@ -435,6 +440,24 @@ async fn render(
                             .hint(t.service_account_key_hint)
                             .required(),
                     ),
+                )
+                .into(),
+            );
+            blocks.push(Block::Text(t.client_credentials.to_string()));
+            blocks.push(
+                fail(
+                    Form::post(
+                        "client-credential",
+                        format!("{base}/client-credential"),
+                        t.save,
+                    )
+                    .field(Field::new("client_id", t.client_id, Input::Text).required())
+                    .field(
+                        Field::new("client_secret", t.client_secret, Input::Password)
+                            .hint(t.client_secret_hint)
+                            .required(),
+                    )
+                    .field(Field::new("token_uri", t.token_uri, Input::Text).required()),
                 )
                 .into(),
             );
@@ -761,6 +784,40 @@ pub async fn credential(
         &desk,
         &id,
         "credential",
+        "credential",
+        &[],
+        outcome,
+    )
+    .await
+}
+
+pub async fn client_credential(
+    State(services): State<Services>,
+    Path(id): Path<String>,
+    post: Posted,
+) -> Response {
+    let Posted { desk, fields } = post;
+    let input = CredentialInput::ClientCredentials {
+        client_id: fields.raw("client_id"),
+        client_secret: fields.raw("client_secret"),
+        token_uri: fields.raw("token_uri").trim().to_string(),
+    };
+    let outcome = desk
+        .act(&services)
+        .set_vendor_credential(&id, input)
+        .await
+        .map_err(|e| match desk.refused(e) {
+            Refused::Field { field, message } => Refused::Field {
+                field: field.trim_start_matches("credential.").to_string(),
+                message,
+            },
+            other => other,
+        });
+    answer(
+        &services,
+        &desk,
+        &id,
+        "client-credential",
         "credential",
         &[],
         outcome,

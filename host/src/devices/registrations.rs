@@ -43,7 +43,7 @@ pub struct Registration {
 }
 
 /// A configuration of a provisioning service: the vendor's id and its name.
-#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct RegisteredConfiguration {
     pub id: String,
     pub title: String,

@@ -21,6 +21,7 @@ mod imports;
 mod mdm;
 mod plugins;
 mod portal;
+mod provisioning;
 mod registration;
 mod session;
 mod unmanaged;
@@ -65,6 +66,7 @@ pub const SESSION_COOKIE: &str = "corral_session";
         (name = "devices", description = "Devices of the signed-in tenant: list, retire, wipe, delete"),
         (name = "apple", description = "The tenant's Apple PKI: device CA and profile signing"),
         (name = "plugins", description = "The tenant's WebAssembly plugins"),
+        (name = "provisioning", description = "Which provisioning service (zero-touch, Knox Mobile Enrollment...) provisions each device, and why"),
         (name = "imports", description = "Bulk imports of CSV files through a plugin, and their progress and failed rows"),
         (name = "history", description = "Change history"),
         (name = "health", description = "Liveness and readiness")
@@ -101,6 +103,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(apple::routes())
         .merge(plugins::routes())
         .merge(collections::routes())
+        .merge(provisioning::routes())
         .merge(imports::routes())
         .merge(history::routes())
         .split_for_parts();

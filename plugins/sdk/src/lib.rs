@@ -90,6 +90,36 @@ pub mod capabilities {
 
 use types::*;
 
+/// A column of a collection's table: the name of its value in `Item::values`, and its title.
+pub fn column(name: &str, title: &str) -> Column {
+    Column {
+        name: name.into(),
+        title: title.into(),
+    }
+}
+
+/// An action of a collection: taken on one item (`on_item`) or on the collection, allowed
+/// with `permission`, with an input form (`takes_input`), confirmed first (`irreversible`).
+pub fn collection_action(
+    name: &str,
+    title: &str,
+    description: &str,
+    on_item: bool,
+    permission: Permission,
+    takes_input: bool,
+    irreversible: bool,
+) -> CollectionAction {
+    CollectionAction {
+        name: name.into(),
+        title: title.into(),
+        description: description.into(),
+        on_item,
+        permission,
+        takes_input,
+        irreversible,
+    }
+}
+
 /// Convenience constructor for a [`PluginInfo`] with no hooks/capabilities yet.
 pub fn info(name: &str, vendor: &str, version: &str) -> PluginInfo {
     PluginInfo {

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use corral_plugin_sdk::capabilities::{device_lookup, kv};
 use corral_plugin_sdk::types::*;
-use corral_plugin_sdk::{Plugin, export_plugin};
+use corral_plugin_sdk::{Plugin, collection_action as action, column, export_plugin};
 use serde_json::{Value, json};
 
 const VERSION: &str = match option_env!("CORRAL_ZERO_TOUCH_VERSION") {
@@ -34,33 +34,6 @@ const CONFIGURATIONS: &str = "configurations";
 const DEVICES: &str = "devices";
 
 struct ZeroTouch;
-
-fn column(name: &str, title: &str) -> Column {
-    Column {
-        name: name.into(),
-        title: title.into(),
-    }
-}
-
-fn action(
-    name: &str,
-    title: &str,
-    description: &str,
-    on_item: bool,
-    permission: Permission,
-    takes_input: bool,
-    irreversible: bool,
-) -> CollectionAction {
-    CollectionAction {
-        name: name.into(),
-        title: title.into(),
-        description: description.into(),
-        on_item,
-        permission,
-        takes_input,
-        irreversible,
-    }
-}
 
 fn unknown(collection: &str) -> PluginError {
     PluginError::Unsupported(format!(

@@ -3,7 +3,9 @@
 //!
 //! Rules: the plugin never sees the credential. For an OAuth 2 service account the host signs
 //! a JWT assertion (RS256) for the scopes the plugin declared at upload (`Grants::oauth_scopes`),
-//! exchanges it at the credential's token endpoint (RFC 7523) and caches the access token until
+//! exchanges it at the credential's token endpoint (RFC 7523); for an OAuth 2 client (id and
+//! secret) it asks the token endpoint with the client credentials grant (RFC 6749 section 4.4,
+//! the secret in the form body, the declared scopes as `scope`). The access token is cached until
 //! a minute before it expires, or until the API answers 401 (revoked early). The token request and the API request both go through
 //! `send_checked`, so the allow-list, the address policy and the size limits apply to both. A
 //! header `Authorization` the plugin set is replaced, never forwarded.
@@ -92,20 +94,27 @@ impl HostState {
             .await
             .map_err(|e| HttpError::Transport(e.to_string()))?
             .ok_or_else(|| denied("no vendor credential is set for this plugin in this tenant"))?;
-        let VendorCredential::ServiceAccount {
-            client_email,
-            private_key_pem,
-            token_uri,
-        } = &credential;
         let scopes = ctx.grants.oauth_scopes.join(" ");
+        let (who, secret, token_uri) = match &credential {
+            VendorCredential::ServiceAccount {
+                client_email,
+                private_key_pem,
+                token_uri,
+            } => (client_email, private_key_pem, token_uri),
+            VendorCredential::ClientCredentials {
+                client_id,
+                client_secret,
+                token_uri,
+            } => (client_id, client_secret, token_uri),
+        };
         let key: [u8; 32] = Sha256::new()
             .chain_update(ctx.scope.tenant_id.as_bytes())
             .chain_update([0])
             .chain_update(ctx.scope.plugin_id.as_bytes())
             .chain_update([0])
-            .chain_update(client_email.as_bytes())
+            .chain_update(who.as_bytes())
             .chain_update([0])
-            .chain_update(private_key_pem.as_bytes())
+            .chain_update(secret.as_bytes())
             .chain_update([0])
             .chain_update(token_uri.as_bytes())
             .chain_update([0])
@@ -115,25 +124,42 @@ impl HostState {
         if let Some(token) = ctx.tokens.get(&key) {
             return Ok((token, key));
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        let claims = Claims {
-            iss: client_email,
-            scope: &scopes,
-            aud: token_uri,
-            iat: now,
-            exp: now + ASSERTION_LIFETIME.as_secs(),
+        let form = match &credential {
+            VendorCredential::ServiceAccount { .. } => {
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs();
+                let claims = Claims {
+                    iss: who,
+                    scope: &scopes,
+                    aud: token_uri,
+                    iat: now,
+                    exp: now + ASSERTION_LIFETIME.as_secs(),
+                };
+                let signing_key = EncodingKey::from_rsa_pem(secret.as_bytes())
+                    .map_err(|_| denied("the credential's private key is not an RSA key in PEM"))?;
+                let assertion =
+                    jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &signing_key)
+                        .map_err(|e| {
+                            denied(format!("cannot sign the credential's assertion: {e}"))
+                        })?;
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")
+                    .append_pair("assertion", &assertion)
+                    .finish()
+            }
+            VendorCredential::ClientCredentials { .. } => {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                form.append_pair("grant_type", "client_credentials")
+                    .append_pair("client_id", who)
+                    .append_pair("client_secret", secret);
+                if !scopes.is_empty() {
+                    form.append_pair("scope", &scopes);
+                }
+                form.finish()
+            }
         };
-        let signing_key = EncodingKey::from_rsa_pem(private_key_pem.as_bytes())
-            .map_err(|_| denied("the credential's private key is not an RSA key in PEM"))?;
-        let assertion = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &signing_key)
-            .map_err(|e| denied(format!("cannot sign the credential's assertion: {e}")))?;
-        let form = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")
-            .append_pair("assertion", &assertion)
-            .finish();
         let asked = Instant::now();
         let answer = self
             .send_checked(Request {

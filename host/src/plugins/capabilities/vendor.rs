@@ -90,10 +90,25 @@ impl VendorBackend for DbVendor {
             .open(&purpose(&scope.tenant_id, &plugin_id), &sealed)
             .map_err(unavailable)?;
         let key: StoredKey = serde_json::from_slice(&plaintext).map_err(unavailable)?;
-        let credential = VendorCredential::ServiceAccount {
-            client_email: key.client_email,
-            private_key_pem: key.private_key,
-            token_uri: key.token_uri,
+        let credential = match key {
+            StoredKey::ServiceAccount {
+                client_email,
+                private_key,
+                token_uri,
+            } => VendorCredential::ServiceAccount {
+                client_email,
+                private_key_pem: private_key,
+                token_uri,
+            },
+            StoredKey::ClientCredentials {
+                client_id,
+                client_secret,
+                token_uri,
+            } => VendorCredential::ClientCredentials {
+                client_id,
+                client_secret,
+                token_uri,
+            },
         };
         if opened.len() >= MAX_OPENED {
             opened.clear();
