@@ -265,10 +265,11 @@ async fn groups(store: &Store, tenant: &TenantId) -> Result<Vec<Group>, Error> {
 type Decider = (String, String, String, Vec<api::EnrolmentChannel>);
 
 /// The tenant's active plugins that decide between channels, by name.
+/// A tenant over its share of the plugin runtime gets the refusal (429), not fewer decisions.
 async fn deciders(
     services: &crate::services::Services,
     tenant: &TenantId,
-) -> Result<Vec<Decider>, Error> {
+) -> Result<Vec<Decider>, HookError> {
     let mut reader = services.store().reader(tenant).await?;
     let active: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT id, name, active_version_id FROM plugins \
@@ -276,12 +277,14 @@ async fn deciders(
     )
     .bind(tenant.as_str())
     .fetch_all(reader.conn())
-    .await?;
+    .await
+    .map_err(Error::from)?;
     drop(reader);
     let mut found = Vec::new();
     for (id, name, version) in active {
         let installation = match services.plugins().for_call(tenant, &id).await {
             Ok(i) => i,
+            Err(e @ HookError::Busy(..)) => return Err(e),
             Err(e) => {
                 tracing::warn!(plugin = %name, error = %e, "provisioning: plugin unavailable");
                 continue;
@@ -442,7 +445,7 @@ async fn ask(
 async fn decisions(
     services: &crate::services::Services,
     tenant: &TenantId,
-) -> Result<Vec<ProvisioningDecision>, Error> {
+) -> Result<Vec<ProvisioningDecision>, HookError> {
     let deciders = deciders(services, tenant).await?;
     if deciders.is_empty() {
         return Ok(Vec::new());

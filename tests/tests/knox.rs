@@ -575,6 +575,26 @@ async fn partial_success_row_by_row_and_the_contract() {
         "{access:?}"
     );
 
+    // The customer information: the KME customer id (zero-touch's is its plugin's `customer`).
+    let customer =
+        s.zt.c
+            .get(&format!(
+                "/api/v1/plugins/{}/collections/customer/items",
+                s.plugin
+            ))
+            .await;
+    assert_eq!(customer.status, 200, "{customer:?}");
+    assert_eq!(
+        value_of(&customer.body["items"][0], "kme-customer-id"),
+        "KME-4711"
+    );
+    let zt_customer = s.zt.items(&s.zt.c, "customer", "").await;
+    assert_eq!(
+        value_of(&zt_customer.body["items"][0], "id"),
+        corral_tests::zero_touch::CUSTOMER
+    );
+    assert_eq!(value_of(&zt_customer.body["items"][0], "name"), "Acme");
+
     // The stand-in refuses what KME does not take.
     let client = reqwest::Client::builder()
         .add_root_certificate(

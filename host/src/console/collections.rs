@@ -415,6 +415,20 @@ async fn attempt(
         Ok(Outcome::Done(done)) => {
             let here = base(plugin, collection);
             let to = match &done.item {
+                // A report (an item without id, e.g. each row of a change): shown here.
+                Some(report) if report.id.is_empty() => {
+                    let t = desk.texts();
+                    let facts = report
+                        .details
+                        .iter()
+                        .map(|d| (d.name.clone(), Cell::Text(d.value.clone())))
+                        .collect();
+                    let page = Page::new(report.title.clone())
+                        .notice(Some(Notice::Done(t.action_done.to_string())))
+                        .block(Block::Facts(facts))
+                        .block(Block::Links(vec![Link::new(here, t.back)]));
+                    return Ok(desk.page(MENU, page));
+                }
                 Some(changed) => format!("{here}/items/{}?done=1", encoded(&changed.id)),
                 None => format!("{here}?done=1"),
             };

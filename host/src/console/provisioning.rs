@@ -204,7 +204,7 @@ pub async fn section(services: &Services, desk: &Desk, device_id: &str) -> Optio
         facts.push((t.provisioning_remedy.to_string(), remedies(&d)));
     }
     Some(Block::Section {
-        title: t.provisioning_title.to_string(),
+        title: t.menu_provisioning.to_string(),
         blocks: vec![Block::Facts(facts)],
     })
 }

@@ -113,7 +113,8 @@ fn matches(d: &Value, wanted: &str) -> bool {
         .any(|v| !v.is_empty() && v.eq_ignore_ascii_case(&wanted))
 }
 
-/// Unassigns the KME profile of `ids`, then records what changed; the outcome lists each id.
+/// Unassigns the KME profile of `ids`, then records what changed; the outcome is a report (an
+/// item without id) listing each id.
 fn let_zero_touch(ids: &[String]) -> Result<Outcome, PluginError> {
     let changed = kme::unassign(ids)?;
     if !changed.success.is_empty() {
@@ -490,19 +491,19 @@ impl Plugin for Knox {
             }
             (DEVICES, precedence::LET_ZERO_TOUCH) => {
                 let id = item_id(item)?;
-                let outcome = let_zero_touch(std::slice::from_ref(&id))?;
-                match &outcome {
-                    Outcome::Done(Some(i))
-                        if i.details
-                            .iter()
-                            .any(|r| r.name == id && r.value.starts_with("profile unassigned")) =>
-                    {
-                        Ok(outcome)
-                    }
-                    _ => Err(PluginError::InvalidInput(format!(
+                let changed = kme::unassign(std::slice::from_ref(&id))?;
+                if !changed.success.contains(&id) {
+                    return Err(PluginError::InvalidInput(format!(
                         "Knox Mobile Enrollment has no device {id}"
-                    ))),
+                    )));
                 }
+                devices::sync()?;
+                let known = resellers::all()?;
+                let device = kme::devices(None)?
+                    .into_iter()
+                    .find(|d| kme::text(d, "id") == id)
+                    .map(|d| devices::item(&d, &known));
+                Ok(Outcome::Done(device))
             }
             (DEVICES, "let-zero-touch-provision-many") => {
                 let ids: Vec<String> = input["devices"]
@@ -553,8 +554,9 @@ impl Plugin for Knox {
                     approved.invalid.extend(assigned.invalid);
                 }
                 devices::sync()?;
+                // A report (no id): the upload is no longer pending.
                 Ok(Outcome::Done(Some(Item {
-                    id: upload.clone(),
+                    id: String::new(),
                     title: format!("{} approved", approved.success.len()),
                     values: vec![],
                     details: devices::rows(&approved, "approved"),
