@@ -660,4 +660,32 @@ async fn partial_success_row_by_row_and_the_contract() {
         .unwrap();
     assert_eq!(no_token.status(), 401);
     assert_eq!(s.kme.violations().len(), 5, "{:#?}", s.kme.violations());
+    s.kme.clear_violations();
+
+    // A client credential is checked field by field; a wrong secret is Knox's refusal, named.
+    let credential = format!("/api/v1/plugins/{}/vendor/credential", s.plugin);
+    let mut bad = s.kme.credential();
+    bad["client_id"] = json!(" ");
+    let r = s.zt.c.send("PUT", &credential, Some(bad)).await;
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(r.body["error"]["field"], "credential.client_id", "{r:?}");
+    let mut wrong = s.kme.credential();
+    wrong["client_secret"] = json!("not the secret");
+    let r = s.zt.c.send("PUT", &credential, Some(wrong)).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r =
+        s.zt.c
+            .send(
+                "POST",
+                &format!("/api/v1/plugins/{}/devices/sync", s.plugin),
+                None,
+            )
+            .await;
+    assert!(r.status >= 400, "{r:?}");
+    let message = r.body.to_string();
+    assert!(
+        message.contains("token endpoint refused") && message.contains("invalid_client"),
+        "{r:?}"
+    );
+    assert!(!message.contains("not the secret"), "{r:?}");
 }
