@@ -1,7 +1,9 @@
-// The console walk-throughs' shared steps (console-walkthrough.mjs, zero-touch-walkthrough.mjs):
+// The console walk-throughs' shared steps (console-walkthrough.mjs, zero-touch-walkthrough.mjs,
+// knox-walkthrough.mjs):
 // checks of a page of the console's kit, its forms' fields, errors and notices, and screenshots
 // of pages that fit the window.
 import { join } from 'node:path';
+import * as OTPAuth from 'otpauth';
 import { chromium } from 'playwright-core';
 
 // Debian's headless Chromium with JavaScript off, in a window of `args.width` x `args.height`,
@@ -111,5 +113,19 @@ export function kit(page, args, shots) {
     await heading(expected);
   }
 
-  return { check, heading, idOf, field, fill, choose, follow, submit, errorOf, notice, fitsTheWindow, shot, menu };
+  // Signs in as `args.email` (tenant, password, and the code of `args.totpSecret`'s
+  // authenticator); lands on the users' page.
+  async function signIn() {
+    await page.goto(`${args.base}/console/sign-in`);
+    await heading('Sign in to the console');
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(args.totpSecret), digits: 6, period: 30, algorithm: 'SHA1' });
+    await fill('sign-in', 'tenant', args.tenant);
+    await fill('sign-in', 'email', args.email);
+    await fill('sign-in', 'password', args.password);
+    await fill('sign-in', 'code', totp.generate());
+    await submit('sign-in');
+    await heading('Users');
+  }
+
+  return { check, heading, idOf, field, fill, choose, follow, submit, errorOf, notice, fitsTheWindow, shot, menu, signIn };
 }

@@ -9,7 +9,6 @@
 // failed rows, the imports page, and a job's page in French. Every page is checked for its
 // heading and for nothing wider than the window, and screenshotted into outDir. Prints one
 // JSON line ({"ok": true, ...}); any failed check throws and the process exits non-zero.
-import * as OTPAuth from 'otpauth';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kit, openBrowser } from './console-kit.mjs';
@@ -18,18 +17,10 @@ const args = JSON.parse(process.argv[2]);
 mkdirSync(args.outDir, { recursive: true });
 const { browser, page } = await openBrowser(args);
 const shots = [];
-const { check, heading, fill, choose, follow, submit, errorOf, notice, shot, menu } = kit(page, args, shots);
+const { check, heading, fill, choose, follow, submit, errorOf, notice, shot, menu, signIn } = kit(page, args, shots);
 
 // 1. Sign-in with the code of the administrator's authenticator.
-await page.goto(`${args.base}/console/sign-in`);
-await heading('Sign in to the console');
-const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(args.totpSecret), digits: 6, period: 30, algorithm: 'SHA1' });
-await fill('sign-in', 'tenant', args.tenant);
-await fill('sign-in', 'email', args.email);
-await fill('sign-in', 'password', args.password);
-await fill('sign-in', 'code', totp.generate());
-await submit('sign-in');
-await heading('Users');
+await signIn();
 
 // 2. The plugin's page links to its collections.
 await menu('Plugins', 'Plugins');
