@@ -10,6 +10,7 @@
 pub mod amapi;
 pub mod apple;
 pub mod discovery;
+pub mod exchange;
 pub mod exchange_cmdlets;
 pub mod google;
 pub mod knox;
