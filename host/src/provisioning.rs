@@ -441,10 +441,12 @@ async fn ask(
     answers
 }
 
-/// Every decision of the tenant: kept ones where nothing changed, asked again otherwise.
+/// The tenant's decisions (or only that of the device whose entry is `only`): kept ones where
+/// nothing changed, asked again otherwise.
 async fn decisions(
     services: &crate::services::Services,
     tenant: &TenantId,
+    only: Option<&str>,
 ) -> Result<Vec<ProvisioningDecision>, HookError> {
     let deciders = deciders(services, tenant).await?;
     if deciders.is_empty() {
@@ -462,6 +464,7 @@ async fn decisions(
                 .iter()
                 .any(|r| decided.contains(r.channel.as_str()))
         })
+        .filter(|g| only.is_none_or(|id| g.device_ids.iter().any(|d| d == id)))
         .collect();
     let prints: Vec<String> = groups.iter().map(|g| fingerprint(&deciders, g)).collect();
     let mut reader = services.store().reader(tenant).await?;
@@ -501,7 +504,9 @@ async fn decisions(
         }
         answers[i] = answer;
     }
-    store_answers(services.store(), tenant, &keep, &prints).await?;
+    // Stale answers are known only when every device was looked at.
+    let current = only.is_none().then_some(prints.as_slice());
+    store_answers(services.store(), tenant, &keep, current).await?;
     Ok(groups
         .into_iter()
         .zip(answers)
@@ -519,12 +524,13 @@ async fn decisions(
         .collect())
 }
 
-/// Keeps the new answers, and drops those of fingerprints no device has any more.
+/// Keeps the new answers, and (given every `current` fingerprint of the tenant) drops those
+/// no device has any more.
 async fn store_answers(
     store: &Store,
     tenant: &TenantId,
     new: &[(String, String)],
-    current: &[String],
+    current: Option<&[String]>,
 ) -> Result<(), Error> {
     let mut scoped = store.scoped(tenant).await?;
     let now = crate::store::now_ms();
@@ -540,6 +546,10 @@ async fn store_answers(
         }
         query.execute(scoped.conn()).await?;
     }
+    let Some(current) = current else {
+        scoped.commit().await?;
+        return Ok(());
+    };
     let stored: Vec<String> =
         sqlx::query_scalar("SELECT fingerprint FROM provisioning_decisions WHERE tenant_id = $1")
             .bind(tenant.as_str())
@@ -606,7 +616,7 @@ impl AsAdmin<'_> {
             .as_deref()
             .map(normalized)
             .filter(|s| !s.is_empty());
-        let all = decisions(self.services, self.tenant()).await?;
+        let all = decisions(self.services, self.tenant(), None).await?;
         let matching: Vec<ProvisioningDecision> = all
             .into_iter()
             .filter(|d| match filter.provisioned_by.as_deref() {
@@ -651,7 +661,7 @@ impl AsAdmin<'_> {
         let mut reader = self.read().await?;
         crate::devices::get(&mut reader, device_id).await?;
         drop(reader);
-        decisions(self.services, self.tenant())
+        decisions(self.services, self.tenant(), Some(device_id))
             .await?
             .into_iter()
             .find(|d| d.device_ids.iter().any(|id| id == device_id))

@@ -129,6 +129,16 @@ impl Env {
         done.rows_affected()
     }
 
+    /// The first column of the first row of `sql` on the test's database, as a number (a
+    /// `COUNT(*)`, for example).
+    pub async fn number_sql(&self, sql: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.database_url).await.unwrap();
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }

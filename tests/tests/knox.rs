@@ -216,6 +216,19 @@ async fn who_provisions_which_device(db: Db) {
     }
     let r = c.get("/api/v1/devices/nope/provisioning").await;
     assert_eq!(r.status, 404, "{r:?}");
+    // One device's read decides that device only (kept answers of the others stay).
+    let kept = "SELECT COUNT(*) FROM provisioning_decisions";
+    let before = s.zt.env.number_sql(kept).await;
+    assert!(before > 1, "{before} decisions kept");
+    s.zt.env
+        .execute_sql("DELETE FROM provisioning_decisions")
+        .await;
+    let one = with_profile["device_ids"][0].as_str().unwrap();
+    let r = c.get(&format!("/api/v1/devices/{one}/provisioning")).await;
+    assert_eq!(r.body, with_profile, "{r:?}");
+    assert_eq!(s.zt.env.number_sql(kept).await, 1);
+    listed("").await;
+    assert_eq!(s.zt.env.number_sql(kept).await, before);
 
     // "Let zero-touch provision this device": the remedy the decision offers.
     let remedy = &with_profile["remedies"][0];
