@@ -22,7 +22,7 @@ export CORRAL_SKIP_GUEST_BUILD=1  # the runtime's tests would otherwise build th
 
 # The vendor plugins' own unit tests (pure rules such as the AMAPI enrolment requirements) run
 # natively, in the plugins' workspace.
-(cd plugins && cargo test --locked -q -p corral-google -p corral-amapi-plugin -p corral-zero-touch-plugin -p corral-knox-plugin)
+(cd plugins && cargo test --locked -q -p corral-google -p corral-amapi-plugin -p corral-zero-touch-plugin -p corral-knox-plugin -p corral-exchange-plugin)
 cargo build --workspace --all-targets --locked
 # nextest ends with one summary line counting every test (cargo test ends with the last crate's
 # doc-tests); fall back to cargo test where nextest is not installed.

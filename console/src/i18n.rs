@@ -438,6 +438,8 @@ corral_messages::texts!(
     sync_devices_hint,
     devices_reported,
     device_awaiting,
+    device_discovered,
+    platform_other,
     // collections
     back_to_plugin,
     action_done,

@@ -7,7 +7,8 @@
 //! plugin's field errors, so [`SchemaForm::field_for`] puts each error at its field. Supported:
 //! objects with `properties` (nested ones flattened, their titles joined), `boolean` (a check
 //! box), `string` (with `enum`: a select), `integer` and `number`, arrays of strings (a text
-//! area, one per line); anything else (arrays of objects, free-form objects) is a JSON text
+//! area, one per line), secrets (a string marked `writeOnly`: a password field, never filled
+//! in); anything else (arrays of objects, free-form objects) is a JSON text
 //! area for that property. Labels come from `title` (else the property's name), hints from
 //! `description`.
 
@@ -34,6 +35,8 @@ struct Leaf {
 enum Kind {
     Boolean,
     Text,
+    /// A string marked `writeOnly` (a secret): a password field, never filled in.
+    Secret,
     Choice(Vec<String>),
     Integer,
     Number,
@@ -80,6 +83,7 @@ impl SchemaForm {
                         (Input::Select(all), scalar(value))
                     }
                     Kind::Text => (Input::Text, scalar(value)),
+                    Kind::Secret => (Input::Password, String::new()),
                     Kind::Integer | Kind::Number => (Input::Number, scalar(value)),
                     Kind::Strings => (
                         Input::TextArea,
@@ -152,7 +156,7 @@ impl SchemaForm {
                     Value::Bool(on)
                 }
                 _ if text.is_empty() => continue,
-                Kind::Text | Kind::Choice(_) => Value::String(text.to_string()),
+                Kind::Text | Kind::Secret | Kind::Choice(_) => Value::String(text.to_string()),
                 Kind::Integer => match text.parse::<i64>() {
                     Ok(n) => Value::from(n),
                     Err(_) => return Err((name, t.whole_number.to_string())),
@@ -258,6 +262,7 @@ fn walk(schema: &Value, pointer: &str, title: &str, present: bool, out: &mut Vec
                         .map(str::to_string)
                         .collect(),
                 ),
+                None if property.get("writeOnly") == Some(&Value::Bool(true)) => Kind::Secret,
                 None => Kind::Text,
             },
             "integer" => Kind::Integer,
@@ -426,6 +431,26 @@ mod tests {
         );
         assert_eq!(form.field_for("/elsewhere"), None);
         assert_eq!(form.field_for(""), None);
+    }
+
+    #[test]
+    fn a_secret_is_a_password_field_never_filled_in() {
+        let t = texts(Lang::En);
+        let schema = json!({"type": "object", "properties": {
+            "client_secret": {"type": "string", "writeOnly": true, "default": "leaked"}
+        }});
+        let form = SchemaForm::of(&schema).unwrap();
+        let fields = form.fields(t, &json!({"client_secret": "also leaked"}));
+        assert!(
+            matches!(fields[0].input, Input::Password),
+            "{:?}",
+            fields[0]
+        );
+        assert_eq!(fields[0].value, "");
+        assert_eq!(
+            form.body(t, |_| Some("s3cret".into())).unwrap(),
+            json!({"client_secret": "s3cret"})
+        );
     }
 
     #[test]

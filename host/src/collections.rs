@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::admins::Permission;
+use crate::admins::{ExchangePermission, Permission};
 use crate::configurations::FieldProblem;
 use crate::error::Error;
 use crate::history::{self, Change};
@@ -35,6 +35,14 @@ pub enum ActionPermission {
     ImportExport,
     DeleteDevices,
     ManagePlugins,
+    /// Add, change or remove a connection to the vendor (SPEC A2's *modify site*).
+    ModifySite,
+    /// Change a connection's policy (*modify connector policy*).
+    ModifyConnectorPolicy,
+    /// Wipe a device (*delete resource*).
+    DeleteResource,
+    /// Cancel a wipe, allow or block a device (*modify resource*).
+    ModifyResource,
 }
 
 impl ActionPermission {
@@ -44,6 +52,10 @@ impl ActionPermission {
             api::CollectionPermission::ImportExport => Self::ImportExport,
             api::CollectionPermission::DeleteDevices => Self::DeleteDevices,
             api::CollectionPermission::ManagePlugins => Self::ManagePlugins,
+            api::CollectionPermission::ModifySite => Self::ModifySite,
+            api::CollectionPermission::ModifyConnectorPolicy => Self::ModifyConnectorPolicy,
+            api::CollectionPermission::DeleteResource => Self::DeleteResource,
+            api::CollectionPermission::ModifyResource => Self::ModifyResource,
         }
     }
 
@@ -53,9 +65,38 @@ impl ActionPermission {
             Self::ImportExport => Permission::ImportExport,
             Self::DeleteDevices => Permission::DeleteDevices,
             Self::ManagePlugins => Permission::ManagePlugins,
+            Self::ModifySite => Permission::Exchange(ExchangePermission::ModifySite),
+            Self::ModifyConnectorPolicy => {
+                Permission::Exchange(ExchangePermission::ModifyConnectorPolicy)
+            }
+            Self::DeleteResource => Permission::Exchange(ExchangePermission::DeleteResource),
+            Self::ModifyResource => Permission::Exchange(ExchangePermission::ModifyResource),
         }
     }
 }
+
+/// What is kept of an action's input: each property its form marks `writeOnly` (a secret)
+/// replaced, at any depth.
+fn kept_input(form: &serde_json::Value, input: &serde_json::Value) -> serde_json::Value {
+    let mut kept = input.clone();
+    if let (Some(properties), Some(values)) = (form["properties"].as_object(), kept.as_object_mut())
+    {
+        for (name, schema) in properties {
+            let Some(value) = values.get_mut(name) else {
+                continue;
+            };
+            if schema["writeOnly"] == serde_json::Value::Bool(true) {
+                *value = serde_json::Value::String(SECRET_KEPT.into());
+            } else if value.is_object() {
+                *value = kept_input(schema, value);
+            }
+        }
+    }
+    kept
+}
+
+/// What the history shows in place of a secret.
+pub const SECRET_KEPT: &str = "(secret, not kept)";
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Column {
@@ -373,6 +414,13 @@ impl AsAdmin<'_> {
             .plugins()
             .for_call(self.tenant(), plugin_id)
             .await?;
+        // The form says which input is secret, never to be kept.
+        let form = if allowed.takes_input {
+            let answer = installation.action_form(collection, item, action).await;
+            serde_json::from_str(&hook(&installation, answer)?).unwrap_or_default()
+        } else {
+            serde_json::Value::Null
+        };
         let answer = installation
             .act(collection, item, action, &input.to_string())
             .await;
@@ -406,11 +454,38 @@ impl AsAdmin<'_> {
                 &format!("{plugin_id}/{collection}/{object}"),
                 action.to_string(),
                 None,
-                Some(&serde_json::json!({"input": input, "item": done.item})),
+                Some(&serde_json::json!({"input": kept_input(&form, input), "item": done.item})),
             ),
         )
         .await?;
         scoped.commit().await?;
         Ok(Outcome::Done(done))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_never_kept_at_any_depth() {
+        let form = json!({"type": "object", "properties": {
+            "name": {"type": "string"},
+            "client_secret": {"type": "string", "writeOnly": true},
+            "gateway": {"type": "object", "properties": {
+                "password": {"type": "string", "writeOnly": true},
+                "user": {"type": "string"}
+            }}
+        }});
+        let input = json!({"name": "Contoso", "client_secret": "s3cret",
+            "gateway": {"password": "hunter2", "user": "svc"}});
+        let kept = kept_input(&form, &input);
+        assert_eq!(
+            kept,
+            json!({"name": "Contoso", "client_secret": SECRET_KEPT,
+                "gateway": {"password": SECRET_KEPT, "user": "svc"}})
+        );
+        assert!(!kept.to_string().contains("s3cret") && !kept.to_string().contains("hunter2"));
     }
 }

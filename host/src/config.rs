@@ -266,8 +266,8 @@ pub struct PluginArgs {
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub import_batch_rows: u64,
     /// Testing aid: read "now" for the device inventory's deadlines (the 10-minute compliance
-    /// rule, token expiry) as Unix milliseconds from this file, when it exists. Never set it in
-    /// production.
+    /// rule, token expiry) and for plugins' `clock` capability as Unix milliseconds from this
+    /// file, when it exists. Never set it in production.
     #[arg(long, env = "CORRAL_TEST_CLOCK_FILE")]
     pub test_clock_file: Option<std::path::PathBuf>,
 }

@@ -482,11 +482,13 @@ impl Backend for PortalBackend {
                     Platform::Ios => "iOS",
                     Platform::Macos => "macOS",
                     Platform::Android => "Android",
+                    // A mail client Exchange reports: its model says most.
+                    Platform::Other => d.model.as_str(),
                 }
                 .to_string(),
                 os_version: d.os_version,
                 state: match d.state {
-                    devices::State::Active => DeviceState::Active,
+                    devices::State::Active | devices::State::Discovered => DeviceState::Active,
                     devices::State::Retired => DeviceState::Retired,
                     devices::State::Wiped => DeviceState::Wiped,
                     devices::State::Reset | devices::State::Awaiting => DeviceState::Reset,

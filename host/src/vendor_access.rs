@@ -99,6 +99,48 @@ pub(crate) fn purpose(tenant: &str, plugin_id: &str) -> String {
     format!("plugin-credential:{tenant}:{plugin_id}")
 }
 
+/// The sealing purpose of a plugin's account's credential.
+pub(crate) fn account_purpose(tenant: &str, plugin_id: &str, account: &str) -> String {
+    format!("plugin-account:{tenant}:{plugin_id}:{account}")
+}
+
+/// A credential a plugin hands over for one of its accounts (JSON text, the admin API's
+/// form), checked as an administrator's: its kind and what is sealed, or the problems found
+/// (a JSON Pointer each: `/client_secret`...).
+pub(crate) fn accept_account_credential(
+    json: &str,
+) -> Result<(String, StoredKey), Vec<corral_plugin_runtime::api::FieldError>> {
+    let problem = |path: String, message: String| {
+        vec![corral_plugin_runtime::api::FieldError {
+            path,
+            code: "invalid".into(),
+            message,
+        }]
+    };
+    let input: CredentialInput = serde_json::from_str(json).map_err(|e| {
+        problem(
+            String::new(),
+            format!(
+                "expected {{\"type\": \"client_credentials\", \"client_id\", \"client_secret\",                  \"token_uri\"}} or {{\"type\": \"service_account\", \"key\"}}: {e}"
+            ),
+        )
+    })?;
+    match accept(input, now_ms()) {
+        Ok((summary, stored)) => Ok((summary.kind, stored)),
+        Err(Error::Invalid { field, message }) => Err(problem(
+            format!(
+                "/{}",
+                field
+                    .strip_prefix("credential.")
+                    .unwrap_or(&field)
+                    .replace('.', "/")
+            ),
+            message,
+        )),
+        Err(e) => Err(problem(String::new(), e.to_string())),
+    }
+}
+
 /// The settings the latest uploaded version of the plugin declares: (name, required).
 async fn declared(scoped: &mut Scoped, plugin_id: &str) -> Result<Vec<(String, bool)>, Error> {
     crate::plugins::registry::require(scoped, plugin_id).await?;

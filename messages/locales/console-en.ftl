@@ -224,6 +224,8 @@ console-device-history = History of this device
 console-confirm-required = Tick the box to confirm.
 console-unknown-action = This action is unknown.
 console-device-awaiting = awaiting enrolment
+console-device-discovered = discovered
+console-platform-other = other
 
 ## Directory
 console-directory-link = Import users from the directory

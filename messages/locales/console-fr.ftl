@@ -217,6 +217,8 @@ console-device-history = Historique de cet appareil
 console-confirm-required = Cochez la case pour confirmer.
 console-unknown-action = Cette action est inconnue.
 console-device-awaiting = en attente d’enrôlement
+console-device-discovered = découvert
+console-platform-other = autre
 
 ## Directory
 console-directory-link = Importer des utilisateurs depuis l'annuaire

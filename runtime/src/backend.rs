@@ -222,6 +222,40 @@ pub trait VendorBackend: Send + Sync + 'static {
     async fn setting(&self, scope: &Scope, name: &str) -> Result<Option<String>, BackendError>;
     /// The credential of (tenant, plugin), opened.
     async fn credential(&self, scope: &Scope) -> Result<Option<VendorCredential>, BackendError>;
+
+    /// The credential the plugin keeps for its account `account` (0.7.0), opened.
+    async fn account_credential(
+        &self,
+        scope: &Scope,
+        account: &str,
+    ) -> Result<Option<VendorCredential>, BackendError> {
+        let _ = (scope, account);
+        Ok(None)
+    }
+
+    /// Checks and keeps (sealed) `credential` (JSON text) as account `account`'s: `Ok(Err)`
+    /// lists the problems found (a JSON Pointer each), and nothing changed.
+    async fn keep_account_credential(
+        &self,
+        scope: &Scope,
+        account: &str,
+        credential: &str,
+    ) -> Result<Result<(), Vec<crate::api::FieldError>>, BackendError> {
+        let _ = (scope, account, credential);
+        Err(BackendError::Unavailable(
+            "this host keeps no credentials for plugins".into(),
+        ))
+    }
+
+    /// Forgets account `account`'s credential.
+    async fn forget_account_credential(
+        &self,
+        scope: &Scope,
+        account: &str,
+    ) -> Result<(), BackendError> {
+        let _ = (scope, account);
+        Ok(())
+    }
 }
 
 /// A [`VendorBackend`] with no settings and no credentials.
@@ -278,6 +312,27 @@ pub trait InventoryBackend: Send + Sync + 'static {
         let _ = (scope, since_ms);
         Err(no_inventory())
     }
+
+    /// Record (or update) devices found at the plugin's vendor, not managed by it
+    /// (`discoveries`, 0.7.0); answers how many.
+    async fn record_discoveries(
+        &self,
+        scope: &Scope,
+        discoveries: Vec<crate::api::Discovery>,
+    ) -> Result<u32, InventoryError> {
+        let _ = (scope, discoveries);
+        Err(no_inventory())
+    }
+
+    /// Remove the plugin's discovered devices not recorded since `since_ms`; answers how many.
+    async fn forget_discoveries(
+        &self,
+        scope: &Scope,
+        since_ms: u64,
+    ) -> Result<u32, InventoryError> {
+        let _ = (scope, since_ms);
+        Err(no_inventory())
+    }
 }
 
 fn no_inventory() -> InventoryError {
@@ -298,5 +353,24 @@ impl InventoryBackend for NoInventory {
         _report: crate::api::DeviceReport,
     ) -> Result<crate::api::Verdict, InventoryError> {
         Err(no_inventory())
+    }
+}
+
+/// The time the `clock` capability tells plugins (Unix milliseconds): the system's, or a
+/// controllable one for tests.
+pub trait WallClock: Send + Sync + 'static {
+    fn now_ms(&self) -> u64;
+}
+
+/// The system's clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl WallClock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
     }
 }

@@ -91,6 +91,9 @@ pub mod api {
         RegistrationFact, Remedy,
     };
 
+    /// The `discoveries` capability of `corral:plugin@0.7.0`.
+    pub use crate::wit::since_v0_7_0::corral::plugin0_7_0::discoveries::Discovery;
+
     /// A device's registration at the plugin's provisioning service, as the `registrations`
     /// capability records it: 0.6.0's, or 0.5.0's, which says neither the channel nor the
     /// configuration's title (its title is its id).
@@ -102,8 +105,8 @@ pub mod api {
         pub configuration: Option<ConfigurationRef>,
         pub registered_at_ms: Option<u64>,
     }
-    /// The `collections` export of `corral:plugin@0.5.0`.
-    pub use crate::wit::since_v0_5_0::exports::corral::plugin0_5_0::collections::{
+    /// The `collections` export of `corral:plugin@0.7.0` (older versions' are converted to it).
+    pub use crate::wit::since_v0_7_0::exports::corral::plugin0_7_0::collections::{
         ActionInfo as CollectionActionInfo, CollectionInfo, Column, ImportInfo, ImportValues, Item,
         Outcome, Page as ItemPage, Permission as CollectionPermission, RefusedRow,
     };
@@ -113,7 +116,7 @@ pub use admission::{AdmissionLimits, Busy};
 pub use backend::{
     BackendError, Directory, DirectoryDevice, DirectoryUser, HttpClient, InventoryBackend,
     InventoryError, KvBackend, NoHttpClient, NoInventory, NoVendor, OutboundError, OutboundRequest,
-    OutboundResponse, Scope, VendorBackend, VendorCredential,
+    OutboundResponse, Scope, SystemClock, VendorBackend, VendorCredential, WallClock,
 };
 pub use capability::{Capability, CapabilitySet, Grants};
 pub use error::{CallError, Oversize, PluginRef, RuntimeError, ValidationError};

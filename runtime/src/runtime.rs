@@ -22,7 +22,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use crate::admission::{Admission, AdmissionLimits, Busy};
 use crate::backend::{
     Directory, HttpClient, InventoryBackend, KvBackend, NoHttpClient, NoInventory, NoVendor,
-    VendorBackend,
+    SystemClock, VendorBackend, WallClock,
 };
 use crate::cache::{ArtifactCache, content_hash, engine_hash};
 use crate::capability::CapabilitySet;
@@ -169,6 +169,8 @@ pub struct HostServices {
     pub vendor: Arc<dyn VendorBackend>,
     /// Device records behind the `inventory` capability.
     pub inventory: Arc<dyn InventoryBackend>,
+    /// The time behind the `clock` capability.
+    pub clock: Arc<dyn WallClock>,
     /// Operator switch: let plugins reach loopback/private addresses
     /// (for on-premises Exchange, for instance). Off by default.
     pub allow_private_addresses: bool,
@@ -183,6 +185,7 @@ impl HostServices {
             http: Arc::new(NoHttpClient),
             vendor: Arc::new(NoVendor),
             inventory: Arc::new(NoInventory),
+            clock: Arc::new(SystemClock),
             allow_private_addresses: false,
         }
     }

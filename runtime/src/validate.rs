@@ -109,22 +109,24 @@ pub(crate) fn inspect(
             exports.join(", ")
         }));
     };
-    // The newest interface a world adds names its version: `provisioning` (0.6.0), else
-    // `collections` (0.5.0), else `devices` (0.4.0), else `enrolment-tokens` (0.3.0), else
-    // `extension` (0.2.0), else `hooks`.
-    let (named, v) = [
-        "provisioning",
-        "collections",
-        "devices",
-        "enrolment-tokens",
-        "extension",
-    ]
-    .into_iter()
-    .find_map(|named| export_version(named).map(|v| (named, v)))
-    .unwrap_or(("hooks", hooks));
-    let version = WorldVersion::parse(v)
-        .filter(|w| w.interface_version(named) == Some(v))
-        .ok_or_else(|| ValidationError::UnsupportedVersion(v.to_owned()))?;
+    // The newest version among the exported interfaces names the world's version (each world
+    // adds or replaces an export: `collections@0.7.0`, `provisioning@0.6.0`...).
+    let mut newest: Option<(semver_key::Key, &str)> = None;
+    for name in &exports {
+        if let (iface, v) = split_versioned(name)
+            && iface.starts_with(PACKAGE)
+        {
+            let v = v.unwrap_or("");
+            let key = semver_key::of(v)
+                .ok_or_else(|| ValidationError::UnsupportedVersion(v.to_owned()))?;
+            if newest.is_none_or(|(k, _)| key > k) {
+                newest = Some((key, v));
+            }
+        }
+    }
+    let v = newest.map_or(hooks, |(_, v)| v);
+    let version =
+        WorldVersion::parse(v).ok_or_else(|| ValidationError::UnsupportedVersion(v.to_owned()))?;
     // Every `corral:plugin` export at the version this world has it.
     for name in &exports {
         if let (iface, v) = split_versioned(name)
@@ -154,11 +156,12 @@ pub(crate) fn inspect(
             if rest == "types" {
                 continue;
             }
-            // `device-lookup` (0.5.0) is a part of `directory` and `registrations` (0.5.0,
-            // 0.6.0) a part of `inventory`: each granted and linked with the other.
+            // `device-lookup` (0.5.0) is a part of `directory`, `registrations` (0.5.0, 0.6.0)
+            // and `discoveries` (0.7.0) parts of `inventory`: each granted and linked with the
+            // other.
             let rest = match rest {
                 "device-lookup" => Capability::Directory.interface(),
-                "registrations" => Capability::Inventory.interface(),
+                "registrations" | "discoveries" => Capability::Inventory.interface(),
                 other => other,
             };
             match Capability::from_interface(rest) {
@@ -176,4 +179,15 @@ pub(crate) fn inspect(
         capabilities,
         uses_wasi,
     })
+}
+
+/// Versions compared as numbers (`0.10.0` after `0.9.0`).
+mod semver_key {
+    pub(super) type Key = (u64, u64, u64);
+
+    pub(super) fn of(v: &str) -> Option<Key> {
+        let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());
+        let key = (parts.next()??, parts.next()??, parts.next()??);
+        parts.next().is_none().then_some(key)
+    }
 }

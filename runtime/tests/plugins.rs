@@ -887,7 +887,7 @@ fn validation_rejects_bad_uploads() {
         ));
         // the good one passes, with the capabilities it imports
         let ok = h.rt.validate_upload(&good_bytes, all).await.unwrap();
-        assert_eq!(ok.shape.version, WorldVersion::V0_6);
+        assert_eq!(ok.shape.version, WorldVersion::V0_7);
         assert_eq!(
             ok.shape.capabilities,
             [Capability::Logging, Capability::Kv, Capability::Clock]
@@ -972,12 +972,13 @@ fn artifact_cache_survives_restart_and_rejects_foreign_files() {
 
 // ---------------------------------------------------------------- Released versions
 
-/// Plugins built against the frozen 0.2.0, 0.4.0 and 0.5.0 packages run beside one built with
-/// the SDK (0.6.0): each through its own bindings, the 0.2.0 one answering `extension` itself
+/// Plugins built against the frozen 0.2.0, 0.4.0, 0.5.0 and 0.6.0 packages run beside one built
+/// with the SDK (0.7.0): each through its own bindings, the 0.2.0 one answering `extension` itself
 /// and told, without being called, that it has no enrolment tokens and manages no devices, the
 /// 0.4.0 one answering tokens, devices and settings through 0.4.0's bindings and told it has no
 /// collections, the 0.5.0 one answering its collections through 0.5.0's bindings and told it
-/// decides no provisioning, the SDK's abstaining for every device. (0.1.0 is the Python component below; 0.3.0's `enrolment-tokens` is exercised
+/// decides no provisioning, the 0.6.0 one answering 0.5.0's collections and its provisioning
+/// decisions through 0.6.0's bindings, the SDK's abstaining for every device. (0.1.0 is the Python component below; 0.3.0's `enrolment-tokens` is exercised
 /// through the later versions' copies.)
 #[test]
 fn released_versions_run_side_by_side() {
@@ -1043,7 +1044,7 @@ fn released_versions_run_side_by_side() {
             h.rt.validate_upload(&guest("corral_example_plugin"), CapabilitySet::all())
                 .await
                 .unwrap();
-        assert_eq!(current.shape.version, WorldVersion::V0_6);
+        assert_eq!(current.shape.version, WorldVersion::V0_7);
         let current = install(&current, "example");
         assert!(
             current
@@ -1243,7 +1244,69 @@ fn released_versions_run_side_by_side() {
             other => panic!("{other:?}"),
         }
 
-        // The SDK's defaults on 0.6.0: no channel decided, an abstention per device.
+        // 0.6.0 through its own bindings: collections of 0.5.0, provisioning decisions.
+        let v6 =
+            h.rt.validate_upload(&guest("world_0_6"), CapabilitySet::all())
+                .await
+                .unwrap();
+        assert_eq!(v6.shape.version, WorldVersion::V0_6);
+        let v6 = install(&v6, "world-0-6");
+        let collections = v6.describe_collections().await.unwrap();
+        assert_eq!(collections[0].description, "A collection of 0.6.0");
+        assert_eq!(
+            collections[0].imports[0].permission,
+            CollectionPermission::ImportExport
+        );
+        assert_eq!(
+            v6.decides_between().await.unwrap(),
+            [EnrolmentChannel::KnoxMobileEnrollment]
+        );
+        let own = DeviceFacts {
+            device_id: "d6".into(),
+            identity: DeviceIdentity {
+                device_id: Some("d6".into()),
+                serial_number: Some("S6".into()),
+                imeis: vec![],
+                meid: None,
+                manufacturer: None,
+                model: None,
+                os: None,
+                os_version: None,
+                security_patch_level: None,
+            },
+            registrations: vec![RegistrationFact {
+                plugin: "world-0-6".into(),
+                channel: EnrolmentChannel::KnoxMobileEnrollment,
+                vendor_name: "devices/6".into(),
+                configuration: Some(AssignedConfiguration {
+                    id: "configurations/7".into(),
+                    title: "Seven".into(),
+                }),
+                registered_at_ms: Some(7),
+            }],
+        };
+        let mut other = own.clone();
+        other.registrations[0].plugin = "someone-else".into();
+        match v6
+            .decide_provisioning(&[own, other])
+            .await
+            .unwrap()
+            .unwrap()
+            .as_slice()
+        {
+            [ProvisioningAnswer::Decided(d), ProvisioningAnswer::Abstain] => {
+                assert_eq!(
+                    d.provisioned_by,
+                    Some(EnrolmentChannel::KnoxMobileEnrollment)
+                );
+                assert_eq!(d.configuration.as_ref().unwrap().title, "Seven");
+                assert_eq!(d.reasons[0].message, "d6 decided by 0.6.0");
+                assert_eq!(d.remedies[0].item, "devices/6");
+            }
+            other => panic!("{other:?}"),
+        }
+
+        // The SDK's defaults on 0.7.0: no channel decided, an abstention per device.
         assert!(current.decides_between().await.unwrap().is_empty());
         let facts = DeviceFacts {
             device_id: "d1".into(),

@@ -38,7 +38,7 @@ pub async fn setup(db: Db) -> Setup {
     let c = env.signed_in_owner(&server, "acme", "owner").await;
     let (plugin, uploaded) = c.install_active("corral_amapi_plugin").await;
     let version = &uploaded.body["plugin"]["versions"][0];
-    assert_eq!(version["world_version"], "0.6.0", "{uploaded:?}");
+    assert_eq!(version["world_version"], "0.7.0", "{uploaded:?}");
     assert!(
         version["requested_capabilities"]
             .as_array()

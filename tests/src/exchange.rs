@@ -62,6 +62,8 @@ pub struct Exchange {
     violations: Vec<String>,
     /// Every cmdlet run: (organisation, cmdlet, parameters).
     pub ran: Vec<(String, String, Value)>,
+    /// Unreachable: every request answers 503.
+    pub down: bool,
 }
 
 impl Default for Exchange {
@@ -72,6 +74,7 @@ impl Default for Exchange {
             tokens: Vec::new(),
             violations: Vec::new(),
             ran: Vec::new(),
+            down: false,
         }
     }
 }
@@ -108,9 +111,14 @@ impl Exchange {
 
     /// One request: `path` without query, `auth` the `Authorization` header.
     pub fn respond(&mut self, method: &str, path: &str, auth: &str, body: &[u8]) -> Answer {
+        if self.down {
+            return error(503, "ServiceUnavailable", "the endpoint is down");
+        }
         let answer = self.answer(method, path, auth, body);
-        // A cmdlet's own failure (a rule that exists already...) is an answer, not a violation.
-        if answer.0 >= 400 && answer.1["error"]["code"] != "CmdletError" {
+        // A cmdlet's own failure (a rule that exists already...) and a wrong client secret are
+        // answers, not violations.
+        let refused_client = answer.1["error"] == "invalid_client";
+        if answer.0 >= 400 && answer.1["error"]["code"] != "CmdletError" && !refused_client {
             self.violations
                 .push(format!("{method} {path}: {}", answer.1));
         }
@@ -355,6 +363,97 @@ fn run(o: &mut Organisation, cmdlet: &str, p: &Map<String, Value>) -> Result<Vec
         }
         // The Exchange 2010 names: accepted by the contract, not used by Corral.
         _ => Ok(vec![]),
+    }
+}
+
+/// The stand-in served over HTTPS (its own CA), for the plugin's tests.
+pub struct ExchangeStandIn {
+    pub exchange: std::sync::Arc<std::sync::Mutex<Exchange>>,
+    /// `https://localhost:<port>`: the endpoint, and the token endpoint's host.
+    pub base_url: String,
+    ca_file: std::path::PathBuf,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ExchangeStandIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl ExchangeStandIn {
+    pub async fn start(dir: &std::path::Path) -> ExchangeStandIn {
+        use http_body_util::BodyExt;
+        let ca_file = dir.join("exchange-stand-in-ca.pem");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let exchange = std::sync::Arc::new(std::sync::Mutex::new(Exchange::default()));
+        let serving = exchange.clone();
+        let task = crate::google::serve_https(
+            listener,
+            &ca_file,
+            move |req| {
+                let exchange = serving.clone();
+                Box::pin(async move {
+                    let method = req.method().as_str().to_string();
+                    let path = req.uri().path().to_string();
+                    let auth = req
+                        .headers()
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    let body = req.into_body().collect().await.unwrap().to_bytes();
+                    let answer = exchange
+                        .lock()
+                        .unwrap()
+                        .respond(&method, &path, &auth, &body);
+                    crate::google::reply(answer)
+                })
+            },
+            || {},
+        );
+        ExchangeStandIn {
+            exchange,
+            base_url: format!("https://localhost:{port}"),
+            ca_file,
+            task,
+        }
+    }
+
+    pub fn ca_file(&self) -> &std::path::Path {
+        &self.ca_file
+    }
+
+    /// The token endpoint of the directory (tenant) `directory`.
+    pub fn token_uri(&self, directory: &str) -> String {
+        format!("{}/{directory}/oauth2/v2.0/token", self.base_url)
+    }
+
+    pub fn add_organisation(&self, name: &str, kind: Kind) {
+        self.exchange.lock().unwrap().add_organisation(name, kind);
+    }
+
+    /// Adds a device to organisation `org`, as `Get-MobileDevice` lists it.
+    pub fn add_device(&self, org: &str, device: Value) {
+        let mut x = self.exchange.lock().unwrap();
+        x.organisations.get_mut(org).unwrap().devices.push(device);
+    }
+
+    /// The cmdlets run so far in `org`, by name.
+    pub fn ran(&self, org: &str) -> Vec<String> {
+        let x = self.exchange.lock().unwrap();
+        x.ran
+            .iter()
+            .filter(|(o, _, _)| o == org)
+            .map(|(_, c, _)| c.clone())
+            .collect()
+    }
+
+    /// Every request it refused: none may have come from the plugin.
+    pub fn assert_conforms(&self) {
+        let x = self.exchange.lock().unwrap();
+        assert!(x.violations().is_empty(), "{:#?}", x.violations());
     }
 }
 

@@ -777,7 +777,7 @@ pub async fn setup(db: crate::Db) -> Setup {
 pub async fn install(c: &crate::Client, kme: &KnoxStandIn) -> String {
     let (plugin, uploaded) = c.install_active("corral_knox_plugin").await;
     let version = &uploaded.body["plugin"]["versions"][0];
-    assert_eq!(version["world_version"], "0.6.0", "{uploaded:?}");
+    assert_eq!(version["world_version"], "0.7.0", "{uploaded:?}");
     let requested = version["requested_capabilities"].clone();
     c.set_up_vendor_plugin(
         &plugin,

@@ -61,7 +61,7 @@ pub async fn setup_with(db: Db, vars: &[(&str, &str)]) -> Setup {
 pub async fn install(c: &Client, google: &GoogleStandIn) -> String {
     let (plugin, uploaded) = c.install_active("corral_zero_touch_plugin").await;
     let version = &uploaded.body["plugin"]["versions"][0];
-    assert_eq!(version["world_version"], "0.6.0", "{uploaded:?}");
+    assert_eq!(version["world_version"], "0.7.0", "{uploaded:?}");
     let requested = version["requested_capabilities"].clone();
     for wanted in ["vendor", "inventory", "kv", "directory"] {
         assert!(

@@ -83,7 +83,7 @@ async fn upload_activate_upgrade_roll_back_and_restart(db: Db) {
         (Some("example"), None)
     );
     assert_eq!(plugin["versions"][0]["version"], "0.1.0");
-    assert_eq!(plugin["versions"][0]["world_version"], "0.6.0");
+    assert_eq!(plugin["versions"][0]["world_version"], "0.7.0");
     assert_eq!(
         plugin["versions"][0]["info"]["config_kinds"][0]["id"],
         "kiosk"

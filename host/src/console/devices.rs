@@ -56,11 +56,12 @@ impl Filters {
     }
 }
 
-fn platform_name(p: Platform) -> &'static str {
+fn platform_name(t: &Texts, p: Platform) -> &'static str {
     match p {
         Platform::Ios => "iOS",
         Platform::Macos => "macOS",
         Platform::Android => "Android",
+        Platform::Other => t.platform_other,
     }
 }
 
@@ -71,6 +72,7 @@ fn state_badge(t: &Texts, s: DeviceState) -> Cell {
         DeviceState::Wiped => (t.device_wiped, Tone::Warn),
         DeviceState::Reset => (t.device_reset, Tone::Bad),
         DeviceState::Awaiting => (t.device_awaiting, Tone::Neutral),
+        DeviceState::Discovered => (t.device_discovered, Tone::Neutral),
     };
     Cell::Badge(text.to_string(), tone)
 }
@@ -93,13 +95,19 @@ fn options(t: &Texts, items: impl IntoIterator<Item = (String, String)>) -> Inpu
 pub async fn list(State(services): State<Services>, desk: Desk) -> Response {
     let t = desk.texts();
     let filters = Filters::of(&desk);
-    let platforms = [Platform::Ios, Platform::Macos, Platform::Android];
+    let platforms = [
+        Platform::Ios,
+        Platform::Macos,
+        Platform::Android,
+        Platform::Other,
+    ];
     let states = [
         DeviceState::Active,
         DeviceState::Retired,
         DeviceState::Wiped,
         DeviceState::Reset,
         DeviceState::Awaiting,
+        DeviceState::Discovered,
     ];
     let form = Form::get("filter", "/console/devices", t.filter)
         .inline()
@@ -109,7 +117,7 @@ pub async fn list(State(services): State<Services>, desk: Desk) -> Response {
                 t.platform,
                 options(
                     t,
-                    platforms.map(|p| (p.code().to_string(), platform_name(p).to_string())),
+                    platforms.map(|p| (p.code().to_string(), platform_name(t, p).to_string())),
                 ),
             )
             .value(filters.platform.clone()),
@@ -171,7 +179,7 @@ pub async fn list(State(services): State<Services>, desk: Desk) -> Response {
             };
             vec![
                 Cell::Link(Link::new(format!("/console/devices/{}", d.id), name)),
-                Cell::Text(format!("{} {}", platform_name(d.platform), d.os_version)),
+                Cell::Text(format!("{} {}", platform_name(t, d.platform), d.os_version)),
                 Cell::Text(d.model.clone()),
                 owner_cell(&owners, d),
                 Cell::Text(source_name(t, &l.source)),
@@ -264,7 +272,7 @@ async fn render(
         (t.state.to_string(), state_badge(t, d.state)),
         (
             t.platform.to_string(),
-            format!("{} {}", platform_name(d.platform), d.os_version).into(),
+            format!("{} {}", platform_name(t, d.platform), d.os_version).into(),
         ),
         (t.model.to_string(), d.model.clone().into()),
         (t.hardware_id.to_string(), Cell::Code(d.hardware_id.clone())),

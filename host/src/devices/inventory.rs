@@ -45,6 +45,13 @@ pub enum Clock {
     File(PathBuf),
 }
 
+/// Plugins' `clock` capability tells the same time.
+impl corral_plugin_runtime::WallClock for Clock {
+    fn now_ms(&self) -> u64 {
+        Clock::now_ms(self).max(0) as u64
+    }
+}
+
 impl Clock {
     pub fn now_ms(&self) -> i64 {
         match self {

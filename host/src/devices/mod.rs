@@ -13,6 +13,7 @@
 //! - `commands`: administrators' commands to those devices, through their plugin.
 
 pub mod commands;
+pub mod discoveries;
 pub mod inventory;
 pub mod registrations;
 
@@ -32,6 +33,8 @@ pub enum Platform {
     Ios,
     Macos,
     Android,
+    /// Another system (a mail client Exchange reports: Windows, ...); only discovered devices.
+    Other,
 }
 
 impl Platform {
@@ -40,12 +43,14 @@ impl Platform {
             Platform::Ios => "ios",
             Platform::Macos => "macos",
             Platform::Android => "android",
+            Platform::Other => "other",
         }
     }
     pub(crate) fn from_code(code: &str) -> Platform {
         match code {
             "ios" => Platform::Ios,
             "macos" => Platform::Macos,
+            "other" => Platform::Other,
             _ => Platform::Android,
         }
     }
@@ -63,6 +68,9 @@ pub enum State {
     Reset,
     /// Registered at a provisioning service (zero-touch, ...) by a plugin, not enrolled yet.
     Awaiting,
+    /// Found at a plugin's vendor without being managed (a phone reading a mailbox through
+    /// Exchange ActiveSync...).
+    Discovered,
 }
 
 impl State {
@@ -73,6 +81,7 @@ impl State {
             State::Wiped => "wiped",
             State::Reset => "reset",
             State::Awaiting => "awaiting",
+            State::Discovered => "discovered",
         }
     }
     fn from_code(code: &str) -> State {
@@ -81,6 +90,7 @@ impl State {
             "wiped" => State::Wiped,
             "reset" => State::Reset,
             "awaiting" => State::Awaiting,
+            "discovered" => State::Discovered,
             _ => State::Active,
         }
     }
@@ -104,6 +114,10 @@ pub const UNKNOWN_VERSION: &str = "unknown";
 pub fn reregistration(platform: Platform, os_version: &str) -> Result<Reregistration, Error> {
     match platform {
         Platform::Ios | Platform::Macos => Ok(Reregistration::ReuseEntry),
+        Platform::Other => Err(Error::invalid(
+            "platform",
+            "ios, macos or android (other systems are only discovered)",
+        )),
         // Not reported yet: the rule of the devices enrolling today (Android 10 and later),
         // which loses nothing (the earlier entries are archived, not removed).
         Platform::Android if os_version.trim() == UNKNOWN_VERSION => {

@@ -338,6 +338,18 @@ pub async fn forget(
     plugin_name: &str,
     since: i64,
 ) -> Result<u32, Error> {
+    forget_in_state(store, tenant, plugin_name, since, State::Awaiting).await
+}
+
+/// Removes the plugin's entries in `state` (awaiting enrolment, discovered) not seen since
+/// `since`, with their history; answers how many.
+pub(super) async fn forget_in_state(
+    store: &Store,
+    tenant: &TenantId,
+    plugin_name: &str,
+    since: i64,
+    state: State,
+) -> Result<u32, Error> {
     let mut scoped = store.scoped(tenant).await?;
     let plugin_id = plugin_row_id(&mut scoped, plugin_name).await?;
     let gone: Vec<String> = sqlx::query_scalar(
@@ -347,7 +359,7 @@ pub async fn forget(
     .bind(tenant.as_str())
     .bind(&plugin_id)
     .bind(since)
-    .bind(State::Awaiting.code())
+    .bind(state.code())
     .fetch_all(scoped.conn())
     .await?;
     let mut changes = Vec::with_capacity(gone.len());

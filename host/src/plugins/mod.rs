@@ -131,6 +131,7 @@ impl Plugins {
                 store: store.clone(),
                 clock: settings.clock.clone(),
             }),
+            clock: Arc::new(settings.clock.clone()),
             allow_private_addresses: settings.allow_private_addresses,
         };
         let runtime = Runtime::new(config, services)

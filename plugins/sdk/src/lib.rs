@@ -1,5 +1,7 @@
-//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.6.0`, which includes 0.1.0 to
-//! 0.5.0, but 0.5.0's `registrations`, replaced by 0.6.0's).
+//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.7.0`, a draft until the Exchange
+//! connector is released, which includes 0.1.0 to 0.6.0, but the interfaces later versions
+//! replaced: 0.2.0's `vendor` and 0.5.0's `collections` by 0.7.0's, 0.5.0's `registrations` by
+//! 0.6.0's).
 //!
 //! Why this crate exists: plugin authors should write plain Rust against one
 //! trait, not wire `wit-bindgen` by hand. [`Plugin`] has a default
@@ -36,7 +38,7 @@ pub use wit_bindgen as __wit_bindgen;
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/corral-plugin@0.6.0",
+        path: "../../wit/corral-plugin@0.7.0",
         generate_all,
         world: "plugin",
         pub_export_macro: true,
@@ -60,13 +62,13 @@ pub mod types {
         Token, TokenRequest,
     };
     pub use crate::bindings::exports::corral::plugin0_4_0::devices::ManagedDevice;
-    pub use crate::bindings::exports::corral::plugin0_5_0::collections::{
-        ActionInfo as CollectionAction, CollectionInfo, Column, ImportInfo, ImportValues, Item,
-        Outcome, Page, Permission, RefusedRow,
-    };
     pub use crate::bindings::exports::corral::plugin0_6_0::provisioning::{
         AssignedConfiguration, Decision, DeviceFacts, ProvisioningDecision, RegistrationFact,
         Remedy,
+    };
+    pub use crate::bindings::exports::corral::plugin0_7_0::collections::{
+        ActionInfo as CollectionAction, CollectionInfo, Column, ImportInfo, ImportValues, Item,
+        Outcome, Page, Permission, RefusedRow,
     };
 }
 
@@ -74,9 +76,6 @@ pub mod types {
 /// a component that imports it is refused before it runs.
 pub mod capabilities {
     pub use crate::bindings::corral::plugin0_1_0::{clock, directory, http, kv, logging};
-    /// Vendor API calls with the tenant's credential (added by the host; the plugin never
-    /// sees it) and the plugin's settings in the tenant.
-    pub use crate::bindings::corral::plugin0_2_0::vendor;
     /// Reporting the devices the plugin manages at its vendor to the host, which answers what
     /// to do with each (keep, or reset) and which configuration it should have.
     pub use crate::bindings::corral::plugin0_4_0::inventory;
@@ -86,6 +85,13 @@ pub mod capabilities {
     /// Devices registered at the plugin's provisioning service (with the channel and the
     /// configuration), listed in the host's inventory (granted with `inventory`).
     pub use crate::bindings::corral::plugin0_6_0::registrations;
+    /// Devices found at the vendor without being managed by the plugin (the phones reading a
+    /// mailbox...), listed in the host's inventory (granted with `inventory`).
+    pub use crate::bindings::corral::plugin0_7_0::discoveries;
+    /// Vendor API calls with the tenant's credential, or with one the plugin keeps for a named
+    /// account (one per connection: an Exchange organisation...), added by the host (the
+    /// plugin never sees a credential again once handed over), and the plugin's settings.
+    pub use crate::bindings::corral::plugin0_7_0::vendor;
 }
 
 use types::*;
@@ -362,7 +368,7 @@ macro_rules! export_plugin {
             }
         }
 
-        impl $crate::bindings::exports::corral::plugin0_5_0::collections::Guest
+        impl $crate::bindings::exports::corral::plugin0_7_0::collections::Guest
             for __CorralPluginExport
         {
             fn describe_collections() -> Vec<$crate::types::CollectionInfo> {

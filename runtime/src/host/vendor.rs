@@ -1,7 +1,9 @@
-//! `corral:plugin/vendor@0.2.0`: vendor API calls with the tenant's credential, and the plugin's
-//! tenant settings.
+//! `corral:plugin/vendor@0.2.0` and `@0.7.0`: vendor API calls with the tenant's credential (or,
+//! in 0.7.0, with one of the credentials the plugin keeps for its named accounts), and the
+//! plugin's tenant settings.
 //!
-//! Rules: the plugin never sees the credential. For an OAuth 2 service account the host signs
+//! Rules: the plugin never sees the credential (an account's, once handed over, is checked and
+//! sealed by the host and never handed back). For an OAuth 2 service account the host signs
 //! a JWT assertion (RS256) for the scopes the plugin declared at upload (`Grants::oauth_scopes`),
 //! exchanges it at the credential's token endpoint (RFC 7523); for an OAuth 2 client (id and
 //! secret) it asks the token endpoint with the client credentials grant (RFC 6749 section 4.4,
@@ -17,16 +19,20 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sha2::{Digest, Sha256};
 
+use crate::api::FieldError;
 use crate::api::{HttpMethod, Property};
 use crate::backend::VendorCredential;
 use crate::state::HostState;
 use crate::wit::since_v0_1_0::corral::plugin::http::{HttpError, Request, Response};
 use crate::wit::since_v0_2_0::corral::plugin0_2_0::vendor::Host;
+use crate::wit::since_v0_7_0::corral::plugin0_7_0::vendor as v0_7;
 
 /// Lifetime asked for in an assertion (the most Google accepts).
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(3600);
 /// A cached token is renewed this long before it expires.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
+/// The largest credential a plugin may hand over (a service account's key file is ~2.4 KB).
+const MAX_CREDENTIAL_BYTES: usize = 16 * 1024;
 /// Tokens kept at most (the cache is emptied when full; tokens are cheap to renew).
 const MAX_TOKENS: usize = 10_000;
 
@@ -83,17 +89,27 @@ fn denied(message: impl Into<String>) -> HttpError {
 }
 
 impl HostState {
-    /// The access token for this tenant's credential and the plugin's scopes, with its cache
-    /// key.
-    async fn access_token(&mut self) -> Result<(String, [u8; 32]), HttpError> {
+    /// The access token for this tenant's credential (or, given `account`, that account's) and
+    /// the plugin's scopes, with its cache key.
+    async fn access_token(
+        &mut self,
+        account: Option<&str>,
+    ) -> Result<(String, [u8; 32]), HttpError> {
         let ctx = self.ctx.clone();
-        let credential = ctx
-            .services
-            .vendor
-            .credential(&ctx.scope)
-            .await
-            .map_err(|e| HttpError::Transport(e.to_string()))?
-            .ok_or_else(|| denied("no vendor credential is set for this plugin in this tenant"))?;
+        let credential = match account {
+            None => ctx.services.vendor.credential(&ctx.scope).await,
+            Some(account) => {
+                ctx.services
+                    .vendor
+                    .account_credential(&ctx.scope, account)
+                    .await
+            }
+        }
+        .map_err(|e| HttpError::Transport(e.to_string()))?
+        .ok_or_else(|| match account {
+            None => denied("no vendor credential is set for this plugin in this tenant"),
+            Some(account) => denied(format!("account {account:?} has no credential")),
+        })?;
         let scopes = ctx.grants.oauth_scopes.join(" ");
         let (who, secret, token_uri) = match &credential {
             VendorCredential::ServiceAccount {
@@ -111,6 +127,8 @@ impl HostState {
             .chain_update(ctx.scope.tenant_id.as_bytes())
             .chain_update([0])
             .chain_update(ctx.scope.plugin_id.as_bytes())
+            .chain_update([0])
+            .chain_update(account.unwrap_or("").as_bytes())
             .chain_update([0])
             .chain_update(who.as_bytes())
             .chain_update([0])
@@ -216,8 +234,19 @@ impl Host for HostState {
         }
     }
 
-    async fn send(&mut self, mut request: Request) -> Result<Response, HttpError> {
-        let (token, key) = self.access_token().await?;
+    async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
+        self.send_with(None, request).await
+    }
+}
+
+impl HostState {
+    /// Sends `request` with the tenant's credential (or `account`'s) added.
+    async fn send_with(
+        &mut self,
+        account: Option<&str>,
+        mut request: Request,
+    ) -> Result<Response, HttpError> {
+        let (token, key) = self.access_token(account).await?;
         request
             .headers
             .retain(|h| !h.name.eq_ignore_ascii_case("authorization"));
@@ -231,5 +260,84 @@ impl Host for HostState {
             self.ctx.tokens.forget(&key);
         }
         Ok(response)
+    }
+}
+
+/// An account's name: 1 to 64 of `a-z`, `0-9`, `-`.
+fn account_name(account: &str) -> Result<(), String> {
+    if account.is_empty()
+        || account.len() > 64
+        || !account
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(format!(
+            "an account's name is 1 to 64 of a-z, 0-9 and - ({account:?} given)"
+        ));
+    }
+    Ok(())
+}
+
+impl v0_7::Host for HostState {
+    async fn setting(&mut self, name: String) -> Option<String> {
+        Host::setting(self, name).await
+    }
+
+    async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
+        self.send_with(None, request).await
+    }
+
+    async fn keep_credential(
+        &mut self,
+        account: String,
+        credential: String,
+    ) -> Result<(), Vec<FieldError>> {
+        let problem = |path: &str, message: String| {
+            vec![FieldError {
+                path: path.into(),
+                code: "invalid".into(),
+                message,
+            }]
+        };
+        account_name(&account).map_err(|m| problem("", m))?;
+        if credential.len() > MAX_CREDENTIAL_BYTES {
+            return Err(problem(
+                "",
+                format!("a credential is at most {MAX_CREDENTIAL_BYTES} bytes"),
+            ));
+        }
+        let ctx = self.ctx.clone();
+        match ctx
+            .services
+            .vendor
+            .keep_account_credential(&ctx.scope, &account, &credential)
+            .await
+        {
+            Ok(kept) => kept,
+            Err(e) => Err(problem(
+                "",
+                format!("the credential could not be kept: {e}"),
+            )),
+        }
+    }
+
+    async fn forget_credential(&mut self, account: String) {
+        if account_name(&account).is_err() {
+            return;
+        }
+        let ctx = self.ctx.clone();
+        if let Err(e) = ctx
+            .services
+            .vendor
+            .forget_account_credential(&ctx.scope, &account)
+            .await
+        {
+            tracing::warn!(tenant = %ctx.scope.tenant_id, plugin = %ctx.plugin, error = %e, "plugin account credential not forgotten");
+        }
+    }
+
+    async fn send_as(&mut self, account: String, request: Request) -> Result<Response, HttpError> {
+        account_name(&account).map_err(denied)?;
+        self.send_with(Some(&account), request).await
     }
 }

@@ -5,17 +5,18 @@
 //! must keep working after later versions ship. Each `since_vX_Y_Z` module holds everything
 //! about its version: its `bindgen!` bindings, the imports it adds to the linker (`link`), and
 //! the [`Exports`] of its instances, which convert its types to the newest ones ([`crate::api`]).
-//! The runtime detects a component's version from the newest interface it exports
-//! (`provisioning@0.6.0`, `collections@0.5.0`, `devices@0.4.0`, `enrolment-tokens@0.3.0`, `extension@0.2.0`, else
-//! `hooks@0.1.0`) and
+//! The runtime detects a component's version as the newest version among the `corral:plugin`
+//! interfaces it exports (`collections@0.7.0`, `provisioning@0.6.0`... else `hooks@0.1.0`), and
 //! [`prepare`] is the one dispatch point from a version to its module. Everything else in the
 //! runtime (`plugin.rs`) only sees [`Prepared`] and [`Exports`].
 //!
-//! Adding a version (0.5.0 and 0.6.0 were added so): a `since_vX_Y_Z.rs` module (bindings mapping the older interfaces with `with`,
-//! a `link` adding its new imports, `impl Exports` for its instances), one arm in [`prepare`]
+//! Adding a version (0.5.0 to 0.7.0 were added so): a `since_vX_Y_Z.rs` module (bindings
+//! mapping the older interfaces with `with`, a `link` adding its new imports, `impl Exports` for
+//! its instances, mostly the shared forwarding of `forwarding.rs`), one arm in [`prepare`]
 //! and one [`WorldVersion`] variant; a new export hook is a new [`Exports`] method whose
 //! default answers "this version does not have it".
 
+mod forwarding;
 mod hooks;
 pub mod since_v0_1_0;
 pub mod since_v0_2_0;
@@ -23,6 +24,7 @@ pub mod since_v0_3_0;
 pub mod since_v0_4_0;
 pub mod since_v0_5_0;
 pub mod since_v0_6_0;
+pub mod since_v0_7_0;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -77,6 +79,7 @@ macro_rules! bindings {
     };
 }
 pub(crate) use bindings;
+pub(crate) use forwarding::*;
 
 /// A component linked and pre-instantiated, with its hooks found (`hooks.rs`) and its world's
 /// bindings' export indices.
@@ -391,6 +394,7 @@ pub(crate) fn prepare(
         WorldVersion::V0_4 => since_v0_4_0::prepare(linker, linked, component),
         WorldVersion::V0_5 => since_v0_5_0::prepare(linker, linked, component),
         WorldVersion::V0_6 => since_v0_6_0::prepare(linker, linked, component),
+        WorldVersion::V0_7 => since_v0_7_0::prepare(linker, linked, component),
     }
 }
 
@@ -508,6 +512,9 @@ pub enum WorldVersion {
     V0_5,
     /// `corral:plugin@0.6.0`: replaces `registrations` and adds the `provisioning` export.
     V0_6,
+    /// `corral:plugin@0.7.0` (draft): replaces `vendor` (named accounts) and `collections`
+    /// (the Exchange permissions), adds the `discoveries` capability.
+    V0_7,
 }
 
 impl WorldVersion {
@@ -519,6 +526,7 @@ impl WorldVersion {
         WorldVersion::V0_4,
         WorldVersion::V0_5,
         WorldVersion::V0_6,
+        WorldVersion::V0_7,
     ];
 
     /// The semantic version string of the WIT package.
@@ -530,6 +538,7 @@ impl WorldVersion {
             WorldVersion::V0_4 => "0.4.0",
             WorldVersion::V0_5 => "0.5.0",
             WorldVersion::V0_6 => "0.6.0",
+            WorldVersion::V0_7 => "0.7.0",
         }
     }
 
@@ -538,17 +547,20 @@ impl WorldVersion {
     pub fn interface_version(self, interface: &str) -> Option<&'static str> {
         use WorldVersion::*;
         match (self, interface) {
-            (V0_6, "registrations" | "provisioning") => Some("0.6.0"),
+            (V0_7, "vendor" | "collections" | "discoveries") => Some("0.7.0"),
+            (_, "discoveries") => None,
+            (V0_6 | V0_7, "registrations" | "provisioning") => Some("0.6.0"),
             (V0_1 | V0_2 | V0_3 | V0_4 | V0_5, "provisioning") => None,
             (V0_5, "registrations") => Some("0.5.0"),
             (V0_1 | V0_2 | V0_3 | V0_4, "registrations") => None,
-            (V0_5 | V0_6, "collections" | "device-lookup") => Some("0.5.0"),
+            (V0_5 | V0_6, "collections") | (V0_5 | V0_6 | V0_7, "device-lookup") => Some("0.5.0"),
             (V0_1 | V0_2 | V0_3 | V0_4, "collections" | "device-lookup") => None,
-            (V0_4 | V0_5 | V0_6, "inventory" | "devices" | "settings") => Some("0.4.0"),
+            (V0_4 | V0_5 | V0_6 | V0_7, "inventory" | "devices" | "settings") => Some("0.4.0"),
             (V0_1 | V0_2 | V0_3, "inventory" | "devices" | "settings") => None,
-            (V0_3 | V0_4 | V0_5 | V0_6, "enrolment-tokens") => Some("0.3.0"),
+            (V0_3 | V0_4 | V0_5 | V0_6 | V0_7, "enrolment-tokens") => Some("0.3.0"),
             (V0_1 | V0_2, "enrolment-tokens") => None,
-            (V0_2 | V0_3 | V0_4 | V0_5 | V0_6, "vendor" | "extension") => Some("0.2.0"),
+            (V0_2 | V0_3 | V0_4 | V0_5 | V0_6, "vendor")
+            | (V0_2 | V0_3 | V0_4 | V0_5 | V0_6 | V0_7, "extension") => Some("0.2.0"),
             (V0_1, "vendor" | "extension") => None,
             _ => Some("0.1.0"),
         }

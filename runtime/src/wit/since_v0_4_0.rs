@@ -1,7 +1,8 @@
 //! `corral:plugin@0.4.0` (`wit/corral-plugin@0.4.0/`): adds the `inventory` capability and
 //! the `devices` and `settings` exports. Imported interfaces are mapped onto the older modules
 //! (`with`), so their implementations are shared; exports cannot be mapped, so its `extension`
-//! and `enrolment-tokens` exports have their own (identical) types, converted here.
+//! and `enrolment-tokens` exports have their own (identical) types, converted by the shared
+//! forwarding (`forwarding.rs`).
 
 use wasmtime::Store;
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -12,6 +13,7 @@ use crate::capability::{Capability, CapabilitySet};
 use crate::state::HostState;
 
 use exports::corral::plugin0_3_0::enrolment_tokens as tokens;
+use exports::corral::plugin0_4_0::devices;
 
 wasmtime::component::bindgen!({
     path: "../wit/corral-plugin@0.4.0",
@@ -54,102 +56,5 @@ super::bindings!();
 
 impl Exports for Live<Plugin> {
     hooks_v0_1!();
-
-    fn describe_extension<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-    ) -> Call<'a, Option<ExtensionInfo>> {
-        Box::pin(async move {
-            let extension = self.bindings(store)?.corral_plugin0_2_0_extension();
-            let info = extension.call_describe_extension(store).await?;
-            Ok(Some(extension_info!(info)))
-        })
-    }
-
-    fn perform<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        action: &'a str,
-        input: &'a Json,
-    ) -> Call<'a, Answer<Json>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_2_0_extension()
-                .call_perform(store, action, input)
-                .await
-        })
-    }
-
-    fn create_token<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        request: &'a TokenRequest,
-    ) -> Call<'a, Answer<Token>> {
-        let request = tokens::TokenRequest {
-            profile_id: request.profile_id.clone(),
-            owner_user_id: request.owner_user_id.clone(),
-            validity_days: request.validity_days,
-            attributes: request.attributes.clone(),
-        };
-        Box::pin(async move {
-            let exports = self.bindings(store)?.corral_plugin0_3_0_enrolment_tokens();
-            let answer = exports.call_create_token(store, &request).await?;
-            Ok(answer.map(|t| Token {
-                name: t.name,
-                value: t.value,
-                expires_at_ms: t.expires_at_ms,
-                qr_payload: t.qr_payload,
-                vendor_document: t.vendor_document,
-            }))
-        })
-    }
-
-    fn delete_token<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        name: &'a str,
-    ) -> Call<'a, Answer<()>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_3_0_enrolment_tokens()
-                .call_delete_token(store, name)
-                .await
-        })
-    }
-
-    fn sync_inventory<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Answer<u32>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_4_0_devices()
-                .call_sync_inventory(store)
-                .await
-        })
-    }
-
-    fn execute<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        device: &'a ManagedDevice,
-        command: &'a DeviceCommand,
-    ) -> Call<'a, Answer<()>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_4_0_devices()
-                .call_execute(store, device, command)
-                .await
-        })
-    }
-
-    fn validate_settings<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        settings: &'a [Property],
-    ) -> Call<'a, Answer<Vec<FieldError>>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_4_0_settings()
-                .call_validate_settings(store, settings)
-                .await
-        })
-    }
+    super::exports_v0_4!();
 }

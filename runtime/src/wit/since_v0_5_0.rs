@@ -1,8 +1,8 @@
 //! `corral:plugin@0.5.0` (`wit/corral-plugin@0.5.0/`): adds the `collections` export and the
 //! `device-lookup` and `registrations` capabilities. Imported interfaces are mapped onto the older modules (`with`),
 //! so their implementations are shared; exports cannot be mapped, so its `extension`,
-//! `enrolment-tokens` and `devices` exports have their own (identical) types, converted here.
-//! Its collection types are the API's.
+//! `enrolment-tokens`, `devices` and `collections` exports have their own (identical) types,
+//! converted by the shared forwarding (`forwarding.rs`).
 
 use wasmtime::Store;
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -14,6 +14,7 @@ use crate::state::HostState;
 
 use exports::corral::plugin0_3_0::enrolment_tokens as tokens;
 use exports::corral::plugin0_4_0::devices;
+use exports::corral::plugin0_5_0::collections as c;
 
 wasmtime::component::bindgen!({
     path: "../wit/corral-plugin@0.5.0",
@@ -61,198 +62,19 @@ pub(crate) fn prepare(
 
 super::bindings!();
 
+fn permission(p: c::Permission) -> CollectionPermission {
+    match p {
+        c::Permission::ManageConfigurations => CollectionPermission::ManageConfigurations,
+        c::Permission::ImportExport => CollectionPermission::ImportExport,
+        c::Permission::DeleteDevices => CollectionPermission::DeleteDevices,
+        c::Permission::ManagePlugins => CollectionPermission::ManagePlugins,
+    }
+}
+
+super::collection_conversions!();
+
 impl Exports for Live<Plugin> {
     hooks_v0_1!();
-
-    fn describe_extension<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-    ) -> Call<'a, Option<ExtensionInfo>> {
-        Box::pin(async move {
-            let extension = self.bindings(store)?.corral_plugin0_2_0_extension();
-            let info = extension.call_describe_extension(store).await?;
-            Ok(Some(extension_info!(info)))
-        })
-    }
-
-    fn perform<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        action: &'a str,
-        input: &'a Json,
-    ) -> Call<'a, Answer<Json>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_2_0_extension()
-                .call_perform(store, action, input)
-                .await
-        })
-    }
-
-    fn create_token<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        request: &'a TokenRequest,
-    ) -> Call<'a, Answer<Token>> {
-        let request = tokens::TokenRequest {
-            profile_id: request.profile_id.clone(),
-            owner_user_id: request.owner_user_id.clone(),
-            validity_days: request.validity_days,
-            attributes: request.attributes.clone(),
-        };
-        Box::pin(async move {
-            let exports = self.bindings(store)?.corral_plugin0_3_0_enrolment_tokens();
-            let answer = exports.call_create_token(store, &request).await?;
-            Ok(answer.map(|t| Token {
-                name: t.name,
-                value: t.value,
-                expires_at_ms: t.expires_at_ms,
-                qr_payload: t.qr_payload,
-                vendor_document: t.vendor_document,
-            }))
-        })
-    }
-
-    fn delete_token<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        name: &'a str,
-    ) -> Call<'a, Answer<()>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_3_0_enrolment_tokens()
-                .call_delete_token(store, name)
-                .await
-        })
-    }
-
-    fn sync_inventory<'a>(&'a self, store: &'a mut Store<HostState>) -> Call<'a, Answer<u32>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_4_0_devices()
-                .call_sync_inventory(store)
-                .await
-        })
-    }
-
-    fn execute<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        device: &'a ManagedDevice,
-        command: &'a DeviceCommand,
-    ) -> Call<'a, Answer<()>> {
-        let device = devices::ManagedDevice {
-            device_id: device.device_id.clone(),
-            vendor_name: device.vendor_name.clone(),
-            identity: device.identity.clone(),
-            configuration: device.configuration.clone(),
-        };
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_4_0_devices()
-                .call_execute(store, &device, command)
-                .await
-        })
-    }
-
-    fn validate_settings<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        settings: &'a [Property],
-    ) -> Call<'a, Answer<Vec<FieldError>>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_4_0_settings()
-                .call_validate_settings(store, settings)
-                .await
-        })
-    }
-
-    fn describe_collections<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-    ) -> Call<'a, Vec<CollectionInfo>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_5_0_collections()
-                .call_describe_collections(store)
-                .await
-        })
-    }
-
-    fn list_items<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        collection: &'a str,
-        search: Option<&'a str>,
-        page_token: Option<&'a str>,
-    ) -> Call<'a, Answer<ItemPage>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_5_0_collections()
-                .call_list_items(store, collection, search, page_token)
-                .await
-        })
-    }
-
-    fn get_item<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        collection: &'a str,
-        id: &'a str,
-    ) -> Call<'a, Answer<Option<Item>>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_5_0_collections()
-                .call_get_item(store, collection, id)
-                .await
-        })
-    }
-
-    fn action_form<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        collection: &'a str,
-        item: Option<&'a str>,
-        action: &'a str,
-    ) -> Call<'a, Answer<Json>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_5_0_collections()
-                .call_form(store, collection, item, action)
-                .await
-        })
-    }
-
-    fn check_import_rows<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        import_name: &'a str,
-        job_id: &'a str,
-        columns: &'a [String],
-        rows: &'a [ImportValues],
-    ) -> Call<'a, Answer<Vec<RefusedRow>>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_5_0_collections()
-                .call_check_import_rows(store, import_name, job_id, columns, rows)
-                .await
-        })
-    }
-
-    fn act<'a>(
-        &'a self,
-        store: &'a mut Store<HostState>,
-        collection: &'a str,
-        item: Option<&'a str>,
-        action: &'a str,
-        input: &'a Json,
-    ) -> Call<'a, Answer<Outcome>> {
-        Box::pin(async move {
-            self.bindings(store)?
-                .corral_plugin0_5_0_collections()
-                .call_act(store, collection, item, action, input)
-                .await
-        })
-    }
+    super::exports_v0_4!();
+    super::collections_exports!(corral_plugin0_5_0_collections);
 }

@@ -1,15 +1,17 @@
 //! The `inventory` capability (`corral:plugin@0.4.0`): a plugin reports the devices it sees at
 //! its vendor and gets the host's verdict for each; with 0.5.0's `registrations`, the devices
-//! registered at its provisioning service and awaiting enrolment. The rules are the device
-//! inventory's (`devices::inventory::report_device`, `devices::registrations`); this file only
+//! registered at its provisioning service and awaiting enrolment; with 0.7.0's `discoveries`,
+//! the devices it finds at its vendor without managing them. The rules are the device
+//! inventory's (`devices::inventory::report_device`, `devices::registrations`,
+//! `devices::discoveries`); this file only
 //! adapts the runtime's calls to them.
 
 use async_trait::async_trait;
-use corral_plugin_runtime::api::{DeviceReport, Registration, Verdict};
+use corral_plugin_runtime::api::{DeviceReport, Discovery, Registration, Verdict};
 use corral_plugin_runtime::{BackendError, InventoryBackend, InventoryError, Scope};
 
 use crate::devices::inventory::{report_device, Clock};
-use crate::devices::registrations;
+use crate::devices::{discoveries, registrations};
 use crate::error::Error;
 use crate::store::Store;
 use crate::tenants::TenantId;
@@ -49,6 +51,29 @@ impl InventoryBackend for DbInventory {
     ) -> Result<u32, InventoryError> {
         let tenant = TenantId::from_db(scope.tenant_id.clone());
         registrations::forget(&self.store, &tenant, &scope.plugin_id, since_ms as i64)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn record_discoveries(
+        &self,
+        scope: &Scope,
+        found: Vec<Discovery>,
+    ) -> Result<u32, InventoryError> {
+        let tenant = TenantId::from_db(scope.tenant_id.clone());
+        let now = self.clock.now_ms();
+        discoveries::record(&self.store, &tenant, &scope.plugin_id, found, now)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn forget_discoveries(
+        &self,
+        scope: &Scope,
+        since_ms: u64,
+    ) -> Result<u32, InventoryError> {
+        let tenant = TenantId::from_db(scope.tenant_id.clone());
+        discoveries::forget(&self.store, &tenant, &scope.plugin_id, since_ms as i64)
             .await
             .map_err(refusal)
     }

@@ -1,0 +1,203 @@
+//! The Exchange ActiveSync connector plugin (SPEC G1 to G8): everything of Exchange lives
+//! here, behind the `corral:plugin` WIT contract; the host knows nothing of Exchange.
+//!
+//! - `connectors` (module `connectors`): one per Exchange organisation (online or
+//!   on-premises), each with its own OAuth 2 client whose secret the host keeps sealed; added,
+//!   changed and removed with the *modify site* permission; installed when Exchange answers,
+//!   else tried again every 60 minutes at the host's inventory sync, each attempt logged;
+//! - discovery (module `discovery`): the devices Exchange reports, in the host's inventory as
+//!   `<user>_<devicetype>`, linked to their user for on-premises organisations.
+//!
+//! Exchange is reached through its admin REST endpoint (module `invoke`).
+
+mod connectors;
+mod discovery;
+mod invoke;
+
+use corral_plugin_sdk::types::*;
+use corral_plugin_sdk::{Plugin, collection_action as action, column, export_plugin};
+use serde_json::{Value, json};
+
+const VERSION: &str = match option_env!("CORRAL_EXCHANGE_VERSION") {
+    Some(v) => v,
+    None => "0.1.0",
+};
+
+const CONNECTORS: &str = "connectors";
+/// The scope of Exchange Online's admin API (an on-premises gateway takes the same).
+const SCOPE: &str = "https://outlook.office365.com/.default";
+
+struct Exchange;
+
+fn unknown_action(collection: &str, action: &str) -> PluginError {
+    PluginError::Unsupported(format!("action {action} of {collection}"))
+}
+
+fn connector(item: Option<String>) -> Result<connectors::Connector, PluginError> {
+    let id =
+        item.ok_or_else(|| PluginError::InvalidInput("this action is taken on one item".into()))?;
+    connectors::get(&id)?.ok_or_else(|| PluginError::InvalidInput(format!("no connector {id}")))
+}
+
+impl Plugin for Exchange {
+    fn describe() -> PluginInfo {
+        let mut info = corral_plugin_sdk::info("exchange-activesync", "Corral", VERSION);
+        info.capabilities = vec![
+            Capability::Http,
+            Capability::Kv,
+            Capability::Clock,
+            Capability::Directory,
+            Capability::Logging,
+        ];
+        info.http_hosts = vec![
+            "outlook.office365.com".into(),
+            "login.microsoftonline.com".into(),
+        ];
+        info
+    }
+
+    fn describe_extension() -> ExtensionInfo {
+        ExtensionInfo {
+            settings: vec![],
+            oauth_scopes: vec![SCOPE.into()],
+            actions: vec![],
+        }
+    }
+
+    fn describe_collections() -> Vec<CollectionInfo> {
+        use Permission::ModifySite;
+        vec![CollectionInfo {
+            name: CONNECTORS.into(),
+            title: "Connectors".into(),
+            description: "One per Exchange organisation, online or on-premises".into(),
+            columns: vec![
+                column("name", "Name"),
+                column("kind", "Kind"),
+                column("organization", "Organisation"),
+                column("status", "Status"),
+            ],
+            searchable: false,
+            actions: vec![
+                action(
+                    "create",
+                    "Add a connector",
+                    "Connects an Exchange organisation",
+                    false,
+                    ModifySite,
+                    true,
+                    false,
+                ),
+                action(
+                    "edit",
+                    "Change",
+                    "Changes the connector",
+                    true,
+                    ModifySite,
+                    true,
+                    false,
+                ),
+                action(
+                    "install",
+                    "Install now",
+                    "Tries to reach Exchange again now",
+                    true,
+                    ModifySite,
+                    false,
+                    false,
+                ),
+                action(
+                    "remove",
+                    "Remove",
+                    "Removes the connector and forgets its client secret",
+                    true,
+                    ModifySite,
+                    false,
+                    true,
+                ),
+            ],
+            imports: vec![],
+        }]
+    }
+
+    fn list_items(
+        collection: String,
+        _search: Option<String>,
+        _page_token: Option<String>,
+    ) -> Result<Page, PluginError> {
+        match collection.as_str() {
+            CONNECTORS => Ok(Page {
+                items: connectors::all()?.iter().map(connectors::item).collect(),
+                next_page_token: None,
+            }),
+            other => Err(PluginError::InvalidInput(format!("no collection {other}"))),
+        }
+    }
+
+    fn get_item(collection: String, id: String) -> Result<Option<Item>, PluginError> {
+        match collection.as_str() {
+            CONNECTORS => Ok(connectors::get(&id)?.as_ref().map(connectors::item)),
+            other => Err(PluginError::InvalidInput(format!("no collection {other}"))),
+        }
+    }
+
+    fn form(collection: String, item: Option<String>, action: String) -> Result<Json, PluginError> {
+        let form = match (collection.as_str(), action.as_str()) {
+            (CONNECTORS, "create") => connectors::form(None),
+            (CONNECTORS, "edit") => connectors::form(Some(&connector(item)?)),
+            (c, a) => return Err(unknown_action(c, a)),
+        };
+        Ok(form.to_string())
+    }
+
+    fn act(
+        collection: String,
+        item: Option<String>,
+        action: String,
+        input: Json,
+    ) -> Result<Outcome, PluginError> {
+        let input: Value = if input.trim().is_empty() {
+            json!({})
+        } else {
+            serde_json::from_str(&input)
+                .map_err(|e| PluginError::InvalidInput(format!("input: {e}")))?
+        };
+        match (collection.as_str(), action.as_str()) {
+            (CONNECTORS, "create" | "edit") => {
+                let current = match action.as_str() {
+                    "edit" => Some(connector(item)?),
+                    _ => None,
+                };
+                let others = connectors::all()?;
+                let (changed, secret) = match connectors::check(&input, current.as_ref(), &others) {
+                    Ok(checked) => checked,
+                    Err(problems) => return Ok(Outcome::Invalid(problems)),
+                };
+                let mut stored = match connectors::store(changed, secret.as_deref())? {
+                    Ok(stored) => stored,
+                    Err(problems) => return Ok(Outcome::Invalid(problems)),
+                };
+                connectors::attempt(&mut stored)?;
+                Ok(Outcome::Done(Some(connectors::item(&stored))))
+            }
+            (CONNECTORS, "install") => {
+                let mut c = connector(item)?;
+                connectors::attempt(&mut c)?;
+                Ok(Outcome::Done(Some(connectors::item(&c))))
+            }
+            (CONNECTORS, "remove") => {
+                let c = connector(item)?;
+                connectors::remove(&c.id)?;
+                Ok(Outcome::Done(None))
+            }
+            (c, a) => Err(unknown_action(c, a)),
+        }
+    }
+
+    /// Tries again the connectors whose retry is due, then lists every organisation's devices.
+    fn sync_inventory() -> Result<u32, PluginError> {
+        connectors::retry_due()?;
+        discovery::sync()
+    }
+}
+
+export_plugin!(Exchange);
