@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use corral_portal::{
     Backend, BackendError, BackendResult, Device, DeviceRegistration, DeviceState, NewSession,
     Opened, PasswordOutcome, PinOutcome, PortalApp, PortalTenant, PortalUser, ProfileDownload,
-    ProfileKind, ProfileLinkOutcome, Session, SetPasswordOutcome, Stage, Weakness,
+    ProfileKind, ProfileLinkOutcome, Session, SetPasswordOutcome, Stage, Weakness, WipeOutcome,
 };
 
 use crate::apple::enrolments;
@@ -477,6 +477,9 @@ impl Backend for PortalBackend {
             // A device awaiting enrolment is not in the user's hands yet.
             .filter(|d| d.state != devices::State::Awaiting)
             .map(|d| Device {
+                id: d.id,
+                // A device found through the user's mailbox is theirs to wipe (SPEC G4).
+                wipeable: d.state == devices::State::Discovered && !d.archived,
                 name: d.name,
                 platform: match d.platform {
                     Platform::Ios => "iOS",
@@ -488,7 +491,8 @@ impl Backend for PortalBackend {
                 .to_string(),
                 os_version: d.os_version,
                 state: match d.state {
-                    devices::State::Active | devices::State::Discovered => DeviceState::Active,
+                    devices::State::Active => DeviceState::Active,
+                    devices::State::Discovered => DeviceState::Discovered,
                     devices::State::Retired => DeviceState::Retired,
                     devices::State::Wiped => DeviceState::Wiped,
                     devices::State::Reset | devices::State::Awaiting => DeviceState::Reset,
@@ -496,6 +500,54 @@ impl Backend for PortalBackend {
                 managed: d.mdm_enabled,
             })
             .collect())
+    }
+
+    async fn wipe_device(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        device_id: &str,
+    ) -> BackendResult<WipeOutcome> {
+        let tenant_id = Self::tenant(tenant);
+        let (user, device) = {
+            let mut read = self.read(tenant).await.map_err(failed)?;
+            let Some(session) = sessions::find_at(&mut read, session_token, DbStage::Active)
+                .await
+                .map_err(failed)?
+            else {
+                return Ok(WipeOutcome::NotFound);
+            };
+            let user = users::get(&mut read, &session.user_id)
+                .await
+                .map_err(failed)?;
+            let device = match devices::get(&mut read, device_id).await {
+                Ok(d) => d,
+                Err(Error::NotFound(_)) => return Ok(WipeOutcome::NotFound),
+                Err(e) => return Err(failed(e)),
+            };
+            (user, device)
+        };
+        if device.user_id.as_deref() != Some(user.id.as_str())
+            || device.state != devices::State::Discovered
+            || device.archived
+        {
+            return Ok(WipeOutcome::NotFound);
+        }
+        let wiped = devices::commands::wipe_own(
+            self.state.plugins(),
+            self.state.store(),
+            &tenant_id,
+            (&user.id, &user.email),
+            device_id,
+        )
+        .await;
+        match wiped {
+            Ok(_) => Ok(WipeOutcome::Requested),
+            Err(e) => {
+                tracing::warn!(tenant, device_id, error = %e, "a user's wipe failed");
+                Ok(WipeOutcome::Failed)
+            }
+        }
     }
 
     fn password_min_length(&self) -> usize {

@@ -226,6 +226,14 @@ console-unknown-action = This action is unknown.
 console-device-awaiting = awaiting enrolment
 console-device-discovered = discovered
 console-platform-other = other
+console-reported-by-vendor = What the vendor reports
+console-owner-link-title = User of this device
+console-owner-email = User's e-mail address
+console-owner-email-hint = The vendor does not say whose device this is: link it to its user by hand. Empty: linked to nobody.
+console-owner-link-save = Save the user
+console-owner-set-done = The device's user is saved.
+console-no-user-with-email = No user of this tenant has this e-mail address.
+console-wipe-discovered = The vendor (the mail server) wipes the device at its next connection.
 
 ## Directory
 console-directory-link = Import users from the directory

@@ -219,6 +219,14 @@ console-unknown-action = Cette action est inconnue.
 console-device-awaiting = en attente d’enrôlement
 console-device-discovered = découvert
 console-platform-other = autre
+console-reported-by-vendor = Ce que le fournisseur indique
+console-owner-link-title = Utilisateur de cet appareil
+console-owner-email = Adresse e-mail de l'utilisateur
+console-owner-email-hint = Le fournisseur n'indique pas à qui est cet appareil : liez-le à son utilisateur à la main. Vide : lié à personne.
+console-owner-link-save = Enregistrer l'utilisateur
+console-owner-set-done = L'utilisateur de l'appareil est enregistré.
+console-no-user-with-email = Aucun utilisateur de cette organisation n'a cette adresse e-mail.
+console-wipe-discovered = Le fournisseur (le serveur de messagerie) efface l'appareil à sa prochaine connexion.
 
 ## Directory
 console-directory-link = Importer des utilisateurs depuis l'annuaire

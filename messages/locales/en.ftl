@@ -90,6 +90,15 @@ device-active-unmanaged = Active, management switched off
 device-retired = Retired
 device-wiped = Wiped
 device-reset = Reset
+device-discovered = Found through your mailbox, not enrolled
+wipe-link = Wipe this device…
+wipe-title = Wipe this device?
+wipe-warning = Everything on this device is erased the next time it connects to your mailbox. This cannot be undone.
+wipe-confirm = Yes, wipe it
+wipe-requested-title = Wipe requested
+wipe-requested-text = The device will be wiped the next time it connects.
+wipe-not-found-text = This device is not one you can wipe from here.
+wipe-failed-text = The wipe could not be requested; nothing was erased. Try again later.
 
 ## The invitation e-mail (SPEC B2): the registration link, the one-time PIN when there is one.
 

@@ -90,6 +90,15 @@ device-active-unmanaged = Actif, gestion désactivée
 device-retired = Retiré
 device-wiped = Effacé
 device-reset = Réinitialisé
+device-discovered = Trouvé par votre messagerie, non inscrit
+wipe-link = Effacer cet appareil…
+wipe-title = Effacer cet appareil ?
+wipe-warning = Tout le contenu de cet appareil sera effacé à sa prochaine connexion à votre messagerie. C'est irréversible.
+wipe-confirm = Oui, l'effacer
+wipe-requested-title = Effacement demandé
+wipe-requested-text = L'appareil sera effacé à sa prochaine connexion.
+wipe-not-found-text = Cet appareil ne peut pas être effacé d'ici.
+wipe-failed-text = L'effacement n'a pas pu être demandé ; rien n'a été effacé. Réessayez plus tard.
 
 ## L'e-mail d'invitation (SPEC B2) : le lien d'inscription, le code PIN à usage unique s'il y en a un.
 

@@ -126,6 +126,8 @@ pub enum SetPasswordOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceState {
     Active,
+    /// Found through a service the user uses (their mailbox...), not enrolled.
+    Discovered,
     Retired,
     Wiped,
     Reset,
@@ -134,6 +136,8 @@ pub enum DeviceState {
 /// A device of the signed-in user.
 #[derive(Debug, Clone)]
 pub struct Device {
+    /// Opaque id, passed back to the backend unchanged.
+    pub id: String,
     pub name: String,
     /// As shown: "iOS", "macOS", "Android".
     pub platform: String,
@@ -141,6 +145,19 @@ pub struct Device {
     pub state: DeviceState,
     /// Under management (false after check-out or retirement).
     pub managed: bool,
+    /// The user may wipe it from the portal (SPEC G4).
+    pub wipeable: bool,
+}
+
+/// The answer to a user's wipe of their own device.
+#[derive(Debug, Clone)]
+pub enum WipeOutcome {
+    /// Asked of the service that reaches the device; it is wiped at its next connection.
+    Requested,
+    /// Not one of the user's devices the portal wipes.
+    NotFound,
+    /// The service could not be reached or refused; nothing was wiped.
+    Failed,
 }
 
 /// The content of the registration QR code: the tenant's registration URL with a short-lived,
@@ -254,6 +271,14 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The devices of the session's user.
     async fn devices(&self, tenant: &str, session_token: &str) -> BackendResult<Vec<Device>>;
+
+    /// Wipes one of the session user's devices (one marked `wipeable`), recorded as theirs.
+    async fn wipe_device(
+        &self,
+        tenant: &str,
+        session_token: &str,
+        device_id: &str,
+    ) -> BackendResult<WipeOutcome>;
 
     /// The apps the session's user may get (for unmanaged-device users, only those allowed
     /// on unmanaged devices).

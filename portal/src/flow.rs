@@ -13,7 +13,7 @@ use qrcode::QrCode;
 
 use crate::backend::{
     NewSession, PasswordOutcome, PinOutcome, ProfileDownload, ProfileKind, ProfileLinkOutcome,
-    Session, SetPasswordOutcome, Stage, Weakness,
+    Session, SetPasswordOutcome, Stage, Weakness, WipeOutcome,
 };
 use crate::pages::{self, Home, PasswordForm, PinForm, SignInForm};
 use crate::visit::Visit;
@@ -433,6 +433,88 @@ pub async fn download_profile(
                 Some((format!("{}/profile", visit.frame.base), t.fresh_download)),
             );
             visit.page(StatusCode::GONE, html)
+        }
+    }
+}
+
+/// The device `{device}` of the signed-in user, if the portal may wipe it.
+async fn wipeable(
+    state: &PortalState,
+    visit: &Visit,
+    token: &str,
+    device: &str,
+) -> Result<Option<crate::backend::Device>, Response> {
+    match state.backend.devices(visit.tenant_id(), token).await {
+        Err(e) => Err(visit.failure(e)),
+        Ok(all) => Ok(all.into_iter().find(|d| d.id == device && d.wipeable)),
+    }
+}
+
+fn wipe_not_found(visit: &Visit) -> Response {
+    let t = visit.frame.texts();
+    let html = pages::notice(
+        &visit.frame,
+        t.wipe_title,
+        t.wipe_not_found_text,
+        Some((format!("{}/home", visit.frame.base), t.back_home)),
+    );
+    visit.page(StatusCode::NOT_FOUND, html)
+}
+
+/// The confirmation page of a user's wipe of their own device (SPEC G4).
+pub async fn wipe_page(
+    State(state): State<PortalState>,
+    Path(params): Path<HashMap<String, String>>,
+    visit: Visit,
+) -> Response {
+    let (_, token) = match active(&state, &visit).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let device = params.get("device").map(String::as_str).unwrap_or_default();
+    match wipeable(&state, &visit, &token, device).await {
+        Err(res) => res,
+        Ok(None) => wipe_not_found(&visit),
+        Ok(Some(d)) => visit.page(StatusCode::OK, pages::wipe(&visit.frame, &d)),
+    }
+}
+
+/// The confirmed wipe: asked of the server, which records it as the user's.
+pub async fn wipe(
+    State(state): State<PortalState>,
+    Path(params): Path<HashMap<String, String>>,
+    visit: Visit,
+    Form(form): Form<Fields>,
+) -> Response {
+    if !visit.csrf_ok(&form) {
+        return visit.csrf_refused();
+    }
+    let (_, token) = match active(&state, &visit).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let device = params.get("device").map(String::as_str).unwrap_or_default();
+    let t = visit.frame.texts();
+    let home = Some((format!("{}/home", visit.frame.base), t.back_home));
+    match state
+        .backend
+        .wipe_device(visit.tenant_id(), &token, device)
+        .await
+    {
+        Err(e) => visit.failure(e),
+        Ok(WipeOutcome::NotFound) => wipe_not_found(&visit),
+        Ok(WipeOutcome::Requested) => {
+            let html = pages::notice(
+                &visit.frame,
+                t.wipe_requested_title,
+                t.wipe_requested_text,
+                home,
+            );
+            visit.page(StatusCode::OK, html)
+        }
+        Ok(WipeOutcome::Failed) => {
+            let html = pages::notice(&visit.frame, t.wipe_title, t.wipe_failed_text, home);
+            visit.page(StatusCode::BAD_GATEWAY, html)
         }
     }
 }

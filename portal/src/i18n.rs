@@ -82,7 +82,15 @@ corral_messages::texts!(
     csrf_text,
     try_again,
     error_title,
-    error_text
+    error_text,
+    wipe_link,
+    wipe_title,
+    wipe_warning,
+    wipe_confirm,
+    wipe_requested_title,
+    wipe_requested_text,
+    wipe_not_found_text,
+    wipe_failed_text
 );
 
 /// The portal's texts in `lang`.
@@ -115,6 +123,7 @@ impl Texts {
         let id = match (state, managed) {
             (Active, true) => "device-active",
             (Active, false) => "device-active-unmanaged",
+            (Discovered, _) => "device-discovered",
             (Retired, _) => "device-retired",
             (Wiped, _) => "device-wiped",
             (Reset, _) => "device-reset",
@@ -136,7 +145,7 @@ mod tests {
     #[test]
     fn every_field_is_in_the_catalogue_in_both_languages() {
         let ids = Texts::ids();
-        assert_eq!(ids.len(), 71);
+        assert_eq!(ids.len(), 79);
         for lang in Lang::ALL {
             for id in &ids {
                 assert!(corral_messages::has(lang, id), "{id} missing in {lang:?}");

@@ -50,6 +50,10 @@ pub fn router(backend: Arc<dyn Backend>, secure_cookies: bool) -> Router {
             get(flow::profile).post(flow::request_profile),
         )
         .route("/r/{token}/profile/{link}", get(flow::download_profile))
+        .route(
+            "/r/{token}/devices/{device}/wipe",
+            get(flow::wipe_page).post(flow::wipe),
+        )
         .route("/r/{token}/sign-out", post(flow::sign_out))
         .with_state(PortalState {
             backend,

@@ -239,11 +239,16 @@ pub fn home(frame: &Frame, home: Home) -> String {
                     .into_iter()
                     .map(|d| {
                         let state = t.device_state(d.state, d.managed);
+                        let wipe = d.wipeable.then(|| {
+                            let href = format!("{}/devices/{}/wipe", frame.base, d.id);
+                            view! { {" — "}<a href=href>{t.wipe_link}</a> }
+                        });
                         view! {
                             <li>
                                 <strong>{d.name}</strong>
                                 {format!(" — {} {} — ", d.platform, d.os_version)}
                                 <span class="state">{state}</span>
+                                {wipe}
                             </li>
                         }
                     })
@@ -376,6 +381,26 @@ pub fn profile(frame: &Frame, available: bool) -> String {
         <p><a href=format!("{}/home", frame.base)>{t.back_home}</a></p>
     };
     document(frame, t.profile_title, body)
+}
+
+/// The confirmation before a user wipes their own device (SPEC G4): nothing happens until
+/// the form is posted.
+pub fn wipe(frame: &Frame, device: &Device) -> String {
+    let t = frame.texts();
+    let action = format!("{}/devices/{}/wipe", frame.base, device.id);
+    let body = view! {
+        <section class="card">
+            <p><strong>{device.name.clone()}</strong>
+                {format!(" — {} {}", device.platform, device.os_version)}</p>
+            <p role="alert">{t.wipe_warning}</p>
+            <form method="post" action=action>
+                <Csrf token=frame.csrf.clone()/>
+                <button type="submit" class="danger">{t.wipe_confirm}</button>
+            </form>
+        </section>
+        <p><a href=format!("{}/home", frame.base)>{t.back_home}</a></p>
+    };
+    document(frame, t.wipe_title, body)
 }
 
 /// A page that explains why the visit stops here, with one way on.

@@ -31,6 +31,8 @@ pub struct Parameter {
     pub required: bool,
     pub values: Option<Vec<String>>,
     pub range: Option<String>,
+    /// A duration's format and bounds (`hh:mm:ss 00:01:00..01:00:00 or Unlimited`).
+    pub format: Option<String>,
     pub max_len: Option<usize>,
 }
 
@@ -108,6 +110,7 @@ impl Cmdlets {
                     "env" => p.env = value.to_string(),
                     "values" => p.values = Some(value.split('|').map(str::to_string).collect()),
                     "range" => p.range = Some(value.to_string()),
+                    "format" => p.format = Some(value.to_string()),
                     "maxlen" => p.max_len = value.parse().ok(),
                     _ => {}
                 }
@@ -215,12 +218,51 @@ fn check_value(cmdlet: &str, p: &Parameter, value: &Value) -> Result<(), String>
             }
         }
     }
+    if let Some(format) = &p.format {
+        // A TimeSpan: "[d.]hh:mm:ss", within the bounds the docs give, or Unlimited.
+        let mut words = format.split(' ');
+        let _shape = words.next();
+        let bounds = words.next().filter(|b| b.contains(".."));
+        let unlimited = format.contains("Unlimited");
+        return match value.as_str() {
+            Some(s) if unlimited && s.eq_ignore_ascii_case("Unlimited") => Ok(()),
+            Some(s) => match timespan(s) {
+                None => refuse(format!("{s} is not a duration [d.]hh:mm:ss")),
+                Some(secs) => match bounds.and_then(|b| b.split_once("..")) {
+                    Some((lo, hi))
+                        if timespan(lo).is_some_and(|lo| secs < lo)
+                            || timespan(hi).is_some_and(|hi| secs > hi) =>
+                    {
+                        refuse(format!("{s} is outside {lo}..{hi}"))
+                    }
+                    _ => Ok(()),
+                },
+            },
+            None => refuse(format!("{value} is not a duration ({format})")),
+        };
+    }
     if let (Some(max), Some(s)) = (p.max_len, value.as_str()) {
         if s.chars().count() > max {
             return refuse(format!("longer than {max} characters"));
         }
     }
     Ok(())
+}
+
+/// Seconds of a .NET TimeSpan written `[d.]hh:mm:ss`.
+fn timespan(text: &str) -> Option<u64> {
+    let (days, clock) = match text.split_once('.') {
+        Some((d, rest)) => (d.parse::<u64>().ok()?, rest),
+        None => (0, text),
+    };
+    let parts: Vec<u64> = clock
+        .split(':')
+        .map(|p| p.parse::<u64>().ok().filter(|_| p.len() == 2))
+        .collect::<Option<_>>()?;
+    match parts.as_slice() {
+        [h, m, s] if *h < 24 && *m < 60 && *s < 60 => Some(days * 86_400 + h * 3600 + m * 60 + s),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -283,6 +325,26 @@ mod tests {
         let long = params(json!({"Identity": "Default", "MinPasswordLength": 17}));
         assert!(c
             .check("Set-MobileDeviceMailboxPolicy", &long, Kind::Online)
+            .is_err());
+        // Durations, within their bounds.
+        for (value, ok) in [
+            ("00:05:00", true),
+            ("Unlimited", true),
+            ("02:00:00", false),
+            ("00:00:30", false),
+            ("5 minutes", false),
+        ] {
+            let p = params(json!({"Identity": "Default", "MaxInactivityTimeLock": value}));
+            assert_eq!(
+                c.check("Set-MobileDeviceMailboxPolicy", &p, Kind::Online)
+                    .is_ok(),
+                ok,
+                "{value}"
+            );
+        }
+        let p = params(json!({"Identity": "Default", "PasswordExpiration": "731.00:00:00"}));
+        assert!(c
+            .check("Set-MobileDeviceMailboxPolicy", &p, Kind::Online)
             .is_err());
         // Where a parameter exists.
         let dc = params(json!({"Identity": "x", "DomainController": "dc1.example.com"}));

@@ -99,6 +99,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/devices/{id}/retire"),
     ("post", "/api/v1/devices/{id}/wipe"),
     ("post", "/api/v1/devices/{id}/commands"),
+    ("put", "/api/v1/devices/{id}/owner"),
     ("get", "/api/v1/history"),
     ("get", "/api/v1/plugins/{id}/collections"),
     (

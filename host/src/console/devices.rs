@@ -3,6 +3,8 @@
 //! paged on the server; and one device's page with its facts, its history and the actions it
 //! allows. Commands (lock, restart, sync, vendor wipe) go through `AsAdmin::send_device_command`
 //! to the plugin managing the device; retire, wipe and delete are `devices`' own operations.
+//! A discovered device (SPEC G5) shows what its vendor reports, takes a wipe only (*delete
+//! resource*) and is linked to its user by hand (*modify resource*).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,8 +12,9 @@ use axum::response::Response;
 use corral_console::{Block, Cell, Column, Field, Form, Input, Link, Page, Table, Texts, Tone};
 
 use super::{history, pager, when, Desk, Posted, Refused};
+use crate::admins::ExchangePermission;
 use crate::devices::commands::{Command, CommandRequest};
-use crate::devices::{Action, Device, DeviceQuery, Platform, State as DeviceState};
+use crate::devices::{Action, Device, DeviceQuery, OwnerRequest, Platform, State as DeviceState};
 use crate::history::Search;
 use crate::services::Services;
 
@@ -317,18 +320,42 @@ async fn render(
             ("sent", t.command_sent),
             ("retired", t.device_retired_done),
             ("wiped", t.device_wiped_done),
+            ("owner", t.owner_set_done),
         ]))
         .block(Block::Links(vec![Link::new(
             "/console/devices",
             t.back_to_list,
         )]))
         .block(Block::Facts(facts));
+    if let Some(found) = &details.discovery {
+        let reported = found
+            .details
+            .iter()
+            .map(|f| (f.name.clone(), Cell::Text(f.value.clone())))
+            .collect();
+        page = page.block(Block::Section {
+            title: t.reported_by_vendor.to_string(),
+            blocks: vec![Block::Facts(reported)],
+        });
+    }
 
     let abilities = desk.me.admin.abilities();
     let live = !d.archived;
+    let discovered = d.state == DeviceState::Discovered;
+    let may_wipe = if discovered {
+        abilities
+            .exchange
+            .contains(&ExchangePermission::DeleteResource)
+    } else {
+        abilities.delete_devices
+    };
     let base = format!("/console/devices/{}/act", d.id);
     let mut buttons = Vec::new();
-    if live && details.management.is_some() && abilities.manage_configurations {
+    if live
+        && d.state == DeviceState::Active
+        && details.management.is_some()
+        && abilities.manage_configurations
+    {
         for (command, label) in [
             ("lock", t.act_lock),
             ("reboot", t.act_reboot),
@@ -362,18 +389,18 @@ async fn render(
             form
         }
     };
-    if live && abilities.delete_devices {
+    if live && may_wipe {
         let mut wipe = Form::post("wipe", base.clone(), t.act_wipe)
             .tone(Tone::Bad)
             .hidden("action", "wipe")
             .field(Field::new("confirm", t.confirm_wipe, Input::Checkbox).hint(
-                if details.management.is_some() {
-                    t.wipe_at_vendor
-                } else {
-                    t.wipe_state_only
+                match (discovered, details.management.is_some()) {
+                    (true, _) => t.wipe_discovered,
+                    (false, true) => t.wipe_at_vendor,
+                    (false, false) => t.wipe_state_only,
                 },
             ));
-        if details.management.is_some() {
+        if details.management.is_some() && !discovered {
             wipe = wipe
                 .field(Field::new("reason", t.wipe_reason, Input::Text))
                 .field(Field::new(
@@ -397,7 +424,36 @@ async fn render(
             blocks: vec![fail(delete, "delete:").into()],
         });
     }
-    let at_a_form = field.starts_with("wipe:") || field.starts_with("delete:");
+    if live
+        && discovered
+        && abilities
+            .exchange
+            .contains(&ExchangePermission::ModifyResource)
+    {
+        let current = d
+            .user_id
+            .as_ref()
+            .and_then(|u| owners.get(u))
+            .cloned()
+            .unwrap_or_default();
+        let owner = Form::post(
+            "owner",
+            format!("/console/devices/{}/owner", d.id),
+            t.owner_link_save,
+        )
+        .field(
+            Field::new("email", t.owner_email, Input::Text)
+                .value(current)
+                .hint(t.owner_email_hint),
+        );
+        page = page.block(Block::Section {
+            title: t.owner_link_title.to_string(),
+            blocks: vec![fail(owner, "owner:").into()],
+        });
+    }
+    let at_a_form = ["wipe:", "delete:", "owner:"]
+        .iter()
+        .any(|f| field.starts_with(f));
     if !message.is_empty() && !at_a_form {
         page = page.notice(Some(corral_console::Notice::Failed(message.clone())));
     }
@@ -510,5 +566,40 @@ pub async fn act(
         Err(Refused::Form(message)) => {
             render(&services, &desk, &id, Some((String::new(), message))).await
         }
+    }
+}
+
+/// Links a discovered device to the user with the e-mail address given (none when empty).
+pub async fn owner(
+    State(services): State<Services>,
+    Path(id): Path<String>,
+    post: Posted,
+) -> Response {
+    let Posted { desk, fields } = post;
+    let act = desk.act(&services);
+    let email = fields.text("email");
+    let user_id = if email.trim().is_empty() {
+        None
+    } else {
+        match act.find_user_by_email(email.trim()).await {
+            Ok(Some(user)) => Some(user.id),
+            Ok(None) => {
+                let message = desk.texts().no_user_with_email.to_string();
+                return render(&services, &desk, &id, Some(("owner:email".into(), message))).await;
+            }
+            Err(e) => return desk.refused_page(MENU, e),
+        }
+    };
+    match act.set_device_owner(&id, &OwnerRequest { user_id }).await {
+        Ok(_) => desk.redirect(&format!("/console/devices/{id}?done=owner")),
+        Err(e) => match desk.refused(e) {
+            Refused::Page(res) => res,
+            Refused::Field { message, .. } => {
+                render(&services, &desk, &id, Some(("owner:email".into(), message))).await
+            }
+            Refused::Form(message) => {
+                render(&services, &desk, &id, Some((String::new(), message))).await
+            }
+        },
     }
 }

@@ -87,6 +87,7 @@ pub fn router(services: Services) -> Router {
         .route("/console/provisioning", get(provisioning::list))
         .route("/console/devices/{id}", get(devices::show))
         .route("/console/devices/{id}/act", post(devices::act))
+        .route("/console/devices/{id}/owner", post(devices::owner))
         .route("/console/plugins", get(plugins::list))
         .route("/console/plugins/{id}", get(plugins::show))
         .route("/console/plugins/{id}/activate", post(plugins::activate))

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::inventory::{winner, Link, LINK_COLUMNS};
-use crate::admins::Permission;
+use crate::admins::{ExchangePermission, Permission};
 use crate::devices::{self, Device, State};
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
@@ -93,11 +93,15 @@ async fn target(
         let configuration = winner(&mut read, &link.plugin_id, device_id).await?;
         (device, link, configuration)
     };
-    if device.archived || device.state != State::Active {
+    // A device the vendor only reports (discovered) takes a wipe, nothing else.
+    let takes_it = device.state == State::Active
+        || (device.state == State::Discovered && request.command == Command::Wipe);
+    if device.archived || !takes_it {
         return Err(Error::Conflict {
             code: "device_not_active",
             message: format!(
-                "the device is {}; only an active device takes commands",
+                "the device is {}; only an active device takes commands (a discovered one, \
+                 a wipe)",
                 if device.archived {
                     "archived"
                 } else {
@@ -159,7 +163,8 @@ pub async fn command(
         },
     };
     let mut scoped = store.scoped(tenant).await?;
-    if result.is_ok() && request.command == Command::Wipe {
+    // A discovered device stays what the vendor reports (its wipe pending there).
+    if result.is_ok() && request.command == Command::Wipe && device.state == State::Active {
         devices::apply(&mut scoped, actor, device_id, devices::Action::Wipe).await?;
     }
     history::record(
@@ -180,8 +185,15 @@ impl AsAdmin<'_> {
         device_id: &str,
         request: &CommandRequest,
     ) -> Result<CommandOutcome, HookError> {
-        self.require(match request.command {
-            Command::Wipe => Permission::DeleteDevices,
+        let discovered = {
+            let mut read = self.read().await?;
+            devices::get(&mut read, device_id).await?.state == State::Discovered
+        };
+        // A discovered device is a resource at the vendor (SPEC A2): wiping it needs the
+        // permission to delete resources there.
+        self.require(match (request.command, discovered) {
+            (Command::Wipe, true) => Permission::Exchange(ExchangePermission::DeleteResource),
+            (Command::Wipe, false) => Permission::DeleteDevices,
             _ => Permission::ManageConfigurations,
         })?;
         command(
@@ -194,4 +206,33 @@ impl AsAdmin<'_> {
         )
         .await
     }
+}
+
+/// A user's wipe of their own device from the portal (SPEC G4): a device of theirs that a
+/// plugin manages or discovered, wiped through that plugin and recorded in the history as
+/// theirs. Another user's device, or one no plugin answers for, is not found.
+pub async fn wipe_own(
+    plugins: &Plugins,
+    store: &Store,
+    tenant: &TenantId,
+    user: (&str, &str),
+    device_id: &str,
+) -> Result<CommandOutcome, HookError> {
+    {
+        let mut read = store.scoped_read(tenant).await?;
+        let device = devices::get(&mut read, device_id).await?;
+        if device.user_id.as_deref() != Some(user.0) {
+            return Err(Error::NotFound("device").into());
+        }
+    }
+    let actor = Actor::User {
+        id: user.0.to_string(),
+        email: user.1.to_string(),
+    };
+    let request = CommandRequest {
+        command: Command::Wipe,
+        reason: None,
+        preserve_reset_protection: false,
+    };
+    command(plugins, store, tenant, &actor, device_id, &request).await
 }

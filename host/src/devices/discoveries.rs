@@ -283,3 +283,96 @@ pub async fn details(
         Some((pairs.into_iter().map(|[n, v]| (n, v)).collect(), seen))
     }))
 }
+
+/// One fact the vendor reports of a discovered device.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Detail {
+    pub name: String,
+    pub value: String,
+}
+
+/// What the vendor reports of a discovered device (SPEC G5), in the plugin's order (an Exchange
+/// device's mailbox, access and why...).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Discovered {
+    pub details: Vec<Detail>,
+    /// When the vendor last heard from the device, if it says.
+    pub last_seen_at: Option<i64>,
+}
+
+/// [`details`] as the admin API shows them.
+pub async fn discovered(
+    scoped: &mut crate::store::Scoped,
+    device: &Device,
+) -> Result<Option<Discovered>, Error> {
+    if device.state != State::Discovered {
+        return Ok(None);
+    }
+    Ok(details(scoped, &device.id)
+        .await?
+        .map(|(pairs, last_seen_at)| Discovered {
+            details: pairs
+                .into_iter()
+                .map(|(name, value)| Detail { name, value })
+                .collect(),
+            last_seen_at,
+        }))
+}
+
+/// An administrator links a discovered device to its user by hand (or unlinks it, `None`):
+/// the vendor could not say whose it is (Exchange Online). The plugin's own answer, when it
+/// gives one later, takes over; its silence keeps this one.
+pub async fn set_owner(
+    scoped: &mut crate::store::Scoped,
+    actor: &Actor,
+    device_id: &str,
+    user_id: Option<&str>,
+    now: i64,
+) -> Result<Device, Error> {
+    let before = devices::get(scoped, device_id).await?;
+    if before.state != State::Discovered || before.archived {
+        return Err(Error::Conflict {
+            code: "device_not_discovered",
+            message: "only a discovered device is linked to its user by hand; an enrolled \
+                      device belongs to the user who enrolled it"
+                .into(),
+        });
+    }
+    if let Some(user) = user_id {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM users WHERE tenant_id = $1 AND id = $2")
+                .bind(scoped.tenant().as_str().to_string())
+                .bind(user)
+                .fetch_optional(scoped.conn())
+                .await?;
+        if found.is_none() {
+            return Err(Error::invalid("user_id", "not a user of this tenant"));
+        }
+    }
+    if before.user_id.as_deref() != user_id {
+        sqlx::query(
+            "UPDATE devices SET user_id = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(scoped.tenant().as_str().to_string())
+        .bind(device_id)
+        .execute(scoped.conn())
+        .await?;
+        history::record(
+            scoped,
+            actor,
+            Change::new(
+                "device",
+                device_id,
+                "owner_set",
+                Some(&Owner {
+                    user_id: before.user_id.as_deref(),
+                }),
+                Some(&Owner { user_id }),
+            ),
+        )
+        .await?;
+    }
+    devices::get(scoped, device_id).await
+}

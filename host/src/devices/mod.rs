@@ -949,6 +949,17 @@ pub struct DeviceDetails {
     /// The provisioning service the device is registered at, with the configuration it will
     /// be provisioned with; absent for devices no plugin registered.
     pub registration: Option<registrations::Registration>,
+    /// What the vendor reports of a device a plugin discovered (an Exchange device's mailbox,
+    /// its access and why...); absent for other devices.
+    pub discovery: Option<discoveries::Discovered>,
+}
+
+/// An administrator's link of a discovered device to its user (SPEC G5).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerRequest {
+    /// The user the device belongs to; `null` unlinks it.
+    pub user_id: Option<String>,
 }
 
 /// What administrators do with devices (SPEC D7): retire, wipe, delete. Each leaves the device
@@ -968,11 +979,38 @@ impl AsAdmin<'_> {
         let device = get(&mut read, id).await?;
         let management = inventory::management(&mut read, id).await?;
         let registration = registrations::of_device(&mut read, id).await?;
+        let discovery = discoveries::discovered(&mut read, &device).await?;
         Ok(DeviceDetails {
             device,
             management,
             registration,
+            discovery,
         })
+    }
+
+    /// Links a discovered device to its user by hand, or unlinks it (SPEC G5): a change to a
+    /// resource the vendor reports, so the *modify resource* permission (A2), as user-device
+    /// affinity is in the product SPEC G follows.
+    pub async fn set_device_owner(
+        &self,
+        id: &str,
+        request: &OwnerRequest,
+    ) -> Result<Device, Error> {
+        let mut scoped = self
+            .write(Permission::Exchange(
+                crate::admins::ExchangePermission::ModifyResource,
+            ))
+            .await?;
+        let device = discoveries::set_owner(
+            &mut scoped,
+            &self.actor(),
+            id,
+            request.user_id.as_deref().map(str::trim),
+            crate::store::now_ms(),
+        )
+        .await?;
+        scoped.commit().await?;
+        Ok(device)
     }
 
     /// Retires or wipes a device (its state; a plugin-managed device's vendor wipe is a

@@ -14,7 +14,7 @@ use super::extract::{ApiJson, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
 use crate::devices::commands::{CommandOutcome, CommandRequest};
-use crate::devices::{Action, Device, DeviceDetails, DeviceQuery};
+use crate::devices::{Action, Device, DeviceDetails, DeviceQuery, OwnerRequest};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(retire_device))
         .routes(routes!(wipe_device))
         .routes(routes!(send_command))
+        .routes(routes!(set_owner))
 }
 
 /// Devices of your tenant, newest registration first (archived entries on request).
@@ -66,6 +67,26 @@ async fn send_command(
 ) -> ApiResult<Json<CommandOutcome>> {
     let outcome = state.as_admin(&me).send_device_command(&id, &request).await;
     Ok(Json(outcome.map_err(ApiError::from)?))
+}
+
+/// Link a discovered device to its user by hand (`null` unlinks it): for devices the vendor
+/// reports without saying whose they are (Exchange Online's). Needs the *modify resource*
+/// permission; recorded in the history.
+#[utoipa::path(put, path = "/api/v1/devices/{id}/owner", tag = "devices",
+    security(("session" = [])), request_body = OwnerRequest,
+    responses((status = 200, body = Device), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn set_owner(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<OwnerRequest>,
+) -> ApiResult<Json<Device>> {
+    Ok(Json(
+        state.as_admin(&me).set_device_owner(&id, &request).await?,
+    ))
 }
 
 async fn act(

@@ -10,8 +10,11 @@
 use corral_plugin_sdk::capabilities::{clock, kv, vendor};
 use corral_plugin_sdk::types::{FieldError, Item, PluginError, Property};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
+use crate::access::Rule;
 use crate::invoke::invoke;
 
 const PREFIX: &str = "connectors/";
@@ -23,9 +26,10 @@ pub const LOG_KEPT: usize = 50;
 /// Exchange Online's endpoint, the default of an online connector.
 pub const ONLINE_ENDPOINT: &str = "https://outlook.office365.com";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
+    #[default]
     Online,
     OnPremises,
 }
@@ -47,7 +51,7 @@ pub struct Attempt {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Connector {
     pub id: String,
     pub name: String,
@@ -64,6 +68,32 @@ pub struct Connector {
     /// When a failed connector is tried again (Unix milliseconds).
     pub next_attempt_ms: Option<u64>,
     pub log: Vec<Attempt>,
+    /// The settings given, by `Set-MobileDeviceMailboxPolicy` name (SPEC G2, module `policy`).
+    #[serde(default)]
+    pub settings: BTreeMap<String, Value>,
+    /// The access rules (SPEC G3, module `access`), and the next rule's number.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    #[serde(default)]
+    pub next_rule: u64,
+    /// The default access level Corral sets, none when left to Exchange.
+    #[serde(default)]
+    pub default_access: Option<String>,
+    /// The default access level Exchange last answered.
+    #[serde(default)]
+    pub exchange_default_access: Option<String>,
+    /// The rules Corral made at Exchange (their identities), so that it removes only its own.
+    #[serde(default)]
+    pub sent_rules: Vec<String>,
+    /// Settings, rules or default level changed since they were last sent (module `enforce`).
+    #[serde(default)]
+    pub unsent: bool,
+    /// Why they could not be sent last time.
+    #[serde(default)]
+    pub enforce_error: Option<String>,
+    /// External MDM: the device ids Corral keeps in each mailbox's allowed devices (SPEC G7).
+    #[serde(default)]
+    pub allowed: BTreeMap<String, Vec<String>>,
 }
 
 fn kv_error(e: impl std::fmt::Debug) -> PluginError {
@@ -230,6 +260,25 @@ pub fn check(
         return Err(problems);
     }
     let connector = match current {
+        Some(c)
+            if !c.organization.eq_ignore_ascii_case(&organization) || c.endpoint != endpoint =>
+        {
+            // Another organisation: everything Corral manages goes there, nothing of its own
+            // is known there yet.
+            Connector {
+                name,
+                kind,
+                endpoint,
+                organization,
+                token_uri,
+                client_id,
+                external_mdm: input["external_mdm"].as_bool().unwrap_or(false),
+                unsent: true,
+                sent_rules: Vec::new(),
+                allowed: BTreeMap::new(),
+                ..c.clone()
+            }
+        }
         Some(c) => Connector {
             name,
             kind,
@@ -250,9 +299,7 @@ pub fn check(
             client_id,
             external_mdm: input["external_mdm"].as_bool().unwrap_or(false),
             status: "installing".into(),
-            last_error: None,
-            next_attempt_ms: None,
-            log: Vec::new(),
+            ..Connector::default()
         },
     };
     Ok((connector, secret))
@@ -281,7 +328,11 @@ pub fn store(
 pub fn attempt(c: &mut Connector) -> Result<(), PluginError> {
     let now = clock::now_ms();
     match invoke(c, "Get-ActiveSyncOrganizationSettings", Map::new()) {
-        Ok(_) => {
+        Ok(answer) => {
+            c.exchange_default_access = answer
+                .first()
+                .and_then(|s| s["DefaultAccessLevel"].as_str())
+                .map(str::to_string);
             c.status = "installed".into();
             c.last_error = None;
             c.next_attempt_ms = None;
@@ -304,15 +355,22 @@ pub fn attempt(c: &mut Connector) -> Result<(), PluginError> {
     }
     let excess = c.log.len().saturating_sub(LOG_KEPT);
     c.log.drain(..excess);
+    if c.status == "installed" && c.unsent {
+        crate::enforce::send(c);
+    }
     save(c)
 }
 
-/// Tries again every failed connector whose time has come.
+/// Tries again every failed connector whose time has come, and sends what an installed one
+/// could not send before.
 pub fn retry_due() -> Result<(), PluginError> {
     let now = clock::now_ms();
     for mut c in all()? {
         if c.status != "installed" && c.next_attempt_ms.is_none_or(|at| at <= now) {
             attempt(&mut c)?;
+        } else if c.status == "installed" && c.unsent {
+            crate::enforce::send(&mut c);
+            save(&c)?;
         }
     }
     Ok(())
@@ -328,6 +386,15 @@ pub fn item(c: &Connector) -> Item {
         p("token-uri", c.token_uri.clone()),
         p("client-id", c.client_id.clone()),
         p("external-mdm", c.external_mdm.to_string()),
+        p(
+            "default-access-level",
+            match (&c.default_access, &c.exchange_default_access) {
+                (Some(l), _) => l.clone(),
+                (None, Some(l)) => format!("{l} (left to Exchange)"),
+                (None, None) => "left to Exchange".into(),
+            },
+        ),
+        p("policy", crate::enforce::state(c)),
         p("last-error", c.last_error.clone().unwrap_or_default()),
         p(
             "next-attempt-ms",

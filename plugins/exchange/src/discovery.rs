@@ -4,21 +4,26 @@
 //! organisation the device is linked to the tenant's user with the mailbox's address
 //! (`directory`); for Exchange Online an administrator links it by hand.
 //!
+//! Each device's details say which access it has under the connector's rules and why. With the
+//! connector's external MDM option (SPEC G7), the devices also enrolled in Corral (their IMEI
+//! is a Corral device's, `device-lookup`) are kept in their mailbox's allowed devices
+//! (`Set-CASMailbox -ActiveSyncAllowedDeviceIDs`), and taken out again when they no longer are
+//! or the option is off (only the ones Corral put there).
+//!
 //! A listing that reached every organisation ends by forgetting the devices no organisation
 //! reports any more; one that failed somewhere forgets nothing (an unreachable organisation's
 //! devices are not gone).
 
 use corral_plugin_sdk::capabilities::discoveries::{self, Discovery};
-use corral_plugin_sdk::capabilities::{clock, directory};
+use corral_plugin_sdk::capabilities::{clock, device_lookup, directory};
 use corral_plugin_sdk::types::{DeviceIdentity, PluginError, Property};
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
 
 use crate::connectors::{self, Connector, Kind};
-use crate::invoke::invoke;
-
-fn text(d: &Value, name: &str) -> String {
-    d[name].as_str().unwrap_or_default().trim().to_string()
-}
+use crate::devices::{self, text};
+use crate::invoke::{Failure, invoke};
 
 /// The host's name of a device's system, from Exchange's `DeviceOS` ("iOS 17.1 21B74").
 fn os_of(device_os: &str) -> Option<String> {
@@ -40,8 +45,7 @@ fn os_of(device_os: &str) -> Option<String> {
 /// The discovery of one device Exchange lists, owned (on-premises) by `owner`.
 pub fn discovery(c: &Connector, d: &Value, owner: Option<String>) -> Discovery {
     let mailbox = text(d, "UserPrincipalName");
-    let user = mailbox.split('@').next().unwrap_or_default().to_string();
-    let device_type = text(d, "DeviceType");
+    let decided = devices::decision(c, d);
     let device_os = text(d, "DeviceOS");
     let p = |name: &str, field: &str| Property {
         name: name.into(),
@@ -49,7 +53,7 @@ pub fn discovery(c: &Connector, d: &Value, owner: Option<String>) -> Discovery {
     };
     Discovery {
         vendor_name: format!("{}/{}", c.id, text(d, "Identity")),
-        name: format!("{user}_{device_type}"),
+        name: devices::name(d),
         identity: DeviceIdentity {
             device_id: None,
             serial_number: None,
@@ -79,6 +83,14 @@ pub fn discovery(c: &Connector, d: &Value, owner: Option<String>) -> Discovery {
             p("user-agent", "DeviceUserAgent"),
             p("access-state", "DeviceAccessState"),
             p("wipe-status", "DeviceWipeStatus"),
+            Property {
+                name: "access".into(),
+                value: decided.level.into(),
+            },
+            Property {
+                name: "access-explanation".into(),
+                value: decided.explanation,
+            },
         ],
     }
 }
@@ -93,7 +105,8 @@ pub fn sync() -> Result<u32, PluginError> {
             complete = false;
             continue;
         }
-        let devices = match invoke(&c, "Get-MobileDevice", Map::new()) {
+        let mut c = c;
+        let listed = match invoke(&c, "Get-MobileDevice", Map::new()) {
             Ok(devices) => devices,
             Err(failure) => {
                 corral_plugin_sdk::capabilities::logging::log(
@@ -104,8 +117,16 @@ pub fn sync() -> Result<u32, PluginError> {
                 continue;
             }
         };
-        let mut found = Vec::with_capacity(devices.len());
-        for d in &devices {
+        if let Err(failure) = keep_allowed(&mut c, &listed) {
+            corral_plugin_sdk::capabilities::logging::log(
+                corral_plugin_sdk::capabilities::logging::Level::Warn,
+                &format!("connector {}: external MDM: {failure}", c.name),
+            );
+        }
+        connectors::save(&c)?;
+        devices::keep(&c, &listed)?;
+        let mut found = Vec::with_capacity(listed.len());
+        for d in &listed {
             let owner = match c.kind {
                 Kind::OnPremises => {
                     let mailbox = text(d, "UserPrincipalName");
@@ -126,4 +147,59 @@ pub fn sync() -> Result<u32, PluginError> {
         discoveries::forget_discoveries(started)?;
     }
     Ok(count)
+}
+
+/// External MDM: keeps the listed devices also enrolled in Corral in their mailbox's allowed
+/// devices, and takes out the ones Corral put there that no longer are (all of them when the
+/// option is off). `c.allowed` follows what was done (the caller saves it).
+fn keep_allowed(c: &mut Connector, listed: &[Value]) -> Result<(), Failure> {
+    let mut wanted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if c.external_mdm {
+        let with_imei: Vec<&Value> = listed
+            .iter()
+            .filter(|d| !text(d, "DeviceImei").is_empty() && !text(d, "DeviceId").is_empty())
+            .collect();
+        let imeis: Vec<String> = with_imei.iter().map(|d| text(d, "DeviceImei")).collect();
+        let enrolled = if imeis.is_empty() {
+            Vec::new()
+        } else {
+            device_lookup::find_devices(&imeis)
+                .map_err(|e| Failure(format!("the inventory could not be read: {e:?}")))?
+        };
+        for (d, found) in with_imei.iter().zip(enrolled) {
+            if found.is_some() {
+                wanted
+                    .entry(text(d, "UserPrincipalName"))
+                    .or_default()
+                    .push(text(d, "DeviceId"));
+            }
+        }
+    }
+    let mailboxes: Vec<String> = wanted.keys().chain(c.allowed.keys()).cloned().collect();
+    for mailbox in mailboxes {
+        let want = wanted.get(&mailbox).cloned().unwrap_or_default();
+        let have = c.allowed.get(&mailbox).cloned().unwrap_or_default();
+        let add: Vec<&String> = want.iter().filter(|id| !have.contains(id)).collect();
+        let remove: Vec<&String> = have.iter().filter(|id| !want.contains(id)).collect();
+        if add.is_empty() && remove.is_empty() {
+            continue;
+        }
+        let mut change = Map::new();
+        if !add.is_empty() {
+            change.insert("Add".into(), json!(add));
+        }
+        if !remove.is_empty() {
+            change.insert("Remove".into(), json!(remove));
+        }
+        let mut p = Map::new();
+        p.insert("Identity".into(), json!(mailbox));
+        p.insert("ActiveSyncAllowedDeviceIDs".into(), Value::Object(change));
+        invoke(c, "Set-CASMailbox", p)?;
+        if want.is_empty() {
+            c.allowed.remove(&mailbox);
+        } else {
+            c.allowed.insert(mailbox, want);
+        }
+    }
+    Ok(())
 }

@@ -5,14 +5,28 @@
 //!   on-premises), each with its own OAuth 2 client whose secret the host keeps sealed; added,
 //!   changed and removed with the *modify site* permission; installed when Exchange answers,
 //!   else tried again every 60 minutes at the host's inventory sync, each attempt logged;
+//! - `settings` (module `settings`, rules in `policy`): each connector's five settings groups,
+//!   changed with the *modify connector policy* permission;
+//! - `access-rules` (module `rules`, rules in `access`): allow, block or quarantine by device
+//!   type, model, OS or user agent, and each connector's default access level (*modify
+//!   connector policy*); what Corral manages is sent by module `enforce`;
+//! - `devices` (module `devices`): what each organisation reported, with the access each
+//!   device has and why; wipes (*delete resource*) and their cancellation (*modify resource*),
+//!   and a user's own wipe from the portal (`execute`);
 //! - discovery (module `discovery`): the devices Exchange reports, in the host's inventory as
 //!   `<user>_<devicetype>`, linked to their user for on-premises organisations.
 //!
 //! Exchange is reached through its admin REST endpoint (module `invoke`).
 
+mod access;
 mod connectors;
+mod devices;
 mod discovery;
+mod enforce;
 mod invoke;
+mod policy;
+mod rules;
+mod settings;
 
 use corral_plugin_sdk::types::*;
 use corral_plugin_sdk::{Plugin, collection_action as action, column, export_plugin};
@@ -24,6 +38,8 @@ const VERSION: &str = match option_env!("CORRAL_EXCHANGE_VERSION") {
 };
 
 const CONNECTORS: &str = "connectors";
+const SETTINGS: &str = "settings";
+const RULES: &str = "access-rules";
 /// The scope of Exchange Online's admin API (an on-premises gateway takes the same).
 const SCOPE: &str = "https://outlook.office365.com/.default";
 
@@ -31,6 +47,10 @@ struct Exchange;
 
 fn unknown_action(collection: &str, action: &str) -> PluginError {
     PluginError::Unsupported(format!("action {action} of {collection}"))
+}
+
+fn required(item: Option<String>) -> Result<String, PluginError> {
+    item.ok_or_else(|| PluginError::InvalidInput("this action is taken on one item".into()))
 }
 
 fn connector(item: Option<String>) -> Result<connectors::Connector, PluginError> {
@@ -65,58 +85,72 @@ impl Plugin for Exchange {
     }
 
     fn describe_collections() -> Vec<CollectionInfo> {
-        use Permission::ModifySite;
-        vec![CollectionInfo {
-            name: CONNECTORS.into(),
-            title: "Connectors".into(),
-            description: "One per Exchange organisation, online or on-premises".into(),
-            columns: vec![
-                column("name", "Name"),
-                column("kind", "Kind"),
-                column("organization", "Organisation"),
-                column("status", "Status"),
-            ],
-            searchable: false,
-            actions: vec![
-                action(
-                    "create",
-                    "Add a connector",
-                    "Connects an Exchange organisation",
-                    false,
-                    ModifySite,
-                    true,
-                    false,
-                ),
-                action(
-                    "edit",
-                    "Change",
-                    "Changes the connector",
-                    true,
-                    ModifySite,
-                    true,
-                    false,
-                ),
-                action(
-                    "install",
-                    "Install now",
-                    "Tries to reach Exchange again now",
-                    true,
-                    ModifySite,
-                    false,
-                    false,
-                ),
-                action(
-                    "remove",
-                    "Remove",
-                    "Removes the connector and forgets its client secret",
-                    true,
-                    ModifySite,
-                    false,
-                    true,
-                ),
-            ],
-            imports: vec![],
-        }]
+        use Permission::{ModifyConnectorPolicy, ModifySite};
+        vec![
+            CollectionInfo {
+                name: CONNECTORS.into(),
+                title: "Connectors".into(),
+                description: "One per Exchange organisation, online or on-premises".into(),
+                columns: vec![
+                    column("name", "Name"),
+                    column("kind", "Kind"),
+                    column("organization", "Organisation"),
+                    column("status", "Status"),
+                ],
+                searchable: false,
+                actions: vec![
+                    action(
+                        "create",
+                        "Add a connector",
+                        "Connects an Exchange organisation",
+                        false,
+                        ModifySite,
+                        true,
+                        false,
+                    ),
+                    action(
+                        "edit",
+                        "Change",
+                        "Changes the connector",
+                        true,
+                        ModifySite,
+                        true,
+                        false,
+                    ),
+                    action(
+                        "install",
+                        "Install now",
+                        "Tries to reach Exchange again now",
+                        true,
+                        ModifySite,
+                        false,
+                        false,
+                    ),
+                    action(
+                        "access",
+                        "Default access level",
+                        "Sets the organisation's default access level, or leaves it to Exchange",
+                        true,
+                        ModifyConnectorPolicy,
+                        true,
+                        false,
+                    ),
+                    action(
+                        "remove",
+                        "Remove",
+                        "Removes the connector and forgets its client secret",
+                        true,
+                        ModifySite,
+                        false,
+                        true,
+                    ),
+                ],
+                imports: vec![],
+            },
+            settings::collection(),
+            rules::collection(),
+            devices::collection(),
+        ]
     }
 
     fn list_items(
@@ -129,6 +163,9 @@ impl Plugin for Exchange {
                 items: connectors::all()?.iter().map(connectors::item).collect(),
                 next_page_token: None,
             }),
+            SETTINGS => settings::list(),
+            RULES => rules::list(),
+            devices::DEVICES => devices::list(),
             other => Err(PluginError::InvalidInput(format!("no collection {other}"))),
         }
     }
@@ -136,6 +173,9 @@ impl Plugin for Exchange {
     fn get_item(collection: String, id: String) -> Result<Option<Item>, PluginError> {
         match collection.as_str() {
             CONNECTORS => Ok(connectors::get(&id)?.as_ref().map(connectors::item)),
+            SETTINGS => settings::get(&id),
+            RULES => rules::get(&id),
+            devices::DEVICES => devices::get(&id),
             other => Err(PluginError::InvalidInput(format!("no collection {other}"))),
         }
     }
@@ -144,6 +184,10 @@ impl Plugin for Exchange {
         let form = match (collection.as_str(), action.as_str()) {
             (CONNECTORS, "create") => connectors::form(None),
             (CONNECTORS, "edit") => connectors::form(Some(&connector(item)?)),
+            (CONNECTORS, "access") => rules::default_form(&connector(item)?),
+            (SETTINGS, "edit") => settings::form(&required(item)?)?,
+            (RULES, "create") => rules::form(None, &connectors::all()?)?,
+            (RULES, "edit") => rules::form(Some(&required(item)?), &connectors::all()?)?,
             (c, a) => return Err(unknown_action(c, a)),
         };
         Ok(form.to_string())
@@ -184,12 +228,30 @@ impl Plugin for Exchange {
                 connectors::attempt(&mut c)?;
                 Ok(Outcome::Done(Some(connectors::item(&c))))
             }
+            (CONNECTORS, "access") => rules::set_default(connector(item)?, &input),
+            (SETTINGS, "edit") => settings::edit(&required(item)?, &input),
+            (RULES, "create") => rules::create(&input),
+            (RULES, "edit") => rules::edit(&required(item)?, &input),
+            (RULES, "remove") => rules::remove(&required(item)?),
+            (devices::DEVICES, "wipe" | "cancel-wipe") => devices::act(&required(item)?, &action),
             (CONNECTORS, "remove") => {
                 let c = connector(item)?;
                 connectors::remove(&c.id)?;
+                devices::forget(&c.id)?;
                 Ok(Outcome::Done(None))
             }
             (c, a) => Err(unknown_action(c, a)),
+        }
+    }
+
+    /// A user's wipe of their own device (from the portal): the only command Exchange's
+    /// devices take from the host.
+    fn execute(device: ManagedDevice, command: DeviceCommand) -> Result<(), PluginError> {
+        match command {
+            DeviceCommand::Wipe(_) => devices::wipe_discovered(&device.vendor_name),
+            _ => Err(PluginError::Unsupported(
+                "Exchange's devices take a wipe only".into(),
+            )),
         }
     }
 

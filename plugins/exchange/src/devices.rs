@@ -1,0 +1,236 @@
+//! The `devices` collection: the devices each organisation reported at the last inventory sync
+//! (kept in `kv` as `devices/<connector>/<key>`), each with the access it has under the
+//! connector's rules and why (module `access`), and the wipes (SPEC G4): `wipe` asks Exchange
+//! for a remote wipe (`Clear-MobileDevice`, the *delete resource* permission), `cancel-wipe`
+//! cancels a pending one (`Clear-MobileDevice -Cancel`, *modify resource*). The host records
+//! each in the history with who asked; a user's wipe of their own device from the portal comes
+//! through `execute` (the device's name in the host's inventory is `<connector>/<Identity>`).
+
+use corral_plugin_sdk::capabilities::kv;
+use corral_plugin_sdk::collection_action as action;
+use corral_plugin_sdk::column;
+use corral_plugin_sdk::types::{
+    CollectionInfo, Item, Outcome, Page, Permission, PluginError, Property,
+};
+use serde_json::{Map, Value, json};
+
+use crate::access;
+use crate::connectors::{self, Connector};
+use crate::invoke::invoke;
+
+pub const DEVICES: &str = "devices";
+const PREFIX: &str = "devices/";
+
+fn kv_error(e: impl std::fmt::Debug) -> PluginError {
+    PluginError::Internal(format!("kv: {e:?}"))
+}
+
+/// A short stable key for an Exchange identity (FNV-1a, 64 bits).
+fn key_of(identity: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in identity.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+pub fn text(d: &Value, name: &str) -> String {
+    d[name].as_str().unwrap_or_default().trim().to_string()
+}
+
+/// Keeps what the organisation reported of its devices, forgetting the ones it no longer lists.
+pub fn keep(c: &Connector, reported: &[Value]) -> Result<(), PluginError> {
+    let prefix = format!("{PREFIX}{}/", c.id);
+    let mut stale = kv::list_keys(&prefix, 1000).map_err(kv_error)?;
+    for d in reported {
+        let key = format!("{prefix}{}", key_of(&text(d, "Identity")));
+        stale.retain(|k| k != &key);
+        let bytes = serde_json::to_vec(d).map_err(|e| PluginError::Internal(e.to_string()))?;
+        kv::set(&key, &bytes).map_err(kv_error)?;
+    }
+    for key in stale {
+        kv::delete(&key).map_err(kv_error)?;
+    }
+    Ok(())
+}
+
+/// Forgets every device of a removed connector.
+pub fn forget(connector: &str) -> Result<(), PluginError> {
+    for key in kv::list_keys(&format!("{PREFIX}{connector}/"), 1000).map_err(kv_error)? {
+        kv::delete(&key).map_err(kv_error)?;
+    }
+    Ok(())
+}
+
+pub fn collection() -> CollectionInfo {
+    CollectionInfo {
+        name: DEVICES.into(),
+        title: "Exchange devices".into(),
+        description: "The devices each organisation reported at the last inventory sync, with \
+                      their access and wipes"
+            .into(),
+        columns: vec![
+            column("name", "Name"),
+            column("connector", "Connector"),
+            column("mailbox", "Mailbox"),
+            column("model", "Model"),
+            column("access", "Access"),
+            column("wipe", "Wipe"),
+        ],
+        searchable: false,
+        actions: vec![
+            action(
+                "wipe",
+                "Wipe",
+                "Asks Exchange to wipe the device at its next synchronisation",
+                true,
+                Permission::DeleteResource,
+                false,
+                true,
+            ),
+            action(
+                "cancel-wipe",
+                "Cancel the wipe",
+                "Cancels a wipe the device has not carried out yet",
+                true,
+                Permission::ModifyResource,
+                false,
+                false,
+            ),
+        ],
+        imports: vec![],
+    }
+}
+
+/// The device's `<user>_<devicetype>` name.
+pub fn name(d: &Value) -> String {
+    let mailbox = text(d, "UserPrincipalName");
+    let user = mailbox.split('@').next().unwrap_or_default();
+    format!("{user}_{}", text(d, "DeviceType"))
+}
+
+/// The access the device has under the connector's rules, and why.
+pub fn decision(c: &Connector, d: &Value) -> access::Decision {
+    let mailbox = text(d, "UserPrincipalName");
+    let kept = c.external_mdm
+        && c.allowed
+            .get(&mailbox)
+            .is_some_and(|ids| ids.contains(&text(d, "DeviceId")));
+    let default = c
+        .default_access
+        .as_deref()
+        .or(c.exchange_default_access.as_deref())
+        .unwrap_or("Allow");
+    access::evaluate(d, &c.rules, default, kept)
+}
+
+fn item(c: &Connector, d: &Value) -> Item {
+    let p = |name: &str, value: String| Property {
+        name: name.into(),
+        value,
+    };
+    let decided = decision(c, d);
+    let wipe = text(d, "DeviceWipeStatus");
+    Item {
+        id: format!("{}-{}", c.id, key_of(&text(d, "Identity"))),
+        title: name(d),
+        values: vec![
+            p("name", name(d)),
+            p("connector", c.name.clone()),
+            p("mailbox", text(d, "UserPrincipalName")),
+            p("model", text(d, "DeviceModel")),
+            p("access", decided.level.into()),
+            p("wipe", if wipe.is_empty() { "none".into() } else { wipe }),
+        ],
+        details: vec![
+            p("identity", text(d, "Identity")),
+            p("device-id", text(d, "DeviceId")),
+            p("device-type", text(d, "DeviceType")),
+            p("device-os", text(d, "DeviceOS")),
+            p("user-agent", text(d, "DeviceUserAgent")),
+            p("access-explanation", decided.explanation),
+            p("access-rule", decided.rule.unwrap_or_default()),
+            p("exchange-access-state", text(d, "DeviceAccessState")),
+        ],
+    }
+}
+
+fn read(key: &str) -> Result<Option<Value>, PluginError> {
+    Ok(kv::get(key)
+        .map_err(kv_error)?
+        .and_then(|b| serde_json::from_slice(&b).ok()))
+}
+
+pub fn list() -> Result<Page, PluginError> {
+    let mut items = Vec::new();
+    for c in connectors::all()? {
+        for key in kv::list_keys(&format!("{PREFIX}{}/", c.id), 1000).map_err(kv_error)? {
+            if let Some(d) = read(&key)? {
+                items.push(item(&c, &d));
+            }
+        }
+    }
+    items.sort_by(|a, b| a.title.cmp(&b.title));
+    Ok(Page {
+        items,
+        next_page_token: None,
+    })
+}
+
+fn find(id: &str) -> Result<Option<(Connector, Value, String)>, PluginError> {
+    let Some((connector, key)) = id.split_once('-') else {
+        return Ok(None);
+    };
+    let Some(c) = connectors::get(connector)? else {
+        return Ok(None);
+    };
+    let path = format!("{PREFIX}{connector}/{key}");
+    Ok(read(&path)?.map(|d| (c, d, path)))
+}
+
+pub fn get(id: &str) -> Result<Option<Item>, PluginError> {
+    Ok(find(id)?.map(|(c, d, _)| item(&c, &d)))
+}
+
+/// Asks Exchange to wipe (or to cancel the wipe of) the device `identity` of `c`; keeps the
+/// wipe's state as Exchange will report it.
+fn clear(c: &Connector, identity: &str, cancel: bool) -> Result<(), PluginError> {
+    let mut p = Map::new();
+    p.insert("Identity".into(), json!(identity));
+    if cancel {
+        p.insert("Cancel".into(), json!(true));
+    }
+    invoke(c, "Clear-MobileDevice", p).map_err(|f| PluginError::Upstream(f.0))?;
+    let path = format!("{PREFIX}{}/{}", c.id, key_of(identity));
+    if let Some(mut d) = read(&path)? {
+        d["DeviceWipeStatus"] = json!(if cancel {
+            "WipeCanceled"
+        } else {
+            "WipePending"
+        });
+        let bytes = serde_json::to_vec(&d).map_err(|e| PluginError::Internal(e.to_string()))?;
+        kv::set(&path, &bytes).map_err(kv_error)?;
+    }
+    Ok(())
+}
+
+/// The collection's `wipe` and `cancel-wipe`.
+pub fn act(id: &str, action: &str) -> Result<Outcome, PluginError> {
+    let (c, d, path) =
+        find(id)?.ok_or_else(|| PluginError::InvalidInput(format!("no device {id}")))?;
+    clear(&c, &text(&d, "Identity"), action == "cancel-wipe")?;
+    let d = read(&path)?.unwrap_or(d);
+    Ok(Outcome::Done(Some(item(&c, &d))))
+}
+
+/// A wipe the host asks for (a user's own device, from the portal): `vendor_name` is
+/// `<connector>/<Identity>`.
+pub fn wipe_discovered(vendor_name: &str) -> Result<(), PluginError> {
+    let (connector, identity) = vendor_name.split_once('/').ok_or_else(|| {
+        PluginError::InvalidInput(format!("not an Exchange device: {vendor_name}"))
+    })?;
+    let c = connectors::get(connector)?
+        .ok_or_else(|| PluginError::InvalidInput(format!("no connector {connector}")))?;
+    clear(&c, identity, false)
+}
