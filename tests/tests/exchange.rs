@@ -14,7 +14,7 @@
 
 use corral_tests::exchange::{ExchangeStandIn, CLIENT_ID, CLIENT_SECRET};
 use corral_tests::exchange_cmdlets::Kind;
-use corral_tests::{Client, Db, Env};
+use corral_tests::{walkthrough, Client, Db, Env};
 use serde_json::{json, Value};
 
 const ONLINE: &str = "contoso.onmicrosoft.com";
@@ -1173,4 +1173,103 @@ async fn a_user_wipes_their_own_device_from_the_portal() {
     let fr = b.get(&format!("{href}?lang=fr")).await;
     assert_eq!(fr.h1(), "Effacer cet appareil ?");
     s.exchange.assert_conforms();
+}
+
+/// The Exchange pages of the console in a real browser (tests/browser/exchange-walkthrough.mjs),
+/// JavaScript off; screenshots in `test-output/console-browser/exchange/`. What the pages did
+/// is then checked at the stand-in and in the inventory.
+async fn walk_through(width: u32, height: u32) {
+    let s = setup(Db::Sqlite).await;
+    let who = "amy@contoso.onmicrosoft.com";
+    let amy =
+        s.c.create_user(json!({"email": who, "first_name": "Amy", "last_name": "Ray"}))
+            .await;
+    s.exchange.add_device(
+        ONLINE,
+        exchange_device(
+            who,
+            1,
+            "iPhone",
+            "iPhone15C2",
+            "iOS 17.1 21B74",
+            "Apple-iPhone/1",
+        ),
+    );
+    let password = "console passphrase 1";
+    let r =
+        s.c.send(
+            "POST",
+            "/api/v1/admins",
+            Some(
+                json!({"email": "exo@acme.example", "role": "admin", "password": password,
+                        "exchange_permissions": ["modify_site", "modify_connector_policy",
+                                                 "delete_resource", "modify_resource"]}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let totp = corral_tests::totp_from_uri(r.body["totp_uri"].as_str().unwrap());
+    let out_dir = walkthrough::workspace().join("test-output/console-browser/exchange");
+    let args = json!({
+        "base": s.server.url,
+        "tenant": "acme",
+        "email": "exo@acme.example",
+        "password": password,
+        "totpSecret": totp.get_secret_base32(),
+        "width": width,
+        "height": height,
+        "outDir": out_dir,
+        "plugin": s.plugin,
+        "organization": ONLINE,
+        "endpoint": s.exchange.base_url,
+        "tokenUri": s.exchange.token_uri("acme-directory"),
+        "clientId": CLIENT_ID,
+        "clientSecret": CLIENT_SECRET,
+        "userEmail": who,
+    });
+    let limit = std::time::Duration::from_secs(180);
+    let report = walkthrough::run("exchange-walkthrough.mjs", &args, limit, &s.server).await;
+    let shots = report["screenshots"].as_array().unwrap();
+    assert_eq!(shots.len(), 10, "a screenshot of every page: {shots:?}");
+    for shot in shots {
+        let bytes = std::fs::read(shot.as_str().unwrap()).unwrap();
+        let (w, h) = walkthrough::png_size(&bytes);
+        assert_eq!(w, width, "{shot}: the page is no wider than the window");
+        assert!(h >= height, "{shot}: {h}");
+    }
+    // What the pages did is what Exchange and the inventory hold.
+    {
+        let x = s.exchange.exchange.lock().unwrap();
+        let org = &x.organisations[ONLINE];
+        assert_eq!(org.policies[0]["MinPasswordLength"], 8);
+        assert!(org
+            .rules
+            .iter()
+            .any(|r| r["Identity"] == "iPhone15C2 (DeviceModel)" && r["AccessLevel"] == "Block"));
+        assert_eq!(
+            org.wipes,
+            [(format!("{who}\\ExchangeActiveSyncDevices\\iPhone§1"), false)]
+        );
+    }
+    let listed = s.c.get("/api/v1/devices?limit=100").await;
+    let device = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "amy_iPhone")
+        .unwrap()
+        .clone();
+    assert_eq!(device["user_id"], amy.as_str());
+    s.exchange.assert_conforms();
+}
+
+#[tokio::test]
+async fn exchange_pages_in_a_browser_at_desktop_size() {
+    walk_through(1280, 800).await;
+}
+
+#[tokio::test]
+async fn exchange_pages_in_a_browser_at_phone_size() {
+    walk_through(390, 844).await;
 }

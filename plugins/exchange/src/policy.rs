@@ -108,26 +108,26 @@ const BOOL: Type = Type::Bool;
 
 settings! {
     "AllowNonProvisionableDevices", General, BOOL, "true", "Allow devices that cannot apply every setting";
-    "DevicePolicyRefreshInterval", General, Type::Span { lo: 1, hi: 99 * DAY }, "\"Unlimited\"", "Policy refresh interval (d.hh:mm:ss, or Unlimited)";
+    "DevicePolicyRefreshInterval", General, Type::Span { lo: 1, hi: 99 * DAY }, "\"Unlimited\"", "Policy refresh interval";
     "AllowMobileOTAUpdate", General, BOOL, "true", "Allow over-the-air policy updates";
     "IrmEnabled", General, BOOL, "true", "Information rights management";
     "PasswordEnabled", Password, BOOL, "false", "Require a password";
     "AllowSimplePassword", Password, BOOL, "true", "Allow a simple password";
     "AlphanumericPasswordRequired", Password, BOOL, "false", "Require an alphanumeric password";
-    "MinPasswordComplexCharacters", Password, Type::Int { lo: 1, hi: 4, nullable: false }, "1", "Character sets required (1 to 4)";
-    "MinPasswordLength", Password, Type::Int { lo: 1, hi: 16, nullable: true }, "null", "Minimum length (1 to 16)";
+    "MinPasswordComplexCharacters", Password, Type::Int { lo: 1, hi: 4, nullable: false }, "1", "Character sets required";
+    "MinPasswordLength", Password, Type::Int { lo: 1, hi: 16, nullable: true }, "null", "Minimum length";
     "PasswordRecoveryEnabled", Password, BOOL, "false", "Password recovery";
-    "PasswordExpiration", Password, Type::Span { lo: DAY, hi: 730 * DAY }, "\"Unlimited\"", "Expiration (d.hh:mm:ss, 1 to 730 days, or Unlimited)";
-    "PasswordHistory", Password, Type::Int { lo: 0, hi: 50, nullable: false }, "0", "Passwords remembered (0 to 50)";
-    "MaxPasswordFailedAttempts", Password, Type::Limit { lo: 4, hi: 16 }, "\"Unlimited\"", "Failed attempts before a wipe (4 to 16, or Unlimited)";
-    "MaxInactivityTimeLock", Password, Type::Span { lo: 60, hi: 3600 }, "\"Unlimited\"", "Idle time before locking (hh:mm:ss, 1 to 60 minutes, or Unlimited)";
+    "PasswordExpiration", Password, Type::Span { lo: DAY, hi: 730 * DAY }, "\"Unlimited\"", "Expiration";
+    "PasswordHistory", Password, Type::Int { lo: 0, hi: 50, nullable: false }, "0", "Passwords remembered";
+    "MaxPasswordFailedAttempts", Password, Type::Limit { lo: 4, hi: 16 }, "\"Unlimited\"", "Failed attempts before a wipe";
+    "MaxInactivityTimeLock", Password, Type::Span { lo: 60, hi: 3600 }, "\"Unlimited\"", "Idle time before locking";
     "MaxEmailAgeFilter", EmailManagement, Type::Choice(&["All", "OneDay", "ThreeDays", "OneWeek", "TwoWeeks", "OneMonth"]), "\"All\"", "Email to synchronise";
     "MaxCalendarAgeFilter", EmailManagement, Type::Choice(&["All", "TwoWeeks", "OneMonth", "ThreeMonths", "SixMonths"]), "\"All\"", "Calendar to synchronise";
     "AllowHTMLEmail", EmailManagement, BOOL, "true", "HTML email";
     "AttachmentsEnabled", EmailManagement, BOOL, "true", "Attachments";
-    "MaxAttachmentSize", EmailManagement, Type::Limit { lo: 0, hi: 2_147_482_624 }, "\"Unlimited\"", "Largest attachment (bytes, or Unlimited)";
-    "MaxEmailBodyTruncationSize", EmailManagement, Type::Limit { lo: 0, hi: 2_147_483_647 }, "\"Unlimited\"", "Plain text body size limit (KB, or Unlimited)";
-    "MaxEmailHTMLBodyTruncationSize", EmailManagement, Type::Limit { lo: 0, hi: 2_147_483_647 }, "\"Unlimited\"", "HTML body size limit (KB, or Unlimited)";
+    "MaxAttachmentSize", EmailManagement, Type::Limit { lo: 0, hi: 2_147_482_624 }, "\"Unlimited\"", "Largest attachment, in bytes";
+    "MaxEmailBodyTruncationSize", EmailManagement, Type::Limit { lo: 0, hi: 2_147_483_647 }, "\"Unlimited\"", "Plain text body size limit, in KB";
+    "MaxEmailHTMLBodyTruncationSize", EmailManagement, Type::Limit { lo: 0, hi: 2_147_483_647 }, "\"Unlimited\"", "HTML body size limit, in KB";
     "AllowPOPIMAPEmail", EmailManagement, BOOL, "true", "POP and IMAP email";
     "RequireManualSyncWhenRoaming", EmailManagement, BOOL, "false", "Synchronise by hand while roaming";
     "RequireDeviceEncryption", Security, BOOL, "false", "Require device encryption";
@@ -261,7 +261,7 @@ pub fn check_group(
             None => problems.push(FieldError {
                 path: format!("/{}", setting.name),
                 code: "invalid".into(),
-                message: format!("{}: expected {}", setting.name, setting.accepts()),
+                message: format!("expected {}", setting.accepts()),
             }),
         }
     }
@@ -368,7 +368,7 @@ mod tests {
                 "/MinPasswordLength"
             ]
         );
-        assert!(problems[3].message.starts_with("MinPasswordLength:"));
+        assert_eq!(problems[3].message, "expected a whole number from 1 to 16");
         let good = json!({"MaxInactivityTimeLock": "00:05:00", "PasswordExpiration": "90.00:00:00",
                           "MaxPasswordFailedAttempts": "unlimited", "PasswordEnabled": "true"});
         let given = check_group(Group::Password, &good).unwrap();
