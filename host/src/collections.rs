@@ -276,7 +276,8 @@ impl AsAdmin<'_> {
             .services
             .plugins()
             .for_call(self.tenant(), plugin_id)
-            .await?;
+            .await?
+            .in_language(self.language);
         let described = installation
             .describe_collections()
             .await
@@ -315,7 +316,8 @@ impl AsAdmin<'_> {
             .services
             .plugins()
             .for_call(self.tenant(), plugin_id)
-            .await?;
+            .await?
+            .in_language(self.language);
         let answer = installation
             .list_items(collection, search, page_token)
             .await;
@@ -338,7 +340,8 @@ impl AsAdmin<'_> {
             .services
             .plugins()
             .for_call(self.tenant(), plugin_id)
-            .await?;
+            .await?
+            .in_language(self.language);
         let answer = installation.get_item(collection, id).await;
         hook(&installation, answer)?
             .map(Item::of)
@@ -385,7 +388,8 @@ impl AsAdmin<'_> {
             .services
             .plugins()
             .for_call(self.tenant(), plugin_id)
-            .await?;
+            .await?
+            .in_language(self.language);
         let answer = installation.action_form(collection, item, action).await;
         let form = hook(&installation, answer)?;
         serde_json::from_str(&form).map_err(|e| HookError::Refused {
@@ -413,7 +417,8 @@ impl AsAdmin<'_> {
             .services
             .plugins()
             .for_call(self.tenant(), plugin_id)
-            .await?;
+            .await?
+            .in_language(self.language);
         // The form says which input is secret, never to be kept.
         let form = if allowed.takes_input {
             let answer = installation.action_form(collection, item, action).await;

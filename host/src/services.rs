@@ -105,7 +105,11 @@ impl Services {
 impl Services {
     /// The signed-in administrator `me`, acting through these services.
     pub fn as_admin<'a>(&'a self, me: &'a Authenticated) -> AsAdmin<'a> {
-        AsAdmin { services: self, me }
+        AsAdmin {
+            services: self,
+            me,
+            language: corral_plugin_runtime::locale::DEFAULT,
+        }
     }
 }
 
@@ -115,9 +119,16 @@ impl Services {
 pub struct AsAdmin<'a> {
     pub services: &'a Services,
     pub me: &'a Authenticated,
+    /// The language the administrator reads (`en`, `fr`): what plugins word is in it.
+    pub language: &'static str,
 }
 
 impl<'a> AsAdmin<'a> {
+    /// The same administrator, reading `language`.
+    pub fn in_language(self, language: &'static str) -> AsAdmin<'a> {
+        AsAdmin { language, ..self }
+    }
+
     /// What invitations from this administrator's tenant are sent with.
     pub fn invitation_sender(&self) -> crate::invitations::Sender<'a> {
         crate::invitations::Sender {

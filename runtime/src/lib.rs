@@ -45,6 +45,14 @@ pub mod error;
 mod executor;
 pub mod heap;
 mod host;
+pub mod locale {
+    //! The languages a call may be served in (`corral:plugin/locale@0.7.0`).
+
+    /// The language of the host's own work, and of any call not given one.
+    pub const DEFAULT: &str = "en";
+    /// The languages the host serves people in.
+    pub const SUPPORTED: &[&str] = &["en", "fr"];
+}
 mod long_calls;
 pub mod memory;
 pub mod plugin;

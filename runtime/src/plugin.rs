@@ -69,6 +69,8 @@ pub(crate) struct Core {
 pub struct Installation {
     core: Core,
     stock: Option<Arc<Stock>>,
+    /// The language its calls serve people in (`locale`, 0.7.0).
+    language: Arc<str>,
 }
 
 impl Runtime {
@@ -138,7 +140,11 @@ impl Runtime {
         };
         let target = prewarm.min(self.inner.stock_cap);
         let stock = (target > 0).then(|| Arc::new(Stock::new(core.clone(), target)));
-        Ok(Installation { core, stock })
+        Ok(Installation {
+            core,
+            stock,
+            language: Arc::from(crate::locale::DEFAULT),
+        })
     }
 }
 
@@ -284,11 +290,27 @@ impl Installation {
             // counts as a running call, and its stock slot can be refilled.
             inst._permit = permit;
             inst._ticket = Some(ticket);
+            inst.store.data_mut().language = self.language.clone();
             return Ok(inst);
         }
         let mut inst = self.core.new_instance(permit, false).await?;
         inst._ticket = Some(ticket);
+        inst.store.data_mut().language = self.language.clone();
         Ok(inst)
+    }
+
+    /// This installation, its calls serving people in `language` (`locale`, 0.7.0): one of
+    /// [`crate::locale::SUPPORTED`], else the default.
+    pub fn in_language(&self, language: &str) -> Installation {
+        let language = crate::locale::SUPPORTED
+            .iter()
+            .find(|l| l.eq_ignore_ascii_case(language))
+            .copied()
+            .unwrap_or(crate::locale::DEFAULT);
+        Installation {
+            language: Arc::from(language),
+            ..self.clone()
+        }
     }
 
     /// This call's turn among its tenant's and plugin's calls (`admission.rs`).
@@ -308,6 +330,7 @@ impl Installation {
         let permit = self.permit().await?;
         let mut inst = self.core.new_instance(permit, false).await?;
         inst._ticket = Some(ticket);
+        inst.store.data_mut().language = self.language.clone();
         Ok(inst)
     }
 

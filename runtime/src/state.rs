@@ -51,6 +51,8 @@ pub(crate) struct HostState {
     /// The current call's turn among its tenant's long calls, once it is long.
     pub turn: Turn,
     pub log_lines: u32,
+    /// The language of the person the current call serves (`locale`, 0.7.0).
+    pub language: Arc<str>,
     wasi: Option<WasiCtx>,
     table: ResourceTable,
 }
@@ -63,6 +65,7 @@ impl HostState {
             meter: Arc::default(),
             turn: Turn::default(),
             log_lines: 0,
+            language: Arc::from(crate::locale::DEFAULT),
             wasi: None,
             table: ResourceTable::new(),
         }

@@ -153,7 +153,8 @@ pub(crate) fn inspect(
                     v.to_owned(),
                 ));
             }
-            if rest == "types" {
+            // `types` declares, `locale` (0.7.0) answers a language: neither needs a grant.
+            if rest == "types" || rest == "locale" {
                 continue;
             }
             // `device-lookup` (0.5.0) is a part of `directory`, `registrations` (0.5.0, 0.6.0)

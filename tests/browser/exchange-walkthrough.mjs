@@ -8,7 +8,8 @@
 // log; the Password settings group refused once at its setting, then managed with Corral's
 // defaults shown; an access rule; the inventory synced; Exchange's device blocked by the rule
 // and why, wiped once confirmed; the inventory's page of the device with what Exchange reports,
-// linked to its user by hand after a field error; that page in French. Every page is checked
+// linked to its user by hand after a field error; that page and the plugin's settings groups in
+// French. Every page is checked
 // for its heading and for nothing wider than the window, and screenshotted into outDir. Prints
 // one JSON line ({"ok": true, ...}); a failed check throws and the process exits non-zero.
 import { mkdirSync } from 'node:fs';
@@ -121,6 +122,11 @@ await follow(page.getByRole('link', { name: 'Français' }));
 await heading('amy_iPhone');
 check((await text()).includes('Ce que le fournisseur indique'), 'in French');
 await shot('device-fr');
+// The plugin's own pages speak French too.
+await page.goto(`${args.base}${collections}/settings`);
+await heading('Groupes de paramètres');
+check((await text()).includes('Mot de passe'), "the groups' names in French");
+await shot('settings-fr');
 
 await browser.close();
 console.log(JSON.stringify({ ok: true, screenshots: shots }));

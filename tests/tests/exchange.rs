@@ -1230,7 +1230,7 @@ async fn walk_through(width: u32, height: u32) {
     let limit = std::time::Duration::from_secs(180);
     let report = walkthrough::run("exchange-walkthrough.mjs", &args, limit, &s.server).await;
     let shots = report["screenshots"].as_array().unwrap();
-    assert_eq!(shots.len(), 10, "a screenshot of every page: {shots:?}");
+    assert_eq!(shots.len(), 11, "a screenshot of every page: {shots:?}");
     for shot in shots {
         let bytes = std::fs::read(shot.as_str().unwrap()).unwrap();
         let (w, h) = walkthrough::png_size(&bytes);
@@ -1272,4 +1272,60 @@ async fn exchange_pages_in_a_browser_at_desktop_size() {
 #[tokio::test]
 async fn exchange_pages_in_a_browser_at_phone_size() {
     walk_through(390, 844).await;
+}
+
+/// What the connector shows is worded in the reader's language (`locale`, 0.7.0): the admin
+/// API's `Accept-Language`, English otherwise; identifiers stay as they are.
+#[tokio::test]
+async fn the_connector_speaks_the_readers_language() {
+    let s = setup(Db::Sqlite).await;
+    let id = s.contoso().await;
+    let french = [("accept-language", "fr-FR,fr;q=0.9")];
+    let collections = format!("/api/v1/plugins/{}/collections", s.plugin);
+    let title = |r: &corral_tests::Reply, name: &str| {
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["title"]
+            .clone()
+    };
+    let en = s.c.get(&collections).await;
+    assert_eq!(title(&en, "connectors"), "Connectors");
+    let fr = s.c.send_with("GET", &collections, &french, "").await;
+    assert_eq!(fr.status, 200, "{fr:?}");
+    assert_eq!(title(&fr, "connectors"), "Connecteurs");
+    assert_eq!(title(&fr, "settings"), "Groupes de paramètres");
+    let item =
+        s.c.send_with(
+            "GET",
+            &format!("{collections}/connectors/items/{id}"),
+            &french,
+            "",
+        )
+        .await;
+    assert_eq!(value(&item.body, "status"), "installé", "{item:?}");
+    // A field error in French, at the same pointer.
+    let body = json!({"item": format!("{id}-password"), "input": {"MinPasswordLength": "17"}});
+    let r =
+        s.c.send_with(
+            "POST",
+            &format!("{collections}/settings/actions/edit"),
+            &[french[0], ("content-type", "application/json")],
+            &body.to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    let text = r.body.to_string();
+    assert!(text.contains("/MinPasswordLength"), "{text}");
+    assert!(
+        text.contains("attendu : un nombre entier de 1 à 16"),
+        "{text}"
+    );
+    // Without a language the host speaks: English.
+    let de =
+        s.c.send_with("GET", &collections, &[("accept-language", "de")], "")
+            .await;
+    assert_eq!(title(&de, "connectors"), "Connectors");
 }

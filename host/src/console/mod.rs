@@ -506,7 +506,9 @@ impl Desk {
 
     /// The services, acting as this administrator.
     pub fn act<'a>(&'a self, services: &'a Services) -> AsAdmin<'a> {
-        services.as_admin(&self.me)
+        services
+            .as_admin(&self.me)
+            .in_language(self.visit.lang.code())
     }
 
     pub fn shell(&self, current: &'static str) -> Shell {

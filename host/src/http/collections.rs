@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::Language;
 use super::extract::{ApiQuery, PluginJson};
 use super::session::CurrentAdmin;
 use super::AppState;
@@ -34,9 +35,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn list_collections(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
+    Language(lang): Language,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Collection>>> {
-    Ok(Json(state.as_admin(&me).plugin_collections(&id).await?))
+    Ok(Json(
+        state
+            .as_admin(&me)
+            .in_language(lang)
+            .plugin_collections(&id)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -61,10 +69,11 @@ struct ItemsQuery {
 async fn list_items(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
+    Language(lang): Language,
     Path((id, collection)): Path<(String, String)>,
     ApiQuery(q): ApiQuery<ItemsQuery>,
 ) -> ApiResult<Json<ItemPage>> {
-    let me = state.as_admin(&me);
+    let me = state.as_admin(&me).in_language(lang);
     Ok(Json(
         me.collection_items(
             &id,
@@ -89,9 +98,10 @@ async fn list_items(
 async fn get_item(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
+    Language(lang): Language,
     Path((id, collection, item)): Path<(String, String, String)>,
 ) -> ApiResult<Json<Item>> {
-    let me = state.as_admin(&me);
+    let me = state.as_admin(&me).in_language(lang);
     Ok(Json(me.collection_item(&id, &collection, &item).await?))
 }
 
@@ -118,10 +128,11 @@ struct FormQuery {
 async fn get_form(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
+    Language(lang): Language,
     Path((id, collection, action)): Path<(String, String, String)>,
     ApiQuery(q): ApiQuery<FormQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let me = state.as_admin(&me);
+    let me = state.as_admin(&me).in_language(lang);
     Ok(Json(
         me.action_form(&id, &collection, q.item.as_deref(), &action)
             .await?,
@@ -160,10 +171,11 @@ fn empty() -> serde_json::Value {
 async fn take_action(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
+    Language(lang): Language,
     Path((id, collection, action)): Path<(String, String, String)>,
     PluginJson(request): PluginJson<ActionRequest>,
 ) -> ApiResult<Json<Done>> {
-    let me = state.as_admin(&me);
+    let me = state.as_admin(&me).in_language(lang);
     let outcome = me
         .take_action(
             &id,

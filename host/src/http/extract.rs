@@ -285,6 +285,24 @@ fn field_error(path: &str, message: &str) -> ApiError {
     }
 }
 
+/// The language an API client asks for (`Accept-Language`), for what plugins word (their
+/// collections' titles, items, field errors); English when it asks for none the host speaks.
+pub struct Language(pub &'static str);
+
+impl<S: Send + Sync> FromRequestParts<S> for Language {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let lang = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(corral_messages::Lang::from_accept_language)
+            .map_or(corral_plugin_runtime::locale::DEFAULT, |l| l.code());
+        Ok(Language(lang))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,8 @@ use corral_plugin_sdk::types::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::wording::{says, tr};
+
 pub const LEVELS: [&str; 3] = ["Allow", "Block", "Quarantine"];
 pub const CHARACTERISTICS: [&str; 4] = ["DeviceType", "DeviceModel", "DeviceOS", "UserAgent"];
 
@@ -71,19 +73,28 @@ pub fn check(input: &Value, id: String, others: &[Rule]) -> Result<Rule, Vec<Fie
     if characteristic.is_none() {
         problems.push(problem(
             "/characteristic",
-            format!("one of {}", CHARACTERISTICS.join(", ")),
+            says(
+                format!("one of {}", CHARACTERISTICS.join(", ")),
+                format!("un de {}", CHARACTERISTICS.join(", ")),
+            ),
         ));
     }
     let query = input["query_string"].as_str().unwrap_or_default().trim();
     if query.is_empty() || query.chars().count() > 256 || query.contains(['(', ')']) {
         problems.push(problem(
             "/query_string",
-            "give the exact value to match: 1 to 256 characters, without parentheses".into(),
+            tr("give the exact value to match: 1 to 256 characters, without parentheses").into(),
         ));
     }
     let lvl = level(input["level"].as_str().unwrap_or_default());
     if lvl.is_none() {
-        problems.push(problem("/level", format!("one of {}", LEVELS.join(", "))));
+        problems.push(problem(
+            "/level",
+            says(
+                format!("one of {}", LEVELS.join(", ")),
+                format!("un de {}", LEVELS.join(", ")),
+            ),
+        ));
     }
     if let (Some(c), Some(l)) = (characteristic, lvl)
         && problems.is_empty()
@@ -100,7 +111,10 @@ pub fn check(input: &Value, id: String, others: &[Rule]) -> Result<Rule, Vec<Fie
         {
             return Err(vec![problem(
                 "/query_string",
-                format!("the rule {} exists already", rule.identity()),
+                says(
+                    format!("the rule {} exists already", rule.identity()),
+                    format!("la règle {} existe déjà", rule.identity()),
+                ),
             )]);
         }
         return Ok(rule);
@@ -125,9 +139,13 @@ pub fn evaluate(device: &Value, rules: &[Rule], default: &str, kept_allowed: boo
         return Decision {
             level: "Allow",
             rule: None,
-            explanation: "Allow: enrolled in Corral, kept in its mailbox's allowed devices \
-                          (external MDM)"
-                .into(),
+            explanation: says(
+                "Allow: enrolled in Corral, kept in its mailbox's allowed devices (external MDM)"
+                    .into(),
+                "Allow : inscrit dans Corral, gardé parmi les appareils autorisés de sa boîte aux \
+                 lettres (MDM externe)"
+                    .into(),
+            ),
         };
     }
     for wanted in ["Block", "Quarantine", "Allow"] {
@@ -138,11 +156,19 @@ pub fn evaluate(device: &Value, rules: &[Rule], default: &str, kept_allowed: boo
             return Decision {
                 level: level(wanted).expect("a level"),
                 rule: Some(rule.identity()),
-                explanation: format!(
-                    "{wanted}: the rule {} decided ({} is {})",
-                    rule.identity(),
-                    rule.characteristic,
-                    rule.query_string
+                explanation: says(
+                    format!(
+                        "{wanted}: the rule {} decided ({} is {})",
+                        rule.identity(),
+                        rule.characteristic,
+                        rule.query_string
+                    ),
+                    format!(
+                        "{wanted} : la règle {} a décidé ({} vaut {})",
+                        rule.identity(),
+                        rule.characteristic,
+                        rule.query_string
+                    ),
                 ),
             };
         }
@@ -151,7 +177,13 @@ pub fn evaluate(device: &Value, rules: &[Rule], default: &str, kept_allowed: boo
     Decision {
         level: default,
         rule: None,
-        explanation: format!("{default}: no rule matches; the organisation's default access level"),
+        explanation: says(
+            format!("{default}: no rule matches; the organisation's default access level"),
+            format!(
+                "{default} : aucune règle ne correspond ; le niveau d'accès par défaut de \
+                 l'organisation"
+            ),
+        ),
     }
 }
 

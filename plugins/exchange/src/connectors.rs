@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::access::Rule;
 use crate::invoke::invoke;
+use crate::wording::tr;
 
 const PREFIX: &str = "connectors/";
 const NEXT_ID: &str = "next-connector-id";
@@ -156,17 +157,17 @@ pub fn form(current: Option<&Connector>) -> Value {
         "type": "object",
         "required": required,
         "properties": {
-            "name": text("Name", current.map(|c| c.name.as_str())),
-            "kind": {"type": "string", "title": "Kind", "enum": ["online", "on-premises"],
+            "name": text(tr("Name"), current.map(|c| c.name.as_str())),
+            "kind": {"type": "string", "title": tr("Kind"), "enum": ["online", "on-premises"],
                      "default": current.map_or("online", |c| c.kind.code())},
-            "endpoint": {"type": "string", "title": "Endpoint (https; Exchange Online's by default, an on-premises gateway otherwise)",
+            "endpoint": {"type": "string", "title": tr("Endpoint (https; Exchange Online's by default, an on-premises gateway otherwise)"),
                          "default": current.map_or(ONLINE_ENDPOINT, |c| c.endpoint.as_str())},
-            "organization": text("Organisation (e.g. contoso.onmicrosoft.com)", current.map(|c| c.organization.as_str())),
-            "token_uri": text("OAuth 2 token endpoint (https)", current.map(|c| c.token_uri.as_str())),
-            "client_id": text("Application (client) id", current.map(|c| c.client_id.as_str())),
+            "organization": text(tr("Organisation (e.g. contoso.onmicrosoft.com)"), current.map(|c| c.organization.as_str())),
+            "token_uri": text(tr("OAuth 2 token endpoint (https)"), current.map(|c| c.token_uri.as_str())),
+            "client_id": text(tr("Application (client) id"), current.map(|c| c.client_id.as_str())),
             "client_secret": {"type": "string", "writeOnly": true,
-                              "title": if current.is_some() { "Client secret (empty: keep the current one)" } else { "Client secret" }},
-            "external_mdm": {"type": "boolean", "title": "External MDM: devices also enrolled in Corral keep receiving mail",
+                              "title": if current.is_some() { tr("Client secret (empty: keep the current one)") } else { tr("Client secret") }},
+            "external_mdm": {"type": "boolean", "title": tr("External MDM: devices also enrolled in Corral keep receiving mail"),
                              "default": current.is_some_and(|c| c.external_mdm)},
         }
     })
@@ -197,13 +198,13 @@ pub fn check(
     let text = |name: &str| input[name].as_str().unwrap_or_default().trim().to_string();
     let name = text("name");
     if name.is_empty() || name.chars().count() > 100 {
-        problems.push(problem("/name", "give 1 to 100 characters"));
+        problems.push(problem("/name", tr("give 1 to 100 characters")));
     }
     let kind = match text("kind").as_str() {
         "online" => Kind::Online,
         "on-premises" => Kind::OnPremises,
         _ => {
-            problems.push(problem("/kind", "online or on-premises"));
+            problems.push(problem("/kind", tr("online or on-premises")));
             Kind::Online
         }
     };
@@ -212,7 +213,7 @@ pub fn check(
         endpoint = ONLINE_ENDPOINT.into();
     }
     if !https(&endpoint) {
-        problems.push(problem("/endpoint", "expected an https:// URL"));
+        problems.push(problem("/endpoint", tr("expected an https:// URL")));
     }
     let organization = text("organization");
     let valid_org = !organization.is_empty()
@@ -223,25 +224,25 @@ pub fn check(
     if !valid_org {
         problems.push(problem(
             "/organization",
-            "expected the organisation's domain, e.g. contoso.onmicrosoft.com",
+            tr("expected the organisation's domain, e.g. contoso.onmicrosoft.com"),
         ));
     } else if others.iter().any(|o| {
         o.organization.eq_ignore_ascii_case(&organization) && current.is_none_or(|c| c.id != o.id)
     }) {
         problems.push(problem(
             "/organization",
-            "this organisation has a connector already (one per organisation)",
+            tr("this organisation has a connector already (one per organisation)"),
         ));
     }
     let token_uri = text("token_uri");
     if !https(&token_uri) {
-        problems.push(problem("/token_uri", "expected an https:// URL"));
+        problems.push(problem("/token_uri", tr("expected an https:// URL")));
     }
     let client_id = text("client_id");
     if client_id.is_empty() || client_id.len() > 512 {
         problems.push(problem(
             "/client_id",
-            "expected the application (client) id",
+            tr("expected the application (client) id"),
         ));
     }
     let secret = input["client_secret"]
@@ -253,7 +254,7 @@ pub fn check(
     if secret.is_none() && client_changed {
         problems.push(problem(
             "/client_secret",
-            "give the client secret (required for a new client or token endpoint)",
+            tr("give the client secret (required for a new client or token endpoint)"),
         ));
     }
     if !problems.is_empty() {
@@ -376,6 +377,15 @@ pub fn retry_due() -> Result<(), PluginError> {
     Ok(())
 }
 
+/// A status as people read it.
+fn status_words(status: &str) -> &'static str {
+    match status {
+        "installed" => tr("installed"),
+        "failed" => tr("failed"),
+        _ => tr("installing"),
+    }
+}
+
 pub fn item(c: &Connector) -> Item {
     let p = |name: &str, value: String| Property {
         name: name.into(),
@@ -390,8 +400,8 @@ pub fn item(c: &Connector) -> Item {
             "default-access-level",
             match (&c.default_access, &c.exchange_default_access) {
                 (Some(l), _) => l.clone(),
-                (None, Some(l)) => format!("{l} (left to Exchange)"),
-                (None, None) => "left to Exchange".into(),
+                (None, Some(l)) => format!("{l} ({})", tr("left to Exchange")),
+                (None, None) => tr("left to Exchange").into(),
             },
         ),
         p("policy", crate::enforce::state(c)),
@@ -414,7 +424,7 @@ pub fn item(c: &Connector) -> Item {
             p("name", c.name.clone()),
             p("kind", c.kind.code().into()),
             p("organization", c.organization.clone()),
-            p("status", c.status.clone()),
+            p("status", status_words(&c.status).into()),
         ],
         details,
     }

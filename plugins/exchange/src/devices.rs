@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use crate::access;
 use crate::connectors::{self, Connector};
 use crate::invoke::invoke;
+use crate::wording::tr;
 
 pub const DEVICES: &str = "devices";
 const PREFIX: &str = "devices/";
@@ -66,24 +67,22 @@ pub fn forget(connector: &str) -> Result<(), PluginError> {
 pub fn collection() -> CollectionInfo {
     CollectionInfo {
         name: DEVICES.into(),
-        title: "Exchange devices".into(),
-        description: "The devices each organisation reported at the last inventory sync, with \
-                      their access and wipes"
-            .into(),
+        title: tr("Exchange devices").into(),
+        description: tr("The devices each organisation reported at the last inventory sync, with their access and wipes").into(),
         columns: vec![
-            column("name", "Name"),
-            column("connector", "Connector"),
-            column("mailbox", "Mailbox"),
-            column("model", "Model"),
-            column("access", "Access"),
-            column("wipe", "Wipe"),
+            column("name", tr("Name")),
+            column("connector", tr("Connector")),
+            column("mailbox", tr("Mailbox")),
+            column("model", tr("Model")),
+            column("access", tr("Access")),
+            column("wipe", tr("Wipe")),
         ],
         searchable: false,
         actions: vec![
             action(
                 "wipe",
-                "Wipe",
-                "Asks Exchange to wipe the device at its next synchronisation",
+                tr("Wipe"),
+                tr("Asks Exchange to wipe the device at its next synchronisation"),
                 true,
                 Permission::DeleteResource,
                 false,
@@ -91,8 +90,8 @@ pub fn collection() -> CollectionInfo {
             ),
             action(
                 "cancel-wipe",
-                "Cancel the wipe",
-                "Cancels a wipe the device has not carried out yet",
+                tr("Cancel the wipe"),
+                tr("Cancels a wipe the device has not carried out yet"),
                 true,
                 Permission::ModifyResource,
                 false,
@@ -141,7 +140,14 @@ fn item(c: &Connector, d: &Value) -> Item {
             p("mailbox", text(d, "UserPrincipalName")),
             p("model", text(d, "DeviceModel")),
             p("access", decided.level.into()),
-            p("wipe", if wipe.is_empty() { "none".into() } else { wipe }),
+            p(
+                "wipe",
+                if wipe.is_empty() {
+                    tr("none").into()
+                } else {
+                    wipe
+                },
+            ),
         ],
         details: vec![
             p("identity", text(d, "Identity")),

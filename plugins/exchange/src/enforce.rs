@@ -12,13 +12,14 @@ use serde_json::{Map, Value, json};
 use crate::connectors::Connector;
 use crate::invoke::{Failure, invoke};
 use crate::policy;
+use crate::wording::tr;
 
 /// Sends everything to the organisation when the connector is installed; records the outcome
 /// in the connector (the caller saves it).
 pub fn send(c: &mut Connector) {
     c.unsent = true;
     if c.status != "installed" {
-        c.enforce_error = Some("waiting for the connector's installation".into());
+        c.enforce_error = Some(tr("waiting for the connector's installation").into());
         return;
     }
     match send_all(c) {
@@ -95,8 +96,8 @@ fn send_rules(c: &mut Connector) -> Result<(), Failure> {
 /// Where the connector's settings, rules and default level stand, in words.
 pub fn state(c: &Connector) -> String {
     match (&c.unsent, &c.enforce_error) {
-        (false, _) => "sent to Exchange".into(),
-        (true, Some(why)) => format!("not sent yet: {why}"),
-        (true, None) => "not sent yet".into(),
+        (false, _) => tr("sent to Exchange").into(),
+        (true, Some(why)) => format!("{}: {why}", tr("not sent yet")),
+        (true, None) => tr("not sent yet").into(),
     }
 }

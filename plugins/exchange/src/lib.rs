@@ -27,10 +27,12 @@ mod invoke;
 mod policy;
 mod rules;
 mod settings;
+mod wording;
 
 use corral_plugin_sdk::types::*;
 use corral_plugin_sdk::{Plugin, collection_action as action, column, export_plugin};
 use serde_json::{Value, json};
+use wording::tr;
 
 const VERSION: &str = match option_env!("CORRAL_EXCHANGE_VERSION") {
     Some(v) => v,
@@ -89,20 +91,20 @@ impl Plugin for Exchange {
         vec![
             CollectionInfo {
                 name: CONNECTORS.into(),
-                title: "Connectors".into(),
-                description: "One per Exchange organisation, online or on-premises".into(),
+                title: tr("Connectors").into(),
+                description: tr("One per Exchange organisation, online or on-premises").into(),
                 columns: vec![
-                    column("name", "Name"),
-                    column("kind", "Kind"),
-                    column("organization", "Organisation"),
-                    column("status", "Status"),
+                    column("name", tr("Name")),
+                    column("kind", tr("Kind")),
+                    column("organization", tr("Organisation")),
+                    column("status", tr("Status")),
                 ],
                 searchable: false,
                 actions: vec![
                     action(
                         "create",
-                        "Add a connector",
-                        "Connects an Exchange organisation",
+                        tr("Add a connector"),
+                        tr("Connects an Exchange organisation"),
                         false,
                         ModifySite,
                         true,
@@ -110,8 +112,8 @@ impl Plugin for Exchange {
                     ),
                     action(
                         "edit",
-                        "Change",
-                        "Changes the connector",
+                        tr("Change"),
+                        tr("Changes the connector"),
                         true,
                         ModifySite,
                         true,
@@ -119,8 +121,8 @@ impl Plugin for Exchange {
                     ),
                     action(
                         "install",
-                        "Install now",
-                        "Tries to reach Exchange again now",
+                        tr("Install now"),
+                        tr("Tries to reach Exchange again now"),
                         true,
                         ModifySite,
                         false,
@@ -128,8 +130,10 @@ impl Plugin for Exchange {
                     ),
                     action(
                         "access",
-                        "Default access level",
-                        "Sets the organisation's default access level, or leaves it to Exchange",
+                        tr("Default access level"),
+                        tr(
+                            "Sets the organisation's default access level, or leaves it to Exchange",
+                        ),
                         true,
                         ModifyConnectorPolicy,
                         true,
@@ -137,8 +141,8 @@ impl Plugin for Exchange {
                     ),
                     action(
                         "remove",
-                        "Remove",
-                        "Removes the connector and forgets its client secret",
+                        tr("Remove"),
+                        tr("Removes the connector and forgets its client secret"),
                         true,
                         ModifySite,
                         false,

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use corral_plugin_sdk::types::FieldError;
 use serde_json::{Map, Value, json};
 
+use crate::wording::{says, tr};
+
 /// The policy Corral manages in each organisation: Exchange's default one, which applies to
 /// every mailbox not given another policy.
 pub const POLICY: &str = "Default";
@@ -47,11 +49,11 @@ impl Group {
 
     pub fn title(self) -> &'static str {
         match self {
-            Group::General => "General",
-            Group::Password => "Password",
-            Group::EmailManagement => "Email management",
-            Group::Security => "Security",
-            Group::Application => "Application",
+            Group::General => tr("General"),
+            Group::Password => tr("Password"),
+            Group::EmailManagement => tr("Email management"),
+            Group::Security => tr("Security"),
+            Group::Application => tr("Application"),
         }
     }
 
@@ -160,14 +162,30 @@ impl Setting {
     /// What the setting accepts, in words.
     pub fn accepts(&self) -> String {
         match self.kind {
-            Type::Bool => "true or false".into(),
-            Type::Choice(words) => format!("one of {}", words.join(", ")),
-            Type::Int { lo, hi, .. } => format!("a whole number from {lo} to {hi}"),
-            Type::Limit { lo, hi } => format!("a whole number from {lo} to {hi}, or Unlimited"),
-            Type::Span { lo, hi } => format!(
-                "a duration [d.]hh:mm:ss from {} to {}, or Unlimited",
-                span(lo),
-                span(hi)
+            Type::Bool => says("true or false".into(), "true ou false".into()),
+            Type::Choice(words) => says(
+                format!("one of {}", words.join(", ")),
+                format!("un de {}", words.join(", ")),
+            ),
+            Type::Int { lo, hi, .. } => says(
+                format!("a whole number from {lo} to {hi}"),
+                format!("un nombre entier de {lo} à {hi}"),
+            ),
+            Type::Limit { lo, hi } => says(
+                format!("a whole number from {lo} to {hi}, or Unlimited"),
+                format!("un nombre entier de {lo} à {hi}, ou Unlimited"),
+            ),
+            Type::Span { lo, hi } => says(
+                format!(
+                    "a duration [d.]hh:mm:ss from {} to {}, or Unlimited",
+                    span(lo),
+                    span(hi)
+                ),
+                format!(
+                    "une durée [j.]hh:mm:ss de {} à {}, ou Unlimited",
+                    span(lo),
+                    span(hi)
+                ),
             ),
         }
     }
@@ -247,7 +265,10 @@ pub fn check_group(
             problems.push(FieldError {
                 path: format!("/{name}"),
                 code: "unknown".into(),
-                message: format!("{name} is not a setting of the {} group", group.title()),
+                message: says(
+                    format!("{name} is not a setting of the {} group", group.title()),
+                    format!("{name} n'est pas un paramètre du groupe {}", group.title()),
+                ),
             });
             continue;
         };
@@ -261,7 +282,10 @@ pub fn check_group(
             None => problems.push(FieldError {
                 path: format!("/{}", setting.name),
                 code: "invalid".into(),
-                message: format!("expected {}", setting.accepts()),
+                message: says(
+                    format!("expected {}", setting.accepts()),
+                    format!("attendu : {}", setting.accepts()),
+                ),
             }),
         }
     }
@@ -311,11 +335,19 @@ pub fn form(group: Group, given: &BTreeMap<String, Value>) -> Value {
             Type::Limit { .. } | Type::Span { .. } => json!({"type": "string"}),
         };
         p["title"] = json!(s.name);
-        p["description"] = json!(format!(
-            "{}: {}. Corral's default: {}",
-            s.title,
-            s.accepts(),
-            shown(&s.default())
+        p["description"] = json!(says(
+            format!(
+                "{}: {}. Corral's default: {}",
+                s.title,
+                s.accepts(),
+                shown(&s.default())
+            ),
+            format!(
+                "{} : {}. Valeur par défaut de Corral : {}",
+                tr(s.title),
+                s.accepts(),
+                shown(&s.default())
+            ),
         ));
         if let Some(v) = given.get(s.name) {
             p["default"] = match v {
@@ -332,7 +364,7 @@ pub fn form(group: Group, given: &BTreeMap<String, Value>) -> Value {
 pub fn shown(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Null => "not set".into(),
+        Value::Null => tr("not set").into(),
         other => other.to_string(),
     }
 }

@@ -12,28 +12,27 @@ use serde_json::{Value, json};
 
 use crate::access::{self, CHARACTERISTICS, LEVELS, Rule};
 use crate::connectors::{self, Connector};
+use crate::wording::{says, tr};
 use crate::{RULES, enforce};
 
 pub fn collection() -> CollectionInfo {
     use Permission::ModifyConnectorPolicy;
     CollectionInfo {
         name: RULES.into(),
-        title: "Access rules".into(),
-        description: "Allow, block or quarantine the devices whose type, model, OS or user \
-                      agent is exactly a value"
-            .into(),
+        title: tr("Access rules").into(),
+        description: tr("Allow, block or quarantine the devices whose type, model, OS or user agent is exactly a value").into(),
         columns: vec![
-            column("connector", "Connector"),
-            column("characteristic", "Characteristic"),
-            column("query-string", "Value"),
-            column("level", "Access"),
+            column("connector", tr("Connector")),
+            column("characteristic", tr("Characteristic")),
+            column("query-string", tr("Value")),
+            column("level", tr("Access")),
         ],
         searchable: false,
         actions: vec![
             action(
                 "create",
-                "Add a rule",
-                "Adds an access rule to a connector's organisation",
+                tr("Add a rule"),
+                tr("Adds an access rule to a connector's organisation"),
                 false,
                 ModifyConnectorPolicy,
                 true,
@@ -41,8 +40,8 @@ pub fn collection() -> CollectionInfo {
             ),
             action(
                 "edit",
-                "Change the access",
-                "Allows, blocks or quarantines what the rule matches",
+                tr("Change the access"),
+                tr("Allows, blocks or quarantines what the rule matches"),
                 true,
                 ModifyConnectorPolicy,
                 true,
@@ -50,8 +49,8 @@ pub fn collection() -> CollectionInfo {
             ),
             action(
                 "remove",
-                "Remove",
-                "Removes the rule from the organisation",
+                tr("Remove"),
+                tr("Removes the rule from the organisation"),
                 true,
                 ModifyConnectorPolicy,
                 false,
@@ -115,7 +114,7 @@ pub fn get(id: &str) -> Result<Option<Item>, PluginError> {
 /// The form of `create` (a rule of any connector) and of `edit` (the level only).
 pub fn form(id: Option<&str>, all: &[Connector]) -> Result<Value, PluginError> {
     let level = |current: Option<&str>| {
-        let mut p = json!({"type": "string", "title": "Access", "enum": LEVELS});
+        let mut p = json!({"type": "string", "title": tr("Access"), "enum": LEVELS});
         if let Some(l) = current {
             p["default"] = json!(l);
         }
@@ -131,9 +130,9 @@ pub fn form(id: Option<&str>, all: &[Connector]) -> Result<Value, PluginError> {
             let organisations: Vec<&str> = all.iter().map(|c| c.organization.as_str()).collect();
             json!({"type": "object", "required": ["organization", "characteristic", "query_string", "level"],
             "properties": {
-                "organization": {"type": "string", "title": "Organisation", "enum": organisations},
-                "characteristic": {"type": "string", "title": "Characteristic", "enum": CHARACTERISTICS},
-                "query_string": {"type": "string", "title": "Exact value (e.g. iPhone, or iOS 17.1 21B74)"},
+                "organization": {"type": "string", "title": tr("Organisation"), "enum": organisations},
+                "characteristic": {"type": "string", "title": tr("Characteristic"), "enum": CHARACTERISTICS},
+                "query_string": {"type": "string", "title": tr("Exact value (e.g. iPhone, or iOS 17.1 21B74)")},
                 "level": level(None),
             }})
         }
@@ -157,7 +156,7 @@ pub fn create(input: &Value) -> Result<Outcome, PluginError> {
         return Ok(Outcome::Invalid(vec![FieldError {
             path: "/organization".into(),
             code: "invalid".into(),
-            message: "the organisation of one of the connectors".into(),
+            message: tr("the organisation of one of the connectors").into(),
         }]));
     };
     let id = format!("r{}", c.next_rule + 1);
@@ -177,7 +176,10 @@ pub fn edit(id: &str, input: &Value) -> Result<Outcome, PluginError> {
         return Ok(Outcome::Invalid(vec![FieldError {
             path: "/level".into(),
             code: "invalid".into(),
-            message: format!("one of {}", LEVELS.join(", ")),
+            message: says(
+                format!("one of {}", LEVELS.join(", ")),
+                format!("un de {}", LEVELS.join(", ")),
+            ),
         }]));
     };
     for r in c.rules.iter_mut().filter(|r| r.id == rule.id) {
@@ -202,7 +204,7 @@ pub fn remove(id: &str) -> Result<Outcome, PluginError> {
 
 /// The form of a connector's `access` action.
 pub fn default_form(c: &Connector) -> Value {
-    let mut level = json!({"type": "string", "title": "Default access level (empty: left to Exchange)",
+    let mut level = json!({"type": "string", "title": tr("Default access level (empty: left to Exchange)"),
                            "enum": LEVELS});
     if let Some(l) = &c.default_access {
         level["default"] = json!(l);
@@ -222,9 +224,15 @@ pub fn set_default(mut c: Connector, input: &Value) -> Result<Outcome, PluginErr
                 return Ok(Outcome::Invalid(vec![FieldError {
                     path: "/level".into(),
                     code: "invalid".into(),
-                    message: format!(
-                        "one of {}, or empty to leave it to Exchange",
-                        LEVELS.join(", ")
+                    message: says(
+                        format!(
+                            "one of {}, or empty to leave it to Exchange",
+                            LEVELS.join(", ")
+                        ),
+                        format!(
+                            "un de {}, ou vide pour le laisser à Exchange",
+                            LEVELS.join(", ")
+                        ),
                     ),
                 }]));
             }

@@ -12,28 +12,25 @@ use serde_json::Value;
 
 use crate::connectors::{self, Connector};
 use crate::policy::{self, GROUPS, Group};
+use crate::wording::{says, tr};
 use crate::{SETTINGS, enforce};
 
 pub fn collection() -> CollectionInfo {
     CollectionInfo {
         name: SETTINGS.into(),
-        title: "Settings groups".into(),
-        description: "Each connector's mobile device mailbox policy settings, by group: a group \
-                      with one setting given is managed by Corral as a whole, one with none is \
-                      left to Exchange"
-            .into(),
+        title: tr("Settings groups").into(),
+        description: tr("Each connector's mobile device mailbox policy settings, by group: a group with one setting given is managed by Corral as a whole, one with none is left to Exchange").into(),
         columns: vec![
-            column("connector", "Connector"),
-            column("group", "Group"),
-            column("managed-by", "Managed by"),
-            column("given", "Settings given"),
+            column("connector", tr("Connector")),
+            column("group", tr("Group")),
+            column("managed-by", tr("Managed by")),
+            column("given", tr("Settings given")),
         ],
         searchable: false,
         actions: vec![action(
             "edit",
-            "Change",
-            "Gives the group's settings (empty: not given); with none given the group is left \
-             to Exchange",
+            tr("Change"),
+            tr("Gives the group's settings (empty: not given); with none given the group is left to Exchange"),
             true,
             Permission::ModifyConnectorPolicy,
             true,
@@ -57,8 +54,14 @@ fn item(c: &Connector, group: Group) -> Item {
                 given += 1;
                 policy::shown(v)
             }
-            None if managed => format!("{} (Corral's default)", policy::shown(&s.default())),
-            None => "left to Exchange".into(),
+            None if managed => says(
+                format!("{} (Corral's default)", policy::shown(&s.default())),
+                format!(
+                    "{} (valeur par défaut de Corral)",
+                    policy::shown(&s.default())
+                ),
+            ),
+            None => tr("left to Exchange").into(),
         };
         details.push(p(s.name, value));
     }

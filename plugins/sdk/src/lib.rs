@@ -88,6 +88,9 @@ pub mod capabilities {
     /// Devices found at the vendor without being managed by the plugin (the phones reading a
     /// mailbox...), listed in the host's inventory (granted with `inventory`).
     pub use crate::bindings::corral::plugin0_7_0::discoveries;
+    /// The language of the person a call serves (`en`, `fr`): what the plugin shows is worded
+    /// in it. No grant needed.
+    pub use crate::bindings::corral::plugin0_7_0::locale;
     /// Vendor API calls with the tenant's credential, or with one the plugin keeps for a named
     /// account (one per connection: an Exchange organisation...), added by the host (the
     /// plugin never sees a credential again once handed over), and the plugin's settings.

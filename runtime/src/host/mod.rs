@@ -14,6 +14,7 @@ mod discoveries;
 mod http;
 mod inventory;
 mod kv;
+mod locale;
 mod logging;
 mod registrations;
 mod vendor;

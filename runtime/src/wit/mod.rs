@@ -513,7 +513,7 @@ pub enum WorldVersion {
     /// `corral:plugin@0.6.0`: replaces `registrations` and adds the `provisioning` export.
     V0_6,
     /// `corral:plugin@0.7.0` (draft): replaces `vendor` (named accounts) and `collections`
-    /// (the Exchange permissions), adds the `discoveries` capability.
+    /// (the Exchange permissions), adds the `discoveries` capability and `locale`.
     V0_7,
 }
 
@@ -547,8 +547,8 @@ impl WorldVersion {
     pub fn interface_version(self, interface: &str) -> Option<&'static str> {
         use WorldVersion::*;
         match (self, interface) {
-            (V0_7, "vendor" | "collections" | "discoveries") => Some("0.7.0"),
-            (_, "discoveries") => None,
+            (V0_7, "vendor" | "collections" | "discoveries" | "locale") => Some("0.7.0"),
+            (_, "discoveries" | "locale") => None,
             (V0_6 | V0_7, "registrations" | "provisioning") => Some("0.6.0"),
             (V0_1 | V0_2 | V0_3 | V0_4 | V0_5, "provisioning") => None,
             (V0_5, "registrations") => Some("0.5.0"),

@@ -1,7 +1,7 @@
 //! `corral:plugin@0.7.0` (`wit/corral-plugin@0.7.0/`, a draft until the Exchange connector is
 //! released): replaces 0.2.0's `vendor` capability (credentials of several named accounts) and
 //! 0.5.0's `collections` export (the Exchange connector's permissions), and adds the
-//! `discoveries` capability. Imported interfaces are mapped onto the older modules (`with`), so
+//! `discoveries` capability and `locale`. Imported interfaces are mapped onto the older modules (`with`), so
 //! their implementations are shared; its exports have their own (identical) types, converted by
 //! the shared forwarding (`forwarding.rs`), and here for `provisioning`. Its collection types are the API's.
 
@@ -37,9 +37,10 @@ wasmtime::component::bindgen!({
 });
 
 /// 0.6.0's imports (0.2.0's `vendor` among them, which this world does not import: linked,
-/// never used), with `vendor` 0.7.0's and, with `inventory`, `discoveries`.
+/// never used), with `vendor` 0.7.0's, with `inventory` `discoveries`, and `locale` (no grant).
 pub(crate) fn link(linker: &mut Linker<HostState>, linked: CapabilitySet) -> wasmtime::Result<()> {
     super::since_v0_6_0::link(linker, linked)?;
+    corral::plugin0_7_0::locale::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     if linked.contains(Capability::Vendor) {
         corral::plugin0_7_0::vendor::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     }
