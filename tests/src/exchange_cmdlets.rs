@@ -34,6 +34,8 @@ pub struct Parameter {
     /// A duration's format and bounds (`hh:mm:ss 00:01:00..01:00:00 or Unlimited`).
     pub format: Option<String>,
     pub max_len: Option<usize>,
+    /// The parameter this one "cannot be combined with" (another parameter set's).
+    pub not_with: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -42,6 +44,8 @@ pub struct Cmdlet {
     pub parameters: Vec<Parameter>,
     /// Several parameter sets (a parameter required in one is not in the other).
     pub parameter_sets: bool,
+    /// How many parameter sets the cmdlet has (0 without).
+    pub set_count: usize,
     /// Exchange 2010 names the docs say to replace with `*-MobileDevice*`.
     pub legacy: bool,
 }
@@ -87,8 +91,9 @@ impl Cmdlets {
                 continue;
             };
             if line.starts_with(';') {
-                if line.contains("parameter sets:") {
+                if let Some((_, sets)) = line.split_once("parameter sets:") {
                     cmdlet.parameter_sets = true;
+                    cmdlet.set_count = sets.split(',').count();
                 }
                 continue;
             }
@@ -112,6 +117,11 @@ impl Cmdlets {
                     "range" => p.range = Some(value.to_string()),
                     "format" => p.format = Some(value.to_string()),
                     "maxlen" => p.max_len = value.parse().ok(),
+                    "note" => {
+                        p.not_with = value
+                            .split_once("cannot be combined with ")
+                            .map(|(_, other)| other.trim().to_string())
+                    }
                     _ => {}
                 }
             }
@@ -159,6 +169,29 @@ impl Cmdlets {
                 _ => {}
             }
             check_value(cmdlet, p, value)?;
+        }
+        let given = |name: &str| parameters.keys().any(|k| k.eq_ignore_ascii_case(name));
+        if let Some(p) = c
+            .parameters
+            .iter()
+            .find(|p| given(&p.name) && p.not_with.as_deref().is_some_and(&given))
+        {
+            return Err(format!(
+                "{cmdlet}: -{} cannot be combined with -{} (another parameter set)",
+                p.name,
+                p.not_with.as_deref().unwrap_or_default()
+            ));
+        }
+        if c.parameter_sets {
+            // Each set has its mandatory parameter when every set names one: one of them, then.
+            let mandatory: Vec<&Parameter> = c.parameters.iter().filter(|p| p.required).collect();
+            if mandatory.len() == c.set_count && !mandatory.iter().any(|p| given(&p.name)) {
+                let names: Vec<String> = mandatory.iter().map(|p| format!("-{}", p.name)).collect();
+                return Err(format!(
+                    "{cmdlet}: one of {} is mandatory",
+                    names.join(" or ")
+                ));
+            }
         }
         if !c.parameter_sets {
             if let Some(missing) = c
@@ -346,6 +379,17 @@ mod tests {
         assert!(c
             .check("Set-MobileDeviceMailboxPolicy", &p, Kind::Online)
             .is_err());
+        // Parameter sets: statistics are of one device or of one mailbox's, not both, not none.
+        let stats = |v: Value| c.check("Get-MobileDeviceStatistics", &params(v), Kind::Online);
+        assert_eq!(stats(json!({"Mailbox": "ann@contoso.com"})), Ok(()));
+        assert!(stats(json!({})).unwrap_err().contains("mandatory"));
+        assert!(stats(json!({"Mailbox": "a", "Identity": "b"}))
+            .unwrap_err()
+            .contains("cannot be combined"));
+        assert_eq!(
+            c.check("Get-MobileDevice", &params(json!({})), Kind::Online),
+            Ok(())
+        );
         // Where a parameter exists.
         let dc = params(json!({"Identity": "x", "DomainController": "dc1.example.com"}));
         assert!(c

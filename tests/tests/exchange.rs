@@ -345,10 +345,9 @@ async fn connectors_and_discovery(db: Db) {
                "DeviceAccessState": "Allowed", "DeviceWipeStatus": "",
                "UserPrincipalName": who})
     };
-    s.exchange.add_device(
-        ON_PREMISES,
-        device("jdoe@fabrikam.local", 1, "iPhone", "iOS 17.1 21B74"),
-    );
+    let mut jdoe = device("jdoe@fabrikam.local", 1, "iPhone", "iOS 17.1 21B74");
+    jdoe["LastSuccessSync"] = json!("2026-12-01T09:30:00Z");
+    s.exchange.add_device(ON_PREMISES, jdoe);
     s.exchange.add_device(
         ONLINE,
         device("amy@contoso.onmicrosoft.com", 2, "Android", "Android 14"),
@@ -376,6 +375,18 @@ async fn connectors_and_discovery(db: Db) {
     assert_eq!(jane["state"], "discovered");
     assert_eq!(jane["platform"], "ios");
     assert_eq!(jane["user_id"], user.as_str());
+    // When it last synchronised, from its mailbox's statistics.
+    let one =
+        s.c.get(&format!("/api/v1/devices/{}", jane["id"].as_str().unwrap()))
+            .await;
+    assert_eq!(
+        one.body["discovery"]["last_seen_at"], 1_796_117_400_000i64,
+        "{one:?}"
+    );
+    assert!(s
+        .exchange
+        .ran(ON_PREMISES)
+        .contains(&"Get-MobileDeviceStatistics".to_string()));
     let amy = found("amy_Android");
     assert_eq!(amy["platform"], "android");
     assert!(amy["user_id"].is_null(), "Exchange Online: by hand {amy}");

@@ -42,8 +42,14 @@ fn os_of(device_os: &str) -> Option<String> {
     )
 }
 
-/// The discovery of one device Exchange lists, owned (on-premises) by `owner`.
-pub fn discovery(c: &Connector, d: &Value, owner: Option<String>) -> Discovery {
+/// The discovery of one device Exchange lists, owned (on-premises) by `owner`, last
+/// synchronised at `last_seen_ms` (from its statistics).
+pub fn discovery(
+    c: &Connector,
+    d: &Value,
+    owner: Option<String>,
+    last_seen_ms: Option<u64>,
+) -> Discovery {
     let mailbox = text(d, "UserPrincipalName");
     let decided = devices::decision(c, d);
     let device_os = text(d, "DeviceOS");
@@ -66,7 +72,7 @@ pub fn discovery(c: &Connector, d: &Value, owner: Option<String>) -> Discovery {
             security_patch_level: None,
         },
         owner_user_id: owner,
-        last_seen_ms: None,
+        last_seen_ms,
         details: vec![
             Property {
                 name: "connector".into(),
@@ -125,6 +131,7 @@ pub fn sync() -> Result<u32, PluginError> {
         }
         connectors::save(&c)?;
         devices::keep(&c, &listed)?;
+        let synced = last_syncs(&c, &listed);
         let mut found = Vec::with_capacity(listed.len());
         for d in &listed {
             let owner = match c.kind {
@@ -137,7 +144,8 @@ pub fn sync() -> Result<u32, PluginError> {
                 }
                 Kind::Online => None,
             };
-            found.push(discovery(&c, d, owner));
+            let seen = synced.get(&text(d, "Identity")).copied();
+            found.push(discovery(&c, d, owner, seen));
         }
         for chunk in found.chunks(1000) {
             count += discoveries::record_discoveries(chunk)?;
@@ -202,4 +210,56 @@ fn keep_allowed(c: &mut Connector, listed: &[Value]) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// When each listed device last synchronised (`LastSuccessSync`), by identity, from its
+/// mailbox's statistics (`Get-MobileDeviceStatistics -Mailbox`, one call per mailbox). A mailbox
+/// whose statistics cannot be read leaves its devices without a date (logged).
+fn last_syncs(c: &Connector, listed: &[Value]) -> BTreeMap<String, u64> {
+    let mut mailboxes: Vec<String> = listed
+        .iter()
+        .map(|d| text(d, "UserPrincipalName"))
+        .filter(|m| !m.is_empty())
+        .collect();
+    mailboxes.sort();
+    mailboxes.dedup();
+    let mut synced = BTreeMap::new();
+    for mailbox in mailboxes {
+        let mut p = Map::new();
+        p.insert("Mailbox".into(), json!(mailbox));
+        match invoke(c, "Get-MobileDeviceStatistics", p) {
+            Ok(stats) => {
+                for s in stats {
+                    if let Some(ms) = unix_ms(&text(&s, "LastSuccessSync")) {
+                        synced.insert(text(&s, "Identity"), ms);
+                    }
+                }
+            }
+            Err(failure) => corral_plugin_sdk::capabilities::logging::log(
+                corral_plugin_sdk::capabilities::logging::Level::Warn,
+                &format!("connector {}: statistics of {mailbox}: {failure}", c.name),
+            ),
+        }
+    }
+    synced
+}
+
+/// Unix milliseconds of an ISO 8601 date as Exchange writes it (`2026-12-01T09:30:00Z`,
+/// `2026-12-01T09:30:00.1234567+00:00`).
+fn unix_ms(date: &str) -> Option<u64> {
+    let at = chrono::DateTime::parse_from_rfc3339(date.trim()).ok()?;
+    u64::try_from(at.timestamp_millis()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn exchange_dates_read_as_unix_milliseconds() {
+        assert_eq!(super::unix_ms("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(
+            super::unix_ms("2026-12-01T09:30:00.1234567+00:00"),
+            Some(1_796_117_400_123)
+        );
+        assert_eq!(super::unix_ms("yesterday"), None);
+    }
 }

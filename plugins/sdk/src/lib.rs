@@ -1,5 +1,4 @@
-//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.7.0`, a draft until the Exchange
-//! connector is released, which includes 0.1.0 to 0.6.0, but the interfaces later versions
+//! Rust SDK for Corral plugins (WIT package `corral:plugin@0.7.0`, which includes 0.1.0 to 0.6.0, but the interfaces later versions
 //! replaced: 0.2.0's `vendor` and 0.5.0's `collections` by 0.7.0's, 0.5.0's `registrations` by
 //! 0.6.0's).
 //!

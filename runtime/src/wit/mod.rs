@@ -512,7 +512,7 @@ pub enum WorldVersion {
     V0_5,
     /// `corral:plugin@0.6.0`: replaces `registrations` and adds the `provisioning` export.
     V0_6,
-    /// `corral:plugin@0.7.0` (draft): replaces `vendor` (named accounts) and `collections`
+    /// `corral:plugin@0.7.0`: replaces `vendor` (named accounts) and `collections`
     /// (the Exchange permissions), adds the `discoveries` capability and `locale`.
     V0_7,
 }

@@ -1,5 +1,5 @@
-//! `corral:plugin@0.7.0` (`wit/corral-plugin@0.7.0/`, a draft until the Exchange connector is
-//! released): replaces 0.2.0's `vendor` capability (credentials of several named accounts) and
+//! `corral:plugin@0.7.0` (`wit/corral-plugin@0.7.0/`, frozen with the Exchange connector):
+//! replaces 0.2.0's `vendor` capability (credentials of several named accounts) and
 //! 0.5.0's `collections` export (the Exchange connector's permissions), and adds the
 //! `discoveries` capability and `locale`. Imported interfaces are mapped onto the older modules (`with`), so
 //! their implementations are shared; its exports have their own (identical) types, converted by
