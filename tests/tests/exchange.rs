@@ -1340,3 +1340,63 @@ async fn the_connector_speaks_the_readers_language() {
             .await;
     assert_eq!(title(&de, "connectors"), "Connectors");
 }
+
+/// Exchange's devices are kept in buckets and listed a page at a time: every device once,
+/// however many; one is found, wiped and forgotten with its connector.
+#[tokio::test]
+async fn many_devices_are_paged_and_each_found_once() {
+    let s = setup(Db::Sqlite).await;
+    let id = s.contoso().await;
+    for n in 0..450 {
+        let who = format!("user{}@contoso.onmicrosoft.com", n % 50);
+        s.exchange.add_device(
+            ONLINE,
+            exchange_device(&who, n, "iPhone", "iPhone15C2", "iOS 17.1 21B74", "Apple/1"),
+        );
+    }
+    s.sync().await;
+    let path = format!("/api/v1/plugins/{}/collections/devices/items", s.plugin);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let url = match &token {
+            Some(t) => format!("{path}?page_token={t}"),
+            None => path.clone(),
+        };
+        let r = s.c.get(&url).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        pages += 1;
+        for item in r.body["items"].as_array().unwrap() {
+            assert!(seen.insert(detail(item, "device-id")), "{item} twice");
+        }
+        match r.body["next_page_token"].as_str() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 450);
+    assert!(pages >= 2, "{pages} pages");
+    // One found by its id; the ones Exchange no longer lists forgotten at the next sync.
+    let first = s.items("devices").await[0].clone();
+    let one = s.item("devices", first["id"].as_str().unwrap()).await;
+    assert_eq!(one["id"], first["id"]);
+    s.exchange
+        .exchange
+        .lock()
+        .unwrap()
+        .organisations
+        .get_mut(ONLINE)
+        .unwrap()
+        .devices
+        .truncate(10);
+    s.sync().await;
+    let r = s.c.get(&path).await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 10, "{r:?}");
+    assert!(r.body["next_page_token"].is_null());
+    let r = s.act(&s.c, "remove", Some(&id), json!({})).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = s.c.get(&path).await;
+    assert!(r.body["items"].as_array().unwrap().is_empty(), "{r:?}");
+    s.exchange.assert_conforms();
+}

@@ -1,5 +1,7 @@
 //! The `devices` collection: the devices each organisation reported at the last inventory sync
-//! (kept in `kv` as `devices/<connector>/<key>`), each with the access it has under the
+//! (kept in `kv` in 256 buckets per connector, `devices/<connector>/<bucket>`, a device in the
+//! bucket of the first byte of its key: a sync writes at most 256 values, a device is read with
+//! one, a page of the collection is whole buckets), each with the access it has under the
 //! connector's rules and why (module `access`), and the wipes (SPEC G4): `wipe` asks Exchange
 //! for a remote wipe (`Clear-MobileDevice`, the *delete resource* permission), `cancel-wipe`
 //! cancels a pending one (`Clear-MobileDevice -Cancel`, *modify resource*). The host records
@@ -40,25 +42,60 @@ pub fn text(d: &Value, name: &str) -> String {
     d[name].as_str().unwrap_or_default().trim().to_string()
 }
 
+/// A device's bucket: the first byte of its key, in hex.
+fn bucket_of(key: &str) -> &str {
+    &key[..2]
+}
+
+fn bucket_key(connector: &str, bucket: &str) -> String {
+    format!("{PREFIX}{connector}/{bucket}")
+}
+
+type Bucket = Map<String, Value>;
+
+fn read_bucket(key: &str) -> Result<Bucket, PluginError> {
+    Ok(kv::get(key)
+        .map_err(kv_error)?
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default())
+}
+
+fn write_bucket(key: &str, bucket: &Bucket) -> Result<(), PluginError> {
+    let bytes = serde_json::to_vec(bucket).map_err(|e| PluginError::Internal(e.to_string()))?;
+    kv::set(key, &bytes).map_err(kv_error)
+}
+
+/// The connector's buckets in use (at most 256).
+fn buckets(connector: &str) -> Result<Vec<String>, PluginError> {
+    let mut keys = kv::list_keys(&format!("{PREFIX}{connector}/"), 1000).map_err(kv_error)?;
+    keys.sort();
+    Ok(keys)
+}
+
 /// Keeps what the organisation reported of its devices, forgetting the ones it no longer lists.
 pub fn keep(c: &Connector, reported: &[Value]) -> Result<(), PluginError> {
-    let prefix = format!("{PREFIX}{}/", c.id);
-    let mut stale = kv::list_keys(&prefix, 1000).map_err(kv_error)?;
+    let mut fresh: std::collections::BTreeMap<String, Bucket> = Default::default();
     for d in reported {
-        let key = format!("{prefix}{}", key_of(&text(d, "Identity")));
-        stale.retain(|k| k != &key);
-        let bytes = serde_json::to_vec(d).map_err(|e| PluginError::Internal(e.to_string()))?;
-        kv::set(&key, &bytes).map_err(kv_error)?;
+        let key = key_of(&text(d, "Identity"));
+        fresh
+            .entry(bucket_key(&c.id, bucket_of(&key)))
+            .or_default()
+            .insert(key, d.clone());
     }
-    for key in stale {
-        kv::delete(&key).map_err(kv_error)?;
+    for stale in buckets(&c.id)? {
+        if !fresh.contains_key(&stale) {
+            kv::delete(&stale).map_err(kv_error)?;
+        }
+    }
+    for (key, bucket) in &fresh {
+        write_bucket(key, bucket)?;
     }
     Ok(())
 }
 
 /// Forgets every device of a removed connector.
 pub fn forget(connector: &str) -> Result<(), PluginError> {
-    for key in kv::list_keys(&format!("{PREFIX}{connector}/"), 1000).map_err(kv_error)? {
+    for key in buckets(connector)? {
         kv::delete(&key).map_err(kv_error)?;
     }
     Ok(())
@@ -162,37 +199,57 @@ fn item(c: &Connector, d: &Value) -> Item {
     }
 }
 
-fn read(key: &str) -> Result<Option<Value>, PluginError> {
-    Ok(kv::get(key)
-        .map_err(kv_error)?
-        .and_then(|b| serde_json::from_slice(&b).ok()))
-}
+/// Items per page, about: a page is whole buckets, at least this many items when there are.
+const PAGE: usize = 200;
 
-pub fn list() -> Result<Page, PluginError> {
-    let mut items = Vec::new();
+/// A page of every connector's devices: whole buckets from `page_token` (`<connector>/<bucket>`)
+/// on, until the page has [`PAGE`] items.
+pub fn list(page_token: Option<&str>) -> Result<Page, PluginError> {
+    let mut all = Vec::new();
     for c in connectors::all()? {
-        for key in kv::list_keys(&format!("{PREFIX}{}/", c.id), 1000).map_err(kv_error)? {
-            if let Some(d) = read(&key)? {
-                items.push(item(&c, &d));
-            }
+        for key in buckets(&c.id)? {
+            all.push((c.clone(), key));
         }
+    }
+    let start = match page_token {
+        Some(token) => all
+            .iter()
+            .position(|(_, key)| key.strip_prefix(PREFIX) == Some(token))
+            .ok_or_else(|| PluginError::InvalidInput(format!("page token {token}")))?,
+        None => 0,
+    };
+    let mut items = Vec::new();
+    let mut next = None;
+    for (i, (c, key)) in all.iter().enumerate().skip(start) {
+        if items.len() >= PAGE {
+            next = all[i].1.strip_prefix(PREFIX).map(str::to_string);
+            break;
+        }
+        items.extend(read_bucket(key)?.values().map(|d| item(c, d)));
     }
     items.sort_by(|a, b| a.title.cmp(&b.title));
     Ok(Page {
         items,
-        next_page_token: None,
+        next_page_token: next,
     })
 }
 
+/// The device of item `id` (`<connector>-<key>`), its connector and its bucket's key.
 fn find(id: &str) -> Result<Option<(Connector, Value, String)>, PluginError> {
     let Some((connector, key)) = id.split_once('-') else {
         return Ok(None);
     };
+    if key.len() != 16 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
     let Some(c) = connectors::get(connector)? else {
         return Ok(None);
     };
-    let path = format!("{PREFIX}{connector}/{key}");
-    Ok(read(&path)?.map(|d| (c, d, path)))
+    let bucket = bucket_key(connector, bucket_of(key));
+    Ok(read_bucket(&bucket)?
+        .get(key)
+        .cloned()
+        .map(|d| (c, d, bucket)))
 }
 
 pub fn get(id: &str) -> Result<Option<Item>, PluginError> {
@@ -208,25 +265,26 @@ fn clear(c: &Connector, identity: &str, cancel: bool) -> Result<(), PluginError>
         p.insert("Cancel".into(), json!(true));
     }
     invoke(c, "Clear-MobileDevice", p).map_err(|f| PluginError::Upstream(f.0))?;
-    let path = format!("{PREFIX}{}/{}", c.id, key_of(identity));
-    if let Some(mut d) = read(&path)? {
+    let key = key_of(identity);
+    let bucket = bucket_key(&c.id, bucket_of(&key));
+    let mut devices = read_bucket(&bucket)?;
+    if let Some(d) = devices.get_mut(&key) {
         d["DeviceWipeStatus"] = json!(if cancel {
             "WipeCanceled"
         } else {
             "WipePending"
         });
-        let bytes = serde_json::to_vec(&d).map_err(|e| PluginError::Internal(e.to_string()))?;
-        kv::set(&path, &bytes).map_err(kv_error)?;
+        write_bucket(&bucket, &devices)?;
     }
     Ok(())
 }
 
 /// The collection's `wipe` and `cancel-wipe`.
 pub fn act(id: &str, action: &str) -> Result<Outcome, PluginError> {
-    let (c, d, path) =
+    let (c, d, _) =
         find(id)?.ok_or_else(|| PluginError::InvalidInput(format!("no device {id}")))?;
     clear(&c, &text(&d, "Identity"), action == "cancel-wipe")?;
-    let d = read(&path)?.unwrap_or(d);
+    let d = find(id)?.map_or(d, |(_, d, _)| d);
     Ok(Outcome::Done(Some(item(&c, &d))))
 }
 

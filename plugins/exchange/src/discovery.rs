@@ -168,12 +168,14 @@ fn keep_allowed(c: &mut Connector, listed: &[Value]) -> Result<(), Failure> {
             .filter(|d| !text(d, "DeviceImei").is_empty() && !text(d, "DeviceId").is_empty())
             .collect();
         let imeis: Vec<String> = with_imei.iter().map(|d| text(d, "DeviceImei")).collect();
-        let enrolled = if imeis.is_empty() {
-            Vec::new()
-        } else {
-            device_lookup::find_devices(&imeis)
-                .map_err(|e| Failure(format!("the inventory could not be read: {e:?}")))?
-        };
+        // The host answers at most 10,000 look-ups at once.
+        let mut enrolled = Vec::with_capacity(imeis.len());
+        for chunk in imeis.chunks(10_000) {
+            enrolled.extend(
+                device_lookup::find_devices(chunk)
+                    .map_err(|e| Failure(format!("the inventory could not be read: {e:?}")))?,
+            );
+        }
         for (d, found) in with_imei.iter().zip(enrolled) {
             if found.is_some() {
                 wanted

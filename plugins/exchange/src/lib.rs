@@ -160,7 +160,7 @@ impl Plugin for Exchange {
     fn list_items(
         collection: String,
         _search: Option<String>,
-        _page_token: Option<String>,
+        page_token: Option<String>,
     ) -> Result<Page, PluginError> {
         match collection.as_str() {
             CONNECTORS => Ok(Page {
@@ -169,7 +169,7 @@ impl Plugin for Exchange {
             }),
             SETTINGS => settings::list(),
             RULES => rules::list(),
-            devices::DEVICES => devices::list(),
+            devices::DEVICES => devices::list(page_token.as_deref()),
             other => Err(PluginError::InvalidInput(format!("no collection {other}"))),
         }
     }
