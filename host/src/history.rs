@@ -27,6 +27,11 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// How the history names the actor (an e-mail address, "system"...).
+    pub fn label(&self) -> String {
+        self.columns().2
+    }
+
     fn columns(&self) -> (&'static str, Option<&str>, String) {
         match self {
             Actor::Admin { id, email } => ("admin", Some(id.as_str()), email.clone()),

@@ -159,6 +159,33 @@ impl PlayedDevice {
         (status, r.bytes().await.unwrap().to_vec())
     }
 
+    /// Reports on the command channel with `fields` besides the UDID (a command's answer:
+    /// `Status`, `CommandUUID`, its response keys), signed; returns the HTTP status and the
+    /// next command, if any.
+    pub async fn send(&self, base_url: &str, fields: Dictionary) -> (u16, Option<Dictionary>) {
+        let mut d = fields;
+        d.insert("UDID".into(), Value::from(self.udid.as_str()));
+        let mut body = Vec::new();
+        plist::to_writer_xml(&mut body, &Value::Dictionary(d)).unwrap();
+        let r = self
+            .http
+            .put(format!("{base_url}{}", self.server_path))
+            .header("mdm-signature", self.signature(&body))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await.unwrap();
+        let next = (!bytes.is_empty()).then(|| {
+            Value::from_reader_xml(&bytes[..])
+                .expect("a command is an XML plist")
+                .into_dictionary()
+                .expect("a dictionary")
+        });
+        (status, next)
+    }
+
     /// Sends a check-in message as XML, signed unless `signed` is false; returns the status.
     pub async fn check_in(&self, base_url: &str, message: &Dictionary, signed: bool) -> u16 {
         let mut body = Vec::new();

@@ -18,6 +18,7 @@ use cryptographic_message_syntax::SignedData;
 use plist::{Dictionary, Value};
 use sha2::{Digest, Sha256};
 
+use super::commands;
 use crate::devices::{self, Platform, Registration};
 use crate::error::Error;
 use crate::history::Actor;
@@ -498,25 +499,18 @@ async fn store_tokens(
     Ok(())
 }
 
-/// What a device reported on the command channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServerStatus {
-    Idle,
-    /// The answer to a command (Acknowledged, Error, CommandFormatError, NotNow).
-    Result,
-}
-
-/// The command channel (`ServerURL`): the device reports its status and asks for its next
-/// command. Authenticated like check-ins; the message's UDID (or EnrollmentID) must be the
-/// one the enrolment authenticated with, and the enrolment must be active. No commands are
-/// queued yet, so the answer is always "nothing to do". The last contact is recorded at most
-/// once a minute, so idle polling does not turn into a write per request.
+/// The command channel (`ServerURL`): the device reports its status (and its answer to the
+/// command it got) and asks for its next command. Authenticated like check-ins; the message's
+/// UDID (or EnrollmentID) must be the one the enrolment authenticated with, and the enrolment
+/// must be active. Answers the next command's plist (`commands`), or none: "nothing to do".
+/// A poll with nothing to answer and nothing queued writes nothing but the last contact, at
+/// most once a minute.
 pub async fn server(
     store: &Store,
     tenant: &TenantId,
     signature: Option<&str>,
     body: &[u8],
-) -> Result<Result<ServerStatus, Refused>, Error> {
+) -> Result<Result<Option<String>, Refused>, Error> {
     let Some(signature) = signature else {
         return Ok(Err(Refused::Unsigned));
     };
@@ -528,15 +522,18 @@ pub async fn server(
         Ok(d) => d,
         Err(refused) => return Ok(Err(refused)),
     };
-    let status = match string(&message, "Status").as_deref() {
-        Some("Idle") => ServerStatus::Idle,
+    let reported = string(&message, "Status");
+    let answered = match reported.as_deref() {
+        Some("Idle") => None,
         Some("Acknowledged" | "Error" | "CommandFormatError" | "NotNow") => {
-            if string(&message, "CommandUUID").is_none() {
-                return Ok(Err(Refused::Malformed(
-                    "CommandUUID is required with a command result".into(),
-                )));
+            match string(&message, "CommandUUID") {
+                Some(uuid) => Some(uuid),
+                None => {
+                    return Ok(Err(Refused::Malformed(
+                        "CommandUUID is required with a command result".into(),
+                    )))
+                }
             }
-            ServerStatus::Result
         }
         Some(other) => return Ok(Err(Refused::Malformed(format!("unknown Status {other}")))),
         None => return Ok(Err(Refused::Malformed("Status is required".into()))),
@@ -546,6 +543,7 @@ pub async fn server(
         Err(refused) => return Ok(Err(refused)),
     };
 
+    let now = now_ms();
     let mut reader = store.reader(tenant).await?;
     let row: Option<(String, String, Option<String>, Option<i64>)> = sqlx::query_as(
         "SELECT id, status, udid, checked_in_at FROM apple_enrolments \
@@ -555,7 +553,6 @@ pub async fn server(
     .bind(&fingerprint)
     .fetch_optional(reader.conn())
     .await?;
-    drop(reader);
     let Some((id, enrolment_status, enrolled_udid, seen)) = row else {
         return Ok(Err(Refused::UnknownIdentity));
     };
@@ -565,9 +562,25 @@ pub async fn server(
     if enrolled_udid.as_deref() != Some(udid.as_str()) {
         return Ok(Err(Refused::UnknownIdentity));
     }
-    let now = now_ms();
-    if seen.is_none_or(|s| now - s >= 60_000) {
-        let mut scoped = store.scoped(tenant).await?;
+    let queued = answered.is_some() || commands::has_open(&mut reader, &id, now).await?;
+    drop(reader);
+    let stale = seen.is_none_or(|s| now - s >= 60_000);
+    if !queued && !stale {
+        return Ok(Ok(None));
+    }
+    let mut scoped = store.scoped(tenant).await?;
+    if let (Some(uuid), Some(status)) = (&answered, &reported) {
+        commands::answer(&mut scoped, &id, uuid, status, &message, now).await?;
+    }
+    let skip = answered
+        .as_deref()
+        .filter(|_| reported.as_deref() == Some("NotNow"));
+    let next = if queued {
+        commands::next(&mut scoped, &id, skip, now).await?
+    } else {
+        None
+    };
+    if stale {
         sqlx::query(
             "UPDATE apple_enrolments SET checked_in_at = $1 WHERE tenant_id = $2 AND id = $3",
         )
@@ -576,9 +589,9 @@ pub async fn server(
         .bind(&id)
         .execute(scoped.conn())
         .await?;
-        scoped.commit().await?;
     }
-    Ok(Ok(status))
+    scoped.commit().await?;
+    Ok(Ok(next.map(|(_, plist)| plist)))
 }
 
 /// The enrolments of a batch's identities, by identity fingerprint (one statement).

@@ -2,9 +2,11 @@
 //! signing (`pki`, `signing`), the device identity each profile carries (`issuing`), the
 //! enrolment profile itself (`profile`), and the one-time download links that carry an
 //! enrolment (`enrolments`), the check-in protocol devices speak once enrolled (`checkin`),
-//! and the scheduled follow-up of unfinished enrolments (`follow_up`).
+//! the queue of commands to enrolled devices (`commands`), and the scheduled follow-up of
+//! unfinished enrolments (`follow_up`).
 
 pub mod checkin;
+pub mod commands;
 pub mod enrolments;
 pub mod follow_up;
 pub mod issuing;

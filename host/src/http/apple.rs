@@ -1,18 +1,26 @@
 //! `/api/v1/apple`: the tenant's Apple PKI as administrators need to see it (SPEC D3): the
 //! certificate authority that issues device identities and signs profiles (through its
-//! profile-signing certificate). Made on first request when the tenant has none yet.
+//! profile-signing certificate). Made on first request when the tenant has none yet. And the
+//! queue of MDM commands to enrolled Apple devices (issue 25).
 
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiQuery, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
+use crate::apple::commands::{Command, CommandQuery, EnqueueRequest};
 use crate::apple::pki::Certificates;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(certificates))
+    OpenApiRouter::new()
+        .routes(routes!(certificates))
+        .routes(routes!(list_commands, enqueue_commands))
+        .routes(routes!(get_command))
+        .routes(routes!(cancel_command))
 }
 
 /// Your tenant's certificate authority and profile-signing certificate.
@@ -23,4 +31,60 @@ async fn certificates(
     CurrentAdmin(me): CurrentAdmin,
 ) -> ApiResult<Json<Certificates>> {
     Ok(Json(state.as_admin(&me).apple_certificates().await?))
+}
+
+/// Enqueue an MDM command for enrolled Apple devices (one or many); each device gets it at its
+/// next poll of the command channel. An erase needs the permission to delete devices.
+#[utoipa::path(post, path = "/api/v1/apple/commands", tag = "apple", security(("session" = [])),
+    request_body = EnqueueRequest,
+    responses((status = 201, body = Vec<Command>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn enqueue_commands(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    ApiJson(request): ApiJson<EnqueueRequest>,
+) -> ApiResult<(StatusCode, Json<Vec<Command>>)> {
+    let queued = state.as_admin(&me).enqueue_apple_commands(&request).await?;
+    Ok((StatusCode::CREATED, Json(queued)))
+}
+
+/// The tenant's MDM commands, newest first, with their status and the devices' answers.
+#[utoipa::path(get, path = "/api/v1/apple/commands", tag = "apple", security(("session" = [])),
+    params(CommandQuery),
+    responses((status = 200, body = Vec<Command>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+async fn list_commands(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    ApiQuery(q): ApiQuery<CommandQuery>,
+) -> ApiResult<Json<Vec<Command>>> {
+    Ok(Json(state.as_admin(&me).apple_commands(&q).await?))
+}
+
+/// One MDM command (its `CommandUUID`).
+#[utoipa::path(get, path = "/api/v1/apple/commands/{id}", tag = "apple",
+    security(("session" = [])),
+    responses((status = 200, body = Command), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn get_command(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Command>> {
+    Ok(Json(state.as_admin(&me).apple_command(&id).await?))
+}
+
+/// Cancel a command the device has not answered: it is not sent any more (409 once answered).
+#[utoipa::path(post, path = "/api/v1/apple/commands/{id}/cancel", tag = "apple",
+    security(("session" = [])),
+    responses((status = 200, body = Command), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn cancel_command(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    Path(id): Path<String>,
+    _body: NoBody,
+) -> ApiResult<Json<Command>> {
+    Ok(Json(state.as_admin(&me).cancel_apple_command(&id).await?))
 }

@@ -6,6 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use axum::Router;
 
@@ -39,18 +40,24 @@ async fn check_in(
     }
 }
 
-/// The command channel: the device reports its status and gets its next command (none yet:
-/// an empty 200 answer, which devices read as "nothing to do").
+/// The command channel: the device reports its status and gets its next command (a plist),
+/// or an empty 200 answer, which devices read as "nothing to do".
 async fn server(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let tenant = tenant_of(&state, &slug).await?;
     let signature = headers.get("mdm-signature").and_then(|v| v.to_str().ok());
     match checkin::server(state.store(), &tenant.id, signature, &body).await? {
-        Ok(_) => Ok(StatusCode::OK),
+        Ok(Some(command)) => Ok((
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/xml")],
+            command,
+        )
+            .into_response()),
+        Ok(None) => Ok(StatusCode::OK.into_response()),
         Err(refused) => Err(refusal(&slug, refused)),
     }
 }

@@ -1,0 +1,805 @@
+//! Commands to Apple devices (SPEC D4, D7; issue 25): a queue per enrolment in the database
+//! (`apple_commands`), shared by every host process.
+//!
+//! Why here, this way: the device asks for its next command on the command channel
+//! (`checkin::server`), one at a time, and answers each (Acknowledged, Error,
+//! CommandFormatError, NotNow). A command is enqueued for one device or many in one
+//! transaction; it stays pending until the device answers it. The command a poll answers with
+//! is claimed first (`sent_at`, a conditional update): two polls of the same device at once,
+//! on one process or two, never get the same command; a claim the device never answered lapses
+//! after [`CLAIM_MS`] and the command goes again. NotNow keeps the command for a later poll,
+//! never the answer to that NotNow. Commands go out by priority, then age.
+//!
+//! The commands are built as Apple's schemas (`specs/apple/commands/`) describe them; the
+//! answer to `DeviceInformation` updates the device's name, OS version and model.
+
+use plist::{Dictionary, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::devices::{self, Platform};
+use crate::error::Error;
+use crate::history::{self, Actor, Change};
+use crate::store::{new_id, Scoped};
+
+/// A claim the device did not answer lapses after this long (the command goes again).
+pub const CLAIM_MS: i64 = 60_000;
+/// The most devices one enqueue names.
+pub const MAX_DEVICES: usize = 10_000;
+
+/// What the device reports of itself when asked (`DeviceInformation`'s queries).
+const QUERIES: [&str; 7] = [
+    "DeviceName",
+    "OSVersion",
+    "BuildVersion",
+    "ModelName",
+    "Model",
+    "ProductName",
+    "SerialNumber",
+];
+
+/// A command as an administrator (or a user, for their own device) asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(tag = "request_type", deny_unknown_fields)]
+pub enum Request {
+    /// The device's name, OS version, model and serial number (its answer updates the device).
+    DeviceInformation,
+    SecurityInfo,
+    InstalledApplicationList,
+    ProfileList,
+    /// Locks the device; a Mac takes a 6-digit `pin` (required there), an iPhone or iPad a
+    /// `message` and a `phone_number` shown on the lock screen.
+    DeviceLock {
+        #[serde(default)]
+        pin: Option<String>,
+        #[serde(default)]
+        message: Option<String>,
+        #[serde(default)]
+        phone_number: Option<String>,
+    },
+    /// Erases the device; a Mac takes a 6-digit `pin` (required there).
+    EraseDevice {
+        #[serde(default)]
+        pin: Option<String>,
+    },
+    RestartDevice,
+    /// Installs a profile (`payload`: the profile's bytes, base64).
+    InstallProfile {
+        payload: String,
+    },
+    /// Removes the profile with this `PayloadIdentifier`.
+    RemoveProfile {
+        identifier: String,
+    },
+}
+
+impl Request {
+    pub fn request_type(&self) -> &'static str {
+        match self {
+            Request::DeviceInformation => "DeviceInformation",
+            Request::SecurityInfo => "SecurityInfo",
+            Request::InstalledApplicationList => "InstalledApplicationList",
+            Request::ProfileList => "ProfileList",
+            Request::DeviceLock { .. } => "DeviceLock",
+            Request::EraseDevice { .. } => "EraseDevice",
+            Request::RestartDevice => "RestartDevice",
+            Request::InstallProfile { .. } => "InstallProfile",
+            Request::RemoveProfile { .. } => "RemoveProfile",
+        }
+    }
+
+    /// Refuses what Apple's schemas do not allow for the device's platform, naming the field.
+    pub fn check(&self, platform: Platform) -> Result<(), Error> {
+        let mac = platform == Platform::Macos;
+        let pin = |pin: &Option<String>| match (pin, mac) {
+            (Some(p), true) if p.len() == 6 && p.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+            (Some(_), true) => Err(Error::invalid("pin", "a Mac's PIN is 6 digits")),
+            (None, true) => Err(Error::invalid("pin", "a Mac needs a 6-digit PIN")),
+            (Some(_), false) => Err(Error::invalid("pin", "only a Mac takes a PIN")),
+            (None, false) => Ok(()),
+        };
+        match self {
+            Request::DeviceLock {
+                pin: p,
+                message,
+                phone_number,
+            } => {
+                pin(p)?;
+                if message.as_ref().is_some_and(|m| m.chars().count() > 200) {
+                    return Err(Error::invalid("message", "at most 200 characters"));
+                }
+                if phone_number.as_ref().is_some_and(|n| {
+                    n.is_empty()
+                        || n.len() > 30
+                        || !n.chars().all(|c| "+0123456789 -()".contains(c))
+                }) {
+                    return Err(Error::invalid("phone_number", "a phone number"));
+                }
+                Ok(())
+            }
+            Request::EraseDevice { pin: p } => pin(p),
+            Request::InstallProfile { payload } => {
+                use base64::Engine;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(payload)
+                    .map_err(|_| Error::invalid("payload", "the profile's bytes in base64"))?;
+                if bytes.is_empty() || bytes.len() > 1 << 20 {
+                    return Err(Error::invalid("payload", "a profile of 1 byte to 1 MiB"));
+                }
+                Ok(())
+            }
+            Request::RemoveProfile { identifier } => {
+                if identifier.trim().is_empty() || identifier.len() > 255 {
+                    return Err(Error::invalid("identifier", "a PayloadIdentifier"));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The command's `Command` dictionary, as Apple's schema for it says.
+    fn command(&self) -> Dictionary {
+        let mut c = Dictionary::new();
+        c.insert("RequestType".into(), self.request_type().into());
+        match self {
+            Request::DeviceInformation => {
+                c.insert(
+                    "Queries".into(),
+                    Value::Array(QUERIES.iter().map(|q| Value::from(*q)).collect()),
+                );
+            }
+            Request::DeviceLock {
+                pin,
+                message,
+                phone_number,
+            } => {
+                if let Some(p) = pin {
+                    c.insert("PIN".into(), p.as_str().into());
+                }
+                if let Some(m) = message {
+                    c.insert("Message".into(), m.as_str().into());
+                }
+                if let Some(n) = phone_number {
+                    c.insert("PhoneNumber".into(), n.as_str().into());
+                }
+            }
+            Request::EraseDevice { pin: Some(p) } => {
+                c.insert("PIN".into(), p.as_str().into());
+            }
+            Request::InstallProfile { payload } => {
+                use base64::Engine;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(payload)
+                    .unwrap_or_default();
+                c.insert("Payload".into(), Value::Data(bytes));
+            }
+            Request::RemoveProfile { identifier } => {
+                c.insert("Identifier".into(), identifier.as_str().into());
+            }
+            _ => {}
+        }
+        c
+    }
+
+    /// The whole command as the device gets it (an XML plist).
+    pub fn plist(&self, uuid: &str) -> String {
+        let mut d = Dictionary::new();
+        d.insert("CommandUUID".into(), uuid.into());
+        d.insert("Command".into(), Value::Dictionary(self.command()));
+        let mut out = Vec::new();
+        plist::to_writer_xml(&mut out, &Value::Dictionary(d)).expect("a plist writes");
+        String::from_utf8(out).expect("XML is UTF-8")
+    }
+}
+
+/// Where a command stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    NotNow,
+    Acknowledged,
+    Error,
+    CommandFormatError,
+    Cancelled,
+}
+
+impl Status {
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::NotNow => "not_now",
+            Status::Acknowledged => "acknowledged",
+            Status::Error => "error",
+            Status::CommandFormatError => "command_format_error",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(code: &str) -> Status {
+        match code {
+            "not_now" => Status::NotNow,
+            "acknowledged" => Status::Acknowledged,
+            "error" => Status::Error,
+            "command_format_error" => Status::CommandFormatError,
+            "cancelled" => Status::Cancelled,
+            _ => Status::Pending,
+        }
+    }
+
+    /// Not answered yet: the device may still get it.
+    pub fn open(self) -> bool {
+        matches!(self, Status::Pending | Status::NotNow)
+    }
+}
+
+/// A command in the queue, as the admin API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Command {
+    /// The `CommandUUID`.
+    pub id: String,
+    pub device_id: String,
+    pub request_type: String,
+    pub priority: i64,
+    pub status: Status,
+    /// How many times it went to the device.
+    pub sends: i64,
+    /// The device's answer, as it sent it (an XML plist), once answered.
+    pub result: Option<String>,
+    /// For an error: the device's `ErrorChain` (code, domain, descriptions).
+    pub error_chain: Option<serde_json::Value>,
+    /// Who asked (the history's label).
+    pub requested_by: String,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub answered_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    device_id: String,
+    request_type: String,
+    priority: i64,
+    status: String,
+    sends: i64,
+    result_plist: Option<String>,
+    error_chain: Option<String>,
+    requested_by: String,
+    created_at: i64,
+    sent_at: Option<i64>,
+    answered_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, device_id, request_type, priority, status, sends, result_plist, \
+    error_chain, requested_by, created_at, sent_at, answered_at";
+
+impl From<Row> for Command {
+    fn from(r: Row) -> Command {
+        Command {
+            id: r.id,
+            device_id: r.device_id,
+            request_type: r.request_type,
+            priority: r.priority,
+            status: Status::parse(&r.status),
+            sends: r.sends,
+            result: r.result_plist,
+            error_chain: r.error_chain.and_then(|e| serde_json::from_str(&e).ok()),
+            requested_by: r.requested_by,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+            answered_at: r.answered_at,
+        }
+    }
+}
+
+/// What the history keeps of an enqueued or cancelled command.
+#[derive(Serialize)]
+struct Logged<'a> {
+    command_uuid: &'a str,
+    request_type: &'a str,
+    status: &'a str,
+}
+
+/// Enqueues `request` for each of `device_ids` (enrolled Apple devices of the tenant), in the
+/// caller's transaction, each in the device's history with `actor`. The first device that
+/// cannot take it refuses the whole enqueue, naming it (`device_ids[i]`).
+pub async fn enqueue(
+    scoped: &mut Scoped,
+    actor: &Actor,
+    device_ids: &[String],
+    request: &Request,
+    priority: i64,
+    now: i64,
+) -> Result<Vec<Command>, Error> {
+    if device_ids.is_empty() || device_ids.len() > MAX_DEVICES {
+        return Err(Error::invalid(
+            "device_ids",
+            format!("1 to {MAX_DEVICES} devices"),
+        ));
+    }
+    if !(-100..=100).contains(&priority) {
+        return Err(Error::invalid("priority", "from -100 to 100"));
+    }
+    let tenant = scoped.tenant().as_str().to_string();
+    let mut queued = Vec::with_capacity(device_ids.len());
+    for (at, device_id) in device_ids.iter().enumerate() {
+        let enrolment: Option<(String, String)> = sqlx::query_as(
+            "SELECT id, platform FROM apple_enrolments \
+             WHERE tenant_id = $1 AND device_id = $2 AND status = 'active'",
+        )
+        .bind(&tenant)
+        .bind(device_id)
+        .fetch_optional(scoped.conn())
+        .await?;
+        let Some((enrolment_id, _)) = enrolment else {
+            return Err(Error::invalid(
+                format!("device_ids[{at}]"),
+                "not an Apple device enrolled in this tenant",
+            ));
+        };
+        let device = devices::get(scoped, device_id).await?;
+        request.check(device.platform)?;
+        let id = new_id().to_uppercase();
+        sqlx::query(
+            "INSERT INTO apple_commands (id, tenant_id, enrolment_id, device_id, request_type, \
+             command_plist, priority, status, sends, requested_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9)",
+        )
+        .bind(&id)
+        .bind(&tenant)
+        .bind(&enrolment_id)
+        .bind(device_id)
+        .bind(request.request_type())
+        .bind(request.plist(&id))
+        .bind(priority)
+        .bind(actor.label())
+        .bind(now)
+        .execute(scoped.conn())
+        .await?;
+        history::record(
+            scoped,
+            actor,
+            Change::new::<(), _>(
+                "device",
+                device_id,
+                "apple_command",
+                None,
+                Some(&Logged {
+                    command_uuid: &id,
+                    request_type: request.request_type(),
+                    status: "pending",
+                }),
+            ),
+        )
+        .await?;
+        queued.push(Command {
+            id,
+            device_id: device_id.clone(),
+            request_type: request.request_type().into(),
+            priority,
+            status: Status::Pending,
+            sends: 0,
+            result: None,
+            error_chain: None,
+            requested_by: actor.label(),
+            created_at: now,
+            sent_at: None,
+            answered_at: None,
+        });
+    }
+    Ok(queued)
+}
+
+/// Cancels a command not answered yet (409 once answered or cancelled).
+pub async fn cancel(scoped: &mut Scoped, actor: &Actor, id: &str) -> Result<Command, Error> {
+    let command = get(scoped, id).await?;
+    if !command.status.open() {
+        return Err(Error::Conflict {
+            code: "command_closed",
+            message: format!(
+                "the command is {} already; only a pending one is cancelled",
+                command.status.code()
+            ),
+        });
+    }
+    let done = sqlx::query(
+        "UPDATE apple_commands SET status = 'cancelled' \
+         WHERE tenant_id = $1 AND id = $2 AND status IN ('pending', 'not_now')",
+    )
+    .bind(scoped.tenant().as_str().to_string())
+    .bind(id)
+    .execute(scoped.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::Conflict {
+            code: "command_closed",
+            message: "the command was answered meanwhile".into(),
+        });
+    }
+    history::record(
+        scoped,
+        actor,
+        Change::new::<(), _>(
+            "device",
+            &command.device_id,
+            "apple_command_cancelled",
+            None,
+            Some(&Logged {
+                command_uuid: id,
+                request_type: &command.request_type,
+                status: "cancelled",
+            }),
+        ),
+    )
+    .await?;
+    get(scoped, id).await
+}
+
+pub async fn get(scoped: &mut Scoped, id: &str) -> Result<Command, Error> {
+    sqlx::query_as::<_, Row>(&format!(
+        "SELECT {COLUMNS} FROM apple_commands WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(scoped.tenant().as_str().to_string())
+    .bind(id)
+    .fetch_optional(scoped.conn())
+    .await?
+    .map(Command::from)
+    .ok_or(Error::NotFound("command"))
+}
+
+/// The tenant's commands, newest first: of one device, in one status, or all.
+pub async fn list(
+    scoped: &mut Scoped,
+    device_id: Option<&str>,
+    status: Option<Status>,
+    limit: i64,
+) -> Result<Vec<Command>, Error> {
+    let mut sql = format!("SELECT {COLUMNS} FROM apple_commands WHERE tenant_id = $1");
+    let mut n = 1;
+    if device_id.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND device_id = ${n}"));
+    }
+    if status.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND status = ${n}"));
+    }
+    sql.push_str(&format!(
+        " ORDER BY created_at DESC, id DESC LIMIT ${}",
+        n + 1
+    ));
+    let mut q = sqlx::query_as::<_, Row>(&sql).bind(scoped.tenant().as_str().to_string());
+    if let Some(d) = device_id {
+        q = q.bind(d.to_string());
+    }
+    if let Some(s) = status {
+        q = q.bind(s.code());
+    }
+    Ok(q.bind(limit.clamp(1, 1000))
+        .fetch_all(scoped.conn())
+        .await?
+        .into_iter()
+        .map(Command::from)
+        .collect())
+}
+
+/// Whether the enrolment has a command a poll now would get (a read, no claim).
+pub async fn has_open(reader: &mut Scoped, enrolment_id: &str, now: i64) -> Result<bool, Error> {
+    let found: Option<(String,)> = sqlx::query_as(
+        "SELECT id FROM apple_commands WHERE tenant_id = $1 AND enrolment_id = $2 \
+         AND status IN ('pending', 'not_now') AND (sent_at IS NULL OR sent_at < $3) LIMIT 1",
+    )
+    .bind(reader.tenant().as_str().to_string())
+    .bind(enrolment_id)
+    .bind(now - CLAIM_MS)
+    .fetch_optional(reader.conn())
+    .await?;
+    Ok(found.is_some())
+}
+
+/// The next command for the enrolment, claimed for this poll: its UUID and plist. `skip` is the
+/// command the device just answered NotNow (never the answer to that NotNow).
+pub async fn next(
+    scoped: &mut Scoped,
+    enrolment_id: &str,
+    skip: Option<&str>,
+    now: i64,
+) -> Result<Option<(String, String)>, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    let lapsed = now - CLAIM_MS;
+    // A few tries: another poll may claim the one found first.
+    for _ in 0..5 {
+        let found: Option<(String, String)> = sqlx::query_as(
+            "SELECT id, command_plist FROM apple_commands \
+             WHERE tenant_id = $1 AND enrolment_id = $2 AND status IN ('pending', 'not_now') \
+             AND id <> $3 AND (sent_at IS NULL OR sent_at < $4) \
+             ORDER BY priority DESC, created_at, id LIMIT 1",
+        )
+        .bind(&tenant)
+        .bind(enrolment_id)
+        .bind(skip.unwrap_or_default())
+        .bind(lapsed)
+        .fetch_optional(scoped.conn())
+        .await?;
+        let Some((id, plist)) = found else {
+            return Ok(None);
+        };
+        let claimed = sqlx::query(
+            "UPDATE apple_commands SET sent_at = $1, sends = sends + 1 \
+             WHERE tenant_id = $2 AND id = $3 AND status IN ('pending', 'not_now') \
+             AND (sent_at IS NULL OR sent_at < $4)",
+        )
+        .bind(now)
+        .bind(&tenant)
+        .bind(&id)
+        .bind(lapsed)
+        .execute(scoped.conn())
+        .await?;
+        if claimed.rows_affected() == 1 {
+            return Ok(Some((id, plist)));
+        }
+    }
+    Ok(None)
+}
+
+/// One entry of an `ErrorChain`, as the admin API shows it.
+#[derive(Serialize)]
+struct ChainEntry {
+    code: Option<i64>,
+    domain: Option<String>,
+    description: Option<String>,
+}
+
+/// Records the device's answer `message` (Status Acknowledged, Error, CommandFormatError or
+/// NotNow) to command `uuid` of the enrolment. An answer to a command that is not the
+/// enrolment's, or not open (cancelled, answered already), changes nothing. Answers whether
+/// it was recorded.
+pub async fn answer(
+    scoped: &mut Scoped,
+    enrolment_id: &str,
+    uuid: &str,
+    status: &str,
+    message: &Dictionary,
+    now: i64,
+) -> Result<bool, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT request_type, device_id, status FROM apple_commands \
+         WHERE tenant_id = $1 AND enrolment_id = $2 AND id = $3",
+    )
+    .bind(&tenant)
+    .bind(enrolment_id)
+    .bind(uuid)
+    .fetch_optional(scoped.conn())
+    .await?;
+    let Some((request_type, device_id, current)) = row else {
+        return Ok(false);
+    };
+    if !Status::parse(&current).open() {
+        return Ok(false);
+    }
+    let mut xml = Vec::new();
+    plist::to_writer_xml(&mut xml, &Value::Dictionary(message.clone()))
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let xml = String::from_utf8(xml).map_err(|e| Error::Internal(e.to_string()))?;
+    let (next, chain) = match status {
+        "Acknowledged" => (Status::Acknowledged, None),
+        "Error" => {
+            let chain: Vec<ChainEntry> = message
+                .get("ErrorChain")
+                .and_then(Value::as_array)
+                .map(|all| {
+                    all.iter()
+                        .filter_map(Value::as_dictionary)
+                        .map(|e| ChainEntry {
+                            code: e.get("ErrorCode").and_then(|v| v.as_signed_integer()),
+                            domain: e
+                                .get("ErrorDomain")
+                                .and_then(Value::as_string)
+                                .map(str::to_string),
+                            description: e
+                                .get("USEnglishDescription")
+                                .or_else(|| e.get("LocalizedDescription"))
+                                .and_then(Value::as_string)
+                                .map(str::to_string),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                Status::Error,
+                Some(serde_json::to_string(&chain).map_err(|e| Error::Internal(e.to_string()))?),
+            )
+        }
+        "CommandFormatError" => (Status::CommandFormatError, None),
+        _ => (Status::NotNow, None),
+    };
+    if next == Status::NotNow {
+        // Kept for a later poll (not this one's answer: the caller skips it).
+        sqlx::query(
+            "UPDATE apple_commands SET status = 'not_now', sent_at = NULL \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(&tenant)
+        .bind(uuid)
+        .execute(scoped.conn())
+        .await?;
+        return Ok(true);
+    }
+    sqlx::query(
+        "UPDATE apple_commands SET status = $1, result_plist = $2, error_chain = $3, \
+         answered_at = $4 WHERE tenant_id = $5 AND id = $6",
+    )
+    .bind(next.code())
+    .bind(&xml)
+    .bind(&chain)
+    .bind(now)
+    .bind(&tenant)
+    .bind(uuid)
+    .execute(scoped.conn())
+    .await?;
+    if next == Status::Acknowledged && request_type == "DeviceInformation" {
+        if let Some(answers) = message.get("QueryResponses").and_then(Value::as_dictionary) {
+            device_information(scoped, enrolment_id, &device_id, answers, now).await?;
+        }
+    }
+    Ok(true)
+}
+
+/// The device's own words of itself: its name, OS version, model and serial number.
+async fn device_information(
+    scoped: &mut Scoped,
+    enrolment_id: &str,
+    device_id: &str,
+    answers: &Dictionary,
+    now: i64,
+) -> Result<(), Error> {
+    let text = |key: &str| {
+        answers
+            .get(key)
+            .and_then(Value::as_string)
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.chars().count() <= 200)
+            .map(str::to_string)
+    };
+    let before = devices::get(scoped, device_id).await?;
+    let name = text("DeviceName").unwrap_or(before.name.clone());
+    let os_version = text("OSVersion").unwrap_or(before.os_version.clone());
+    let model = text("ProductName")
+        .or_else(|| text("ModelName"))
+        .unwrap_or(before.model.clone());
+    let tenant = scoped.tenant().as_str().to_string();
+    sqlx::query(
+        "UPDATE devices SET name = $1, os_version = $2, model = $3, updated_at = $4 \
+         WHERE tenant_id = $5 AND id = $6",
+    )
+    .bind(&name)
+    .bind(&os_version)
+    .bind(&model)
+    .bind(now)
+    .bind(&tenant)
+    .bind(device_id)
+    .execute(scoped.conn())
+    .await?;
+    sqlx::query(
+        "UPDATE apple_enrolments SET device_name = $1, os_version = $2, model = $3, \
+         updated_at = $4 WHERE tenant_id = $5 AND id = $6",
+    )
+    .bind(&name)
+    .bind(&os_version)
+    .bind(&model)
+    .bind(now)
+    .bind(&tenant)
+    .bind(enrolment_id)
+    .execute(scoped.conn())
+    .await?;
+    if let Some(serial) = text("SerialNumber") {
+        devices::set_identifiers(scoped, device_id, Some(&serial), &[]).await?;
+    }
+    Ok(())
+}
+
+/// An enqueue as an administrator sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnqueueRequest {
+    /// The enrolled Apple devices (ids in the device inventory), 1 to 10,000.
+    pub device_ids: Vec<String>,
+    pub command: Request,
+    /// Higher goes first (-100 to 100); default 0. Same priority: oldest first.
+    #[serde(default)]
+    pub priority: i64,
+}
+
+/// Filters of the command list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CommandQuery {
+    /// Only this device's commands.
+    pub device_id: Option<String>,
+    /// Only commands in this status.
+    pub status: Option<Status>,
+    /// At most this many (1 to 1000, default 100), newest first.
+    pub limit: Option<i64>,
+}
+
+impl crate::services::AsAdmin<'_> {
+    /// Enqueues a command for enrolled Apple devices: an erase needs the permission to delete
+    /// devices, the others the one to manage configurations. Recorded in each device's history.
+    pub async fn enqueue_apple_commands(
+        &self,
+        request: &EnqueueRequest,
+    ) -> Result<Vec<Command>, Error> {
+        let permission = match request.command {
+            Request::EraseDevice { .. } => crate::admins::Permission::DeleteDevices,
+            _ => crate::admins::Permission::ManageConfigurations,
+        };
+        let mut scoped = self.write(permission).await?;
+        let queued = enqueue(
+            &mut scoped,
+            &self.actor(),
+            &request.device_ids,
+            &request.command,
+            request.priority,
+            crate::store::now_ms(),
+        )
+        .await?;
+        scoped.commit().await?;
+        Ok(queued)
+    }
+
+    pub async fn apple_commands(&self, query: &CommandQuery) -> Result<Vec<Command>, Error> {
+        let mut read = self.read().await?;
+        list(
+            &mut read,
+            query.device_id.as_deref(),
+            query.status,
+            query.limit.unwrap_or(100),
+        )
+        .await
+    }
+
+    pub async fn apple_command(&self, id: &str) -> Result<Command, Error> {
+        get(&mut self.read().await?, id).await
+    }
+
+    /// Cancels a command the device has not answered (the permission to manage
+    /// configurations); recorded in the device's history.
+    pub async fn cancel_apple_command(&self, id: &str) -> Result<Command, Error> {
+        let mut scoped = self
+            .write(crate::admins::Permission::ManageConfigurations)
+            .await?;
+        let cancelled = cancel(&mut scoped, &self.actor(), id).await?;
+        scoped.commit().await?;
+        Ok(cancelled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_plists_as_apple_writes_them() {
+        let xml = Request::DeviceInformation.plist("U1");
+        let v = Value::from_reader_xml(xml.as_bytes()).unwrap();
+        let d = v.as_dictionary().unwrap();
+        assert_eq!(d["CommandUUID"].as_string(), Some("U1"));
+        let c = d["Command"].as_dictionary().unwrap();
+        assert_eq!(c["RequestType"].as_string(), Some("DeviceInformation"));
+        assert_eq!(c["Queries"].as_array().unwrap().len(), QUERIES.len());
+        let lock = Request::DeviceLock {
+            pin: Some("123456".into()),
+            message: None,
+            phone_number: None,
+        };
+        assert!(lock.check(Platform::Macos).is_ok());
+        assert!(lock.check(Platform::Ios).is_err());
+        let no_pin = Request::EraseDevice { pin: None };
+        assert!(no_pin.check(Platform::Macos).is_err());
+        assert!(no_pin.check(Platform::Ios).is_ok());
+    }
+}
