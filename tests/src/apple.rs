@@ -145,8 +145,13 @@ impl PlayedDevice {
                 Value::from("0C5D3C5E-0000-4000-8000-000000000001"),
             );
         }
+        self.put_report(base_url, &d).await
+    }
+
+    /// Puts `message` on the command channel, signed: the HTTP status and the body.
+    async fn put_report(&self, base_url: &str, message: &Dictionary) -> (u16, Vec<u8>) {
         let mut body = Vec::new();
-        plist::to_writer_xml(&mut body, &Value::Dictionary(d)).unwrap();
+        plist::to_writer_xml(&mut body, &Value::Dictionary(message.clone())).unwrap();
         let r = self
             .http
             .put(format!("{base_url}{}", self.server_path))
@@ -165,18 +170,7 @@ impl PlayedDevice {
     pub async fn send(&self, base_url: &str, fields: Dictionary) -> (u16, Option<Dictionary>) {
         let mut d = fields;
         d.insert("UDID".into(), Value::from(self.udid.as_str()));
-        let mut body = Vec::new();
-        plist::to_writer_xml(&mut body, &Value::Dictionary(d)).unwrap();
-        let r = self
-            .http
-            .put(format!("{base_url}{}", self.server_path))
-            .header("mdm-signature", self.signature(&body))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let bytes = r.bytes().await.unwrap();
+        let (status, bytes) = self.put_report(base_url, &d).await;
         let next = (!bytes.is_empty()).then(|| {
             Value::from_reader_xml(&bytes[..])
                 .expect("a command is an XML plist")
@@ -198,6 +192,22 @@ impl PlayedDevice {
             req = req.header("mdm-signature", self.signature(&body));
         }
         req.body(body).send().await.unwrap().status().as_u16()
+    }
+}
+
+/// The schema type (`<string>`, `<array>`...) of a plist value, as Apple's YAML schemas name
+/// them.
+pub fn schema_type(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "<string>",
+        Value::Integer(_) => "<integer>",
+        Value::Boolean(_) => "<boolean>",
+        Value::Data(_) => "<data>",
+        Value::Array(_) => "<array>",
+        Value::Dictionary(_) => "<dictionary>",
+        Value::Date(_) => "<date>",
+        Value::Real(_) => "<real>",
+        _ => "<other>",
     }
 }
 

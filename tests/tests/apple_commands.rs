@@ -25,20 +25,6 @@ fn schema(file: &str) -> Yaml {
         .remove(0)
 }
 
-fn type_of(v: &Value) -> &'static str {
-    match v {
-        Value::String(_) => "<string>",
-        Value::Integer(_) => "<integer>",
-        Value::Boolean(_) => "<boolean>",
-        Value::Data(_) => "<data>",
-        Value::Array(_) => "<array>",
-        Value::Dictionary(_) => "<dictionary>",
-        Value::Date(_) => "<date>",
-        Value::Real(_) => "<real>",
-        _ => "<other>",
-    }
-}
-
 /// Checks `dict` against `keys` (a schema's `payloadkeys` or `responsekeys`): every required
 /// key there, no key the schema does not have, each of its type; an array of strings whose
 /// item has subkeys takes only those words (DeviceInformation's queries).
@@ -50,7 +36,7 @@ fn check_keys(what: &str, keys: &Yaml, dict: &Dictionary) {
             .find(|k| k["key"].as_str() == Some(name.as_str()))
             .unwrap_or_else(|| panic!("{what}: {name} is not in Apple's schema"));
         assert_eq!(
-            type_of(value),
+            corral_tests::apple::schema_type(value),
             spec["type"].as_str().unwrap(),
             "{what}: {name}"
         );

@@ -56,20 +56,6 @@ fn schema(name: &str) -> Yaml {
     YamlLoader::load_from_str(&text).unwrap().remove(0)
 }
 
-fn type_of(v: &Value) -> &'static str {
-    match v {
-        Value::String(_) => "<string>",
-        Value::Integer(_) => "<integer>",
-        Value::Boolean(_) => "<boolean>",
-        Value::Data(_) => "<data>",
-        Value::Array(_) => "<array>",
-        Value::Dictionary(_) => "<dictionary>",
-        Value::Date(_) => "<date>",
-        Value::Real(_) => "<real>",
-        _ => "<other>",
-    }
-}
-
 /// Checks `payload` against the payload keys of Apple's schema `name`: every required key is
 /// there, every key the schema knows has its type, its value in the range list and matches its
 /// format. Returns the keys it checked.
@@ -88,7 +74,11 @@ fn check_against(name: &str, payload: &Dictionary) -> Vec<String> {
             continue;
         };
         let expected = spec["type"].as_str().unwrap();
-        assert_eq!(type_of(value), expected, "{name}: {key} has the wrong type");
+        assert_eq!(
+            corral_tests::apple::schema_type(value),
+            expected,
+            "{name}: {key} has the wrong type"
+        );
         if let Some(range) = spec["rangelist"].as_vec() {
             let allowed: Vec<String> = range
                 .iter()
