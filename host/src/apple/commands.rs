@@ -236,7 +236,7 @@ impl Status {
 
 /// A command in the queue, as the admin API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Command {
+pub struct QueuedCommand {
     /// The `CommandUUID`.
     pub id: String,
     pub device_id: String,
@@ -275,9 +275,9 @@ struct Row {
 const COLUMNS: &str = "id, device_id, request_type, priority, status, sends, result_plist, \
     error_chain, requested_by, created_at, sent_at, answered_at";
 
-impl From<Row> for Command {
-    fn from(r: Row) -> Command {
-        Command {
+impl From<Row> for QueuedCommand {
+    fn from(r: Row) -> QueuedCommand {
+        QueuedCommand {
             id: r.id,
             device_id: r.device_id,
             request_type: r.request_type,
@@ -312,7 +312,7 @@ pub async fn enqueue(
     request: &Request,
     priority: i64,
     now: i64,
-) -> Result<Vec<Command>, Error> {
+) -> Result<Vec<QueuedCommand>, Error> {
     if device_ids.is_empty() || device_ids.len() > MAX_DEVICES {
         return Err(Error::invalid(
             "device_ids",
@@ -374,7 +374,7 @@ pub async fn enqueue(
             ),
         )
         .await?;
-        queued.push(Command {
+        queued.push(QueuedCommand {
             id,
             device_id: device_id.clone(),
             request_type: request.request_type().into(),
@@ -393,7 +393,7 @@ pub async fn enqueue(
 }
 
 /// Cancels a command not answered yet (409 once answered or cancelled).
-pub async fn cancel(scoped: &mut Scoped, actor: &Actor, id: &str) -> Result<Command, Error> {
+pub async fn cancel(scoped: &mut Scoped, actor: &Actor, id: &str) -> Result<QueuedCommand, Error> {
     let command = get(scoped, id).await?;
     if !command.status.open() {
         return Err(Error::Conflict {
@@ -437,7 +437,7 @@ pub async fn cancel(scoped: &mut Scoped, actor: &Actor, id: &str) -> Result<Comm
     get(scoped, id).await
 }
 
-pub async fn get(scoped: &mut Scoped, id: &str) -> Result<Command, Error> {
+pub async fn get(scoped: &mut Scoped, id: &str) -> Result<QueuedCommand, Error> {
     sqlx::query_as::<_, Row>(&format!(
         "SELECT {COLUMNS} FROM apple_commands WHERE tenant_id = $1 AND id = $2"
     ))
@@ -445,7 +445,7 @@ pub async fn get(scoped: &mut Scoped, id: &str) -> Result<Command, Error> {
     .bind(id)
     .fetch_optional(scoped.conn())
     .await?
-    .map(Command::from)
+    .map(QueuedCommand::from)
     .ok_or(Error::NotFound("command"))
 }
 
@@ -455,7 +455,7 @@ pub async fn list(
     device_id: Option<&str>,
     status: Option<Status>,
     limit: i64,
-) -> Result<Vec<Command>, Error> {
+) -> Result<Vec<QueuedCommand>, Error> {
     let mut sql = format!("SELECT {COLUMNS} FROM apple_commands WHERE tenant_id = $1");
     let mut n = 1;
     if device_id.is_some() {
@@ -481,7 +481,7 @@ pub async fn list(
         .fetch_all(scoped.conn())
         .await?
         .into_iter()
-        .map(Command::from)
+        .map(QueuedCommand::from)
         .collect())
 }
 
@@ -732,7 +732,7 @@ impl crate::services::AsAdmin<'_> {
     pub async fn enqueue_apple_commands(
         &self,
         request: &EnqueueRequest,
-    ) -> Result<Vec<Command>, Error> {
+    ) -> Result<Vec<QueuedCommand>, Error> {
         let permission = match request.command {
             Request::EraseDevice { .. } => crate::admins::Permission::DeleteDevices,
             _ => crate::admins::Permission::ManageConfigurations,
@@ -751,7 +751,7 @@ impl crate::services::AsAdmin<'_> {
         Ok(queued)
     }
 
-    pub async fn apple_commands(&self, query: &CommandQuery) -> Result<Vec<Command>, Error> {
+    pub async fn apple_commands(&self, query: &CommandQuery) -> Result<Vec<QueuedCommand>, Error> {
         let mut read = self.read().await?;
         list(
             &mut read,
@@ -762,13 +762,13 @@ impl crate::services::AsAdmin<'_> {
         .await
     }
 
-    pub async fn apple_command(&self, id: &str) -> Result<Command, Error> {
+    pub async fn apple_command(&self, id: &str) -> Result<QueuedCommand, Error> {
         get(&mut self.read().await?, id).await
     }
 
     /// Cancels a command the device has not answered (the permission to manage
     /// configurations); recorded in the device's history.
-    pub async fn cancel_apple_command(&self, id: &str) -> Result<Command, Error> {
+    pub async fn cancel_apple_command(&self, id: &str) -> Result<QueuedCommand, Error> {
         let mut scoped = self
             .write(crate::admins::Permission::ManageConfigurations)
             .await?;

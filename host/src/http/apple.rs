@@ -12,7 +12,7 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, NoBody};
 use super::session::CurrentAdmin;
 use super::AppState;
-use crate::apple::commands::{Command, CommandQuery, EnqueueRequest};
+use crate::apple::commands::{CommandQuery, EnqueueRequest, QueuedCommand};
 use crate::apple::pki::Certificates;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -37,13 +37,13 @@ async fn certificates(
 /// next poll of the command channel. An erase needs the permission to delete devices.
 #[utoipa::path(post, path = "/api/v1/apple/commands", tag = "apple", security(("session" = [])),
     request_body = EnqueueRequest,
-    responses((status = 201, body = Vec<Command>), (status = 400, body = ErrorBody),
+    responses((status = 201, body = Vec<QueuedCommand>), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn enqueue_commands(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     ApiJson(request): ApiJson<EnqueueRequest>,
-) -> ApiResult<(StatusCode, Json<Vec<Command>>)> {
+) -> ApiResult<(StatusCode, Json<Vec<QueuedCommand>>)> {
     let queued = state.as_admin(&me).enqueue_apple_commands(&request).await?;
     Ok((StatusCode::CREATED, Json(queued)))
 }
@@ -51,33 +51,33 @@ async fn enqueue_commands(
 /// The tenant's MDM commands, newest first, with their status and the devices' answers.
 #[utoipa::path(get, path = "/api/v1/apple/commands", tag = "apple", security(("session" = [])),
     params(CommandQuery),
-    responses((status = 200, body = Vec<Command>), (status = 400, body = ErrorBody),
+    responses((status = 200, body = Vec<QueuedCommand>), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 async fn list_commands(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     ApiQuery(q): ApiQuery<CommandQuery>,
-) -> ApiResult<Json<Vec<Command>>> {
+) -> ApiResult<Json<Vec<QueuedCommand>>> {
     Ok(Json(state.as_admin(&me).apple_commands(&q).await?))
 }
 
 /// One MDM command (its `CommandUUID`).
 #[utoipa::path(get, path = "/api/v1/apple/commands/{id}", tag = "apple",
     security(("session" = [])),
-    responses((status = 200, body = Command), (status = 401, body = ErrorBody),
+    responses((status = 200, body = QueuedCommand), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 async fn get_command(
     State(state): State<AppState>,
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
-) -> ApiResult<Json<Command>> {
+) -> ApiResult<Json<QueuedCommand>> {
     Ok(Json(state.as_admin(&me).apple_command(&id).await?))
 }
 
 /// Cancel a command the device has not answered: it is not sent any more (409 once answered).
 #[utoipa::path(post, path = "/api/v1/apple/commands/{id}/cancel", tag = "apple",
     security(("session" = [])),
-    responses((status = 200, body = Command), (status = 401, body = ErrorBody),
+    responses((status = 200, body = QueuedCommand), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 async fn cancel_command(
@@ -85,6 +85,6 @@ async fn cancel_command(
     CurrentAdmin(me): CurrentAdmin,
     Path(id): Path<String>,
     _body: NoBody,
-) -> ApiResult<Json<Command>> {
+) -> ApiResult<Json<QueuedCommand>> {
     Ok(Json(state.as_admin(&me).cancel_apple_command(&id).await?))
 }
