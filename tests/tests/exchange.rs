@@ -164,6 +164,20 @@ impl Setup {
         admin
     }
 
+    /// The inventory's device named `name`, as the device list shows it.
+    async fn inventory_device(&self, name: &str) -> Value {
+        let listed = self.c.get("/api/v1/devices?limit=100").await;
+        assert_eq!(listed.status, 200, "{listed:?}");
+        listed
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {listed:?}"))
+            .clone()
+    }
+
     /// The parameters of every `cmdlet` run in `org`.
     fn sent(&self, org: &str, cmdlet: &str) -> Vec<Value> {
         let x = self.exchange.exchange.lock().unwrap();
@@ -193,8 +207,9 @@ impl Setup {
     }
 }
 
-fn detail(item: &Value, name: &str) -> String {
-    item["details"]
+/// The property `name` of an item's `list` (`values` or `details`), "" when absent.
+fn property(item: &Value, list: &str, name: &str) -> String {
+    item[list]
         .as_array()
         .unwrap()
         .iter()
@@ -204,15 +219,12 @@ fn detail(item: &Value, name: &str) -> String {
         .to_string()
 }
 
+fn detail(item: &Value, name: &str) -> String {
+    property(item, "details", name)
+}
+
 fn value(item: &Value, name: &str) -> String {
-    item["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == name)
-        .and_then(|d| d["value"].as_str())
-        .unwrap_or_default()
-        .to_string()
+    property(item, "values", name)
 }
 
 async fn connectors_and_discovery(db: Db) {
@@ -786,15 +798,7 @@ async fn access_rules_decide_and_explain_each_device() {
         "{plain}"
     );
     // The inventory's device says the same.
-    let listed = s.c.get("/api/v1/devices?limit=100").await;
-    let entry = listed
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == "amy_Plain")
-        .unwrap()
-        .clone();
+    let entry = s.inventory_device("amy_Plain").await;
     let one =
         s.c.get(&format!(
             "/api/v1/devices/{}",
@@ -950,15 +954,7 @@ async fn wipes_affinity_and_external_mdm() {
 
     // Exchange Online: the device is linked to its user by hand (*modify resource*), and the
     // next sync keeps it.
-    let listed = s.c.get("/api/v1/devices?limit=100").await;
-    let entry = listed
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == "amy_iPhone")
-        .unwrap()
-        .clone();
+    let entry = s.inventory_device("amy_iPhone").await;
     let device_id = entry["id"].as_str().unwrap().to_string();
     assert!(entry["user_id"].is_null());
     let path = format!("/api/v1/devices/{device_id}/owner");
@@ -1084,20 +1080,9 @@ async fn a_user_wipes_their_own_device_from_the_portal() {
         ),
     );
     s.sync().await;
-    let listed = s.c.get("/api/v1/devices?limit=100").await;
-    let id_of = |name: &str| {
-        listed
-            .body
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["name"] == name)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let (amys, bobs) = (id_of("amy_iPhone"), id_of("bob_Android"));
+    let id_of = |d: Value| d["id"].as_str().unwrap().to_string();
+    let amys = id_of(s.inventory_device("amy_iPhone").await);
+    let bobs = id_of(s.inventory_device("bob_Android").await);
     for (device, user) in [(&amys, &amy), (&bobs, &bob)] {
         let r =
             s.c.send(
@@ -1262,15 +1247,7 @@ async fn walk_through(width: u32, height: u32) {
             [(format!("{who}\\ExchangeActiveSyncDevices\\iPhone§1"), false)]
         );
     }
-    let listed = s.c.get("/api/v1/devices?limit=100").await;
-    let device = listed
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == "amy_iPhone")
-        .unwrap()
-        .clone();
+    let device = s.inventory_device("amy_iPhone").await;
     assert_eq!(device["user_id"], amy.as_str());
     s.exchange.assert_conforms();
 }

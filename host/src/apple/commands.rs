@@ -24,6 +24,11 @@ use crate::store::{new_id, Scoped};
 
 /// A claim the device did not answer lapses after this long (the command goes again).
 pub const CLAIM_MS: i64 = 60_000;
+/// The condition of a command a poll may get: not answered, and not claimed by a poll still
+/// waiting for its answer (claims older than the statement's parameter `$lapse` have lapsed).
+fn due(lapse: usize) -> String {
+    format!("status IN ('pending', 'not_now') AND (sent_at IS NULL OR sent_at < ${lapse})")
+}
 /// The most devices one enqueue names.
 pub const MAX_DEVICES: usize = 10_000;
 
@@ -487,10 +492,11 @@ pub async fn list(
 
 /// Whether the enrolment has a command a poll now would get (a read, no claim).
 pub async fn has_open(reader: &mut Scoped, enrolment_id: &str, now: i64) -> Result<bool, Error> {
-    let found: Option<(String,)> = sqlx::query_as(
+    let found: Option<(String,)> = sqlx::query_as(&format!(
         "SELECT id FROM apple_commands WHERE tenant_id = $1 AND enrolment_id = $2 \
-         AND status IN ('pending', 'not_now') AND (sent_at IS NULL OR sent_at < $3) LIMIT 1",
-    )
+             AND {} LIMIT 1",
+        due(3)
+    ))
     .bind(reader.tenant().as_str().to_string())
     .bind(enrolment_id)
     .bind(now - CLAIM_MS)
@@ -511,12 +517,12 @@ pub async fn next(
     let lapsed = now - CLAIM_MS;
     // A few tries: another poll may claim the one found first.
     for _ in 0..5 {
-        let found: Option<(String, String)> = sqlx::query_as(
+        let found: Option<(String, String)> = sqlx::query_as(&format!(
             "SELECT id, command_plist FROM apple_commands \
-             WHERE tenant_id = $1 AND enrolment_id = $2 AND status IN ('pending', 'not_now') \
-             AND id <> $3 AND (sent_at IS NULL OR sent_at < $4) \
-             ORDER BY priority DESC, created_at, id LIMIT 1",
-        )
+                 WHERE tenant_id = $1 AND enrolment_id = $2 AND id <> $3 AND {} \
+                 ORDER BY priority DESC, created_at, id LIMIT 1",
+            due(4)
+        ))
         .bind(&tenant)
         .bind(enrolment_id)
         .bind(skip.unwrap_or_default())
@@ -526,11 +532,11 @@ pub async fn next(
         let Some((id, plist)) = found else {
             return Ok(None);
         };
-        let claimed = sqlx::query(
+        let claimed = sqlx::query(&format!(
             "UPDATE apple_commands SET sent_at = $1, sends = sends + 1 \
-             WHERE tenant_id = $2 AND id = $3 AND status IN ('pending', 'not_now') \
-             AND (sent_at IS NULL OR sent_at < $4)",
-        )
+                 WHERE tenant_id = $2 AND id = $3 AND {}",
+            due(4)
+        ))
         .bind(now)
         .bind(&tenant)
         .bind(&id)

@@ -28,10 +28,32 @@ const MAX: usize = 10_000;
 /// The most details one discovery carries.
 const MAX_DETAILS: usize = 50;
 
-/// What the history keeps of a change the plugin made to a discovered device's owner.
+/// What the history keeps of a change to a discovered device's owner (by the plugin, or by
+/// an administrator).
 #[derive(Serialize)]
 struct Owner<'a> {
     user_id: Option<&'a str>,
+}
+
+async fn record_owner(
+    scoped: &mut crate::store::Scoped,
+    actor: &Actor,
+    device_id: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<(), Error> {
+    history::record(
+        scoped,
+        actor,
+        Change::new(
+            "device",
+            device_id,
+            "owner_set",
+            Some(&Owner { user_id: before }),
+            Some(&Owner { user_id: after }),
+        ),
+    )
+    .await
 }
 
 struct Checked {
@@ -167,20 +189,12 @@ pub async fn record(
                     .execute(scoped.conn())
                     .await?;
                     if before.user_id != owner {
-                        history::record(
+                        record_owner(
                             &mut scoped,
                             &Actor::System,
-                            Change::new(
-                                "device",
-                                device_id,
-                                "owner_set",
-                                Some(&Owner {
-                                    user_id: before.user_id.as_deref(),
-                                }),
-                                Some(&Owner {
-                                    user_id: owner.as_deref(),
-                                }),
-                            ),
+                            device_id,
+                            before.user_id.as_deref(),
+                            owner.as_deref(),
                         )
                         .await?;
                     }
@@ -359,20 +373,7 @@ pub async fn set_owner(
         .bind(device_id)
         .execute(scoped.conn())
         .await?;
-        history::record(
-            scoped,
-            actor,
-            Change::new(
-                "device",
-                device_id,
-                "owner_set",
-                Some(&Owner {
-                    user_id: before.user_id.as_deref(),
-                }),
-                Some(&Owner { user_id }),
-            ),
-        )
-        .await?;
+        record_owner(scoped, actor, device_id, before.user_id.as_deref(), user_id).await?;
     }
     devices::get(scoped, device_id).await
 }
