@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (migrates the database first).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage tenants.
@@ -103,6 +103,21 @@ pub enum TenantCommand {
         #[arg(long, value_name = "PEM")]
         signing_key: std::path::PathBuf,
     },
+    /// Install a tenant's APNs push certificate and its key (unencrypted PEM; the key is
+    /// stored sealed): the same checks as an upload through the API.
+    InstallPushCertificate {
+        /// Slug of the tenant.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_name = "PEM")]
+        certificate: std::path::PathBuf,
+        #[arg(long, value_name = "PEM")]
+        key: std::path::PathBuf,
+        /// Replace it even though enrolled devices listen on another topic (they get no push
+        /// until they enrol again).
+        #[arg(long)]
+        confirm_topic_change: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,7 +158,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 &cli.storage.data_dir,
                 &args.plugins.settings(),
             )?;
-            server::serve(store, secrets, plugins, args).await
+            server::serve(store, secrets, plugins, *args).await
         }
         Command::Plugin(PluginCommand::Install {
             tenant,
@@ -230,6 +245,41 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             pki.install(&mut scoped, &secrets, &Actor::Operator).await?;
             scoped.commit().await?;
             eprintln!("Apple PKI of {} installed", tenant.slug);
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::InstallPushCertificate {
+            tenant,
+            certificate,
+            key,
+            confirm_topic_change,
+        }) => {
+            let tenant = tenants::find_by_slug(&store, &tenant)
+                .await?
+                .ok_or(Error::NotFound("tenant"))?;
+            let read = |path: &std::path::Path| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))
+            };
+            let upload = crate::apple::push_certificate::PushCertificateUpload {
+                certificate: read(&certificate)?,
+                private_key: read(&key)?,
+                confirm_topic_change,
+            };
+            let mut scoped = store.scoped(&tenant.id).await?;
+            let installed = crate::apple::push_certificate::install(
+                &mut scoped,
+                &secrets,
+                &Actor::Operator,
+                &upload,
+                crate::store::now_ms(),
+            )
+            .await?;
+            scoped.commit().await?;
+            println!("{}", installed.topic);
+            eprintln!(
+                "push certificate of {} installed: topic {}, {} days left",
+                tenant.slug, installed.topic, installed.days_left
+            );
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => {

@@ -137,6 +137,41 @@ pub struct ServeArgs {
     #[arg(long, env = "CORRAL_ENROLMENT_REMINDER_DAYS", default_value_t = 7,
           value_parser = clap::value_parser!(i64).range(1..=90))]
     pub enrolment_reminder_days: i64,
+    /// Base URL of Apple's push service (APNs), which wakes Apple devices when commands wait
+    /// for them.
+    #[arg(
+        long,
+        env = "CORRAL_APNS_URL",
+        default_value = "https://api.push.apple.com"
+    )]
+    pub apns_url: String,
+    /// PEM file of certificate authorities trusted for the APNs URL besides the system's (a
+    /// test stand-in of APNs).
+    #[arg(long, env = "CORRAL_APNS_EXTRA_ROOTS")]
+    pub apns_extra_roots: Option<std::path::PathBuf>,
+    /// How long APNs keeps a push for an offline device, in seconds (default 7 days).
+    #[arg(long, env = "CORRAL_APNS_EXPIRATION_SECS", default_value_t = 604_800,
+          value_parser = clap::value_parser!(i64).range(0..=2_592_000))]
+    pub apns_expiration_secs: i64,
+    /// Delay before a push APNs refused for now (429, 5xx, no answer) is tried again, in
+    /// milliseconds; doubles with each attempt, at most an hour.
+    #[arg(long, env = "CORRAL_APNS_RETRY_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(i64).range(1..=3_600_000))]
+    pub apns_retry_ms: i64,
+    /// Attempts of one push before it is given up (the sweep offers it again later).
+    #[arg(long, env = "CORRAL_APNS_MAX_ATTEMPTS", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(1..=100))]
+    pub apns_max_attempts: i64,
+    /// A device with commands waiting and no contact (nor push) for this long is pushed
+    /// again, in seconds (default 4 hours).
+    #[arg(long, env = "CORRAL_APNS_SWEEP_AFTER_SECS", default_value_t = 14_400,
+          value_parser = clap::value_parser!(i64).range(1..=2_592_000))]
+    pub apns_sweep_after_secs: i64,
+    /// How often each process looks for pushes made due elsewhere (another process, a
+    /// retry), in milliseconds.
+    #[arg(long, env = "CORRAL_APNS_POLL_MS", default_value_t = 1_000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub apns_poll_ms: u64,
     /// How often each process looks for due scheduled work (reminders, expired installs), in
     /// seconds. A job runs in one process at a time whatever the number of processes.
     #[arg(long, env = "CORRAL_JOBS_EVERY_SECS", default_value_t = 30,

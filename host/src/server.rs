@@ -6,7 +6,7 @@ use std::io::Write;
 
 use std::time::Duration;
 
-use crate::apple::{follow_up, AppleSettings};
+use crate::apple::{follow_up, push, push_certificate, AppleSettings};
 use crate::config::ServeArgs;
 use crate::configurations::deliveries;
 use crate::devices::inventory;
@@ -56,6 +56,17 @@ pub async fn serve(
         install_secs: args.profile_install_secs,
         reminder_every_secs: args.enrolment_reminder_secs,
         remind_days: args.enrolment_reminder_days,
+        push: crate::apple::push::PushSettings {
+            url: args.apns_url.trim_end_matches('/').to_string(),
+            extra_roots: crate::plugins::capabilities::http::load_roots(
+                args.apns_extra_roots.as_deref(),
+            )?,
+            expiration_secs: args.apns_expiration_secs,
+            retry_ms: args.apns_retry_ms,
+            max_attempts: args.apns_max_attempts,
+            sweep_after_secs: args.apns_sweep_after_secs,
+            poll: Duration::from_millis(args.apns_poll_ms),
+        },
     };
     let scheduler = scheduler(&store, &secrets, &plugins, &apple, &base_url, &args);
     tokio::spawn(release_idle_plugins(
@@ -63,7 +74,15 @@ pub async fn serve(
         Duration::from_secs(args.plugins.plugin_idle_secs),
     ));
     let imports = crate::imports::runner::Runner::new(store.clone(), plugins.clone(), &base_url);
-    let state = AppState::new(store, secrets, args.policy(), &base_url, plugins, apple);
+    let state = AppState::new(
+        store.clone(),
+        secrets.clone(),
+        args.policy(),
+        &base_url,
+        plugins,
+        apple,
+    );
+    let pusher = state.pushes().clone();
     let app = http::router(state);
 
     // The first line on stdout is the address: scripts and tests read it (useful with port 0).
@@ -73,6 +92,7 @@ pub async fn serve(
     tokio::spawn(dispatcher.run());
     tokio::spawn(scheduler.run());
     tokio::spawn(imports.run());
+    tokio::spawn(pusher.run(store, secrets));
 
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
@@ -105,6 +125,7 @@ fn scheduler(
 ) -> Scheduler {
     let plugins = plugins.clone();
     let every = Duration::from_secs(args.jobs_every_secs);
+    let push = apple.push.clone();
     let (secrets, apple, base_url) = (secrets.clone(), apple.clone(), base_url.to_string());
     Scheduler::new(
         store.clone(),
@@ -116,6 +137,15 @@ fn scheduler(
             Job::new("apple.reminders", every, move |store| {
                 let (secrets, apple, base_url) = (secrets.clone(), apple.clone(), base_url.clone());
                 async move { follow_up::send_reminders(&store, &secrets, &apple, &base_url).await }
+            }),
+            Job::new("apple.push_sweep", every, {
+                move |store| {
+                    let push = push.clone();
+                    async move { push::sweep(&store, &push).await.map(|n| n as usize) }
+                }
+            }),
+            Job::new("apple.push_certificate_expiry", every, |store| async move {
+                push_certificate::warn_expiring(&store).await
             }),
             Job::new("plugins.deliveries", every, {
                 let plugins = plugins.clone();

@@ -38,6 +38,7 @@ struct Inner {
     check_ins: CheckIns,
     downloads: Downloads,
     guesses: Guesses,
+    pushes: crate::apple::push::Pusher,
 }
 
 impl Services {
@@ -64,6 +65,7 @@ impl Services {
                 secure_cookies: base_url.starts_with("https://"),
                 base_url: base_url.trim_end_matches('/').to_string(),
                 plugins,
+                pushes: crate::apple::push::Pusher::new(apple.push.clone()),
                 apple,
             }),
         }
@@ -80,6 +82,10 @@ impl Services {
     }
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+    /// Sends APNs pushes; `wake` it after committing a transaction that owes some.
+    pub fn pushes(&self) -> &crate::apple::push::Pusher {
+        &self.inner.pushes
     }
     pub fn check_ins(&self) -> &CheckIns {
         &self.inner.check_ins

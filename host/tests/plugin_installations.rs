@@ -58,6 +58,7 @@ async fn installations_are_let_go_when_their_plugin_changes_stops_or_idles() {
         install_secs: 600,
         reminder_every_secs: 3600,
         remind_days: 3,
+        push: corral_host::apple::push::PushSettings::defaults("https://localhost"),
     };
     let services = Services::new(
         store,

@@ -124,3 +124,5 @@ mam-invitation-android = Android: to install apps that do not come from Google P
 enrolment-reminder-subject = Finish enrolling your device
 enrolment-reminder-body = You downloaded a management profile for your { $device } but its installation was not completed. Profiles are only valid for a few minutes: open the link below on the device, sign in and download a fresh one, then install it in Settings.
 enrolment-reminder-action = Continue enrolment
+push-expiry-subject = The Apple push certificate of { $tenant } expires on { $date }
+push-expiry-body = The APNs push certificate of { $tenant } (topic { $topic }) expires on { $date }, in { $days } days. After that date Apple devices no longer receive any push: commands wait until each device contacts the server on its own. Renew it at Apple's Push Certificates Portal with the same Apple ID (so that the topic stays the same), then upload the renewed certificate to Corral.

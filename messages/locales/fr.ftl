@@ -124,3 +124,5 @@ mam-invitation-android = Android : pour installer des applications qui ne vienne
 enrolment-reminder-subject = Terminez l'inscription de votre appareil
 enrolment-reminder-body = Vous avez téléchargé un profil de gestion pour votre { $device }, mais son installation n'a pas été terminée. Les profils ne sont valables que quelques minutes : ouvrez le lien ci-dessous sur l'appareil, connectez-vous, téléchargez-en un nouveau, puis installez-le dans Réglages.
 enrolment-reminder-action = Reprendre l'inscription
+push-expiry-subject = Le certificat de notification Apple de { $tenant } expire le { $date }
+push-expiry-body = Le certificat de notification APNs de { $tenant } (sujet { $topic }) expire le { $date }, dans { $days } jours. Passé cette date, les appareils Apple ne reçoivent plus aucune notification : les commandes attendent que chaque appareil contacte le serveur de lui-même. Renouvelez-le sur le portail des certificats de notification d'Apple avec le même identifiant Apple (pour garder le même sujet), puis déposez le certificat renouvelé dans Corral.

@@ -32,6 +32,7 @@ pub fn profile_content(signed: &[u8]) -> Dictionary {
 }
 
 /// A device that installed a profile.
+#[derive(Clone)]
 pub struct PlayedDevice {
     pub cert: X509,
     pub key: PKey<Private>,

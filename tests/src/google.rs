@@ -132,7 +132,7 @@ fn name(cn: &str) -> openssl::x509::X509Name {
 /// A test CA named `ca_name` and a `localhost` certificate it signed: (CA PEM, leaf PEM, leaf
 /// key PEM). Each stand-in's CA has a name of its own: a client trusting several finds the
 /// issuer of a certificate by name.
-fn test_pki(ca_name: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+pub(crate) fn test_pki(ca_name: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let ca_key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
     let mut ca = X509::builder().unwrap();
     ca.set_version(2).unwrap();

@@ -8,6 +8,7 @@
 //! and say how to run them.
 
 pub mod amapi;
+pub mod apns;
 pub mod apple;
 pub mod discovery;
 pub mod exchange;

@@ -96,6 +96,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/apple/commands"),
     ("get", "/api/v1/apple/commands/{id}"),
     ("post", "/api/v1/apple/commands/{id}/cancel"),
+    ("get", "/api/v1/apple/push-certificate"),
+    ("put", "/api/v1/apple/push-certificate"),
     ("get", "/api/v1/devices/{id}"),
     ("delete", "/api/v1/devices/{id}"),
     ("get", "/api/v1/devices/{id}/provisioning"),

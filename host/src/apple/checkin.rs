@@ -507,6 +507,7 @@ async fn store_tokens(
 /// most once a minute.
 pub async fn server(
     store: &Store,
+    secrets: &crate::secrets::SecretBox,
     tenant: &TenantId,
     signature: Option<&str>,
     body: &[u8],
@@ -576,7 +577,7 @@ pub async fn server(
         .as_deref()
         .filter(|_| reported.as_deref() == Some("NotNow"));
     let next = if queued {
-        commands::next(&mut scoped, &id, skip, now).await?
+        commands::next(&mut scoped, secrets, &id, skip, now).await?
     } else {
         None
     };

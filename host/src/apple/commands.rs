@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 use crate::devices::{self, Platform};
 use crate::error::Error;
 use crate::history::{self, Actor, Change};
+use crate::secrets::SecretBox;
 use crate::store::{new_id, Scoped};
 
 /// A claim the device did not answer lapses after this long (the command goes again).
@@ -90,6 +91,15 @@ impl Request {
             Request::RestartDevice => "RestartDevice",
             Request::InstallProfile { .. } => "InstallProfile",
             Request::RemoveProfile { .. } => "RemoveProfile",
+        }
+    }
+
+    /// The PIN a Mac needs to unlock after a lock or an erase: a command carrying one is kept
+    /// sealed.
+    pub fn pin(&self) -> Option<&str> {
+        match self {
+            Request::DeviceLock { pin, .. } | Request::EraseDevice { pin } => pin.as_deref(),
+            _ => None,
         }
     }
 
@@ -254,6 +264,9 @@ pub struct QueuedCommand {
     pub result: Option<String>,
     /// For an error: the device's `ErrorChain` (code, domain, descriptions).
     pub error_chain: Option<serde_json::Value>,
+    /// The PIN that unlocks a Mac after this lock or erase (administrators see it to give it
+    /// to the device's user).
+    pub pin: Option<String>,
     /// Who asked (the history's label).
     pub requested_by: String,
     pub created_at: i64,
@@ -275,14 +288,39 @@ struct Row {
     created_at: i64,
     sent_at: Option<i64>,
     answered_at: Option<i64>,
+    sealed_plist: Option<String>,
 }
 
 const COLUMNS: &str = "id, device_id, request_type, priority, status, sends, result_plist, \
-    error_chain, requested_by, created_at, sent_at, answered_at";
+    error_chain, requested_by, created_at, sent_at, answered_at, \
+    CASE WHEN sealed = 1 THEN command_plist END AS sealed_plist";
 
-impl From<Row> for QueuedCommand {
-    fn from(r: Row) -> QueuedCommand {
+/// What a command's row keeps sealed is opened with this purpose (bound to the command).
+fn purpose(id: &str) -> String {
+    format!("apple_command:{id}")
+}
+
+/// The PIN in a sealed command's plist.
+fn sealed_pin(secrets: &SecretBox, id: &str, sealed: &str) -> Option<String> {
+    let xml = secrets.open(&purpose(id), sealed).ok()?;
+    let v = Value::from_reader_xml(xml.as_slice()).ok()?;
+    let pin = v
+        .as_dictionary()?
+        .get("Command")?
+        .as_dictionary()?
+        .get("PIN")?;
+    pin.as_string().map(str::to_string)
+}
+
+impl Row {
+    fn view(self, secrets: &SecretBox) -> QueuedCommand {
+        let pin = self
+            .sealed_plist
+            .as_deref()
+            .and_then(|sealed| sealed_pin(secrets, &self.id, sealed));
+        let r = self;
         QueuedCommand {
+            pin,
             id: r.id,
             device_id: r.device_id,
             request_type: r.request_type,
@@ -312,6 +350,7 @@ struct Logged<'a> {
 /// cannot take it refuses the whole enqueue, naming it (`device_ids[i]`).
 pub async fn enqueue(
     scoped: &mut Scoped,
+    secrets: &SecretBox,
     actor: &Actor,
     device_ids: &[String],
     request: &Request,
@@ -347,22 +386,31 @@ pub async fn enqueue(
         let device = devices::get(scoped, device_id).await?;
         request.check(device.platform)?;
         let id = new_id().to_uppercase();
+        let (plist, sealed) = match request.pin() {
+            Some(_) => (
+                secrets.seal(&purpose(&id), request.plist(&id).as_bytes()),
+                1,
+            ),
+            None => (request.plist(&id), 0),
+        };
         sqlx::query(
             "INSERT INTO apple_commands (id, tenant_id, enrolment_id, device_id, request_type, \
-             command_plist, priority, status, sends, requested_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9)",
+             command_plist, sealed, priority, status, sends, requested_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10)",
         )
         .bind(&id)
         .bind(&tenant)
         .bind(&enrolment_id)
         .bind(device_id)
         .bind(request.request_type())
-        .bind(request.plist(&id))
+        .bind(plist)
+        .bind(sealed as i64)
         .bind(priority)
         .bind(actor.label())
         .bind(now)
         .execute(scoped.conn())
         .await?;
+        super::push::owe(scoped, &enrolment_id, now).await?;
         history::record(
             scoped,
             actor,
@@ -388,6 +436,7 @@ pub async fn enqueue(
             sends: 0,
             result: None,
             error_chain: None,
+            pin: request.pin().map(str::to_string),
             requested_by: actor.label(),
             created_at: now,
             sent_at: None,
@@ -398,8 +447,13 @@ pub async fn enqueue(
 }
 
 /// Cancels a command not answered yet (409 once answered or cancelled).
-pub async fn cancel(scoped: &mut Scoped, actor: &Actor, id: &str) -> Result<QueuedCommand, Error> {
-    let command = get(scoped, id).await?;
+pub async fn cancel(
+    scoped: &mut Scoped,
+    secrets: &SecretBox,
+    actor: &Actor,
+    id: &str,
+) -> Result<QueuedCommand, Error> {
+    let command = get(scoped, secrets, id).await?;
     if !command.status.open() {
         return Err(Error::Conflict {
             code: "command_closed",
@@ -439,10 +493,14 @@ pub async fn cancel(scoped: &mut Scoped, actor: &Actor, id: &str) -> Result<Queu
         ),
     )
     .await?;
-    get(scoped, id).await
+    get(scoped, secrets, id).await
 }
 
-pub async fn get(scoped: &mut Scoped, id: &str) -> Result<QueuedCommand, Error> {
+pub async fn get(
+    scoped: &mut Scoped,
+    secrets: &SecretBox,
+    id: &str,
+) -> Result<QueuedCommand, Error> {
     sqlx::query_as::<_, Row>(&format!(
         "SELECT {COLUMNS} FROM apple_commands WHERE tenant_id = $1 AND id = $2"
     ))
@@ -450,13 +508,14 @@ pub async fn get(scoped: &mut Scoped, id: &str) -> Result<QueuedCommand, Error> 
     .bind(id)
     .fetch_optional(scoped.conn())
     .await?
-    .map(QueuedCommand::from)
+    .map(|row| row.view(secrets))
     .ok_or(Error::NotFound("command"))
 }
 
 /// The tenant's commands, newest first: of one device, in one status, or all.
 pub async fn list(
     scoped: &mut Scoped,
+    secrets: &SecretBox,
     device_id: Option<&str>,
     status: Option<Status>,
     limit: i64,
@@ -486,7 +545,7 @@ pub async fn list(
         .fetch_all(scoped.conn())
         .await?
         .into_iter()
-        .map(QueuedCommand::from)
+        .map(|row| row.view(secrets))
         .collect())
 }
 
@@ -509,6 +568,7 @@ pub async fn has_open(reader: &mut Scoped, enrolment_id: &str, now: i64) -> Resu
 /// command the device just answered NotNow (never the answer to that NotNow).
 pub async fn next(
     scoped: &mut Scoped,
+    secrets: &SecretBox,
     enrolment_id: &str,
     skip: Option<&str>,
     now: i64,
@@ -517,8 +577,8 @@ pub async fn next(
     let lapsed = now - CLAIM_MS;
     // A few tries: another poll may claim the one found first.
     for _ in 0..5 {
-        let found: Option<(String, String)> = sqlx::query_as(&format!(
-            "SELECT id, command_plist FROM apple_commands \
+        let found: Option<(String, String, i64)> = sqlx::query_as(&format!(
+            "SELECT id, command_plist, sealed FROM apple_commands \
                  WHERE tenant_id = $1 AND enrolment_id = $2 AND id <> $3 AND {} \
                  ORDER BY priority DESC, created_at, id LIMIT 1",
             due(4)
@@ -529,7 +589,7 @@ pub async fn next(
         .bind(lapsed)
         .fetch_optional(scoped.conn())
         .await?;
-        let Some((id, plist)) = found else {
+        let Some((id, plist, sealed)) = found else {
             return Ok(None);
         };
         let claimed = sqlx::query(&format!(
@@ -544,6 +604,12 @@ pub async fn next(
         .execute(scoped.conn())
         .await?;
         if claimed.rows_affected() == 1 {
+            let plist = if sealed == 1 {
+                String::from_utf8(secrets.open(&purpose(&id), &plist)?)
+                    .map_err(|e| Error::Internal(e.to_string()))?
+            } else {
+                plist
+            };
             return Ok(Some((id, plist)));
         }
     }
@@ -707,6 +773,68 @@ async fn device_information(
     Ok(())
 }
 
+/// A PIN for a Mac's lock or erase, when the one asking gave none.
+pub fn new_pin() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
+}
+
+/// What a device's retirement or erasure sends an enrolled Apple device (SPEC D7), in the
+/// transaction that changes its state: retiring removes the enrolment profile (the device is no
+/// longer managed: it checks out), wiping erases it (a Mac with a new PIN, shown with the
+/// command). Either goes before anything else queued, and the device's other open commands
+/// are cancelled: they would reach nobody. Nothing for a device without an active enrolment.
+pub async fn follow_device_action(
+    scoped: &mut Scoped,
+    secrets: &SecretBox,
+    actor: &Actor,
+    device_id: &str,
+    action: devices::Action,
+    now: i64,
+) -> Result<Option<QueuedCommand>, Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    let enrolment: Option<(String, String)> = sqlx::query_as(
+        "SELECT id, platform FROM apple_enrolments \
+         WHERE tenant_id = $1 AND device_id = $2 AND status = 'active'",
+    )
+    .bind(&tenant)
+    .bind(device_id)
+    .fetch_optional(scoped.conn())
+    .await?;
+    let Some((enrolment_id, platform)) = enrolment else {
+        return Ok(None);
+    };
+    let mac = Platform::from_code(&platform) == Platform::Macos;
+    let request = match action {
+        devices::Action::Retire => Request::RemoveProfile {
+            identifier: super::profile::identifier(&crate::tenants::current(scoped).await?.slug),
+        },
+        devices::Action::Wipe => Request::EraseDevice {
+            pin: mac.then(new_pin),
+        },
+        devices::Action::DisableMdm => return Ok(None),
+    };
+    sqlx::query(
+        "UPDATE apple_commands SET status = 'cancelled' \
+         WHERE tenant_id = $1 AND enrolment_id = $2 AND status IN ('pending', 'not_now')",
+    )
+    .bind(&tenant)
+    .bind(&enrolment_id)
+    .execute(scoped.conn())
+    .await?;
+    let mut queued = enqueue(
+        scoped,
+        secrets,
+        actor,
+        &[device_id.to_string()],
+        &request,
+        100,
+        now,
+    )
+    .await?;
+    Ok(queued.pop())
+}
+
 /// An enqueue as an administrator sends it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -746,6 +874,7 @@ impl crate::services::AsAdmin<'_> {
         let mut scoped = self.write(permission).await?;
         let queued = enqueue(
             &mut scoped,
+            self.services.secrets(),
             &self.actor(),
             &request.device_ids,
             &request.command,
@@ -754,6 +883,7 @@ impl crate::services::AsAdmin<'_> {
         )
         .await?;
         scoped.commit().await?;
+        self.services.pushes().wake();
         Ok(queued)
     }
 
@@ -761,6 +891,7 @@ impl crate::services::AsAdmin<'_> {
         let mut read = self.read().await?;
         list(
             &mut read,
+            self.services.secrets(),
             query.device_id.as_deref(),
             query.status,
             query.limit.unwrap_or(100),
@@ -769,7 +900,7 @@ impl crate::services::AsAdmin<'_> {
     }
 
     pub async fn apple_command(&self, id: &str) -> Result<QueuedCommand, Error> {
-        get(&mut self.read().await?, id).await
+        get(&mut self.read().await?, self.services.secrets(), id).await
     }
 
     /// Cancels a command the device has not answered (the permission to manage
@@ -778,7 +909,7 @@ impl crate::services::AsAdmin<'_> {
         let mut scoped = self
             .write(crate::admins::Permission::ManageConfigurations)
             .await?;
-        let cancelled = cancel(&mut scoped, &self.actor(), id).await?;
+        let cancelled = cancel(&mut scoped, self.services.secrets(), &self.actor(), id).await?;
         scoped.commit().await?;
         Ok(cancelled)
     }

@@ -37,6 +37,8 @@ pub struct AppleSettings {
     pub reminder_every_secs: i64,
     /// How long after the download reminders go on, in days.
     pub remind_days: i64,
+    /// How devices are woken (APNs).
+    pub push: super::push::PushSettings,
 }
 
 impl AppleSettings {
@@ -48,6 +50,7 @@ impl AppleSettings {
             install_secs: 600,
             reminder_every_secs: 86_400,
             remind_days: 7,
+            push: super::push::PushSettings::defaults(super::push::APNS_URL),
         }
     }
 }
@@ -77,7 +80,6 @@ pub async fn create_link(
     } else {
         scope
     };
-    let tenant = scoped.tenant().as_str().to_string();
     let platform = if platform == Platform::Ios {
         "ios"
     } else {
@@ -89,7 +91,7 @@ pub async fn create_link(
         ("platform", Value::Text(platform.into())),
         ("scope", Value::Text(scope.code().into())),
         ("status", Value::Text("link".into())),
-        ("topic", Value::Text(topic(&tenant))),
+        ("topic", Value::Text(topic(scoped).await?)),
         ("updated_at", Value::IssuedAt),
     ];
     let lifetime = settings.link_minutes * 60_000;
@@ -100,10 +102,13 @@ pub async fn create_link(
     })
 }
 
-/// The push topic of a tenant's profiles. A tenant's APNs certificate (not handled yet) would
-/// name the real one; until then the topic is stable per tenant.
-fn topic(tenant_id: &str) -> String {
-    format!("com.apple.mgmt.External.{tenant_id}")
+/// The push topic of a tenant's profiles: its APNs push certificate's; until one is uploaded,
+/// a placeholder stable per tenant (such devices get no push until they enrol again).
+async fn topic(scoped: &mut Scoped) -> Result<String, Error> {
+    Ok(match super::push_certificate::topic(scoped).await? {
+        Some(topic) => topic,
+        None => format!("com.apple.mgmt.External.{}", scoped.tenant().as_str()),
+    })
 }
 
 pub enum Download {

@@ -2,7 +2,8 @@
 //! signing (`pki`, `signing`), the device identity each profile carries (`issuing`), the
 //! enrolment profile itself (`profile`), and the one-time download links that carry an
 //! enrolment (`enrolments`), the check-in protocol devices speak once enrolled (`checkin`),
-//! the queue of commands to enrolled devices (`commands`), and the scheduled follow-up of
+//! the queue of commands to enrolled devices (`commands`), waking them through APNs with the
+//! tenant's push certificate (`push`, `push_certificate`), and the scheduled follow-up of
 //! unfinished enrolments (`follow_up`).
 
 pub mod checkin;
@@ -12,6 +13,8 @@ pub mod follow_up;
 pub mod issuing;
 pub mod pki;
 pub mod profile;
+pub mod push;
+pub mod push_certificate;
 pub mod signing;
 
 pub use enrolments::AppleSettings;

@@ -60,9 +60,14 @@ fn payload(kind: &str, identifier: String, display: &str) -> Dictionary {
     d
 }
 
+/// The `PayloadIdentifier` of a tenant's enrolment profile (removing it ends management).
+pub fn identifier(tenant_slug: &str) -> String {
+    format!("corral.{tenant_slug}.enrolment")
+}
+
 /// The profile's XML plist (unsigned).
 pub fn build(spec: &ProfileSpec<'_>) -> Vec<u8> {
-    let base = format!("corral.{}.enrolment", spec.tenant_slug);
+    let base = identifier(spec.tenant_slug);
 
     let mut identity = payload(
         "com.apple.security.pkcs12",

@@ -1015,10 +1015,23 @@ impl AsAdmin<'_> {
 
     /// Retires or wipes a device (its state; a plugin-managed device's vendor wipe is a
     /// command, `devices::commands`).
+    /// An enrolled Apple device also gets the matching command (`apple::commands`).
     pub async fn act_on_device(&self, id: &str, action: Action) -> Result<Device, Error> {
         let mut scoped = self.write(Permission::DeleteDevices).await?;
         let device = apply(&mut scoped, &self.actor(), id, action).await?;
+        let queued = crate::apple::commands::follow_device_action(
+            &mut scoped,
+            self.services.secrets(),
+            &self.actor(),
+            id,
+            action,
+            crate::store::now_ms(),
+        )
+        .await?;
         scoped.commit().await?;
+        if queued.is_some() {
+            self.services.pushes().wake();
+        }
         Ok(device)
     }
 

@@ -1,7 +1,8 @@
 //! `/api/v1/apple`: the tenant's Apple PKI as administrators need to see it (SPEC D3): the
 //! certificate authority that issues device identities and signs profiles (through its
 //! profile-signing certificate). Made on first request when the tenant has none yet. And the
-//! queue of MDM commands to enrolled Apple devices (issue 25).
+//! queue of MDM commands to enrolled Apple devices and the APNs push certificate that wakes
+//! them (issue 25).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,6 +15,7 @@ use super::session::CurrentAdmin;
 use super::AppState;
 use crate::apple::commands::{CommandQuery, EnqueueRequest, QueuedCommand};
 use crate::apple::pki::Certificates;
+use crate::apple::push_certificate::{PushCertificate, PushCertificateUpload};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -21,6 +23,38 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_commands, enqueue_commands))
         .routes(routes!(get_command))
         .routes(routes!(cancel_command))
+        .routes(routes!(push_certificate, upload_push_certificate))
+}
+
+/// Your tenant's APNs push certificate: its topic and expiry (404 before the first upload).
+#[utoipa::path(get, path = "/api/v1/apple/push-certificate", tag = "apple",
+    security(("session" = [])),
+    responses((status = 200, body = PushCertificate), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn push_certificate(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+) -> ApiResult<Json<PushCertificate>> {
+    Ok(Json(state.as_admin(&me).push_certificate().await?))
+}
+
+/// Upload your tenant's APNs push certificate and its key (the key is sealed, never shown).
+/// Its topic becomes the one new profiles name; a certificate whose topic is not the one
+/// enrolled devices listen on is refused (409 `topic_change`) unless `confirm_topic_change`.
+#[utoipa::path(put, path = "/api/v1/apple/push-certificate", tag = "apple",
+    security(("session" = [])),
+    request_body = PushCertificateUpload,
+    responses((status = 200, body = PushCertificate), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn upload_push_certificate(
+    State(state): State<AppState>,
+    CurrentAdmin(me): CurrentAdmin,
+    ApiJson(upload): ApiJson<PushCertificateUpload>,
+) -> ApiResult<Json<PushCertificate>> {
+    Ok(Json(
+        state.as_admin(&me).upload_push_certificate(&upload).await?,
+    ))
 }
 
 /// Your tenant's certificate authority and profile-signing certificate.

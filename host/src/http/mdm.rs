@@ -50,7 +50,7 @@ async fn server(
 ) -> Result<Response, ApiError> {
     let tenant = tenant_of(&state, &slug).await?;
     let signature = headers.get("mdm-signature").and_then(|v| v.to_str().ok());
-    match checkin::server(state.store(), &tenant.id, signature, &body).await? {
+    match checkin::server(state.store(), state.secrets(), &tenant.id, signature, &body).await? {
         Ok(Some(command)) => Ok((
             StatusCode::OK,
             [(axum::http::header::CONTENT_TYPE, "application/xml")],
