@@ -2,8 +2,9 @@
 //! one per poll of the command channel to a played device, checked against Apple's command
 //! schemas (`fixtures/apple/commands/`), its answers kept (Acknowledged with the device's
 //! information updating the device, Error with its chain, NotNow kept for a later poll but
-//! never the answer to that NotNow), priorities, cancellation, and concurrent polls that never
-//! get the same command twice; on SQLite and PostgreSQL.
+//! never the answer to that NotNow), priorities, cancellation, and concurrent polls through
+//! two server processes on one database that never get the same command twice (a command
+//! enqueued through one is delivered through the other, once); on SQLite and PostgreSQL.
 
 use std::path::PathBuf;
 
@@ -333,6 +334,10 @@ async fn concurrent_polls_never_get_the_same_command(db: Db) {
     let apple = AppleTenant::start(db).await;
     let (device, id) = enrolled(&apple).await;
     let url = apple.server.url.clone();
+    // A second process on the same database: commands enqueued through the first are
+    // delivered through either, once.
+    let second = apple.env.serve_behind(&apple.server).await;
+    let other = second.url.clone();
     for _ in 0..3 {
         let r = enqueue(
             &apple,
@@ -341,11 +346,17 @@ async fn concurrent_polls_never_get_the_same_command(db: Db) {
         .await;
         assert_eq!(r.status, 201, "{r:?}");
     }
-    // Twelve polls at once: each of the three commands goes to exactly one of them.
+    // Twelve polls at once, half through each process: each of the three commands goes to
+    // exactly one of them.
     let device = std::sync::Arc::new(device);
     let polls: Vec<_> = (0..12)
-        .map(|_| {
-            let (device, url) = (device.clone(), url.clone());
+        .map(|i| {
+            let url = if i % 2 == 0 {
+                url.clone()
+            } else {
+                other.clone()
+            };
+            let device = device.clone();
             tokio::spawn(async move { device.send(&url, idle()).await })
         })
         .collect();
@@ -361,4 +372,19 @@ async fn concurrent_polls_never_get_the_same_command(db: Db) {
     let before = got.len();
     got.dedup();
     assert_eq!((before, got.len()), (3, 3), "{got:?}");
+
+    // Enqueued through the first process, delivered through the second, and only once.
+    let r = enqueue(
+        &apple,
+        json!({"device_ids": [id], "command": {"request_type": "ProfileList"}}),
+    )
+    .await;
+    let uuid = r.body[0]["id"].as_str().unwrap().to_string();
+    let (_, command) = device.send(&other, idle()).await;
+    assert_eq!(
+        command.map(|c| c["CommandUUID"].as_string().unwrap().to_string()),
+        Some(uuid)
+    );
+    assert_eq!(device.send(&url, idle()).await, (200, None));
+    assert_eq!(device.send(&other, idle()).await, (200, None));
 }
