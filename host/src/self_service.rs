@@ -10,13 +10,14 @@
 
 use async_trait::async_trait;
 use corral_portal::{
-    Backend, BackendError, BackendResult, Device, DeviceRegistration, DeviceState, NewSession,
-    Opened, PasswordOutcome, PinOutcome, PortalApp, PortalTenant, PortalUser, ProfileDownload,
-    ProfileKind, ProfileLinkOutcome, Session, SetPasswordOutcome, Stage, Weakness, WipeOutcome,
+    ActionOutcome, Backend, BackendError, BackendResult, Device, DeviceRegistration, DeviceState,
+    NewSession, Opened, OwnAction, PasswordOutcome, PinOutcome, PortalApp, PortalTenant,
+    PortalUser, ProfileDownload, ProfileKind, ProfileLinkOutcome, Session, SetPasswordOutcome,
+    Stage, Weakness,
 };
 
-use crate::apple::enrolments;
 use crate::apple::profile::Scope;
+use crate::apple::{commands, enrolments};
 use crate::apps;
 use crate::devices::{self, Platform};
 use crate::directory;
@@ -466,6 +467,9 @@ impl Backend for PortalBackend {
         else {
             return Ok(Vec::new());
         };
+        let enrolled = crate::apple::commands::enrolled_devices_of(&mut read, &session.user_id)
+            .await
+            .map_err(failed)?;
         let query = devices::DeviceQuery {
             user_id: Some(session.user_id),
             ..Default::default()
@@ -477,9 +481,18 @@ impl Backend for PortalBackend {
             // A device awaiting enrolment is not in the user's hands yet.
             .filter(|d| d.state != devices::State::Awaiting)
             .map(|d| Device {
-                id: d.id,
-                // A device found through the user's mailbox is theirs to wipe (SPEC G4).
-                wipeable: d.state == devices::State::Discovered && !d.archived,
+                id: d.id.clone(),
+                actions: if d.archived {
+                    Vec::new()
+                } else if d.state == devices::State::Discovered {
+                    // A device found through the user's mailbox is theirs to wipe (SPEC G4).
+                    vec![OwnAction::Wipe]
+                } else if d.state == devices::State::Active && enrolled.contains(&d.id) {
+                    // An enrolled Apple device (SPEC I1).
+                    vec![OwnAction::Lock, OwnAction::Wipe, OwnAction::Retire]
+                } else {
+                    Vec::new()
+                },
                 name: d.name,
                 platform: match d.platform {
                     Platform::Ios => "iOS",
@@ -502,12 +515,13 @@ impl Backend for PortalBackend {
             .collect())
     }
 
-    async fn wipe_device(
+    async fn act_on_device(
         &self,
         tenant: &str,
         session_token: &str,
         device_id: &str,
-    ) -> BackendResult<WipeOutcome> {
+        action: OwnAction,
+    ) -> BackendResult<ActionOutcome> {
         let tenant_id = Self::tenant(tenant);
         let (user, device) = {
             let mut read = self.read(tenant).await.map_err(failed)?;
@@ -515,39 +529,76 @@ impl Backend for PortalBackend {
                 .await
                 .map_err(failed)?
             else {
-                return Ok(WipeOutcome::NotFound);
+                return Ok(ActionOutcome::NotFound);
             };
             let user = users::get(&mut read, &session.user_id)
                 .await
                 .map_err(failed)?;
             let device = match devices::get(&mut read, device_id).await {
                 Ok(d) => d,
-                Err(Error::NotFound(_)) => return Ok(WipeOutcome::NotFound),
+                Err(Error::NotFound(_)) => return Ok(ActionOutcome::NotFound),
                 Err(e) => return Err(failed(e)),
             };
             (user, device)
         };
-        if device.user_id.as_deref() != Some(user.id.as_str())
-            || device.state != devices::State::Discovered
-            || device.archived
-        {
-            return Ok(WipeOutcome::NotFound);
+        if device.user_id.as_deref() != Some(user.id.as_str()) || device.archived {
+            return Ok(ActionOutcome::NotFound);
         }
-        let wiped = devices::commands::wipe_own(
-            self.state.plugins(),
-            self.state.store(),
-            &tenant_id,
-            (&user.id, &user.email),
-            device_id,
-        )
-        .await;
-        match wiped {
-            Ok(_) => Ok(WipeOutcome::Requested),
-            Err(e) => {
-                tracing::warn!(tenant, device_id, error = %e, "a user's wipe failed");
-                Ok(WipeOutcome::Failed)
+        if device.state == devices::State::Discovered {
+            // Reached through the plugin that discovered it (SPEC G4): only a wipe.
+            if action != OwnAction::Wipe {
+                return Ok(ActionOutcome::NotFound);
             }
+            let wiped = devices::commands::wipe_own(
+                self.state.plugins(),
+                self.state.store(),
+                &tenant_id,
+                (&user.id, &user.email),
+                device_id,
+            )
+            .await;
+            return match wiped {
+                Ok(_) => Ok(ActionOutcome::Requested { pin: None }),
+                Err(e) => {
+                    tracing::warn!(tenant, device_id, error = %e, "a user's wipe failed");
+                    Ok(ActionOutcome::Failed)
+                }
+            };
         }
+        // An enrolled Apple device (SPEC I1): the administrators' queue, as the user.
+        let own = match action {
+            OwnAction::Lock => commands::OwnAction::Lock,
+            OwnAction::Wipe => commands::OwnAction::Wipe,
+            OwnAction::Retire => commands::OwnAction::Retire,
+        };
+        let actor = Actor::User {
+            id: user.id.clone(),
+            email: user.email.clone(),
+        };
+        let mut scoped = self
+            .state
+            .store()
+            .scoped(&tenant_id)
+            .await
+            .map_err(failed)?;
+        let pin = match commands::act_for_user(
+            &mut scoped,
+            self.state.secrets(),
+            &actor,
+            &user.id,
+            device_id,
+            own,
+            crate::store::now_ms(),
+        )
+        .await
+        {
+            Ok(pin) => pin,
+            Err(Error::NotFound(_)) => return Ok(ActionOutcome::NotFound),
+            Err(e) => return Err(failed(e)),
+        };
+        scoped.commit().await.map_err(failed)?;
+        self.state.pushes().wake();
+        Ok(ActionOutcome::Requested { pin })
     }
 
     fn password_min_length(&self) -> usize {

@@ -91,14 +91,29 @@ device-retired = Retired
 device-wiped = Wiped
 device-reset = Reset
 device-discovered = Found through your mailbox, not enrolled
-wipe-link = Wipe this device…
+wipe-link = Wipe…
 wipe-title = Wipe this device?
 wipe-warning = Everything on this device is erased the next time it connects to your mailbox. This cannot be undone.
 wipe-confirm = Yes, wipe it
 wipe-requested-title = Wipe requested
 wipe-requested-text = The device will be wiped the next time it connects.
-wipe-not-found-text = This device is not one you can wipe from here.
-wipe-failed-text = The wipe could not be requested; nothing was erased. Try again later.
+wipe-warning-enrolled = Everything on this device is erased the next time it connects to the server, and it is no longer managed. This cannot be undone.
+lock-link = Lock…
+lock-title = Lock this device?
+lock-warning = The device locks the next time it connects to the server: unlocking it needs its passcode (a Mac: the PIN shown next).
+lock-confirm = Yes, lock it
+lock-requested-title = Lock requested
+lock-requested-text = The device will lock the next time it connects to the server.
+retire-link = Remove management…
+retire-title = Remove management from this device?
+retire-warning = Your organisation's management profile, and what it installed, are removed the next time the device connects to the server. Your own data stays. To manage it again, enrol it again.
+retire-confirm = Yes, remove management
+retire-requested-title = Removal requested
+retire-requested-text = Management will be removed from the device the next time it connects to the server.
+device-action-title = Your device
+device-action-not-found-text = This device is not one you can do that to from here.
+device-action-failed-text = This could not be requested; nothing was done. Try again later.
+mac-pin = Keep this PIN: your Mac asks for it to unlock: { $pin }
 
 ## The invitation e-mail (SPEC B2): the registration link, the one-time PIN when there is one.
 

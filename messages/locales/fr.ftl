@@ -91,14 +91,29 @@ device-retired = Retiré
 device-wiped = Effacé
 device-reset = Réinitialisé
 device-discovered = Trouvé par votre messagerie, non inscrit
-wipe-link = Effacer cet appareil…
+wipe-link = Effacer…
 wipe-title = Effacer cet appareil ?
 wipe-warning = Tout le contenu de cet appareil sera effacé à sa prochaine connexion à votre messagerie. C'est irréversible.
 wipe-confirm = Oui, l'effacer
 wipe-requested-title = Effacement demandé
 wipe-requested-text = L'appareil sera effacé à sa prochaine connexion.
-wipe-not-found-text = Cet appareil ne peut pas être effacé d'ici.
-wipe-failed-text = L'effacement n'a pas pu être demandé ; rien n'a été effacé. Réessayez plus tard.
+wipe-warning-enrolled = Tout le contenu de cet appareil est effacé la prochaine fois qu'il contacte le serveur, et il n'est plus géré. C'est irréversible.
+lock-link = Verrouiller…
+lock-title = Verrouiller cet appareil ?
+lock-warning = L'appareil se verrouille la prochaine fois qu'il contacte le serveur : le déverrouiller demande son code (un Mac : le code PIN affiché ensuite).
+lock-confirm = Oui, le verrouiller
+lock-requested-title = Verrouillage demandé
+lock-requested-text = L'appareil se verrouillera la prochaine fois qu'il contactera le serveur.
+retire-link = Retirer la gestion…
+retire-title = Retirer la gestion de cet appareil ?
+retire-warning = Le profil de gestion de votre organisation, et ce qu'il a installé, sont retirés la prochaine fois que l'appareil contacte le serveur. Vos données restent. Pour le gérer de nouveau, inscrivez-le de nouveau.
+retire-confirm = Oui, retirer la gestion
+retire-requested-title = Retrait demandé
+retire-requested-text = La gestion sera retirée de l'appareil la prochaine fois qu'il contactera le serveur.
+device-action-title = Votre appareil
+device-action-not-found-text = Vous ne pouvez pas faire cela à cet appareil depuis cette page.
+device-action-failed-text = La demande n'a pas pu être faite ; rien n'a été fait. Réessayez plus tard.
+mac-pin = Conservez ce code PIN : votre Mac le demande pour se déverrouiller : { $pin }
 
 ## L'e-mail d'invitation (SPEC B2) : le lien d'inscription, le code PIN à usage unique s'il y en a un.
 

@@ -145,18 +145,47 @@ pub struct Device {
     pub state: DeviceState,
     /// Under management (false after check-out or retirement).
     pub managed: bool,
-    /// The user may wipe it from the portal (SPEC G4).
-    pub wipeable: bool,
+    /// What the user may do to it from the portal (SPEC G4, I1), in the order offered.
+    pub actions: Vec<OwnAction>,
 }
 
-/// The answer to a user's wipe of their own device.
+/// What users do to their own devices from the portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnAction {
+    /// Lock an enrolled Apple device (SPEC I1).
+    Lock,
+    /// Erase a device: an enrolled Apple device (I1) or one found through the user's mailbox
+    /// (G4).
+    Wipe,
+    /// Remove management from an enrolled Apple device (I1).
+    Retire,
+}
+
+impl OwnAction {
+    /// The action's path segment.
+    pub fn code(self) -> &'static str {
+        match self {
+            OwnAction::Lock => "lock",
+            OwnAction::Wipe => "wipe",
+            OwnAction::Retire => "retire",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<OwnAction> {
+        [OwnAction::Lock, OwnAction::Wipe, OwnAction::Retire]
+            .into_iter()
+            .find(|a| a.code() == code)
+    }
+}
+
+/// The answer to a user's action on their own device.
 #[derive(Debug, Clone)]
-pub enum WipeOutcome {
-    /// Asked of the service that reaches the device; it is wiped at its next connection.
-    Requested,
-    /// Not one of the user's devices the portal wipes.
+pub enum ActionOutcome {
+    /// Queued for the device (or asked of the service that reaches it): done at its next
+    /// connection. `pin`: what unlocks a Mac after a lock or an erase.
+    Requested { pin: Option<String> },
+    /// Not one of the user's devices the portal does this to.
     NotFound,
-    /// The service could not be reached or refused; nothing was wiped.
+    /// The service could not be reached or refused; nothing was done.
     Failed,
 }
 
@@ -272,13 +301,15 @@ pub trait Backend: Send + Sync + 'static {
     /// The devices of the session's user.
     async fn devices(&self, tenant: &str, session_token: &str) -> BackendResult<Vec<Device>>;
 
-    /// Wipes one of the session user's devices (one marked `wipeable`), recorded as theirs.
-    async fn wipe_device(
+    /// Does `action` to one of the session user's devices (one offering it), recorded as
+    /// theirs.
+    async fn act_on_device(
         &self,
         tenant: &str,
         session_token: &str,
         device_id: &str,
-    ) -> BackendResult<WipeOutcome>;
+        action: OwnAction,
+    ) -> BackendResult<ActionOutcome>;
 
     /// The apps the session's user may get (for unmanaged-device users, only those allowed
     /// on unmanaged devices).

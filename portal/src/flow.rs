@@ -12,8 +12,8 @@ use qrcode::render::svg;
 use qrcode::QrCode;
 
 use crate::backend::{
-    NewSession, PasswordOutcome, PinOutcome, ProfileDownload, ProfileKind, ProfileLinkOutcome,
-    Session, SetPasswordOutcome, Stage, Weakness, WipeOutcome,
+    ActionOutcome, NewSession, OwnAction, PasswordOutcome, PinOutcome, ProfileDownload,
+    ProfileKind, ProfileLinkOutcome, Session, SetPasswordOutcome, Stage, Weakness,
 };
 use crate::pages::{self, Home, PasswordForm, PinForm, SignInForm};
 use crate::visit::Visit;
@@ -437,32 +437,40 @@ pub async fn download_profile(
     }
 }
 
-/// The device `{device}` of the signed-in user, if the portal may wipe it.
-async fn wipeable(
+/// The action and device of the path, if the signed-in user may do that to that device.
+async fn offered(
     state: &PortalState,
     visit: &Visit,
     token: &str,
-    device: &str,
-) -> Result<Option<crate::backend::Device>, Response> {
+    params: &HashMap<String, String>,
+) -> Result<Option<(crate::backend::Device, OwnAction)>, Response> {
+    let device = params.get("device").map(String::as_str).unwrap_or_default();
+    let Some(action) = params.get("action").and_then(|a| OwnAction::from_code(a)) else {
+        return Ok(None);
+    };
     match state.backend.devices(visit.tenant_id(), token).await {
         Err(e) => Err(visit.failure(e)),
-        Ok(all) => Ok(all.into_iter().find(|d| d.id == device && d.wipeable)),
+        Ok(all) => Ok(all
+            .into_iter()
+            .find(|d| d.id == device && d.actions.contains(&action))
+            .map(|d| (d, action))),
     }
 }
 
-fn wipe_not_found(visit: &Visit) -> Response {
+fn action_not_found(visit: &Visit) -> Response {
     let t = visit.frame.texts();
     let html = pages::notice(
         &visit.frame,
-        t.wipe_title,
-        t.wipe_not_found_text,
+        t.device_action_title,
+        t.device_action_not_found_text,
         Some((format!("{}/home", visit.frame.base), t.back_home)),
     );
     visit.page(StatusCode::NOT_FOUND, html)
 }
 
-/// The confirmation page of a user's wipe of their own device (SPEC G4).
-pub async fn wipe_page(
+/// The confirmation page of a user's action on their own device (SPEC G4, I1): lock, wipe
+/// or retire.
+pub async fn device_action_page(
     State(state): State<PortalState>,
     Path(params): Path<HashMap<String, String>>,
     visit: Visit,
@@ -471,16 +479,18 @@ pub async fn wipe_page(
         Ok(s) => s,
         Err(res) => return res,
     };
-    let device = params.get("device").map(String::as_str).unwrap_or_default();
-    match wipeable(&state, &visit, &token, device).await {
+    match offered(&state, &visit, &token, &params).await {
         Err(res) => res,
-        Ok(None) => wipe_not_found(&visit),
-        Ok(Some(d)) => visit.page(StatusCode::OK, pages::wipe(&visit.frame, &d)),
+        Ok(None) => action_not_found(&visit),
+        Ok(Some((d, action))) => visit.page(
+            StatusCode::OK,
+            pages::device_action(&visit.frame, &d, action),
+        ),
     }
 }
 
-/// The confirmed wipe: asked of the server, which records it as the user's.
-pub async fn wipe(
+/// The confirmed action: asked of the server, which records it as the user's.
+pub async fn device_action(
     State(state): State<PortalState>,
     Path(params): Path<HashMap<String, String>>,
     visit: Visit,
@@ -494,26 +504,29 @@ pub async fn wipe(
         Err(res) => return res,
     };
     let device = params.get("device").map(String::as_str).unwrap_or_default();
+    let Some(action) = params.get("action").and_then(|a| OwnAction::from_code(a)) else {
+        return action_not_found(&visit);
+    };
     let t = visit.frame.texts();
     let home = Some((format!("{}/home", visit.frame.base), t.back_home));
     match state
         .backend
-        .wipe_device(visit.tenant_id(), &token, device)
+        .act_on_device(visit.tenant_id(), &token, device, action)
         .await
     {
         Err(e) => visit.failure(e),
-        Ok(WipeOutcome::NotFound) => wipe_not_found(&visit),
-        Ok(WipeOutcome::Requested) => {
+        Ok(ActionOutcome::NotFound) => action_not_found(&visit),
+        Ok(ActionOutcome::Requested { pin }) => visit.page(
+            StatusCode::OK,
+            pages::device_action_requested(&visit.frame, action, pin.as_deref()),
+        ),
+        Ok(ActionOutcome::Failed) => {
             let html = pages::notice(
                 &visit.frame,
-                t.wipe_requested_title,
-                t.wipe_requested_text,
+                t.device_action_title,
+                t.device_action_failed_text,
                 home,
             );
-            visit.page(StatusCode::OK, html)
-        }
-        Ok(WipeOutcome::Failed) => {
-            let html = pages::notice(&visit.frame, t.wipe_title, t.wipe_failed_text, home);
             visit.page(StatusCode::BAD_GATEWAY, html)
         }
     }

@@ -89,8 +89,22 @@ corral_messages::texts!(
     wipe_confirm,
     wipe_requested_title,
     wipe_requested_text,
-    wipe_not_found_text,
-    wipe_failed_text
+    wipe_warning_enrolled,
+    lock_link,
+    lock_title,
+    lock_warning,
+    lock_confirm,
+    lock_requested_title,
+    lock_requested_text,
+    retire_link,
+    retire_title,
+    retire_warning,
+    retire_confirm,
+    retire_requested_title,
+    retire_requested_text,
+    device_action_title,
+    device_action_not_found_text,
+    device_action_failed_text
 );
 
 /// The portal's texts in `lang`.
@@ -130,6 +144,10 @@ impl Texts {
         };
         text(self.lang, id)
     }
+    /// The PIN that unlocks a Mac after a lock or an erase.
+    pub fn mac_pin(&self, pin: &str) -> String {
+        format(self.lang, "mac-pin", &[("pin", pin.into())])
+    }
     pub fn password_hint(&self, min: usize) -> String {
         format(self.lang, "password-hint", &[("min", min.into())])
     }
@@ -145,7 +163,7 @@ mod tests {
     #[test]
     fn every_field_is_in_the_catalogue_in_both_languages() {
         let ids = Texts::ids();
-        assert_eq!(ids.len(), 79);
+        assert_eq!(ids.len(), 93);
         for lang in Lang::ALL {
             for id in &ids {
                 assert!(corral_messages::has(lang, id), "{id} missing in {lang:?}");

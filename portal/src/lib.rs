@@ -51,8 +51,8 @@ pub fn router(backend: Arc<dyn Backend>, secure_cookies: bool) -> Router {
         )
         .route("/r/{token}/profile/{link}", get(flow::download_profile))
         .route(
-            "/r/{token}/devices/{device}/wipe",
-            get(flow::wipe_page).post(flow::wipe),
+            "/r/{token}/devices/{device}/{action}",
+            get(flow::device_action_page).post(flow::device_action),
         )
         .route("/r/{token}/sign-out", post(flow::sign_out))
         .with_state(PortalState {

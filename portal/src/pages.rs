@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::backend::{Device, PortalApp, PortalUser};
+use crate::backend::{Device, DeviceState, OwnAction, PortalApp, PortalUser};
 use crate::i18n::{Lang, Texts};
 
 /// What every page needs to know about the visit.
@@ -239,16 +239,26 @@ pub fn home(frame: &Frame, home: Home) -> String {
                     .into_iter()
                     .map(|d| {
                         let state = t.device_state(d.state, d.managed);
-                        let wipe = d.wipeable.then(|| {
-                            let href = format!("{}/devices/{}/wipe", frame.base, d.id);
-                            view! { {" — "}<a href=href>{t.wipe_link}</a> }
-                        });
+                        let actions = d
+                            .actions
+                            .iter()
+                            .map(|a| {
+                                let href =
+                                    format!("{}/devices/{}/{}", frame.base, d.id, a.code());
+                                let label = match a {
+                                    OwnAction::Lock => t.lock_link,
+                                    OwnAction::Wipe => t.wipe_link,
+                                    OwnAction::Retire => t.retire_link,
+                                };
+                                view! { {" — "}<a href=href>{label}</a> }
+                            })
+                            .collect_view();
                         view! {
                             <li>
                                 <strong>{d.name}</strong>
                                 {format!(" — {} {} — ", d.platform, d.os_version)}
                                 <span class="state">{state}</span>
-                                {wipe}
+                                {actions}
                             </li>
                         }
                     })
@@ -383,24 +393,51 @@ pub fn profile(frame: &Frame, available: bool) -> String {
     document(frame, t.profile_title, body)
 }
 
-/// The confirmation before a user wipes their own device (SPEC G4): nothing happens until
-/// the form is posted.
-pub fn wipe(frame: &Frame, device: &Device) -> String {
+/// The confirmation before a user locks, wipes or retires their own device (SPEC G4, I1):
+/// nothing happens until the form is posted.
+pub fn device_action(frame: &Frame, device: &Device, action: OwnAction) -> String {
     let t = frame.texts();
-    let action = format!("{}/devices/{}/wipe", frame.base, device.id);
+    let post = format!("{}/devices/{}/{}", frame.base, device.id, action.code());
+    let (title, warning, confirm) = match action {
+        OwnAction::Lock => (t.lock_title, t.lock_warning, t.lock_confirm),
+        OwnAction::Retire => (t.retire_title, t.retire_warning, t.retire_confirm),
+        OwnAction::Wipe if device.state == DeviceState::Discovered => {
+            (t.wipe_title, t.wipe_warning, t.wipe_confirm)
+        }
+        OwnAction::Wipe => (t.wipe_title, t.wipe_warning_enrolled, t.wipe_confirm),
+    };
     let body = view! {
         <section class="card">
             <p><strong>{device.name.clone()}</strong>
                 {format!(" — {} {}", device.platform, device.os_version)}</p>
-            <p role="alert">{t.wipe_warning}</p>
-            <form method="post" action=action>
+            <p role="alert">{warning}</p>
+            <form method="post" action=post>
                 <Csrf token=frame.csrf.clone()/>
-                <button type="submit" class="danger">{t.wipe_confirm}</button>
+                <button type="submit" class="danger">{confirm}</button>
             </form>
         </section>
         <p><a href=format!("{}/home", frame.base)>{t.back_home}</a></p>
     };
-    document(frame, t.wipe_title, body)
+    document(frame, title, body)
+}
+
+/// What the user asked for is queued; a Mac's PIN is shown once, here.
+pub fn device_action_requested(frame: &Frame, action: OwnAction, pin: Option<&str>) -> String {
+    let t = frame.texts();
+    let (title, text) = match action {
+        OwnAction::Lock => (t.lock_requested_title, t.lock_requested_text),
+        OwnAction::Wipe => (t.wipe_requested_title, t.wipe_requested_text),
+        OwnAction::Retire => (t.retire_requested_title, t.retire_requested_text),
+    };
+    let pin = pin.map(|p| view! { <p class="pin" role="status">{t.mac_pin(p)}</p> });
+    let body = view! {
+        <section class="card">
+            <p>{text}</p>
+            {pin}
+        </section>
+        <p><a href=format!("{}/home", frame.base)>{t.back_home}</a></p>
+    };
+    document(frame, title, body)
 }
 
 /// A page that explains why the visit stops here, with one way on.

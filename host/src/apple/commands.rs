@@ -835,6 +835,83 @@ pub async fn follow_device_action(
     Ok(queued.pop())
 }
 
+/// What users do to their own enrolled Apple device from the portal (SPEC I1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnAction {
+    /// `DeviceLock` (a Mac with a new PIN).
+    Lock,
+    /// The device's erasure: its state and `EraseDevice`, as an administrator's wipe.
+    Wipe,
+    /// The end of management: its state and the enrolment profile's removal, as an
+    /// administrator's retirement.
+    Retire,
+}
+
+/// The live devices of `user_id` with an active Apple enrolment: those they act on.
+pub async fn enrolled_devices_of(scoped: &mut Scoped, user_id: &str) -> Result<Vec<String>, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT device_id FROM apple_enrolments WHERE tenant_id = $1 AND user_id = $2 \
+         AND status = 'active' AND device_id IS NOT NULL",
+    )
+    .bind(scoped.tenant().as_str().to_string())
+    .bind(user_id)
+    .fetch_all(scoped.conn())
+    .await?)
+}
+
+/// A user's action on their own device (SPEC I1), in one transaction: the same queue, states
+/// and history as an administrator's, recorded as the user's. Not found unless the device is
+/// the user's, live, active and enrolled. Answers the PIN that unlocks a Mac after a lock or
+/// an erase (the user needs it); the caller wakes the pusher.
+pub async fn act_for_user(
+    scoped: &mut Scoped,
+    secrets: &SecretBox,
+    actor: &Actor,
+    user_id: &str,
+    device_id: &str,
+    action: OwnAction,
+    now: i64,
+) -> Result<Option<String>, Error> {
+    let device = devices::get(scoped, device_id).await?;
+    if device.user_id.as_deref() != Some(user_id)
+        || device.archived
+        || device.state != devices::State::Active
+        || !enrolled_devices_of(scoped, user_id)
+            .await?
+            .iter()
+            .any(|d| d == device_id)
+    {
+        return Err(Error::NotFound("device"));
+    }
+    let queued = match action {
+        OwnAction::Lock => enqueue(
+            scoped,
+            secrets,
+            actor,
+            &[device_id.to_string()],
+            &Request::DeviceLock {
+                pin: (device.platform == Platform::Macos).then(new_pin),
+                message: None,
+                phone_number: None,
+            },
+            100,
+            now,
+        )
+        .await?
+        .pop(),
+        OwnAction::Wipe | OwnAction::Retire => {
+            let state = if action == OwnAction::Wipe {
+                devices::Action::Wipe
+            } else {
+                devices::Action::Retire
+            };
+            devices::apply(scoped, actor, device_id, state).await?;
+            follow_device_action(scoped, secrets, actor, device_id, state, now).await?
+        }
+    };
+    Ok(queued.and_then(|q| q.pin))
+}
+
 /// An enqueue as an administrator sends it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
