@@ -35,6 +35,6 @@ CREATE TABLE apple_pushes (
 );
 CREATE INDEX apple_pushes_due ON apple_pushes (due_at);
 
--- The last push that reached Apple for the enrolment, and the last failure.
+-- The last push sent to Apple for the enrolment (delivered or given up), and the last failure.
 ALTER TABLE apple_enrolments ADD COLUMN pushed_at INTEGER;
 ALTER TABLE apple_enrolments ADD COLUMN push_error TEXT;

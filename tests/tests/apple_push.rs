@@ -17,6 +17,7 @@ use serde_json::json;
 both_backends!(commands_wake_the_device_after_their_commit);
 both_backends!(a_topic_change_is_refused_unless_confirmed);
 both_backends!(owners_are_warned_before_the_certificate_expires);
+both_backends!(devices_out_of_contact_are_pushed_again);
 
 const TOPIC: &str = "com.apple.mgmt.External.5f1c2a4e-7d3b-4c1e-9a0f-2b6d8e4c1a37";
 
@@ -344,4 +345,46 @@ async fn owners_are_warned_before_the_certificate_expires(db: Db) {
     // A certificate a year away: no warning.
     let r = upload(&apple, &apns, TOPIC, 365, false).await;
     assert_eq!(r.body["expires_soon"], false);
+}
+
+/// The sweep: a device with a command waiting and no contact for `--apns-sweep-after-secs` is
+/// pushed again, until it answers; then no more pushes.
+async fn devices_out_of_contact_are_pushed_again(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let apns = ApnsStandIn::start(dir.path()).await;
+    let env = with_apns(db, &apns)
+        .await
+        .with_env("CORRAL_JOBS_EVERY_SECS", "1")
+        .with_env("CORRAL_APNS_SWEEP_AFTER_SECS", "1");
+    let apple = AppleTenant::start_in(env).await;
+    assert_eq!(upload(&apple, &apns, TOPIC, 300, false).await.status, 200);
+    let (device, id) = enrolled(&apple, "ios", "00008110-000A1B2C3D4E5F6G").await;
+    let r = apple
+        .admin
+        .send(
+            "POST",
+            "/api/v1/apple/commands",
+            Some(json!({"device_ids": [id], "command": {"request_type": "SecurityInfo"}})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    // The device never polls: pushed again and again.
+    let pushed = apns.wait_delivered(3, 30).await;
+    assert_eq!(pushed.len(), 3, "{:?}", apns.pushes());
+    // It answers: nothing more to wake it for.
+    let url = &apple.server.url;
+    let (_, command) = device.send(url, idle()).await;
+    let uuid = command.unwrap()["CommandUUID"]
+        .as_string()
+        .unwrap()
+        .to_string();
+    let mut ack = Dictionary::new();
+    ack.insert("Status".into(), "Acknowledged".into());
+    ack.insert("CommandUUID".into(), uuid.as_str().into());
+    assert_eq!(device.send(url, ack).await, (200, None));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let settled = apns.pushes().len();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(apns.pushes().len(), settled, "no push once nothing waits");
+    assert!(apns.refusals().is_empty(), "{:?}", apns.refusals());
 }

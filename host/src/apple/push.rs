@@ -88,7 +88,8 @@ pub async fn owe(scoped: &mut Scoped, enrolment_id: &str, now: i64) -> Result<()
 }
 
 /// Owes a push to every active enrolment with a command waiting that has had no contact and
-/// no push for `sweep_after_secs` (a scheduled job). Returns how many.
+/// no push (delivered or given up) for `sweep_after_secs`, in tenants with a push certificate
+/// (a scheduled job). Returns how many.
 pub async fn sweep(store: &Store, settings: &PushSettings) -> Result<u64, Error> {
     let now = now_ms();
     let before = now - settings.sweep_after_secs * 1000;
@@ -98,6 +99,7 @@ pub async fn sweep(store: &Store, settings: &PushSettings) -> Result<u64, Error>
          WHERE e.status = 'active' AND e.push_token IS NOT NULL \
          AND (e.checked_in_at IS NULL OR e.checked_in_at < $2) \
          AND (e.pushed_at IS NULL OR e.pushed_at < $2) \
+         AND EXISTS (SELECT 1 FROM apple_push_certificates pc WHERE pc.tenant_id = e.tenant_id) \
          AND EXISTS (SELECT 1 FROM apple_commands c WHERE c.tenant_id = e.tenant_id \
              AND c.enrolment_id = e.id AND c.status IN ('pending', 'not_now')) \
          AND NOT EXISTS (SELECT 1 FROM apple_pushes p WHERE p.enrolment_id = e.id)",
@@ -354,17 +356,13 @@ impl Pusher {
                 .bind(claim)
                 .execute(scoped.conn())
                 .await?;
-            match &error {
-                None => sqlx::query(
-                    "UPDATE apple_enrolments SET pushed_at = $1, push_error = NULL \
-                     WHERE tenant_id = $2 AND id = $3",
-                )
-                .bind(now),
-                Some(e) => sqlx::query(
-                    "UPDATE apple_enrolments SET push_error = $1 WHERE tenant_id = $2 AND id = $3",
-                )
-                .bind(e.clone()),
-            }
+            // Delivered or given up: the sweep tries again once `sweep_after_secs` passed.
+            sqlx::query(
+                "UPDATE apple_enrolments SET pushed_at = $1, push_error = $2 \
+                 WHERE tenant_id = $3 AND id = $4",
+            )
+            .bind(now)
+            .bind(error.clone())
             .bind(tenant.as_str())
             .bind(enrolment_id)
             .execute(scoped.conn())
