@@ -70,7 +70,11 @@ async fn device_enrols_checks_in_and_checks_out(db: Db) {
         .get(&format!("{}/home", apple.home.base_path()))
         .await;
     let items = home.texts("ul.devices li");
-    assert_eq!(items, ["Pat's iPhone — iOS 17.4 — Active"], "{home:?}");
+    assert_eq!(
+        items,
+        ["Pat's iPhone — iOS 17.4 — Active — Lock… — Wipe… — Remove management…"],
+        "{home:?}"
+    );
 
     // A token refresh keeps the one device.
     assert_eq!(
