@@ -1,7 +1,7 @@
-// The console walk-throughs' shared steps (console-walkthrough.mjs, zero-touch-walkthrough.mjs,
-// knox-walkthrough.mjs):
-// checks of a page of the console's kit, its forms' fields, errors and notices, and screenshots
-// of pages that fit the window.
+// The browser walk-throughs' shared steps: Chromium's launch for every script (the portal's
+// too); for the console walk-throughs (console-walkthrough.mjs, zero-touch-walkthrough.mjs,
+// knox-walkthrough.mjs, ...), checks of a page of the console's kit, its forms' fields,
+// errors and notices, and screenshots of pages that fit the window.
 import { join } from 'node:path';
 import * as OTPAuth from 'otpauth';
 import { chromium } from 'playwright-core';

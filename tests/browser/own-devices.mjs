@@ -5,24 +5,13 @@
 // Each action goes through its confirmation page; the Mac's PIN is read from the page that
 // follows. Another user's device, by its id in the address or in a posted form, is not found.
 // Prints one JSON line ({"ok": true, "lockPin", "wipePin", ...}).
-import { chromium } from 'playwright-core';
+import { openBrowser } from './console-kit.mjs';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = JSON.parse(process.argv[2]);
 mkdirSync(args.outDir, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CORRAL_CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const context = await browser.newContext({
-  viewport: { width: 390, height: 844 },
-  javaScriptEnabled: false,
-  locale: 'en-US',
-  extraHTTPHeaders: { 'accept-language': 'en-US,en;q=0.9' },
-});
-const page = await context.newPage();
+const { browser, page } = await openBrowser({ width: 390, height: 844 });
 const shots = [];
 
 function check(cond, what) {

@@ -29,6 +29,18 @@ async fn with_apns(db: Db, apns: &ApnsStandIn) -> Env {
         .with_env("CORRAL_APNS_RETRY_MS", "200")
 }
 
+/// Enqueues a command without parameters for the device `id` through the admin API.
+async fn enqueue(apple: &AppleTenant, id: &str, request_type: &str) -> corral_tests::Reply {
+    apple
+        .admin
+        .send(
+            "POST",
+            "/api/v1/apple/commands",
+            Some(json!({"device_ids": [id], "command": {"request_type": request_type}})),
+        )
+        .await
+}
+
 async fn upload(
     apple: &AppleTenant,
     apns: &ApnsStandIn,
@@ -141,14 +153,7 @@ async fn commands_wake_the_device_after_their_commit(db: Db) {
             }
         });
     }
-    let r = apple
-        .admin
-        .send(
-            "POST",
-            "/api/v1/apple/commands",
-            Some(json!({"device_ids": [id], "command": {"request_type": "DeviceInformation"}})),
-        )
-        .await;
+    let r = enqueue(&apple, &id, "DeviceInformation").await;
     assert_eq!(r.status, 201, "{r:?}");
     let uuid = r.body[0]["id"].as_str().unwrap().to_string();
     let pushes = apns.wait_delivered(1, 20).await;
@@ -170,14 +175,7 @@ async fn commands_wake_the_device_after_their_commit(db: Db) {
 
     // APNs unavailable once: the push is tried again and delivered.
     apns.answer_next(&[503]);
-    let r = apple
-        .admin
-        .send(
-            "POST",
-            "/api/v1/apple/commands",
-            Some(json!({"device_ids": [id], "command": {"request_type": "ProfileList"}})),
-        )
-        .await;
+    let r = enqueue(&apple, &id, "ProfileList").await;
     assert_eq!(r.status, 201, "{r:?}");
     let delivered = apns.wait_delivered(2, 30).await;
     assert_eq!(delivered.len(), 2, "{:?}", apns.pushes());
@@ -191,14 +189,7 @@ async fn commands_wake_the_device_after_their_commit(db: Db) {
 
     // SPEC D7: retiring sends the removal of the enrolment profile before anything else; the
     // other waiting commands are cancelled.
-    let r = apple
-        .admin
-        .send(
-            "POST",
-            "/api/v1/apple/commands",
-            Some(json!({"device_ids": [id], "command": {"request_type": "SecurityInfo"}})),
-        )
-        .await;
+    let r = enqueue(&apple, &id, "SecurityInfo").await;
     let security = r.body[0]["id"].as_str().unwrap().to_string();
     apns.wait_delivered(3, 20).await;
     let r = apple
@@ -359,14 +350,7 @@ async fn devices_out_of_contact_are_pushed_again(db: Db) {
     let apple = AppleTenant::start_in(env).await;
     assert_eq!(upload(&apple, &apns, TOPIC, 300, false).await.status, 200);
     let (device, id) = enrolled(&apple, "ios", "00008110-000A1B2C3D4E5F6G").await;
-    let r = apple
-        .admin
-        .send(
-            "POST",
-            "/api/v1/apple/commands",
-            Some(json!({"device_ids": [id], "command": {"request_type": "SecurityInfo"}})),
-        )
-        .await;
+    let r = enqueue(&apple, &id, "SecurityInfo").await;
     assert_eq!(r.status, 201, "{r:?}");
     // The device never polls: pushed again and again.
     let pushed = apns.wait_delivered(3, 30).await;

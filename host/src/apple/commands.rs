@@ -369,15 +369,7 @@ pub async fn enqueue(
     let tenant = scoped.tenant().as_str().to_string();
     let mut queued = Vec::with_capacity(device_ids.len());
     for (at, device_id) in device_ids.iter().enumerate() {
-        let enrolment: Option<(String, String)> = sqlx::query_as(
-            "SELECT id, platform FROM apple_enrolments \
-             WHERE tenant_id = $1 AND device_id = $2 AND status = 'active'",
-        )
-        .bind(&tenant)
-        .bind(device_id)
-        .fetch_optional(scoped.conn())
-        .await?;
-        let Some((enrolment_id, _)) = enrolment else {
+        let Some((enrolment_id, _)) = active_enrolment(scoped, device_id).await? else {
             return Err(Error::invalid(
                 format!("device_ids[{at}]"),
                 "not an Apple device enrolled in this tenant",
@@ -793,18 +785,10 @@ pub async fn follow_device_action(
     now: i64,
 ) -> Result<Option<QueuedCommand>, Error> {
     let tenant = scoped.tenant().as_str().to_string();
-    let enrolment: Option<(String, String)> = sqlx::query_as(
-        "SELECT id, platform FROM apple_enrolments \
-         WHERE tenant_id = $1 AND device_id = $2 AND status = 'active'",
-    )
-    .bind(&tenant)
-    .bind(device_id)
-    .fetch_optional(scoped.conn())
-    .await?;
-    let Some((enrolment_id, platform)) = enrolment else {
+    let Some((enrolment_id, platform)) = active_enrolment(scoped, device_id).await? else {
         return Ok(None);
     };
-    let mac = Platform::from_code(&platform) == Platform::Macos;
+    let mac = platform == Platform::Macos;
     let request = match action {
         devices::Action::Retire => Request::RemoveProfile {
             identifier: super::profile::identifier(&crate::tenants::current(scoped).await?.slug),
@@ -845,6 +829,23 @@ pub enum OwnAction {
     /// The end of management: its state and the enrolment profile's removal, as an
     /// administrator's retirement.
     Retire,
+}
+
+/// The active enrolment of `device_id` in the tenant (its id and platform), if any: where its
+/// commands go.
+async fn active_enrolment(
+    scoped: &mut Scoped,
+    device_id: &str,
+) -> Result<Option<(String, Platform)>, Error> {
+    let found: Option<(String, String)> = sqlx::query_as(
+        "SELECT id, platform FROM apple_enrolments \
+         WHERE tenant_id = $1 AND device_id = $2 AND status = 'active'",
+    )
+    .bind(scoped.tenant().as_str().to_string())
+    .bind(device_id)
+    .fetch_optional(scoped.conn())
+    .await?;
+    Ok(found.map(|(id, platform)| (id, Platform::from_code(&platform))))
 }
 
 /// The live devices of `user_id` with an active Apple enrolment: those they act on.
