@@ -501,6 +501,68 @@ corral_messages::texts!(
     reason,
     no_failed_rows,
     back_to_import,
+    // apple (issue 25)
+    apple_commands,
+    apple_commands_lead,
+    push_topic,
+    last_contact,
+    last_push,
+    push_refused,
+    never,
+    command,
+    requested_by,
+    command_sends,
+    answered,
+    command_pin,
+    no_commands,
+    send_command,
+    command_hint,
+    command_mac_hint,
+    lock_message,
+    lock_phone,
+    profile_identifier,
+    command_priority,
+    command_priority_hint,
+    command_pending,
+    command_not_now,
+    command_acknowledged,
+    command_error,
+    command_format_error,
+    command_cancelled_status,
+    cmd_device_information,
+    cmd_security_info,
+    cmd_installed_applications,
+    cmd_profile_list,
+    cmd_device_lock,
+    cmd_restart_device,
+    cmd_remove_profile,
+    last_sent,
+    command_queued,
+    command_cancelled,
+    back_to_device,
+    error_chain,
+    device_answer,
+    cancel_command,
+    wipe_apple,
+    push_certificate_title,
+    push_certificate_lead,
+    push_certificate_link,
+    push_certificate_installed,
+    back_to_enrolment,
+    no_push_certificate,
+    push_renew_title,
+    push_renew,
+    push_expired,
+    expiry,
+    valid_from,
+    valid_until,
+    serial_number,
+    owners_warned,
+    devices_on_other_topics,
+    upload_push_certificate,
+    push_certificate_pem,
+    push_key_pem,
+    confirm_topic_change,
 );
 
 /// The console's texts in `lang`.
@@ -543,6 +605,14 @@ impl Texts {
                 ("total", total.into()),
             ],
         )
+    }
+    /// "expires in 12 days" (a push certificate within 30 days of its expiry).
+    pub fn push_expires_soon(&self, days: i64) -> String {
+        self.format("push_expires_soon", &[("n", days.into())])
+    }
+    /// "valid, 200 days left".
+    pub fn push_valid(&self, days: i64) -> String {
+        self.format("push_valid", &[("n", days.into())])
     }
     /// Too many failed attempts: try again in so many minutes.
     pub fn locked(&self, retry_after_secs: i64) -> String {

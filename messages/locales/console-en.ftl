@@ -530,3 +530,74 @@ console-provisioning-configuration = Configuration
 console-provisioning-reason = Why
 console-provisioning-remedy = To change it
 console-provisioning-empty = No device is registered at a provisioning service a plugin decides about.
+
+## Apple commands and push (issue 25)
+console-apple-commands = MDM commands
+console-apple-commands-lead = Commands go to the device one at a time, highest priority first, when it next contacts the server; a push through Apple wakes it.
+console-push-topic = Push topic
+console-last-contact = Last contact
+console-last-push = Last push
+console-push-refused = Push refused by Apple
+console-never = never
+console-command = Command
+console-requested-by = Requested by
+console-command-sends = Sent
+console-answered = Answered
+console-command-pin = PIN
+console-no-commands = No command was sent to this device.
+console-send-command = Send a command
+console-command-hint = The lock screen shows the message and the phone number, if given. To erase the device, use Wipe below.
+console-command-mac-hint = A Mac’s lock gets a new 6-digit PIN, shown in the command’s line: give it to the device’s user. To erase the device, use Wipe below.
+console-lock-message = Message on the lock screen (DeviceLock)
+console-lock-phone = Phone number on the lock screen (DeviceLock)
+console-profile-identifier = Profile identifier (RemoveProfile)
+console-command-priority = Priority
+console-command-priority-hint = From -100 to 100; higher goes first, then the oldest.
+console-command-pending = pending
+console-command-not-now = not now
+console-command-acknowledged = acknowledged
+console-command-error = error
+console-command-format-error = format error
+console-command-cancelled-status = cancelled
+console-cmd-device-information = Device information (DeviceInformation)
+console-cmd-security-info = Security information (SecurityInfo)
+console-cmd-installed-applications = Installed apps (InstalledApplicationList)
+console-cmd-profile-list = Installed profiles (ProfileList)
+console-cmd-device-lock = Lock (DeviceLock)
+console-cmd-restart-device = Restart (RestartDevice)
+console-cmd-remove-profile = Remove a profile (RemoveProfile)
+console-last-sent = Last sent
+console-command-queued = The command is queued; the device is woken by a push.
+console-command-cancelled = The command is cancelled: the device will not get it.
+console-back-to-device = Back to the device
+console-error-chain = Error chain
+console-device-answer = The device’s answer
+console-cancel-command = Cancel the command
+console-wipe-apple = The device gets Apple’s EraseDevice command at its next contact, before anything else queued (a Mac with a new PIN, shown in its commands); its other waiting commands are cancelled.
+console-push-certificate-title = APNs push certificate
+console-push-certificate-lead = Apple’s MDM push certificate lets the server wake enrolled devices. New enrolment profiles name its topic. Renew it each year at Apple’s Push Certificates Portal with the same Apple ID, so that its topic stays the same.
+console-push-certificate-link = APNs push certificate
+console-push-certificate-installed = The push certificate is installed; its key is kept sealed and never shown.
+console-back-to-enrolment = Back to enrolment
+console-no-push-certificate = No push certificate yet: commands wait until devices contact the server on their own.
+console-push-renew-title = Renew the push certificate
+console-push-renew = Once it has expired, no device can be woken. Renew it at Apple with the same Apple ID (same topic) and upload the new one here.
+console-push-expired = expired
+console-expiry = Expiry
+console-valid-from = Valid from
+console-valid-until = Valid until
+console-serial-number = Serial number
+console-owners-warned = Owners warned by e-mail
+console-devices-on-other-topics = Enrolled devices on another topic (no push)
+console-upload-push-certificate = Upload a push certificate
+console-push-certificate-pem = Certificate (PEM)
+console-push-key-pem = Private key (PEM, unencrypted)
+console-confirm-topic-change = Install it even if its topic is not the one enrolled devices listen on (they get no push until they enrol again)
+console-push-expires-soon = expires in { $n ->
+        [one] { $n } day
+       *[other] { $n } days
+    }
+console-push-valid = valid, { $n ->
+        [one] { $n } day left
+       *[other] { $n } days left
+    }

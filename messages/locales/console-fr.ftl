@@ -532,3 +532,74 @@ console-provisioning-configuration = Configuration
 console-provisioning-reason = Pourquoi
 console-provisioning-remedy = Pour le changer
 console-provisioning-empty = Aucun appareil n'est inscrit à un service de provisionnement dont un plugin décide.
+
+## Apple commands and push (issue 25)
+console-apple-commands = Commandes MDM
+console-apple-commands-lead = Les commandes partent vers l’appareil une à une, la plus prioritaire d’abord, quand il contacte le serveur ; une notification push d’Apple le réveille.
+console-push-topic = Sujet push
+console-last-contact = Dernier contact
+console-last-push = Dernière notification push
+console-push-refused = Notification push refusée par Apple
+console-never = jamais
+console-command = Commande
+console-requested-by = Demandée par
+console-command-sends = Envois
+console-answered = Réponse reçue
+console-command-pin = Code PIN
+console-no-commands = Aucune commande n’a été envoyée à cet appareil.
+console-send-command = Envoyer une commande
+console-command-hint = L’écran verrouillé affiche le message et le numéro de téléphone, s’ils sont donnés. Pour effacer l’appareil, utilisez Effacer plus bas.
+console-command-mac-hint = Le verrouillage d’un Mac reçoit un nouveau code PIN à 6 chiffres, affiché sur la ligne de la commande : donnez-le à l’utilisateur de l’appareil. Pour effacer l’appareil, utilisez Effacer plus bas.
+console-lock-message = Message sur l’écran verrouillé (DeviceLock)
+console-lock-phone = Numéro de téléphone sur l’écran verrouillé (DeviceLock)
+console-profile-identifier = Identifiant du profil (RemoveProfile)
+console-command-priority = Priorité
+console-command-priority-hint = De -100 à 100 ; la plus haute part d’abord, puis la plus ancienne.
+console-command-pending = en attente
+console-command-not-now = pas maintenant
+console-command-acknowledged = acceptée
+console-command-error = erreur
+console-command-format-error = erreur de format
+console-command-cancelled-status = annulée
+console-cmd-device-information = Informations de l’appareil (DeviceInformation)
+console-cmd-security-info = Informations de sécurité (SecurityInfo)
+console-cmd-installed-applications = Apps installées (InstalledApplicationList)
+console-cmd-profile-list = Profils installés (ProfileList)
+console-cmd-device-lock = Verrouiller (DeviceLock)
+console-cmd-restart-device = Redémarrer (RestartDevice)
+console-cmd-remove-profile = Retirer un profil (RemoveProfile)
+console-last-sent = Dernier envoi
+console-command-queued = La commande est en file ; une notification push réveille l’appareil.
+console-command-cancelled = La commande est annulée : l’appareil ne la recevra pas.
+console-back-to-device = Retour à l’appareil
+console-error-chain = Chaîne d’erreurs
+console-device-answer = Réponse de l’appareil
+console-cancel-command = Annuler la commande
+console-wipe-apple = L’appareil reçoit la commande EraseDevice d’Apple à son prochain contact, avant tout le reste (un Mac avec un nouveau code PIN, affiché dans ses commandes) ; ses autres commandes en attente sont annulées.
+console-push-certificate-title = Certificat push APNs
+console-push-certificate-lead = Le certificat push MDM d’Apple permet au serveur de réveiller les appareils inscrits. Les nouveaux profils d’inscription nomment son sujet. Renouvelez-le chaque année sur le portail des certificats push d’Apple avec le même identifiant Apple, pour que son sujet reste le même.
+console-push-certificate-link = Certificat push APNs
+console-push-certificate-installed = Le certificat push est installé ; sa clé est gardée scellée et n’est jamais affichée.
+console-back-to-enrolment = Retour à l’inscription
+console-no-push-certificate = Pas encore de certificat push : les commandes attendent que les appareils contactent le serveur d’eux-mêmes.
+console-push-renew-title = Renouvelez le certificat push
+console-push-renew = Une fois expiré, aucun appareil ne peut être réveillé. Renouvelez-le chez Apple avec le même identifiant Apple (même sujet) et téléversez le nouveau ici.
+console-push-expired = expiré
+console-expiry = Expiration
+console-valid-from = Valide à partir du
+console-valid-until = Valide jusqu’au
+console-serial-number = Numéro de série
+console-owners-warned = Propriétaires prévenus par e-mail
+console-devices-on-other-topics = Appareils inscrits sur un autre sujet (sans notification push)
+console-upload-push-certificate = Téléverser un certificat push
+console-push-certificate-pem = Certificat (PEM)
+console-push-key-pem = Clé privée (PEM, non chiffrée)
+console-confirm-topic-change = L’installer même si son sujet n’est pas celui qu’écoutent les appareils inscrits (ils ne reçoivent plus de notification push avant de s’inscrire à nouveau)
+console-push-expires-soon = expire dans { $n ->
+        [one] { $n } jour
+       *[other] { $n } jours
+    }
+console-push-valid = valide, encore { $n ->
+        [one] { $n } jour
+       *[other] { $n } jours
+    }

@@ -176,6 +176,36 @@ impl ApnsStandIn {
         }
     }
 
+    /// A test environment on `db` whose servers push to this stand-in (retries after 200 ms).
+    pub async fn env(&self, db: crate::Db) -> crate::Env {
+        crate::Env::new(db)
+            .await
+            .with_env("CORRAL_APNS_URL", &self.url)
+            .with_env("CORRAL_APNS_EXTRA_ROOTS", self.ca_file().to_str().unwrap())
+            .with_env("CORRAL_APNS_RETRY_MS", "200")
+    }
+
+    /// Uploads, as `admin`, a push certificate for `topic` valid `days` days (the answer).
+    pub async fn install(
+        &self,
+        admin: &crate::Client,
+        topic: &str,
+        days: u32,
+        confirm_topic_change: bool,
+    ) -> crate::Reply {
+        let (certificate, key) = self.push_certificate(topic, days);
+        admin
+            .send(
+                "PUT",
+                "/api/v1/apple/push-certificate",
+                Some(
+                    serde_json::json!({"certificate": certificate, "private_key": key,
+                    "confirm_topic_change": confirm_topic_change}),
+                ),
+            )
+            .await
+    }
+
     /// The PEM file of the stand-in's server CA (for `CORRAL_APNS_EXTRA_ROOTS`).
     pub fn ca_file(&self) -> &Path {
         &self.ca_file

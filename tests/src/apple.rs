@@ -256,6 +256,23 @@ impl AppleTenant {
         page
     }
 
+    /// A device of `kind` (ios, macos) with `udid`, enrolled by the signed-in user and active
+    /// (Authenticate, TokenUpdate): the played device and its id in the inventory.
+    pub async fn enrolled(&self, kind: &str, udid: &str) -> (PlayedDevice, String) {
+        let profile = self.download(kind).await;
+        assert_eq!(profile.status, 200);
+        let device = PlayedDevice::install(&profile.bytes, udid);
+        for message in ["Authenticate", "TokenUpdate"] {
+            let status = device
+                .check_in(&self.server.url, &device.message(message), true)
+                .await;
+            assert_eq!(status, 200, "{message}");
+        }
+        // Newest registration first.
+        let r = self.admin.get("/api/v1/devices").await;
+        (device, r.body[0]["id"].as_str().unwrap().to_string())
+    }
+
     /// Downloads a profile of `kind` (ios, macos, macos-user) through the portal.
     pub async fn download(&self, kind: &str) -> crate::portal::Page {
         let page = self.profile_page().await;
@@ -263,6 +280,24 @@ impl AppleTenant {
             .submit(&page, "/profile", &[("kind", kind)])
             .await
     }
+}
+
+/// A poll of the command channel with nothing to report (`Status` Idle).
+pub fn idle() -> Dictionary {
+    let mut d = Dictionary::new();
+    d.insert("Status".into(), "Idle".into());
+    d
+}
+
+/// A device's answer to the command `uuid`, with `Status` and the keys in `more`.
+pub fn answer(uuid: &str, status: &str, more: &[(&str, plist::Value)]) -> Dictionary {
+    let mut d = Dictionary::new();
+    d.insert("Status".into(), status.into());
+    d.insert("CommandUUID".into(), uuid.into());
+    for (k, v) in more {
+        d.insert((*k).into(), v.clone());
+    }
+    d
 }
 
 /// Creates a user with a password through `admin` and signs them in to the portal.

@@ -55,6 +55,19 @@ pub async fn run(
 }
 
 /// Width and height of a PNG, from its header.
+/// Checks a walk-through's report: `count` screenshots, each as wide as the window
+/// (`width`: nothing stuck out) and at least as tall (`height`).
+pub fn assert_screenshots(report: &serde_json::Value, count: usize, width: u32, height: u32) {
+    let shots = report["screenshots"].as_array().unwrap();
+    assert_eq!(shots.len(), count, "a screenshot of every page: {shots:?}");
+    for shot in shots {
+        let bytes = std::fs::read(shot.as_str().unwrap()).unwrap();
+        let (w, h) = png_size(&bytes);
+        assert_eq!(w, width, "{shot}: the page is no wider than the window");
+        assert!(h >= height, "{shot}: {h}");
+    }
+}
+
 pub fn png_size(bytes: &[u8]) -> (u32, u32) {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
     let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());

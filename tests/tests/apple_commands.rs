@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use corral_tests::apple::{AppleTenant, PlayedDevice};
+use corral_tests::apple::{answer, idle, AppleTenant};
 use corral_tests::{both_backends, Db};
 use plist::{Dictionary, Value};
 use serde_json::json;
@@ -78,36 +78,6 @@ fn checked_command(file: &str, command: &Dictionary) -> String {
     command["CommandUUID"].as_string().unwrap().to_string()
 }
 
-fn answer(uuid: &str, status: &str, more: &[(&str, Value)]) -> Dictionary {
-    let mut d = Dictionary::new();
-    d.insert("Status".into(), status.into());
-    d.insert("CommandUUID".into(), uuid.into());
-    for (k, v) in more {
-        d.insert((*k).into(), v.clone());
-    }
-    d
-}
-
-fn idle() -> Dictionary {
-    let mut d = Dictionary::new();
-    d.insert("Status".into(), "Idle".into());
-    d
-}
-
-/// An enrolled, active device of the tenant: the played device and its id.
-async fn enrolled(apple: &AppleTenant) -> (PlayedDevice, String) {
-    let profile = apple.download("ios").await;
-    assert_eq!(profile.status, 200);
-    let device = PlayedDevice::install(&profile.bytes, "00008110-000A1B2C3D4E5F6G");
-    let url = &apple.server.url;
-    for kind in ["Authenticate", "TokenUpdate"] {
-        assert_eq!(device.check_in(url, &device.message(kind), true).await, 200);
-    }
-    let r = apple.admin.get("/api/v1/devices").await;
-    let id = r.body[0]["id"].as_str().unwrap().to_string();
-    (device, id)
-}
-
 async fn enqueue(apple: &AppleTenant, body: serde_json::Value) -> corral_tests::Reply {
     apple
         .admin
@@ -117,7 +87,7 @@ async fn enqueue(apple: &AppleTenant, body: serde_json::Value) -> corral_tests::
 
 async fn commands_reach_the_device_and_its_answers_are_kept(db: Db) {
     let apple = AppleTenant::start(db).await;
-    let (device, id) = enrolled(&apple).await;
+    let (device, id) = apple.enrolled("ios", "00008110-000A1B2C3D4E5F6G").await;
     let url = &apple.server.url;
 
     // Nothing queued: nothing to do.
@@ -332,7 +302,7 @@ async fn commands_reach_the_device_and_its_answers_are_kept(db: Db) {
 
 async fn concurrent_polls_never_get_the_same_command(db: Db) {
     let apple = AppleTenant::start(db).await;
-    let (device, id) = enrolled(&apple).await;
+    let (device, id) = apple.enrolled("ios", "00008110-000A1B2C3D4E5F6G").await;
     let url = apple.server.url.clone();
     // A second process on the same database: commands enqueued through the first are
     // delivered through either, once.

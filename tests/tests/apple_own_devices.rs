@@ -11,7 +11,7 @@ use std::time::Duration;
 use corral_tests::apns::ApnsStandIn;
 use corral_tests::apple::{sign_in_user, AppleTenant, PlayedDevice};
 use corral_tests::walkthrough::{self, workspace};
-use corral_tests::{Db, Env};
+use corral_tests::Db;
 use serde_json::json;
 
 const TOPIC: &str = "com.apple.mgmt.External.3c9e1f20-5a7b-4d8c-b1e2-7f6a5d4c3b2a";
@@ -46,20 +46,8 @@ async fn enrol(
 async fn users_lock_wipe_and_retire_their_own_devices() {
     let dir = tempfile::tempdir().unwrap();
     let apns = ApnsStandIn::start(dir.path()).await;
-    let env = Env::new(Db::Sqlite)
-        .await
-        .with_env("CORRAL_APNS_URL", &apns.url)
-        .with_env("CORRAL_APNS_EXTRA_ROOTS", apns.ca_file().to_str().unwrap());
-    let apple = AppleTenant::start_in(env).await;
-    let (certificate, key) = apns.push_certificate(TOPIC, 300);
-    let r = apple
-        .admin
-        .send(
-            "PUT",
-            "/api/v1/apple/push-certificate",
-            Some(json!({"certificate": certificate, "private_key": key})),
-        )
-        .await;
+    let apple = AppleTenant::start_in(apns.env(Db::Sqlite).await).await;
+    let r = apns.install(&apple.admin, TOPIC, 300, false).await;
     assert_eq!(r.status, 200, "{r:?}");
 
     let mac = enrol(&apple, &apple.browser, &apple.home, "macos", "C02PAT0MAC01").await;

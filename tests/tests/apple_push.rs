@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corral_tests::apns::ApnsStandIn;
-use corral_tests::apple::{AppleTenant, PlayedDevice};
-use corral_tests::{both_backends, Db, Env, SmtpSink};
+use corral_tests::apple::{idle, AppleTenant};
+use corral_tests::{both_backends, Db, SmtpSink};
 use plist::Dictionary;
 use serde_json::json;
 
@@ -20,14 +20,6 @@ both_backends!(owners_are_warned_before_the_certificate_expires);
 both_backends!(devices_out_of_contact_are_pushed_again);
 
 const TOPIC: &str = "com.apple.mgmt.External.5f1c2a4e-7d3b-4c1e-9a0f-2b6d8e4c1a37";
-
-async fn with_apns(db: Db, apns: &ApnsStandIn) -> Env {
-    Env::new(db)
-        .await
-        .with_env("CORRAL_APNS_URL", &apns.url)
-        .with_env("CORRAL_APNS_EXTRA_ROOTS", apns.ca_file().to_str().unwrap())
-        .with_env("CORRAL_APNS_RETRY_MS", "200")
-}
 
 /// Enqueues a command without parameters for the device `id` through the admin API.
 async fn enqueue(apple: &AppleTenant, id: &str, request_type: &str) -> corral_tests::Reply {
@@ -41,53 +33,10 @@ async fn enqueue(apple: &AppleTenant, id: &str, request_type: &str) -> corral_te
         .await
 }
 
-async fn upload(
-    apple: &AppleTenant,
-    apns: &ApnsStandIn,
-    topic: &str,
-    days: u32,
-    confirm: bool,
-) -> corral_tests::Reply {
-    let (certificate, key) = apns.push_certificate(topic, days);
-    apple
-        .admin
-        .send(
-            "PUT",
-            "/api/v1/apple/push-certificate",
-            Some(json!({"certificate": certificate, "private_key": key,
-                        "confirm_topic_change": confirm})),
-        )
-        .await
-}
-
-/// An enrolled, active device (`udid`, platform `kind`): the played device and its id.
-async fn enrolled(apple: &AppleTenant, kind: &str, udid: &str) -> (PlayedDevice, String) {
-    let profile = apple.download(kind).await;
-    assert_eq!(profile.status, 200);
-    let device = PlayedDevice::install(&profile.bytes, udid);
-    let url = &apple.server.url;
-    for message in ["Authenticate", "TokenUpdate"] {
-        assert_eq!(
-            device.check_in(url, &device.message(message), true).await,
-            200
-        );
-    }
-    let r = apple.admin.get("/api/v1/devices").await;
-    // Newest registration first.
-    let id = r.body[0]["id"].as_str().unwrap().to_string();
-    (device, id)
-}
-
-fn idle() -> Dictionary {
-    let mut d = Dictionary::new();
-    d.insert("Status".into(), "Idle".into());
-    d
-}
-
 async fn commands_wake_the_device_after_their_commit(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let apns = ApnsStandIn::start(dir.path()).await;
-    let apple = AppleTenant::start_in(with_apns(db, &apns).await).await;
+    let apple = AppleTenant::start_in(apns.env(db).await).await;
     // A second process on the same database: its pusher runs too, and each push still goes
     // out once (the statuses below would show a second).
     let _second = apple.env.serve_behind(&apple.server).await;
@@ -115,7 +64,9 @@ async fn commands_wake_the_device_after_their_commit(db: Db) {
         )
         .await;
     assert_eq!((r.status, r.error().1), (400, Some("certificate")), "{r:?}");
-    let r = upload(&apple, &apns, "com.example.not-mdm", 300, false).await;
+    let r = apns
+        .install(&apple.admin, "com.example.not-mdm", 300, false)
+        .await;
     assert_eq!((r.status, r.error().1), (400, Some("certificate")), "{r:?}");
     assert_eq!(
         apple
@@ -126,14 +77,14 @@ async fn commands_wake_the_device_after_their_commit(db: Db) {
         404
     );
 
-    let r = upload(&apple, &apns, TOPIC, 300, false).await;
+    let r = apns.install(&apple.admin, TOPIC, 300, false).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["topic"], TOPIC);
     assert_eq!(r.body["expires_soon"], false);
     assert!(r.body.get("private_key").is_none() && !r.body.to_string().contains("PRIVATE"));
 
     // New profiles name the certificate's topic.
-    let (device, id) = enrolled(&apple, "ios", "00008110-000A1B2C3D4E5F6G").await;
+    let (device, id) = apple.enrolled("ios", "00008110-000A1B2C3D4E5F6G").await;
     let url = apple.server.url.clone();
 
     // As soon as it is woken, the device polls: it must find the command that woke it.
@@ -225,7 +176,7 @@ async fn commands_wake_the_device_after_their_commit(db: Db) {
     assert!(apns.refusals().is_empty(), "{:?}", apns.refusals());
 
     // A Mac's wipe carries a PIN, shown to administrators (kept sealed in the database).
-    let (_mac, mac_id) = enrolled(&apple, "macos", "C02XK0ABCD12-MAC").await;
+    let (_mac, mac_id) = apple.enrolled("macos", "C02XK0ABCD12-MAC").await;
     let r = apple
         .admin
         .send("POST", &format!("/api/v1/devices/{mac_id}/wipe"), None)
@@ -254,14 +205,20 @@ async fn commands_wake_the_device_after_their_commit(db: Db) {
 async fn a_topic_change_is_refused_unless_confirmed(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let apns = ApnsStandIn::start(dir.path()).await;
-    let apple = AppleTenant::start_in(with_apns(db, &apns).await).await;
-    assert_eq!(upload(&apple, &apns, TOPIC, 300, false).await.status, 200);
-    let _enrolled = enrolled(&apple, "ios", "00008110-000A1B2C3D4E5F6G").await;
+    let apple = AppleTenant::start_in(apns.env(db).await).await;
+    assert_eq!(
+        apns.install(&apple.admin, TOPIC, 300, false).await.status,
+        200
+    );
+    let _enrolled = apple.enrolled("ios", "00008110-000A1B2C3D4E5F6G").await;
     // The same topic renewed: fine.
-    assert_eq!(upload(&apple, &apns, TOPIC, 365, false).await.status, 200);
+    assert_eq!(
+        apns.install(&apple.admin, TOPIC, 365, false).await.status,
+        200
+    );
     // Another topic: refused, saying what would happen, nothing changed.
     let other = "com.apple.mgmt.External.0a9b8c7d-0000-4000-8000-000000000001";
-    let r = upload(&apple, &apns, other, 300, false).await;
+    let r = apns.install(&apple.admin, other, 300, false).await;
     assert_eq!((r.status, r.error().0), (409, "topic_change"), "{r:?}");
     let message = r.body["error"]["message"]
         .as_str()
@@ -275,7 +232,7 @@ async fn a_topic_change_is_refused_unless_confirmed(db: Db) {
     let now = apple.admin.get("/api/v1/apple/push-certificate").await;
     assert_eq!(now.body["topic"], TOPIC);
     // Confirmed: replaced, and the device on the old topic is counted.
-    let r = upload(&apple, &apns, other, 300, true).await;
+    let r = apns.install(&apple.admin, other, 300, true).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
         (
@@ -296,12 +253,13 @@ async fn owners_are_warned_before_the_certificate_expires(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let apns = ApnsStandIn::start(dir.path()).await;
     let sink = SmtpSink::start().await;
-    let env = with_apns(db, &apns)
+    let env = apns
+        .env(db)
         .await
         .with_smtp(sink.port)
         .with_env("CORRAL_JOBS_EVERY_SECS", "1");
     let apple = AppleTenant::start_in(env).await;
-    let r = upload(&apple, &apns, TOPIC, 20, false).await;
+    let r = apns.install(&apple.admin, TOPIC, 20, false).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["expires_soon"], true);
     assert!(
@@ -334,7 +292,7 @@ async fn owners_are_warned_before_the_certificate_expires(db: Db) {
     let r = apple.admin.get("/api/v1/apple/push-certificate").await;
     assert!(r.body["expiry_warned_at"].is_i64(), "{r:?}");
     // A certificate a year away: no warning.
-    let r = upload(&apple, &apns, TOPIC, 365, false).await;
+    let r = apns.install(&apple.admin, TOPIC, 365, false).await;
     assert_eq!(r.body["expires_soon"], false);
 }
 
@@ -343,13 +301,17 @@ async fn owners_are_warned_before_the_certificate_expires(db: Db) {
 async fn devices_out_of_contact_are_pushed_again(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let apns = ApnsStandIn::start(dir.path()).await;
-    let env = with_apns(db, &apns)
+    let env = apns
+        .env(db)
         .await
         .with_env("CORRAL_JOBS_EVERY_SECS", "1")
         .with_env("CORRAL_APNS_SWEEP_AFTER_SECS", "1");
     let apple = AppleTenant::start_in(env).await;
-    assert_eq!(upload(&apple, &apns, TOPIC, 300, false).await.status, 200);
-    let (device, id) = enrolled(&apple, "ios", "00008110-000A1B2C3D4E5F6G").await;
+    assert_eq!(
+        apns.install(&apple.admin, TOPIC, 300, false).await.status,
+        200
+    );
+    let (device, id) = apple.enrolled("ios", "00008110-000A1B2C3D4E5F6G").await;
     let r = enqueue(&apple, &id, "SecurityInfo").await;
     assert_eq!(r.status, 201, "{r:?}");
     // The device never polls: pushed again and again.

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use corral_tests::network::ldap_url;
-use corral_tests::walkthrough::{self, png_size, workspace};
+use corral_tests::walkthrough::{self, workspace};
 use corral_tests::{Db, Env};
 use serde_json::json;
 
@@ -71,14 +71,7 @@ async fn walk_through(width: u32, height: u32) {
     });
     let limit = Duration::from_secs(240);
     let report = walkthrough::run("console-walkthrough.mjs", &args, limit, &server).await;
-    let shots = report["screenshots"].as_array().unwrap();
-    assert_eq!(shots.len(), 27, "a screenshot of every page: {shots:?}");
-    for shot in shots {
-        let bytes = std::fs::read(shot.as_str().unwrap()).unwrap();
-        let (w, h) = png_size(&bytes);
-        assert_eq!(w, width, "{shot}: the page is no wider than the window");
-        assert!(h >= height, "{shot}: {h}");
-    }
+    walkthrough::assert_screenshots(&report, 27, width, height);
 
     // What the pages did is what the services hold.
     let users = api.get("/api/v1/users").await.body;

@@ -1225,14 +1225,7 @@ async fn walk_through(width: u32, height: u32) {
     });
     let limit = std::time::Duration::from_secs(180);
     let report = walkthrough::run("exchange-walkthrough.mjs", &args, limit, &s.server).await;
-    let shots = report["screenshots"].as_array().unwrap();
-    assert_eq!(shots.len(), 11, "a screenshot of every page: {shots:?}");
-    for shot in shots {
-        let bytes = std::fs::read(shot.as_str().unwrap()).unwrap();
-        let (w, h) = walkthrough::png_size(&bytes);
-        assert_eq!(w, width, "{shot}: the page is no wider than the window");
-        assert!(h >= height, "{shot}: {h}");
-    }
+    walkthrough::assert_screenshots(&report, 11, width, height);
     // What the pages did is what Exchange and the inventory hold.
     {
         let x = s.exchange.exchange.lock().unwrap();

@@ -67,14 +67,7 @@ async fn walk_through(width: u32, height: u32) {
     });
     let limit = Duration::from_secs(180);
     let report = walkthrough::run("knox-walkthrough.mjs", &args, limit, &s.zt.server).await;
-    let shots = report["screenshots"].as_array().unwrap();
-    assert_eq!(shots.len(), 10, "a screenshot of every page: {shots:?}");
-    for shot in shots {
-        let bytes = std::fs::read(shot.as_str().unwrap()).unwrap();
-        let (w, h) = walkthrough::png_size(&bytes);
-        assert_eq!(w, width, "{shot}: the page is no wider than the window");
-        assert!(h >= height, "{shot}: {h}");
-    }
+    walkthrough::assert_screenshots(&report, 10, width, height);
     // What the pages did is what KME holds.
     assert!(s.kme.device(&both).get("profileId").is_none());
     let approved = s.kme.device(&pending);

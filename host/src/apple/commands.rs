@@ -369,7 +369,7 @@ pub async fn enqueue(
     let tenant = scoped.tenant().as_str().to_string();
     let mut queued = Vec::with_capacity(device_ids.len());
     for (at, device_id) in device_ids.iter().enumerate() {
-        let Some((enrolment_id, _)) = active_enrolment(scoped, device_id).await? else {
+        let Some(Channel { enrolment_id, .. }) = channel(scoped, device_id).await? else {
             return Err(Error::invalid(
                 format!("device_ids[{at}]"),
                 "not an Apple device enrolled in this tenant",
@@ -785,7 +785,12 @@ pub async fn follow_device_action(
     now: i64,
 ) -> Result<Option<QueuedCommand>, Error> {
     let tenant = scoped.tenant().as_str().to_string();
-    let Some((enrolment_id, platform)) = active_enrolment(scoped, device_id).await? else {
+    let Some(Channel {
+        enrolment_id,
+        platform,
+        ..
+    }) = channel(scoped, device_id).await?
+    else {
         return Ok(None);
     };
     let mac = platform == Platform::Macos;
@@ -831,21 +836,50 @@ pub enum OwnAction {
     Retire,
 }
 
-/// The active enrolment of `device_id` in the tenant (its id and platform), if any: where its
-/// commands go.
-async fn active_enrolment(
-    scoped: &mut Scoped,
-    device_id: &str,
-) -> Result<Option<(String, Platform)>, Error> {
-    let found: Option<(String, String)> = sqlx::query_as(
-        "SELECT id, platform FROM apple_enrolments \
+/// An enrolled Apple device's command channel, as administrators see it beside its commands.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Channel {
+    /// The active enrolment the commands go through.
+    #[serde(skip)]
+    pub enrolment_id: String,
+    pub platform: Platform,
+    /// The APNs topic the device listens on (from its enrolment profile).
+    pub topic: String,
+    /// Its last check-in or poll of the command channel.
+    pub checked_in_at: Option<i64>,
+    /// The last push sent to wake it, and APNs' refusal of it if it was refused for good.
+    pub pushed_at: Option<i64>,
+    pub push_error: Option<String>,
+}
+
+/// The command channel of `device_id`: none unless it has an active Apple enrolment.
+pub async fn channel(scoped: &mut Scoped, device_id: &str) -> Result<Option<Channel>, Error> {
+    type ChannelRow = (
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+    );
+    let found: Option<ChannelRow> = sqlx::query_as(
+        "SELECT id, platform, topic, checked_in_at, pushed_at, push_error FROM apple_enrolments \
          WHERE tenant_id = $1 AND device_id = $2 AND status = 'active'",
     )
     .bind(scoped.tenant().as_str().to_string())
     .bind(device_id)
     .fetch_optional(scoped.conn())
     .await?;
-    Ok(found.map(|(id, platform)| (id, Platform::from_code(&platform))))
+    Ok(found.map(
+        |(enrolment_id, platform, topic, checked_in_at, pushed_at, push_error)| Channel {
+            enrolment_id,
+            platform: Platform::from_code(&platform),
+            topic,
+            checked_in_at,
+            pushed_at,
+            push_error,
+        },
+    ))
 }
 
 /// The live devices of `user_id` with an active Apple enrolment: those they act on.
@@ -975,6 +1009,11 @@ impl crate::services::AsAdmin<'_> {
             query.limit.unwrap_or(100),
         )
         .await
+    }
+
+    /// The command channel of an enrolled Apple device (`None` for any other device).
+    pub async fn apple_channel(&self, device_id: &str) -> Result<Option<Channel>, Error> {
+        channel(&mut self.read().await?, device_id).await
     }
 
     pub async fn apple_command(&self, id: &str) -> Result<QueuedCommand, Error> {

@@ -254,7 +254,7 @@ pub async fn show(
     render(&services, &desk, &id, None).await
 }
 
-async fn render(
+pub(super) async fn render(
     services: &Services,
     desk: &Desk,
     id: &str,
@@ -267,6 +267,10 @@ async fn render(
         Err(e) => return desk.refused_page(MENU, e),
     };
     let d = &details.device;
+    let channel = match act.apple_channel(id).await {
+        Ok(channel) => channel,
+        Err(e) => return desk.refused_page(MENU, e),
+    };
     let owners = match owner_emails(services, desk, std::iter::once(d)).await {
         Ok(owners) => owners,
         Err(e) => return desk.refused_page(MENU, e),
@@ -321,6 +325,7 @@ async fn render(
             ("retired", t.device_retired_done),
             ("wiped", t.device_wiped_done),
             ("owner", t.owner_set_done),
+            ("queued", t.command_queued),
         ]))
         .block(Block::Links(vec![Link::new(
             "/console/devices",
@@ -389,15 +394,25 @@ async fn render(
             form
         }
     };
+    if let Some(channel) = &channel {
+        let refused = field
+            .strip_prefix("command:")
+            .map(|at| (at, message.as_str()));
+        match super::apple::section(services, desk, d, channel, refused).await {
+            Ok(section) => page = page.block(section),
+            Err(res) => return res,
+        }
+    }
     if live && may_wipe {
         let mut wipe = Form::post("wipe", base.clone(), t.act_wipe)
             .tone(Tone::Bad)
             .hidden("action", "wipe")
             .field(Field::new("confirm", t.confirm_wipe, Input::Checkbox).hint(
-                match (discovered, details.management.is_some()) {
-                    (true, _) => t.wipe_discovered,
-                    (false, true) => t.wipe_at_vendor,
-                    (false, false) => t.wipe_state_only,
+                match (discovered, details.management.is_some(), &channel) {
+                    (true, _, _) => t.wipe_discovered,
+                    (false, true, _) => t.wipe_at_vendor,
+                    (false, false, Some(_)) => t.wipe_apple,
+                    (false, false, None) => t.wipe_state_only,
                 },
             ));
         if details.management.is_some() && !discovered {
@@ -451,7 +466,7 @@ async fn render(
             blocks: vec![fail(owner, "owner:").into()],
         });
     }
-    let at_a_form = ["wipe:", "delete:", "owner:"]
+    let at_a_form = ["wipe:", "delete:", "owner:", "command:"]
         .iter()
         .any(|f| field.starts_with(f));
     if !message.is_empty() && !at_a_form {

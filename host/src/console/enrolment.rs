@@ -213,6 +213,10 @@ async fn render(services: &Services, desk: &Desk, again: Again<'_>) -> Response 
                     Cell::Code(certificates.signing_certificate),
                 ),
             ]),
+            Block::Links(vec![Link::new(
+                super::apple::PUSH_CERTIFICATE,
+                t.push_certificate_link,
+            )]),
         ],
     });
 

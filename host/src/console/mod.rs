@@ -13,6 +13,7 @@
 //! [`router`] and [`menu`] (see `docs/architecture.md`).
 
 mod admins;
+mod apple;
 mod apps;
 mod collections;
 mod configurations;
@@ -88,6 +89,19 @@ pub fn router(services: Services) -> Router {
         .route("/console/devices/{id}", get(devices::show))
         .route("/console/devices/{id}/act", post(devices::act))
         .route("/console/devices/{id}/owner", post(devices::owner))
+        .route("/console/devices/{id}/commands", post(apple::enqueue))
+        .route(
+            "/console/devices/{id}/commands/{command}",
+            get(apple::command),
+        )
+        .route(
+            "/console/devices/{id}/commands/{command}/cancel",
+            post(apple::cancel),
+        )
+        .route(
+            "/console/apple/push-certificate",
+            get(apple::push_certificate).post(apple::upload_push_certificate),
+        )
         .route("/console/plugins", get(plugins::list))
         .route("/console/plugins/{id}", get(plugins::show))
         .route("/console/plugins/{id}/activate", post(plugins::activate))
