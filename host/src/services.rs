@@ -36,6 +36,7 @@ struct Inner {
     plugins: Plugins,
     apple: AppleSettings,
     check_ins: CheckIns,
+    command_channel: crate::apple::channel::CommandChannel,
     downloads: Downloads,
     guesses: Guesses,
     pushes: crate::apple::push::Pusher,
@@ -53,6 +54,10 @@ impl Services {
         Services {
             inner: Arc::new(Inner {
                 check_ins: CheckIns::new(store.clone()),
+                command_channel: crate::apple::channel::CommandChannel::new(
+                    store.clone(),
+                    secrets.clone(),
+                ),
                 downloads: Downloads::new(store.clone(), secrets.clone(), apple.clone()),
                 guesses: Guesses::new(
                     policy.max_failures,
@@ -89,6 +94,9 @@ impl Services {
     }
     pub fn check_ins(&self) -> &CheckIns {
         &self.inner.check_ins
+    }
+    pub fn command_channel(&self) -> &crate::apple::channel::CommandChannel {
+        &self.inner.command_channel
     }
     pub fn downloads(&self) -> &Downloads {
         &self.inner.downloads

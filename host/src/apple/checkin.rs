@@ -18,7 +18,6 @@ use cryptographic_message_syntax::SignedData;
 use plist::{Dictionary, Value};
 use sha2::{Digest, Sha256};
 
-use super::commands;
 use crate::devices::{self, Platform, Registration};
 use crate::error::Error;
 use crate::history::Actor;
@@ -102,7 +101,7 @@ enum Message {
 /// Parsing and verification are pure Rust (`cryptographic-message-syntax`, `ring`): this runs
 /// for every message a device sends, and OpenSSL 3's per-call decoder and lock overhead was
 /// most of a check-in's cost.
-fn verify_signature(signature_b64: &str, body: &[u8]) -> Result<String, Refused> {
+pub(super) fn verify_signature(signature_b64: &str, body: &[u8]) -> Result<String, Refused> {
     let bad = |what: &str| Refused::BadSignature(what.to_string());
     let der = B64
         .decode(signature_b64.trim())
@@ -133,7 +132,7 @@ fn verify_signature(signature_b64: &str, body: &[u8]) -> Result<String, Refused>
     Ok(hex::encode(Sha256::digest(cert.public_key_data())))
 }
 
-fn string(d: &Dictionary, key: &str) -> Option<String> {
+pub(super) fn string(d: &Dictionary, key: &str) -> Option<String> {
     d.get(key).and_then(Value::as_string).map(str::to_string)
 }
 
@@ -141,14 +140,14 @@ fn required(d: &Dictionary, key: &str) -> Result<String, Refused> {
     string(d, key).ok_or_else(|| Refused::Malformed(format!("{key} is required")))
 }
 
-fn device_id_of(d: &Dictionary) -> Result<String, Refused> {
+pub(super) fn device_id_of(d: &Dictionary) -> Result<String, Refused> {
     string(d, "UDID")
         .or_else(|| string(d, "EnrollmentID"))
         .ok_or_else(|| Refused::Malformed("UDID or EnrollmentID is required".into()))
 }
 
 /// The plist dictionary a device sent (XML or binary).
-fn dictionary(body: &[u8]) -> Result<Dictionary, Refused> {
+pub(super) fn dictionary(body: &[u8]) -> Result<Dictionary, Refused> {
     match Value::from_reader(std::io::Cursor::new(body)) {
         Ok(Value::Dictionary(d)) => Ok(d),
         Ok(_) => Err(Refused::Malformed("not a dictionary".into())),
@@ -497,102 +496,6 @@ async fn store_tokens(
     }
     query.bind(tenant).execute(scoped.conn()).await?;
     Ok(())
-}
-
-/// The command channel (`ServerURL`): the device reports its status (and its answer to the
-/// command it got) and asks for its next command. Authenticated like check-ins; the message's
-/// UDID (or EnrollmentID) must be the one the enrolment authenticated with, and the enrolment
-/// must be active. Answers the next command's plist (`commands`), or none: "nothing to do".
-/// A poll with nothing to answer and nothing queued writes nothing but the last contact, at
-/// most once a minute.
-pub async fn server(
-    store: &Store,
-    secrets: &crate::secrets::SecretBox,
-    tenant: &TenantId,
-    signature: Option<&str>,
-    body: &[u8],
-) -> Result<Result<Option<String>, Refused>, Error> {
-    let Some(signature) = signature else {
-        return Ok(Err(Refused::Unsigned));
-    };
-    let fingerprint = match verify_signature(signature, body) {
-        Ok(fingerprint) => fingerprint,
-        Err(refused) => return Ok(Err(refused)),
-    };
-    let message = match dictionary(body) {
-        Ok(d) => d,
-        Err(refused) => return Ok(Err(refused)),
-    };
-    let reported = string(&message, "Status");
-    let answered = match reported.as_deref() {
-        Some("Idle") => None,
-        Some("Acknowledged" | "Error" | "CommandFormatError" | "NotNow") => {
-            match string(&message, "CommandUUID") {
-                Some(uuid) => Some(uuid),
-                None => {
-                    return Ok(Err(Refused::Malformed(
-                        "CommandUUID is required with a command result".into(),
-                    )))
-                }
-            }
-        }
-        Some(other) => return Ok(Err(Refused::Malformed(format!("unknown Status {other}")))),
-        None => return Ok(Err(Refused::Malformed("Status is required".into()))),
-    };
-    let udid = match device_id_of(&message) {
-        Ok(udid) => udid,
-        Err(refused) => return Ok(Err(refused)),
-    };
-
-    let now = now_ms();
-    let mut reader = store.reader(tenant).await?;
-    let row: Option<(String, String, Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT id, status, udid, checked_in_at FROM apple_enrolments \
-         WHERE tenant_id = $1 AND identity_sha256 = $2",
-    )
-    .bind(tenant.as_str())
-    .bind(&fingerprint)
-    .fetch_optional(reader.conn())
-    .await?;
-    let Some((id, enrolment_status, enrolled_udid, seen)) = row else {
-        return Ok(Err(Refused::UnknownIdentity));
-    };
-    if enrolment_status != "active" {
-        return Ok(Err(Refused::EnrolmentEnded));
-    }
-    if enrolled_udid.as_deref() != Some(udid.as_str()) {
-        return Ok(Err(Refused::UnknownIdentity));
-    }
-    let queued = answered.is_some() || commands::has_open(&mut reader, &id, now).await?;
-    drop(reader);
-    let stale = seen.is_none_or(|s| now - s >= 60_000);
-    if !queued && !stale {
-        return Ok(Ok(None));
-    }
-    let mut scoped = store.scoped(tenant).await?;
-    if let (Some(uuid), Some(status)) = (&answered, &reported) {
-        commands::answer(&mut scoped, &id, uuid, status, &message, now).await?;
-    }
-    let skip = answered
-        .as_deref()
-        .filter(|_| reported.as_deref() == Some("NotNow"));
-    let next = if queued {
-        commands::next(&mut scoped, secrets, &id, skip, now).await?
-    } else {
-        None
-    };
-    if stale {
-        sqlx::query(
-            "UPDATE apple_enrolments SET checked_in_at = $1 WHERE tenant_id = $2 AND id = $3",
-        )
-        .bind(now)
-        .bind(tenant.as_str())
-        .bind(&id)
-        .execute(scoped.conn())
-        .await?;
-    }
-    scoped.commit().await?;
-    Ok(Ok(next.map(|(_, plist)| plist)))
 }
 
 /// The enrolments of a batch's identities, by identity fingerprint (one statement).

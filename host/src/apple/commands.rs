@@ -2,7 +2,7 @@
 //! (`apple_commands`), shared by every host process.
 //!
 //! Why here, this way: the device asks for its next command on the command channel
-//! (`checkin::server`), one at a time, and answers each (Acknowledged, Error,
+//! (`channel::CommandChannel`), one at a time, and answers each (Acknowledged, Error,
 //! CommandFormatError, NotNow). A command is enqueued for one device or many in one
 //! transaction; it stays pending until the device answers it. The command a poll answers with
 //! is claimed first (`sent_at`, a conditional update): two polls of the same device at once,
@@ -557,7 +557,9 @@ pub async fn has_open(reader: &mut Scoped, enrolment_id: &str, now: i64) -> Resu
 }
 
 /// The next command for the enrolment, claimed for this poll: its UUID and plist. `skip` is the
-/// command the device just answered NotNow (never the answer to that NotNow).
+/// command the device just answered NotNow (never the answer to that NotNow). The claim is
+/// one conditional update of the first due command; when it claims nothing although a command
+/// is due (another poll took the one it chose), it tries again.
 pub async fn next(
     scoped: &mut Scoped,
     secrets: &SecretBox,
@@ -567,12 +569,37 @@ pub async fn next(
 ) -> Result<Option<(String, String)>, Error> {
     let tenant = scoped.tenant().as_str().to_string();
     let lapsed = now - CLAIM_MS;
-    // A few tries: another poll may claim the one found first.
     for _ in 0..5 {
-        let found: Option<(String, String, i64)> = sqlx::query_as(&format!(
-            "SELECT id, command_plist, sealed FROM apple_commands \
-                 WHERE tenant_id = $1 AND enrolment_id = $2 AND id <> $3 AND {} \
-                 ORDER BY priority DESC, created_at, id LIMIT 1",
+        let claimed: Option<(String, String, i64)> = sqlx::query_as(&format!(
+            "UPDATE apple_commands SET sent_at = $1, sends = sends + 1 \
+             WHERE tenant_id = $2 AND {} AND id = (SELECT id FROM apple_commands \
+                 WHERE tenant_id = $4 AND enrolment_id = $5 AND id <> $6 AND {} \
+                 ORDER BY priority DESC, created_at, id LIMIT 1) \
+             RETURNING id, command_plist, sealed",
+            due(3),
+            due(7)
+        ))
+        .bind(now)
+        .bind(&tenant)
+        .bind(lapsed)
+        .bind(&tenant)
+        .bind(enrolment_id)
+        .bind(skip.unwrap_or_default())
+        .bind(lapsed)
+        .fetch_optional(scoped.conn())
+        .await?;
+        if let Some((id, plist, sealed)) = claimed {
+            let plist = if sealed == 1 {
+                String::from_utf8(secrets.open(&purpose(&id), &plist)?)
+                    .map_err(|e| Error::Internal(e.to_string()))?
+            } else {
+                plist
+            };
+            return Ok(Some((id, plist)));
+        }
+        let due_still: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT id FROM apple_commands WHERE tenant_id = $1 AND enrolment_id = $2 \
+             AND id <> $3 AND {} LIMIT 1",
             due(4)
         ))
         .bind(&tenant)
@@ -581,28 +608,8 @@ pub async fn next(
         .bind(lapsed)
         .fetch_optional(scoped.conn())
         .await?;
-        let Some((id, plist, sealed)) = found else {
+        if due_still.is_none() {
             return Ok(None);
-        };
-        let claimed = sqlx::query(&format!(
-            "UPDATE apple_commands SET sent_at = $1, sends = sends + 1 \
-                 WHERE tenant_id = $2 AND id = $3 AND {}",
-            due(4)
-        ))
-        .bind(now)
-        .bind(&tenant)
-        .bind(&id)
-        .bind(lapsed)
-        .execute(scoped.conn())
-        .await?;
-        if claimed.rows_affected() == 1 {
-            let plist = if sealed == 1 {
-                String::from_utf8(secrets.open(&purpose(&id), &plist)?)
-                    .map_err(|e| Error::Internal(e.to_string()))?
-            } else {
-                plist
-            };
-            return Ok(Some((id, plist)));
         }
     }
     Ok(None)
@@ -616,103 +623,140 @@ struct ChainEntry {
     description: Option<String>,
 }
 
-/// Records the device's answer `message` (Status Acknowledged, Error, CommandFormatError or
-/// NotNow) to command `uuid` of the enrolment. An answer to a command that is not the
-/// enrolment's, or not open (cancelled, answered already), changes nothing. Answers whether
-/// it was recorded.
-pub async fn answer(
+/// A device's answer to a command (Status Acknowledged, Error, CommandFormatError or NotNow),
+/// read and serialized before the transaction that records it.
+pub struct Answer {
+    uuid: String,
+    status: Status,
+    /// The message as the device sent it (an XML plist).
+    xml: String,
+    /// For an error: its `ErrorChain` as the admin API shows it (JSON).
+    chain: Option<String>,
+    /// `DeviceInformation`'s `QueryResponses`.
+    information: Option<Dictionary>,
+}
+
+impl Answer {
+    /// The answer `message` reports to command `uuid` with Status `reported`.
+    pub fn of(uuid: &str, reported: &str, message: &Dictionary) -> Result<Answer, Error> {
+        let mut xml = Vec::new();
+        plist::to_writer_xml(&mut xml, &Value::Dictionary(message.clone()))
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let xml = String::from_utf8(xml).map_err(|e| Error::Internal(e.to_string()))?;
+        let status = match reported {
+            "Acknowledged" => Status::Acknowledged,
+            "Error" => Status::Error,
+            "CommandFormatError" => Status::CommandFormatError,
+            _ => Status::NotNow,
+        };
+        let chain = match status {
+            Status::Error => {
+                let chain: Vec<ChainEntry> = message
+                    .get("ErrorChain")
+                    .and_then(Value::as_array)
+                    .map(|all| {
+                        all.iter()
+                            .filter_map(Value::as_dictionary)
+                            .map(ChainEntry::of)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some(serde_json::to_string(&chain).map_err(|e| Error::Internal(e.to_string()))?)
+            }
+            _ => None,
+        };
+        let information = message
+            .get("QueryResponses")
+            .and_then(Value::as_dictionary)
+            .cloned();
+        Ok(Answer {
+            uuid: uuid.to_string(),
+            status,
+            xml,
+            chain,
+            information,
+        })
+    }
+
+    /// NotNow: the command stays for a later poll (not this one's answer: skip it).
+    pub fn not_now(&self) -> bool {
+        self.status == Status::NotNow
+    }
+
+    pub fn uuid(&self) -> &str {
+        &self.uuid
+    }
+}
+
+impl ChainEntry {
+    fn of(e: &Dictionary) -> ChainEntry {
+        ChainEntry {
+            code: e.get("ErrorCode").and_then(|v| v.as_signed_integer()),
+            domain: e
+                .get("ErrorDomain")
+                .and_then(Value::as_string)
+                .map(str::to_string),
+            description: e
+                .get("USEnglishDescription")
+                .or_else(|| e.get("LocalizedDescription"))
+                .and_then(Value::as_string)
+                .map(str::to_string),
+        }
+    }
+}
+
+/// Records `answer` to a command of the enrolment, in one conditional update. An answer to a
+/// command that is not the enrolment's, or not open (cancelled, answered already), changes
+/// nothing. A NotNow keeps the command for a later poll. `DeviceInformation`'s answer updates
+/// the device. Answers whether it was recorded.
+pub async fn record(
     scoped: &mut Scoped,
     enrolment_id: &str,
-    uuid: &str,
-    status: &str,
-    message: &Dictionary,
+    answer: &Answer,
     now: i64,
 ) -> Result<bool, Error> {
     let tenant = scoped.tenant().as_str().to_string();
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT request_type, device_id, status FROM apple_commands \
-         WHERE tenant_id = $1 AND enrolment_id = $2 AND id = $3",
-    )
-    .bind(&tenant)
-    .bind(enrolment_id)
-    .bind(uuid)
-    .fetch_optional(scoped.conn())
-    .await?;
-    let Some((request_type, device_id, current)) = row else {
-        return Ok(false);
-    };
-    if !Status::parse(&current).open() {
-        return Ok(false);
-    }
-    let mut xml = Vec::new();
-    plist::to_writer_xml(&mut xml, &Value::Dictionary(message.clone()))
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    let xml = String::from_utf8(xml).map_err(|e| Error::Internal(e.to_string()))?;
-    let (next, chain) = match status {
-        "Acknowledged" => (Status::Acknowledged, None),
-        "Error" => {
-            let chain: Vec<ChainEntry> = message
-                .get("ErrorChain")
-                .and_then(Value::as_array)
-                .map(|all| {
-                    all.iter()
-                        .filter_map(Value::as_dictionary)
-                        .map(|e| ChainEntry {
-                            code: e.get("ErrorCode").and_then(|v| v.as_signed_integer()),
-                            domain: e
-                                .get("ErrorDomain")
-                                .and_then(Value::as_string)
-                                .map(str::to_string),
-                            description: e
-                                .get("USEnglishDescription")
-                                .or_else(|| e.get("LocalizedDescription"))
-                                .and_then(Value::as_string)
-                                .map(str::to_string),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            (
-                Status::Error,
-                Some(serde_json::to_string(&chain).map_err(|e| Error::Internal(e.to_string()))?),
-            )
-        }
-        "CommandFormatError" => (Status::CommandFormatError, None),
-        _ => (Status::NotNow, None),
-    };
-    if next == Status::NotNow {
-        // Kept for a later poll (not this one's answer: the caller skips it).
-        sqlx::query(
+    let open = "status IN ('pending', 'not_now')";
+    if answer.not_now() {
+        let kept = sqlx::query(&format!(
             "UPDATE apple_commands SET status = 'not_now', sent_at = NULL \
-             WHERE tenant_id = $1 AND id = $2",
-        )
+             WHERE tenant_id = $1 AND enrolment_id = $2 AND id = $3 AND {open}"
+        ))
         .bind(&tenant)
-        .bind(uuid)
+        .bind(enrolment_id)
+        .bind(&answer.uuid)
         .execute(scoped.conn())
         .await?;
-        return Ok(true);
+        return Ok(kept.rows_affected() == 1);
     }
-    sqlx::query(
+    let recorded: Option<(String, String)> = sqlx::query_as(&format!(
         "UPDATE apple_commands SET status = $1, result_plist = $2, error_chain = $3, \
-         answered_at = $4 WHERE tenant_id = $5 AND id = $6",
-    )
-    .bind(next.code())
-    .bind(&xml)
-    .bind(&chain)
+         answered_at = $4 WHERE tenant_id = $5 AND enrolment_id = $6 AND id = $7 AND {open} \
+         RETURNING request_type, device_id"
+    ))
+    .bind(answer.status.code())
+    .bind(&answer.xml)
+    .bind(&answer.chain)
     .bind(now)
     .bind(&tenant)
-    .bind(uuid)
-    .execute(scoped.conn())
+    .bind(enrolment_id)
+    .bind(&answer.uuid)
+    .fetch_optional(scoped.conn())
     .await?;
-    if next == Status::Acknowledged && request_type == "DeviceInformation" {
-        if let Some(answers) = message.get("QueryResponses").and_then(Value::as_dictionary) {
+    let Some((request_type, device_id)) = recorded else {
+        return Ok(false);
+    };
+    if answer.status == Status::Acknowledged && request_type == "DeviceInformation" {
+        if let Some(answers) = &answer.information {
             device_information(scoped, enrolment_id, &device_id, answers, now).await?;
         }
     }
     Ok(true)
 }
 
-/// The device's own words of itself: its name, OS version, model and serial number.
+/// The device's own words of itself: its name, OS version, model and serial number. What it
+/// says again unchanged (most answers) is only read; a new serial number replaces the old one
+/// and leaves the device's other identifiers (IMEIs) as they are.
 async fn device_information(
     scoped: &mut Scoped,
     enrolment_id: &str,
@@ -728,39 +772,54 @@ async fn device_information(
             .filter(|v| !v.is_empty() && v.chars().count() <= 200)
             .map(str::to_string)
     };
-    let before = devices::get(scoped, device_id).await?;
-    let name = text("DeviceName").unwrap_or(before.name.clone());
-    let os_version = text("OSVersion").unwrap_or(before.os_version.clone());
-    let model = text("ProductName")
-        .or_else(|| text("ModelName"))
-        .unwrap_or(before.model.clone());
     let tenant = scoped.tenant().as_str().to_string();
-    sqlx::query(
-        "UPDATE devices SET name = $1, os_version = $2, model = $3, updated_at = $4 \
-         WHERE tenant_id = $5 AND id = $6",
+    let before: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT d.name, d.os_version, d.model, (SELECT i.value FROM device_identifiers i \
+             WHERE i.device_id = d.id AND i.kind = 'serial' ORDER BY i.value LIMIT 1) \
+         FROM devices d WHERE d.tenant_id = $1 AND d.id = $2",
     )
-    .bind(&name)
-    .bind(&os_version)
-    .bind(&model)
-    .bind(now)
     .bind(&tenant)
     .bind(device_id)
-    .execute(scoped.conn())
+    .fetch_optional(scoped.conn())
     .await?;
-    sqlx::query(
-        "UPDATE apple_enrolments SET device_name = $1, os_version = $2, model = $3, \
-         updated_at = $4 WHERE tenant_id = $5 AND id = $6",
-    )
-    .bind(&name)
-    .bind(&os_version)
-    .bind(&model)
-    .bind(now)
-    .bind(&tenant)
-    .bind(enrolment_id)
-    .execute(scoped.conn())
-    .await?;
-    if let Some(serial) = text("SerialNumber") {
-        devices::set_identifiers(scoped, device_id, Some(&serial), &[]).await?;
+    let Some((name_was, os_was, model_was, serial_was)) = before else {
+        return Err(Error::NotFound("device"));
+    };
+    let name = text("DeviceName").unwrap_or(name_was.clone());
+    let os_version = text("OSVersion").unwrap_or(os_was.clone());
+    let model = text("ProductName")
+        .or_else(|| text("ModelName"))
+        .unwrap_or(model_was.clone());
+    if (&name, &os_version, &model) != (&name_was, &os_was, &model_was) {
+        sqlx::query(
+            "UPDATE devices SET name = $1, os_version = $2, model = $3, updated_at = $4 \
+             WHERE tenant_id = $5 AND id = $6",
+        )
+        .bind(&name)
+        .bind(&os_version)
+        .bind(&model)
+        .bind(now)
+        .bind(&tenant)
+        .bind(device_id)
+        .execute(scoped.conn())
+        .await?;
+        sqlx::query(
+            "UPDATE apple_enrolments SET device_name = $1, os_version = $2, model = $3, \
+             updated_at = $4 WHERE tenant_id = $5 AND id = $6",
+        )
+        .bind(&name)
+        .bind(&os_version)
+        .bind(&model)
+        .bind(now)
+        .bind(&tenant)
+        .bind(enrolment_id)
+        .execute(scoped.conn())
+        .await?;
+    }
+    if let Some(serial) = text("SerialNumber").map(|s| devices::serial_key(&s)) {
+        if serial_was.as_deref() != Some(serial.as_str()) && serial.chars().count() <= 100 {
+            devices::replace_serial(scoped, device_id, &serial).await?;
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! tenant's push certificate (`push`, `push_certificate`), and the scheduled follow-up of
 //! unfinished enrolments (`follow_up`).
 
+pub mod channel;
 pub mod checkin;
 pub mod commands;
 pub mod enrolments;

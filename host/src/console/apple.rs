@@ -189,12 +189,10 @@ pub async fn section(
         Block::Table(table),
     ];
     if may_send {
-        let mut kinds: Vec<(String, String)> = vec![];
-        kinds.extend(
-            self::kinds(t)
-                .iter()
-                .map(|(code, label)| (code.to_string(), label.to_string())),
-        );
+        let kinds = self::kinds(t)
+            .iter()
+            .map(|(code, label)| (code.to_string(), label.to_string()))
+            .collect();
         let mut form = Form::post("command", base, t.send_command)
             .field(
                 Field::new("request_type", t.command, Input::Select(kinds)).hint(

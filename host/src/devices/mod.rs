@@ -487,7 +487,7 @@ pub async fn disable_mdm_if_live(scoped: &mut Scoped, id: &str) -> Result<Option
 }
 
 /// A serial number as stored and looked up: trimmed, upper-case.
-fn serial_key(serial: &str) -> String {
+pub(crate) fn serial_key(serial: &str) -> String {
     serial.trim().to_uppercase()
 }
 
@@ -541,6 +541,34 @@ pub async fn set_identifiers(
             .bind(value);
     }
     query.execute(scoped.conn()).await?;
+    Ok(())
+}
+
+/// Makes `serial` (as [`serial_key`] gives it) the device's serial number, its other
+/// identifiers (IMEIs) kept.
+pub async fn replace_serial(
+    scoped: &mut Scoped,
+    device_id: &str,
+    serial: &str,
+) -> Result<(), Error> {
+    let tenant = scoped.tenant().as_str().to_string();
+    sqlx::query(
+        "DELETE FROM device_identifiers WHERE tenant_id = $1 AND device_id = $2 \
+         AND kind = 'serial'",
+    )
+    .bind(&tenant)
+    .bind(device_id)
+    .execute(scoped.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO device_identifiers (device_id, tenant_id, kind, value) \
+         VALUES ($1, $2, 'serial', $3)",
+    )
+    .bind(device_id)
+    .bind(&tenant)
+    .bind(serial)
+    .execute(scoped.conn())
+    .await?;
     Ok(())
 }
 

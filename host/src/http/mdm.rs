@@ -12,7 +12,7 @@ use axum::Router;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::apple::checkin::{self, Refused};
+use crate::apple::checkin::Refused;
 use crate::tenants;
 
 pub fn routes(state: AppState) -> Router {
@@ -50,7 +50,11 @@ async fn server(
 ) -> Result<Response, ApiError> {
     let tenant = tenant_of(&state, &slug).await?;
     let signature = headers.get("mdm-signature").and_then(|v| v.to_str().ok());
-    match checkin::server(state.store(), state.secrets(), &tenant.id, signature, &body).await? {
+    match state
+        .command_channel()
+        .handle(&tenant.id, signature, &body)
+        .await?
+    {
         Ok(Some(command)) => Ok((
             StatusCode::OK,
             [(axum::http::header::CONTENT_TYPE, "application/xml")],
