@@ -485,7 +485,10 @@ pub async fn cancel(
         ),
     )
     .await?;
-    get(scoped, secrets, id).await
+    Ok(QueuedCommand {
+        status: Status::Cancelled,
+        ..command
+    })
 }
 
 pub async fn get(
