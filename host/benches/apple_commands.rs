@@ -20,52 +20,16 @@ use std::time::Instant;
 use corral_host::apple::channel::CommandChannel;
 use corral_host::apple::checkin::{self, CheckIns};
 use corral_host::apple::commands::{self, Request};
-use corral_host::apple::enrolments::{self, AppleSettings, Download, Downloads};
-use corral_host::apple::pki::TenantPki;
+use corral_host::apple::enrolments::{self, Download, Downloads};
 use corral_host::apple::profile::Scope;
 use corral_host::devices::Platform;
 use corral_host::history::Actor;
-use corral_host::secrets::SecretBox;
-use corral_host::store::Store;
-use corral_host::tenants::{self, TenantId};
-use corral_host::users::{self, NewUser};
+use corral_host::tenants::TenantId;
 use corral_tests::apple::{answer, idle, PlayedDevice};
+use measure::AppleBench;
 use plist::{Dictionary, Value};
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// CPU seconds this process has used so far (all threads), from /proc (Linux).
-fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// Prints the rate of `n` items done since `started` and returns it (per second).
-fn report(what: &str, n: usize, started: Instant, cpu_at_start: f64) -> f64 {
-    let secs = started.elapsed().as_secs_f64();
-    let cpu = cpu_secs() - cpu_at_start;
-    let rate = n as f64 / secs;
-    println!(
-        "{what}: {n} in {secs:.2} s = {rate:.0}/s ({:.0} µs each; {:.0} µs CPU each, {:.2} cores busy)",
-        secs * 1e6 / n as f64,
-        cpu * 1e6 / n as f64,
-        cpu / secs
-    );
-    rate
-}
+mod measure;
 
 /// A signed message of `device`: (signature, body).
 fn signed(device: &PlayedDevice, message: Dictionary) -> (String, Vec<u8>) {
@@ -99,7 +63,7 @@ async fn run(
     scripts: Vec<Script>,
     counted: usize,
 ) -> f64 {
-    let (started, cpu) = (Instant::now(), cpu_secs());
+    let (started, cpu) = (Instant::now(), measure::cpu_secs());
     let mut handles = Vec::new();
     for script in scripts {
         let (channel, tenant) = (channel.clone(), tenant.clone());
@@ -121,7 +85,7 @@ async fn run(
     for h in handles {
         h.await.unwrap();
     }
-    report(what, counted, started, cpu)
+    measure::report(what, counted, started, cpu)
 }
 
 fn udid(i: usize) -> String {
@@ -139,31 +103,17 @@ fn information() -> Value {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let devices = env_usize("BENCH_DEVICES", 64);
-    let per_device = env_usize("BENCH_PER_DEVICE", 100);
+    let devices = measure::env_usize("BENCH_DEVICES", 64);
+    let per_device = measure::env_usize("BENCH_PER_DEVICE", 100);
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = Store::connect(&url, 16).await.unwrap();
-    store.migrate().await.unwrap();
-    let secrets = SecretBox::from_key(&[7; 32]);
-    let settings = AppleSettings::new(Some("https://mdm.bench.example".into()));
-    let tenant = tenants::create(&store, &Actor::Operator, "bench", "Bench Corp")
-        .await
-        .unwrap();
-    let new = users::prepare(NewUser {
-        email: "pat@bench.example".into(),
-        first_name: "Pat".into(),
-        last_name: "Roe".into(),
-        password: None,
-    })
-    .await
-    .unwrap();
-    let mut tx = store.scoped(&tenant.id).await.unwrap();
-    let user = users::create(&mut tx, &Actor::Operator, new).await.unwrap();
-    tx.commit().await.unwrap();
-    TenantPki::load_or_create(&store, &tenant.id, &secrets, &tenant.name)
-        .await
-        .unwrap();
+    let AppleBench {
+        url,
+        store,
+        secrets,
+        settings,
+        tenant,
+        user_id,
+    } = AppleBench::start(&dir.path().join("bench.db")).await;
 
     // The devices enrol (not timed).
     let downloads = Downloads::new(store.clone(), secrets.clone(), settings.clone());
@@ -173,7 +123,7 @@ async fn main() {
     for i in 0..devices {
         let mut tx = store.scoped(&tenant.id).await.unwrap();
         let link =
-            enrolments::create_link(&mut tx, &settings, &user.id, Platform::Ios, Scope::System)
+            enrolments::create_link(&mut tx, &settings, &user_id, Platform::Ios, Scope::System)
                 .await
                 .unwrap();
         tx.commit().await.unwrap();
@@ -231,7 +181,7 @@ async fn main() {
     // each round a millisecond later, so that a device's commands go out in round order.
     let base = corral_host::store::now_ms();
     let mut uuids: Vec<Vec<(String, &'static str)>> = vec![Vec::new(); devices];
-    let (started, cpu) = (Instant::now(), cpu_secs());
+    let (started, cpu) = (Instant::now(), measure::cpu_secs());
     for round in 0..per_device {
         let request = if round % 2 == 0 {
             Request::DeviceInformation
@@ -256,7 +206,12 @@ async fn main() {
             uuids[at].push((q.id, request.request_type()));
         }
     }
-    report("enqueued (64 devices per transaction)", total, started, cpu);
+    measure::report(
+        &format!("enqueued ({devices} devices per transaction)"),
+        total,
+        started,
+        cpu,
+    );
 
     // What each device will send: Idle, then the answer to each command in turn.
     let scripts: Vec<Script> = played

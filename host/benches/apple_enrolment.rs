@@ -17,23 +17,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use corral_host::apple::checkin::{self, CheckIns};
-use corral_host::apple::enrolments::{self, AppleSettings, Download, Downloads};
-use corral_host::apple::pki::TenantPki;
+use corral_host::apple::enrolments::{self, Download, Downloads};
 use corral_host::apple::profile::Scope;
 use corral_host::devices::Platform;
-use corral_host::history::Actor;
-use corral_host::secrets::SecretBox;
-use corral_host::store::Store;
-use corral_host::tenants::{self, Tenant};
-use corral_host::users::{self, NewUser};
 use corral_tests::apple::PlayedDevice;
+use measure::AppleBench;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod measure;
 
 /// A device installs its profile and signs its first TokenUpdate (as the end-to-end tests'
 /// played device does).
@@ -46,41 +36,6 @@ fn signed_token_update(profile: &[u8], udid: &str) -> (String, Vec<u8>) {
     )
     .unwrap();
     (device.signature(&body), body)
-}
-
-/// CPU seconds this process has used so far (all threads), from /proc (Linux).
-fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name: state is the 3rd field, utime the 14th, stime the 15th.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn report(what: &str, n: usize, started: Instant, cpu_at_start: f64) {
-    let secs = started.elapsed().as_secs_f64();
-    let cpu = cpu_secs() - cpu_at_start;
-    println!(
-        "{what}: {n} in {secs:.2} s = {:.0}/s ({:.0} µs each; {:.0} µs CPU each, {:.2} cores busy)",
-        n as f64 / secs,
-        secs * 1e6 / n as f64,
-        cpu * 1e6 / n as f64,
-        cpu / secs
-    );
-}
-
-struct Bench {
-    store: Store,
-    secrets: SecretBox,
-    settings: AppleSettings,
-    tenant: Tenant,
-    user_id: String,
 }
 
 /// Runs `work` on every input from `tasks` concurrent tasks, reports the rate, and returns the
@@ -97,7 +52,7 @@ where
     for (i, input) in inputs.into_iter().enumerate() {
         chunks[i % tasks].push(input);
     }
-    let (started, cpu) = (Instant::now(), cpu_secs());
+    let (started, cpu) = (Instant::now(), measure::cpu_secs());
     let mut handles = Vec::new();
     for chunk in chunks {
         let work = work.clone();
@@ -113,47 +68,19 @@ where
     for h in handles {
         outputs.extend(h.await.unwrap());
     }
-    report(what, n, started, cpu);
+    measure::report(what, n, started, cpu);
     outputs
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let n = env_usize("BENCH_N", 4000);
-    let tasks = env_usize("BENCH_TASKS", 64);
+    let n = measure::env_usize("BENCH_N", 4000);
+    let tasks = measure::env_usize("BENCH_TASKS", 64);
     let dir = tempfile::tempdir().unwrap();
     let path = std::env::var("BENCH_DB")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| dir.path().join("bench.db"));
-    let url = format!("sqlite://{}", path.display());
-    let store = Store::connect(&url, 16).await.unwrap();
-    store.migrate().await.unwrap();
-    let secrets = SecretBox::from_key(&[7; 32]);
-    let settings = AppleSettings::new(Some("https://mdm.bench.example".into()));
-    let tenant = tenants::create(&store, &Actor::Operator, "bench", "Bench Corp")
-        .await
-        .unwrap();
-    let new = users::prepare(NewUser {
-        email: "pat@bench.example".into(),
-        first_name: "Pat".into(),
-        last_name: "Roe".into(),
-        password: None,
-    })
-    .await
-    .unwrap();
-    let mut tx = store.scoped(&tenant.id).await.unwrap();
-    let user = users::create(&mut tx, &Actor::Operator, new).await.unwrap();
-    tx.commit().await.unwrap();
-    TenantPki::load_or_create(&store, &tenant.id, &secrets, &tenant.name)
-        .await
-        .unwrap();
-    let bench = Arc::new(Bench {
-        store,
-        secrets,
-        settings,
-        tenant,
-        user_id: user.id,
-    });
+    let bench = Arc::new(AppleBench::start(&path).await);
     println!("SQLite file, {n} enrolments, {tasks} concurrent tasks");
 
     // Download links, handed out one by one as the portal's profile page does (each in its

@@ -20,15 +20,10 @@ use corral_tests::{Client, Db, Env, SmtpSink};
 use serde_json::json;
 use tokio::sync::Mutex;
 
+mod measure;
+
 const OTHER_TENANTS: usize = 4;
 const EVERY: Duration = Duration::from_millis(40);
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Latencies (ms) and refusals of the other tenants' writes in one phase.
 #[derive(Default)]
@@ -106,8 +101,8 @@ async fn other_writes(
 #[tokio::main]
 async fn main() {
     std::env::set_var("CORRAL_BIN", env!("CARGO_BIN_EXE_corral"));
-    let users = env_usize("BENCH_USERS", 5000);
-    let reference = Duration::from_secs(env_usize("BENCH_REFERENCE_SECS", 20) as u64);
+    let users = measure::env_usize("BENCH_USERS", 5000);
+    let reference = Duration::from_secs(measure::env_usize("BENCH_REFERENCE_SECS", 20) as u64);
     let sink = SmtpSink::start().await;
     let env = Env::new(Db::Sqlite).await.with_smtp(sink.port);
     env.create_tenant("importer").await;
