@@ -40,16 +40,41 @@ fn status_badge(t: &Texts, s: Status) -> Cell {
 
 /// The commands the console sends (an erase is the device's wipe; a profile's installation
 /// goes through the API, with the profile's bytes).
-fn kinds(t: &Texts) -> [(&'static str, &'static str); 7] {
-    [
-        ("DeviceInformation", t.cmd_device_information),
-        ("SecurityInfo", t.cmd_security_info),
-        ("InstalledApplicationList", t.cmd_installed_applications),
-        ("ProfileList", t.cmd_profile_list),
-        ("DeviceLock", t.cmd_device_lock),
-        ("RestartDevice", t.cmd_restart_device),
-        ("RemoveProfile", t.cmd_remove_profile),
-    ]
+/// The commands the console's form offers, in its order (their arguments come from the form).
+const OFFERED: [Request; 7] = [
+    Request::DeviceInformation,
+    Request::SecurityInfo,
+    Request::InstalledApplicationList,
+    Request::ProfileList,
+    Request::DeviceLock {
+        pin: None,
+        message: None,
+        phone_number: None,
+    },
+    Request::RestartDevice,
+    Request::RemoveProfile {
+        identifier: String::new(),
+    },
+];
+
+/// The form's options: each offered command's request type and its name in the page's language.
+fn kinds(t: &Texts) -> Vec<(String, String)> {
+    OFFERED
+        .iter()
+        .map(|request| {
+            let label = match request {
+                Request::DeviceInformation => t.cmd_device_information,
+                Request::SecurityInfo => t.cmd_security_info,
+                Request::InstalledApplicationList => t.cmd_installed_applications,
+                Request::ProfileList => t.cmd_profile_list,
+                Request::DeviceLock { .. } => t.cmd_device_lock,
+                Request::RestartDevice => t.cmd_restart_device,
+                Request::RemoveProfile { .. } => t.cmd_remove_profile,
+                other => other.request_type(),
+            };
+            (request.request_type().to_string(), label.to_string())
+        })
+        .collect()
 }
 
 fn optional(text: String) -> Option<String> {
@@ -58,26 +83,21 @@ fn optional(text: String) -> Option<String> {
 
 /// The command the enqueue form asks for. A Mac's lock gets a new PIN (shown with the command).
 fn request_of(fields: &super::Fields, platform: Platform) -> Result<Request, Error> {
-    Ok(match fields.text("request_type").as_str() {
-        "DeviceInformation" => Request::DeviceInformation,
-        "SecurityInfo" => Request::SecurityInfo,
-        "InstalledApplicationList" => Request::InstalledApplicationList,
-        "ProfileList" => Request::ProfileList,
-        "RestartDevice" => Request::RestartDevice,
-        "DeviceLock" => Request::DeviceLock {
+    let asked = fields.text("request_type");
+    let offered = OFFERED
+        .into_iter()
+        .find(|request| request.request_type() == asked)
+        .ok_or_else(|| Error::invalid("request_type", "one of the commands offered"))?;
+    Ok(match offered {
+        Request::DeviceLock { .. } => Request::DeviceLock {
             pin: (platform == Platform::Macos).then(commands::new_pin),
             message: optional(fields.text("message")),
             phone_number: optional(fields.text("phone_number")),
         },
-        "RemoveProfile" => Request::RemoveProfile {
+        Request::RemoveProfile { .. } => Request::RemoveProfile {
             identifier: fields.text("identifier"),
         },
-        _ => {
-            return Err(Error::invalid(
-                "request_type",
-                "one of the commands offered",
-            ))
-        }
+        other => other,
     })
 }
 
@@ -189,10 +209,7 @@ pub async fn section(
         Block::Table(table),
     ];
     if may_send {
-        let kinds = self::kinds(t)
-            .iter()
-            .map(|(code, label)| (code.to_string(), label.to_string()))
-            .collect();
+        let kinds = self::kinds(t);
         let mut form = Form::post("command", base, t.send_command)
             .field(
                 Field::new("request_type", t.command, Input::Select(kinds)).hint(
