@@ -25,7 +25,7 @@ use corral_host::apple::profile::Scope;
 use corral_host::devices::Platform;
 use corral_host::history::Actor;
 use corral_host::tenants::TenantId;
-use corral_tests::apple::{answer, idle, PlayedDevice};
+use corral_tests::apple::{acknowledged, idle, security_info, PlayedDevice};
 use measure::AppleBench;
 use plist::{Dictionary, Value};
 
@@ -224,9 +224,17 @@ async fn main() {
             for (uuid, kind) in queue {
                 expected.push(Some(uuid.clone()));
                 let reply = if *kind == "DeviceInformation" {
-                    answer(uuid, "Acknowledged", &[("QueryResponses", information())])
+                    acknowledged(
+                        "information.device",
+                        uuid,
+                        &[("QueryResponses", information())],
+                    )
                 } else {
-                    answer(uuid, "Acknowledged", &[])
+                    acknowledged(
+                        "information.security",
+                        uuid,
+                        &[("SecurityInfo", security_info())],
+                    )
                 };
                 messages.push(report_of(device, i, reply));
             }

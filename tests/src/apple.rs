@@ -10,6 +10,7 @@ use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::X509;
 use plist::{Dictionary, Value};
+use yaml_rust2::{Yaml, YamlLoader};
 
 /// The signed content of a profile (not verified here: see the profile tests for that).
 pub fn profile_content(signed: &[u8]) -> Dictionary {
@@ -300,6 +301,99 @@ pub fn answer(uuid: &str, status: &str, more: &[(&str, plist::Value)]) -> Dictio
     d
 }
 
+/// What an iPhone with a compliant passcode answers to `SecurityInfo` (its `SecurityInfo`).
+pub fn security_info() -> Value {
+    let mut info = Dictionary::new();
+    info.insert("HardwareEncryptionCaps".into(), Value::Integer(3.into()));
+    info.insert("PasscodePresent".into(), true.into());
+    info.insert("PasscodeCompliant".into(), true.into());
+    info.insert("PasscodeCompliantWithProfiles".into(), true.into());
+    Value::Dictionary(info)
+}
+
+/// A device's `Acknowledged` answer to command `uuid` whose schema is `file`, with the keys in
+/// `more`, checked against that schema's response keys (the keys every answer has, `Status`,
+/// `CommandUUID` and the device's id, are the command channel's, not the command's).
+pub fn acknowledged(file: &str, uuid: &str, more: &[(&str, plist::Value)]) -> Dictionary {
+    let response: Dictionary = more
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), v.clone()))
+        .collect();
+    check_keys(
+        &format!("{file} answer"),
+        &schema(file)["responsekeys"],
+        &response,
+    );
+    answer(uuid, "Acknowledged", more)
+}
+
+/// Apple's schema of a command (`tests/fixtures/apple/commands/<file>.yaml`, from Apple's
+/// device-management repository).
+pub fn schema(file: &str) -> Yaml {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/apple/commands")
+        .join(format!("{file}.yaml"));
+    YamlLoader::load_from_str(&std::fs::read_to_string(path).unwrap())
+        .unwrap()
+        .remove(0)
+}
+
+/// Checks `dict` against `keys` (a schema's `payloadkeys` or `responsekeys`): every required
+/// key there, no key the schema does not have, each of its type; a dictionary's keys checked
+/// the same way against its subkeys; an array of strings whose item has subkeys takes only
+/// those words (DeviceInformation's queries).
+pub fn check_keys(what: &str, keys: &Yaml, dict: &Dictionary) {
+    let keys = keys.as_vec().cloned().unwrap_or_default();
+    for (name, value) in dict {
+        let spec = keys
+            .iter()
+            .find(|k| k["key"].as_str() == Some(name.as_str()))
+            .unwrap_or_else(|| panic!("{what}: {name} is not in Apple's schema"));
+        assert_eq!(
+            schema_type(value),
+            spec["type"].as_str().unwrap(),
+            "{what}: {name}"
+        );
+        if let (Value::Dictionary(inner), Some(_)) = (value, spec["subkeys"].as_vec()) {
+            check_keys(&format!("{what}: {name}"), &spec["subkeys"], inner);
+        }
+        if let (Value::Array(items), Some(item)) = (value, spec["subkeys"].as_vec()) {
+            let words: Vec<&str> = item[0]["subkeys"]
+                .as_vec()
+                .map(|w| w.iter().filter_map(|k| k["key"].as_str()).collect())
+                .unwrap_or_default();
+            for i in items {
+                let word = i.as_string().unwrap();
+                assert!(
+                    words.is_empty() || words.contains(&word),
+                    "{what}: {name} {word}"
+                );
+            }
+        }
+    }
+    for spec in &keys {
+        if spec["presence"].as_str() == Some("required") {
+            let key = spec["key"].as_str().unwrap();
+            assert!(dict.contains_key(key), "{what}: {key} is required");
+        }
+    }
+}
+
+/// A command as the device got it, checked against the schema `file`: its UUID.
+pub fn checked_command(file: &str, command: &Dictionary) -> String {
+    let schema = schema(file);
+    let c = command["Command"].as_dictionary().unwrap();
+    assert_eq!(
+        c["RequestType"].as_string(),
+        schema["payload"]["requesttype"].as_str(),
+        "{file}"
+    );
+    let mut rest = c.clone();
+    rest.remove("RequestType");
+    check_keys(file, &schema["payloadkeys"], &rest);
+    command["CommandUUID"].as_string().unwrap().to_string()
+}
+
 /// Creates a user with a password through `admin` and signs them in to the portal.
 pub async fn sign_in_user(
     admin: &crate::Client,
@@ -332,4 +426,28 @@ pub async fn sign_in_user(
         .await;
     assert!(home.url.ends_with("/home"), "{home:?}");
     (browser, home)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema check the tests' answers go through refuses what Apple's schema does not
+    /// allow: a required key missing, a key it does not name, a nested key of the wrong type.
+    #[test]
+    fn answers_outside_apple_s_schema_are_refused() {
+        let refused = |more: Vec<(&'static str, Value)>| {
+            std::panic::catch_unwind(move || acknowledged("information.security", "u", &more))
+                .is_err()
+        };
+        assert!(!refused(vec![("SecurityInfo", security_info())]));
+        assert!(refused(vec![]), "SecurityInfo is required");
+        assert!(refused(vec![
+            ("SecurityInfo", security_info()),
+            ("Extra", true.into())
+        ]));
+        let mut wrong = Dictionary::new();
+        wrong.insert("PasscodePresent".into(), "yes".into());
+        assert!(refused(vec![("SecurityInfo", Value::Dictionary(wrong))]));
+    }
 }

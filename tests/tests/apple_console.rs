@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use corral_tests::apns::ApnsStandIn;
-use corral_tests::apple::{answer, idle, AppleTenant, PlayedDevice};
+use corral_tests::apple::{acknowledged, answer, idle, AppleTenant, PlayedDevice};
 use corral_tests::{walkthrough, Db};
 use plist::{Dictionary, Value};
 use serde_json::json;
@@ -30,7 +30,11 @@ fn reply(command: &Dictionary) -> Dictionary {
             info.insert("OSVersion".into(), "18.2".into());
             info.insert("ProductName".into(), "iPhone17,1".into());
             info.insert("SerialNumber".into(), "F2LCONSOLE1".into());
-            answer(uuid, "Acknowledged", &[("QueryResponses", info.into())])
+            acknowledged(
+                "information.device",
+                uuid,
+                &[("QueryResponses", info.into())],
+            )
         }
         "SecurityInfo" => {
             let mut e = Dictionary::new();

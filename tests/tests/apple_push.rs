@@ -9,9 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corral_tests::apns::ApnsStandIn;
-use corral_tests::apple::{idle, AppleTenant};
+use corral_tests::apple::{acknowledged, idle, security_info, AppleTenant};
 use corral_tests::{both_backends, Db, SmtpSink};
-use plist::Dictionary;
 use serde_json::json;
 
 both_backends!(commands_wake_the_device_after_their_commit);
@@ -324,9 +323,11 @@ async fn devices_out_of_contact_are_pushed_again(db: Db) {
         .as_string()
         .unwrap()
         .to_string();
-    let mut ack = Dictionary::new();
-    ack.insert("Status".into(), "Acknowledged".into());
-    ack.insert("CommandUUID".into(), uuid.as_str().into());
+    let ack = acknowledged(
+        "information.security",
+        &uuid,
+        &[("SecurityInfo", security_info())],
+    );
     assert_eq!(device.send(url, ack).await, (200, None));
     tokio::time::sleep(Duration::from_secs(2)).await;
     let settled = apns.pushes().len();
