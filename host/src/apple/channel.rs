@@ -136,7 +136,7 @@ impl CommandChannel {
             return Ok(Err(Refused::UnknownIdentity));
         }
         let queued =
-            answer.is_some() || commands::has_open(&mut reader, &enrolment_id, now).await?;
+            answer.is_some() || commands::has_open(&mut reader, &enrolment_id, None, now).await?;
         drop(reader);
         let stale = seen.is_none_or(|s| now - s >= 60_000);
         if !queued && !stale {

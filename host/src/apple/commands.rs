@@ -544,17 +544,24 @@ pub async fn list(
         .collect())
 }
 
-/// Whether the enrolment has a command a poll now would get (a read, no claim).
-pub async fn has_open(reader: &mut Scoped, enrolment_id: &str, now: i64) -> Result<bool, Error> {
+/// Whether the enrolment has a command a poll now would get, other than `skip` (a read, no
+/// claim).
+pub async fn has_open(
+    scoped: &mut Scoped,
+    enrolment_id: &str,
+    skip: Option<&str>,
+    now: i64,
+) -> Result<bool, Error> {
     let found: Option<(String,)> = sqlx::query_as(&format!(
         "SELECT id FROM apple_commands WHERE tenant_id = $1 AND enrolment_id = $2 \
-             AND {} LIMIT 1",
-        due(3)
+             AND id <> $3 AND {} LIMIT 1",
+        due(4)
     ))
-    .bind(reader.tenant().as_str().to_string())
+    .bind(scoped.tenant().as_str().to_string())
     .bind(enrolment_id)
+    .bind(skip.unwrap_or_default())
     .bind(now - CLAIM_MS)
-    .fetch_optional(reader.conn())
+    .fetch_optional(scoped.conn())
     .await?;
     Ok(found.is_some())
 }
@@ -600,18 +607,7 @@ pub async fn next(
             };
             return Ok(Some((id, plist)));
         }
-        let due_still: Option<(String,)> = sqlx::query_as(&format!(
-            "SELECT id FROM apple_commands WHERE tenant_id = $1 AND enrolment_id = $2 \
-             AND id <> $3 AND {} LIMIT 1",
-            due(4)
-        ))
-        .bind(&tenant)
-        .bind(enrolment_id)
-        .bind(skip.unwrap_or_default())
-        .bind(lapsed)
-        .fetch_optional(scoped.conn())
-        .await?;
-        if due_still.is_none() {
+        if !has_open(scoped, enrolment_id, skip, now).await? {
             return Ok(None);
         }
     }
